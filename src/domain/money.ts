@@ -2,11 +2,13 @@
  * Money helpers. Every price, quantity and amount that reaches an order, a position or the ledger
  * goes through here, as Decimal; JSON stores them as strings.
  */
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 
 /** A separate Decimal constructor so that nobody's global configuration changes ours. */
 export const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -30, toExpPos: 40 });
 export type Dec = Decimal;
+/** The Decimal type, for signatures: `import type { Decimal } from '../domain/money.js'`. */
+export type { Decimal };
 
 export const ZERO = new Dec(0);
 

@@ -3,7 +3,7 @@
  * are Decimal (STYLE point 8); candles and indicator values are plain numbers, converted to Decimal
  * in one named place (`toPrice` in ./money.ts).
  */
-import type Decimal from 'decimal.js';
+import type { Decimal } from 'decimal.js';
 
 /** One OHLCV candle; `ts` is the candle's open time in Unix ms UTC (DESIGN section 4). */
 export interface Candle {

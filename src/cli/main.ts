@@ -1,0 +1,100 @@
+/**
+ * Command dispatch for `node dist/bot.js`. Commands load lazily (esbuild keeps dynamically imported
+ * modules uninitialised until used), so `--help` and small commands start as fast as bare Node.
+ */
+import type { Command, CommandIo } from './command.js';
+import { UsageError } from '../util/errors.js';
+
+declare const POCKET_VERSION: string | undefined;
+export const VERSION = typeof POCKET_VERSION === 'string' ? POCKET_VERSION : '0.0.0-dev';
+
+interface Entry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+function notYet(name: string, summary: string, usage: string): Command {
+  return {
+    name,
+    summary,
+    usage,
+    async run(argv, io) {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        io.stderr.write(usage + '\n');
+        return 0;
+      }
+      io.stderr.write(`${name}: not implemented in this version yet.\n`);
+      return 2;
+    },
+  };
+}
+
+const COMMANDS: readonly Entry[] = [
+  { name: 'run', summary: 'trade per config.json (the default command)', load: async () => (await import('./run.js')).runCommand },
+  { name: 'init', summary: 'first-run wizard: writes config.json and the secrets file', load: async () => (await import('./init.js')).initCommand },
+  { name: 'config', summary: 'config check: validate and print the effective configuration', load: async () => (await import('./configCheck.js')).configCommand },
+  {
+    name: 'backtest',
+    summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports',
+    load: async () =>
+      notYet(
+        'backtest',
+        'backtest',
+        'Usage: node dist/bot.js backtest --data FILE.csv [--strategy scalper|maker] [--symbol S] [--set k=v]... [--json OUT.json] [--html OUT.html] [--from ISO] [--to ISO]\n       node dist/bot.js backtest --download --symbol BTCUSDT --interval 1 --from ISO --to ISO',
+      ),
+  },
+  { name: 'signals', summary: 'per-candle indicator and signal CSV for a candle file', load: async () => (await import('./signals.js')).signalsCommand },
+  { name: 'clock', summary: 'measure the clock offset (NTP and Bybit) and whether it is trusted', load: async () => (await import('./clock.js')).clockCommand },
+  { name: 'status', summary: 'positions, orders, protections, PnL and statistics', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'doctor', summary: 'check the phone, clock, exchange and keys, with fixes', load: async () => notYet('doctor', 'doctor', 'Usage: node dist/bot.js doctor [--json]') },
+  { name: 'pause', summary: 'stop new entries (open positions stay managed)', load: async () => notYet('pause', 'pause', 'Usage: node dist/bot.js pause [--state-dir DIR]') },
+  { name: 'resume', summary: 'allow new entries again', load: async () => notYet('resume', 'resume', 'Usage: node dist/bot.js resume [--state-dir DIR]') },
+  { name: 'close-all', summary: "cancel the bot's orders and close its positions", load: async () => notYet('close-all', 'close-all', 'Usage: node dist/bot.js close-all [--yes] [--state-dir DIR]') },
+];
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `pocket-scalper ${VERSION}: a Bybit scalper and market maker for Termux`,
+    '',
+    'Usage: node dist/bot.js [command] [options]     (no command = run)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'node dist/bot.js COMMAND --help shows the options of a command.',
+    'Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  const first = argv[0];
+  if (first === '--help' || first === '-h' || first === 'help') {
+    io.stderr.write(helpText() + '\n');
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(VERSION + '\n');
+    return 0;
+  }
+  const named = first !== undefined && !first.startsWith('-');
+  const name = named ? first : 'run';
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    io.stderr.write(`unknown command "${name}"\n\n${helpText()}\n`);
+    return 2;
+  }
+  const command = await entry.load();
+  try {
+    return await command.run(named ? argv.slice(1) : argv, io);
+  } catch (e) {
+    // parseArgs throws TypeErrors with a code for unknown or malformed options.
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr.write(`${(e as Error).message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Terminal questions for the first-run wizard: plain answers with a default, choices, validated
+ * answers that are asked again until valid, and hidden input for secrets (nothing is echoed).
+ */
+import { createInterface, type Interface } from 'node:readline';
+import { Writable } from 'node:stream';
+
+export class PromptAborted extends Error {
+  override name = 'PromptAborted';
+}
+
+export class Prompter {
+  readonly #out: NodeJS.WritableStream;
+  readonly #rl: Interface;
+  #muted = false;
+  #closed = false;
+
+  constructor(input: NodeJS.ReadableStream, output: NodeJS.WritableStream) {
+    this.#out = output;
+    // readline echoes through this stream, so muting it hides what is typed for secrets.
+    const echo = new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        if (!this.#muted) output.write(chunk);
+        done();
+      },
+    });
+    this.#rl = createInterface({ input, output: echo, terminal: true });
+    this.#rl.on('close', () => {
+      this.#closed = true;
+    });
+    this.#rl.on('SIGINT', () => {
+      this.#rl.close();
+    });
+  }
+
+  say(text: string): void {
+    this.#out.write(text + '\n');
+  }
+
+  /** Asks until `validate` returns null; returns the trimmed answer, or the default when empty. */
+  async ask(question: string, opts: { default?: string; validate?: (answer: string) => string | null; hidden?: boolean } = {}): Promise<string> {
+    for (;;) {
+      const suffix = opts.default !== undefined && !opts.hidden ? ` [${opts.default}]` : '';
+      const raw = await this.#question(`${question}${suffix}: `, opts.hidden === true);
+      const answer = raw.trim() === '' && opts.default !== undefined ? opts.default : raw.trim();
+      const problem = opts.validate ? opts.validate(answer) : answer === '' ? 'an answer is needed' : null;
+      if (problem === null) return answer;
+      this.say(`  ${problem}`);
+    }
+  }
+
+  async choose<T extends string>(question: string, choices: readonly T[], def: T): Promise<T> {
+    const answer = await this.ask(`${question} (${choices.join('/')})`, {
+      default: def,
+      validate: (a) => (choices.includes(a.toLowerCase() as T) ? null : `please answer one of: ${choices.join(', ')}`),
+    });
+    return answer.toLowerCase() as T;
+  }
+
+  async confirm(question: string, def: boolean): Promise<boolean> {
+    const answer = await this.ask(`${question} (y/n)`, {
+      default: def ? 'y' : 'n',
+      validate: (a) => (/^(y|yes|n|no)$/i.test(a) ? null : 'please answer y or n'),
+    });
+    return /^y/i.test(answer);
+  }
+
+  close(): void {
+    this.#rl.close();
+  }
+
+  #question(prompt: string, hidden: boolean): Promise<string> {
+    if (this.#closed) return Promise.reject(new PromptAborted('input closed'));
+    return new Promise((resolve, reject) => {
+      const onClose = (): void => reject(new PromptAborted('cancelled'));
+      this.#rl.once('close', onClose);
+      this.#muted = false;
+      this.#rl.question(prompt, (answer) => {
+        this.#rl.off('close', onClose);
+        if (hidden) {
+          this.#muted = false;
+          this.#out.write('\n');
+        }
+        resolve(answer);
+      });
+      // question() has written the prompt synchronously; from here on, echo is hidden for secrets.
+      this.#muted = hidden;
+    });
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The logger: levels, timestamps, colour on a terminal (kleur, honouring NO_COLOR and
+ * FORCE_COLOR), a size-rotated log file in the state directory, and secret redaction on every line.
+ * File writes are synchronous on purpose: the phone may SIGKILL us at any instant and the last
+ * lines before a kill are the ones the owner needs.
+ */
+import { appendFileSync, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import kleur from 'kleur';
+import { redact } from './redact.js';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose lines carry `scope` (e.g. "exchange", "BTCUSDT"). */
+  child(scope: string): Logger;
+}
+
+export interface LogFileOptions {
+  readonly path: string;
+  /** Rotate when the file would grow past this many bytes. */
+  readonly maxBytes: number;
+  /** How many rotated files to keep (`bot.log.1` … `bot.log.N`). */
+  readonly keep: number;
+}
+
+export interface LoggerOptions {
+  readonly level?: LogLevel;
+  /** Terminal stream; default process.stderr. */
+  readonly stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly file?: LogFileOptions | null;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly now?: () => number;
+}
+
+/** Colour decision per the NO_COLOR / FORCE_COLOR conventions, then whether the stream is a TTY. */
+export function colourEnabled(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '0' && force !== 'false') return true;
+  if (force === '0' || force === 'false') return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return stream.isTTY === true;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const stream = options.stream ?? process.stderr;
+  const colours = kleur;
+  const useColour = colourEnabled(options.env ?? process.env, stream);
+  const threshold = RANK[options.level ?? 'info'];
+  const now = options.now ?? Date.now;
+  const file = options.file ?? null;
+  if (file) mkdirSync(dirname(file.path), { recursive: true });
+
+  const paint: Record<LogLevel, (s: string) => string> = {
+    debug: (s) => colours.gray(s),
+    info: (s) => colours.cyan(s),
+    warn: (s) => colours.yellow(s),
+    error: (s) => colours.red().bold(s),
+  };
+
+  function write(level: LogLevel, scope: string, message: string, fields?: LogFields): void {
+    if (RANK[level] < threshold) return;
+    const ts = new Date(now()).toISOString();
+    const tail = fields && Object.keys(fields).length ? ' ' + formatFields(fields) : '';
+    const text = redact(`${scope ? `[${scope}] ` : ''}${message}${tail}`);
+    const label = level.toUpperCase().padEnd(5);
+    const termLine = useColour ? painted(() => `${colours.dim(ts.slice(11, 23))} ${paint[level](label)} ${text}\n`) : `${ts.slice(11, 23)} ${label} ${text}\n`;
+    try {
+      stream.write(termLine);
+    } catch {
+      // A closed terminal must not stop the bot.
+    }
+    if (file) appendToFile(file, `${ts} ${label} ${text}\n`);
+  }
+
+  function make(scope: string): Logger {
+    return {
+      debug: (m, f) => write('debug', scope, m, f),
+      info: (m, f) => write('info', scope, m, f),
+      warn: (m, f) => write('warn', scope, m, f),
+      error: (m, f) => write('error', scope, m, f),
+      child: (s) => make(scope ? `${scope}/${s}` : s),
+    };
+  }
+  return make('');
+}
+
+/** kleur decides colour once, from stdout; we decide per stream, so switch it on just while painting. */
+function painted(render: () => string): string {
+  const was = kleur.enabled;
+  kleur.enabled = true;
+  try {
+    return render();
+  } finally {
+    kleur.enabled = was;
+  }
+}
+
+function formatFields(fields: LogFields): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(' ');
+}
+
+function formatValue(v: unknown): string {
+  if (v instanceof Error) return JSON.stringify(`${v.name}: ${v.message}`);
+  if (typeof v === 'string') return /^[\w.:/@+-]*$/.test(v) && v !== '' ? v : JSON.stringify(v);
+  if (typeof v === 'object' && v !== null && 'toFixed' in v && typeof (v as { toFixed: unknown }).toFixed === 'function') {
+    return String(v); // Decimal
+  }
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function appendToFile(file: LogFileOptions, line: string): void {
+  try {
+    const size = existsSync(file.path) ? statSync(file.path).size : 0;
+    if (size > 0 && size + Buffer.byteLength(line) > file.maxBytes) rotate(file);
+    appendFileSync(file.path, line, { mode: 0o600 });
+  } catch {
+    // Logging must never crash trading; a full disk shows up in `doctor`.
+  }
+}
+
+function rotate(file: LogFileOptions): void {
+  const oldest = `${file.path}.${file.keep}`;
+  if (existsSync(oldest)) unlinkSync(oldest);
+  for (let i = file.keep - 1; i >= 1; i--) {
+    const from = `${file.path}.${i}`;
+    if (existsSync(from)) renameSync(from, `${file.path}.${i + 1}`);
+  }
+  if (file.keep >= 1) renameSync(file.path, `${file.path}.1`);
+  else unlinkSync(file.path);
+}
+
+/** A logger that discards everything (tests, and commands that must print only JSON). */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+};

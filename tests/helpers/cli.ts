@@ -1,0 +1,58 @@
+/** Runs the built bundle as a user would: a real subprocess, with its own environment and cwd. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PassThrough, Writable } from 'node:stream';
+import type { CommandIo } from '../../src/cli/command.js';
+import { builtBundle } from './build.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Environment without the developer's own POCKET_/BYBIT_ variables, colour off. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(POCKET_|BYBIT_|TELEGRAM_|FORCE_COLOR|NO_COLOR)/.test(k)) env[k] = v;
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
+export function runBot(args: readonly string[], opts: { cwd: string; env?: Record<string, string>; input?: string; bundle?: string } ): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [opts.bundle ?? builtBundle('bot'), ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** In-process streams for calling a Command directly. */
+export function memoryIo(opts: { cwd: string; env?: NodeJS.ProcessEnv; isTTY?: boolean }): CommandIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  const stdin = Object.assign(new PassThrough(), { isTTY: opts.isTTY ?? false }) as NodeJS.ReadableStream & { isTTY?: boolean };
+  return {
+    stdout: sink((s) => (out += s)),
+    stderr: sink((s) => (err += s)),
+    stdin,
+    env: opts.env ?? {},
+    cwd: opts.cwd,
+    out: () => out,
+    err: () => err,
+  };
+}
