@@ -17,7 +17,7 @@ export function clearSecretsForTest(): void {
 
 /** Patterns that look like credentials even when they were never registered. */
 const PATTERNS: readonly [RegExp, string][] = [
-  [/("?(?:api_?secret|apiSecret|secret|X-BAPI-SIGN|sign|signature|token|botToken)"?\s*[:=]\s*"?)([^"\s,&}]{6,})/gi, '$1[REDACTED]'],
+  [/("?(?:api_?secret|apiSecret|secret|X-BAPI-SIGN|sign|signature|token|botToken)"?\s*[:=]\s*"?)((?!\[)[^"\s,&}]{6,})/gi, '$1[REDACTED]'],
   [/(\/bot)(\d+:[A-Za-z0-9_-]{20,})/g, '$1[REDACTED]'],
 ];
 

@@ -1,0 +1,81 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { colourEnabled, createLogger } from '../../src/util/logger.js';
+import { clearSecretsForTest, registerSecret } from '../../src/util/redact.js';
+
+function capture(isTTY: boolean) {
+  let text = '';
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        text += chunk.toString();
+        done();
+      },
+    }),
+    { isTTY },
+  );
+  return { stream, text: () => text };
+}
+
+afterEach(() => clearSecretsForTest());
+
+describe('logger', () => {
+  it('never prints a registered secret, in the message or in fields', () => {
+    registerSecret('s3cr3tValueXYZ123');
+    const out = capture(false);
+    const log = createLogger({ stream: out.stream, env: {} });
+    log.error('bybit said no for key s3cr3tValueXYZ123', { url: 'https://x/?sign=s3cr3tValueXYZ123', err: new Error('s3cr3tValueXYZ123 leaked') });
+    expect(out.text()).not.toContain('s3cr3tValueXYZ123');
+    expect(out.text()).toContain('[REDACTED]');
+  });
+
+  it('redacts credential-shaped text that was never registered', () => {
+    const out = capture(false);
+    createLogger({ stream: out.stream, env: {} }).warn('request {"apiSecret":"abcdefghijkl"} and https://api.telegram.org/bot123456:ABCdefGHIjklMNOpqrSTUvwxYZ/sendMessage');
+    expect(out.text()).not.toContain('abcdefghijkl');
+    expect(out.text()).not.toContain('ABCdefGHIjklMNOpqrSTUvwxYZ');
+  });
+
+  it('honours levels', () => {
+    const out = capture(false);
+    const log = createLogger({ stream: out.stream, env: {}, level: 'warn' });
+    log.info('quiet');
+    log.warn('loud');
+    expect(out.text()).not.toContain('quiet');
+    expect(out.text()).toMatch(/WARN  loud/);
+  });
+
+  it('colours a terminal, not a pipe, and follows NO_COLOR and FORCE_COLOR', () => {
+    expect(colourEnabled({}, { isTTY: true })).toBe(true);
+    expect(colourEnabled({}, { isTTY: false })).toBe(false);
+    expect(colourEnabled({ NO_COLOR: '1' }, { isTTY: true })).toBe(false);
+    expect(colourEnabled({ FORCE_COLOR: '1' }, { isTTY: false })).toBe(true);
+    expect(colourEnabled({ FORCE_COLOR: '0' }, { isTTY: true })).toBe(false);
+    const tty = capture(true);
+    createLogger({ stream: tty.stream, env: {} }).info('hello');
+    expect(tty.text()).toMatch(/\x1b\[/);
+    const plain = capture(true);
+    createLogger({ stream: plain.stream, env: { NO_COLOR: '1' } }).info('hello');
+    expect(plain.text()).not.toMatch(/\x1b\[/);
+  });
+
+  it('writes a log file that rotates by size and keeps a bounded number of files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pocket-log-'));
+    try {
+      const path = join(dir, 'bot.log');
+      const log = createLogger({ stream: capture(false).stream, env: {}, file: { path, maxBytes: 2000, keep: 2 } });
+      for (let i = 0; i < 200; i++) log.info(`line ${i} ${'x'.repeat(40)}`);
+      expect(readFileSync(path, 'utf8').length).toBeLessThanOrEqual(2000);
+      expect(existsSync(`${path}.1`)).toBe(true);
+      expect(existsSync(`${path}.2`)).toBe(true);
+      expect(existsSync(`${path}.3`), 'only `keep` rotated files').toBe(false);
+      expect(readFileSync(path, 'utf8')).toContain('line 199');
+      expect(readFileSync(path, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  line/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
