@@ -1,0 +1,31 @@
+/**
+ * The error taxonomy every exchange implementation maps into, once (STYLE point 10): retryable
+ * (network, rate limit, server error, clock: try again after a pause), rejected (the exchange
+ * refused this request: do not repeat it unchanged) and fatal (keys, permissions, configuration:
+ * stop and tell the owner). Bybit's retCode and retMsg are kept; credentials never are.
+ */
+export const EXCHANGE_ERROR_KINDS = ['retryable', 'rejected', 'fatal'] as const;
+export type ExchangeErrorKind = (typeof EXCHANGE_ERROR_KINDS)[number];
+
+export class ExchangeError extends Error {
+  override name = 'ExchangeError';
+  constructor(
+    message: string,
+    readonly kind: ExchangeErrorKind,
+    /** Bybit's retCode, or the HTTP status for transport errors, or null. */
+    readonly retCode: number | null = null,
+    readonly retMsg: string | null = null,
+    /** Earliest time (epoch ms) a retry makes sense, e.g. from X-Bapi-Limit-Reset-Timestamp. */
+    readonly retryAtMs: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** The clock is not trusted: nothing may be signed until it is measured again. */
+export class ClockNotTrustedError extends ExchangeError {
+  override name = 'ClockNotTrustedError';
+  constructor(reason: string) {
+    super(`not signing: the clock is not trusted (${reason})`, 'retryable');
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Protections (STYLE point 11): pure functions of trade history, equity and time that return a lock
+ * or null. The engine asks them before every entry; a lock stops new entries and never touches the
+ * management of open positions.
+ *
+ * - daily loss: realised (plus open) loss since midnight in the configured zone reaches
+ *   maxDailyLossPct of the day's starting equity → locked until the next midnight;
+ * - drawdown: equity falls maxDrawdownPct below its peak → locked until the owner resumes;
+ * - loss streak: the last N closed trades all lost → locked for cooldownMinutes after the last one.
+ */
+import { ZERO, type Decimal } from '../domain/money.js';
+
+export type LockKind = 'dailyLoss' | 'drawdown' | 'lossStreak' | 'killSwitch' | 'paused' | 'battery' | 'clock';
+
+export interface Lock {
+  readonly kind: LockKind;
+  readonly reason: string;
+  readonly sinceMs: number;
+  /** null = until the owner lifts it (`resume`). */
+  readonly untilMs: number | null;
+}
+
+export interface ClosedTrade {
+  readonly symbol: string;
+  readonly closedAtMs: number;
+  /** Net of fees. */
+  readonly pnl: Decimal;
+}
+
+/** UTC offset of a time zone at an instant, in ms (positive east of Greenwich). */
+function zoneOffsetMs(ms: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(ms);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant local midnight began, for the local day containing `ms` in `timeZone`. */
+export function startOfDayMs(ms: number, timeZone: string): number {
+  const local = ms + zoneOffsetMs(ms, timeZone);
+  const midnightLocal = Math.floor(local / 86_400_000) * 86_400_000;
+  // The offset at midnight can differ from the offset now (a DST change during the day): settle it.
+  let guess = midnightLocal - zoneOffsetMs(midnightLocal, timeZone);
+  guess = midnightLocal - zoneOffsetMs(guess, timeZone);
+  return guess;
+}
+
+/** The instant the next local day begins. */
+export function nextDayStartMs(ms: number, timeZone: string): number {
+  const start = startOfDayMs(ms, timeZone);
+  // 26 h after a midnight is always inside the next local day, whatever DST does.
+  return startOfDayMs(start + 26 * 3_600_000, timeZone);
+}
+
+export function dailyLossLock(a: {
+  readonly trades: readonly ClosedTrade[];
+  readonly nowMs: number;
+  readonly timeZone: string;
+  readonly dayStartEquity: Decimal;
+  readonly maxDailyLossPct: number;
+  /** Open positions' unrealised PnL counts too: a loss does not wait to be realised. */
+  readonly unrealisedPnl?: Decimal;
+}): Lock | null {
+  const dayStart = startOfDayMs(a.nowMs, a.timeZone);
+  let pnl = a.unrealisedPnl ?? ZERO;
+  for (const t of a.trades) if (t.closedAtMs >= dayStart && t.closedAtMs <= a.nowMs) pnl = pnl.plus(t.pnl);
+  const limit = a.dayStartEquity.mul(a.maxDailyLossPct).div(100);
+  if (a.dayStartEquity.lte(0) || pnl.neg().lt(limit)) return null;
+  return {
+    kind: 'dailyLoss',
+    reason: `daily loss ${pnl.neg().toFixed(2)} USDT reached the limit of ${a.maxDailyLossPct} % (${limit.toFixed(2)} USDT) of the day's starting equity`,
+    sinceMs: a.nowMs,
+    untilMs: nextDayStartMs(a.nowMs, a.timeZone),
+  };
+}
+
+export function drawdownLock(a: { readonly equityPeak: Decimal; readonly equity: Decimal; readonly maxDrawdownPct: number; readonly nowMs: number }): Lock | null {
+  if (a.equityPeak.lte(0)) return null;
+  const ddPct = a.equityPeak.minus(a.equity).div(a.equityPeak).mul(100);
+  if (ddPct.lt(a.maxDrawdownPct)) return null;
+  return {
+    kind: 'drawdown',
+    reason: `equity ${a.equity.toFixed(2)} USDT is ${ddPct.toFixed(2)} % below its peak ${a.equityPeak.toFixed(2)} USDT (limit ${a.maxDrawdownPct} %); resume when you have looked at it`,
+    sinceMs: a.nowMs,
+    untilMs: null,
+  };
+}
+
+export function lossStreakLock(a: { readonly trades: readonly ClosedTrade[]; readonly nowMs: number; readonly losses: number; readonly cooldownMinutes: number }): Lock | null {
+  const closed = a.trades.filter((t) => t.closedAtMs <= a.nowMs).sort((x, y) => x.closedAtMs - y.closedAtMs);
+  if (closed.length < a.losses) return null;
+  const last = closed.slice(-a.losses);
+  if (!last.every((t) => t.pnl.isNegative())) return null;
+  const lastAt = last[last.length - 1]!.closedAtMs;
+  const untilMs = lastAt + a.cooldownMinutes * 60_000;
+  if (untilMs <= a.nowMs) return null;
+  return { kind: 'lossStreak', reason: `${a.losses} losing trades in a row; pausing entries for ${a.cooldownMinutes} minutes`, sinceMs: lastAt, untilMs };
+}
+
+/** Drops locks whose time has passed. */
+export function activeLocks(locks: readonly Lock[], nowMs: number): Lock[] {
+  return locks.filter((l) => l.untilMs === null || l.untilMs > nowMs);
+}
+

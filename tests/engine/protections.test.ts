@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { dec } from '../../src/domain/money.js';
+import { activeLocks, dailyLossLock, drawdownLock, lossStreakLock, nextDayStartMs, startOfDayMs, type ClosedTrade } from '../../src/engine/protections.js';
+
+const t = (iso: string) => Date.parse(iso);
+const trade = (iso: string, pnl: string): ClosedTrade => ({ symbol: 'BTCUSDT', closedAtMs: t(iso), pnl: dec(pnl) });
+
+describe('day boundaries in a time zone', () => {
+  it('finds local midnight, including across daylight-saving changes', () => {
+    expect(startOfDayMs(t('2026-11-21T15:00:00Z'), 'UTC')).toBe(t('2026-11-21T00:00:00Z'));
+    // Berlin is UTC+1 in November: local midnight is 23:00 UTC the day before.
+    expect(startOfDayMs(t('2026-11-21T15:00:00Z'), 'Europe/Berlin')).toBe(t('2026-11-20T23:00:00Z'));
+    expect(startOfDayMs(t('2026-11-20T23:30:00Z'), 'Europe/Berlin')).toBe(t('2026-11-20T23:00:00Z'));
+    // 29 March 2026: clocks jump 02:00 → 03:00 in Berlin; the day began at 00:00 CET = 23:00 UTC on the 28th,
+    // and the next day begins at 00:00 CEST = 22:00 UTC on the 29th (a 23-hour day).
+    expect(startOfDayMs(t('2026-03-29T12:00:00Z'), 'Europe/Berlin')).toBe(t('2026-03-28T23:00:00Z'));
+    expect(nextDayStartMs(t('2026-03-29T12:00:00Z'), 'Europe/Berlin')).toBe(t('2026-03-29T22:00:00Z'));
+    expect(nextDayStartMs(t('2026-11-21T15:00:00Z'), 'America/New_York')).toBe(t('2026-11-22T05:00:00Z'));
+  });
+});
+
+describe('daily loss limit', () => {
+  const base = { timeZone: 'UTC', dayStartEquity: dec('1000'), maxDailyLossPct: 3 };
+  it('locks when the day\'s losses reach the limit, until the next midnight', () => {
+    const trades = [trade('2026-11-20T22:00:00Z', '-50'), trade('2026-11-21T08:00:00Z', '-20'), trade('2026-11-21T09:00:00Z', '-10.5')];
+    expect(dailyLossLock({ ...base, trades, nowMs: t('2026-11-21T10:00:00Z') }), "yesterday's −50 does not count; today's −30.50 reaches the 30 USDT limit").toMatchObject({ kind: 'dailyLoss', untilMs: t('2026-11-22T00:00:00Z') });
+    expect(dailyLossLock({ ...base, trades: trades.slice(0, 2), nowMs: t('2026-11-21T10:00:00Z') })).toBeNull();
+  });
+  it('counts open losses too, and resets the next day', () => {
+    const trades = [trade('2026-11-21T08:00:00Z', '-20')];
+    expect(dailyLossLock({ ...base, trades, nowMs: t('2026-11-21T10:00:00Z'), unrealisedPnl: dec('-10') })?.reason).toMatch(/daily loss 30.00 USDT reached the limit of 3 % \(30.00 USDT\)/);
+    expect(dailyLossLock({ ...base, trades, nowMs: t('2026-11-22T00:00:01Z'), unrealisedPnl: dec('-10') })).toBeNull();
+  });
+});
+
+describe('drawdown and loss streak', () => {
+  it('locks at the drawdown limit until the owner resumes', () => {
+    expect(drawdownLock({ equityPeak: dec('1200'), equity: dec('1021'), maxDrawdownPct: 15, nowMs: 0 })).toBeNull();
+    expect(drawdownLock({ equityPeak: dec('1200'), equity: dec('1020'), maxDrawdownPct: 15, nowMs: 0 })).toMatchObject({ kind: 'drawdown', untilMs: null });
+  });
+  it('locks after N losses in a row for the cooldown, and a win breaks the streak', () => {
+    const losses = [trade('2026-11-21T08:00:00Z', '-1'), trade('2026-11-21T08:10:00Z', '-2'), trade('2026-11-21T08:20:00Z', '-0.5')];
+    const lock = lossStreakLock({ trades: losses, nowMs: t('2026-11-21T08:30:00Z'), losses: 3, cooldownMinutes: 60 });
+    expect(lock).toMatchObject({ kind: 'lossStreak', untilMs: t('2026-11-21T09:20:00Z') });
+    expect(lossStreakLock({ trades: losses, nowMs: t('2026-11-21T09:20:00Z'), losses: 3, cooldownMinutes: 60 })).toBeNull();
+    expect(lossStreakLock({ trades: [...losses, trade('2026-11-21T08:25:00Z', '3')], nowMs: t('2026-11-21T08:30:00Z'), losses: 3, cooldownMinutes: 60 })).toBeNull();
+    expect(activeLocks([lock!], t('2026-11-21T09:19:59Z'))).toHaveLength(1);
+    expect(activeLocks([lock!], t('2026-11-21T09:20:00Z'))).toHaveLength(0);
+  });
+});
