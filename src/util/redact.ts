@@ -8,11 +8,20 @@ const secrets = new Set<string>();
 
 /** Registers a secret. Very short values are ignored: they would redact ordinary words. */
 export function registerSecret(value: string | null | undefined): void {
-  if (value && value.length >= 6) secrets.add(value);
+  if (!value || value.length < 6) return;
+  secrets.add(value);
+  // A secret inside a URL appears percent-encoded.
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) secrets.add(encoded);
+  sorted = null;
 }
+
+/** Longest first, so a secret that contains another is replaced whole. */
+let sorted: string[] | null = null;
 
 export function clearSecretsForTest(): void {
   secrets.clear();
+  sorted = null;
 }
 
 /** Patterns that look like credentials even when they were never registered. */
@@ -23,7 +32,8 @@ const PATTERNS: readonly [RegExp, string][] = [
 
 export function redact(text: string): string {
   let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
+  sorted ??= [...secrets].sort((a, b) => b.length - a.length);
+  for (const s of sorted) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
   for (const [re, rep] of PATTERNS) out = out.replace(re, rep);
   return out;
 }

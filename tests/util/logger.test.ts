@@ -79,3 +79,13 @@ describe('logger', () => {
     }
   });
 });
+
+describe('redaction', () => {
+  it('catches a secret percent-encoded in a URL, and a longer secret containing a shorter one', async () => {
+    const { redact } = await import('../../src/util/redact.js');
+    registerSecret('abc/def+ghi=');
+    registerSecret('token123456');
+    registerSecret('token123456789');
+    expect(redact('u=abc%2Fdef%2Bghi%3D t=token123456789')).toBe('u=[REDACTED] t=[REDACTED]');
+  });
+});
