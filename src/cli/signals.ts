@@ -1,0 +1,130 @@
+/**
+ * `node dist/bot.js signals --data FILE.csv[.gz] [--set k=v]...` (DESIGN section 4): the scalper's
+ * per-candle view as CSV on stdout, so the owner can see on the phone why the bot did or did not
+ * trade. Header `ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal`; one row per candle; an empty
+ * cell where a value is not yet defined; a pivot's price on the row of the candle that confirms it;
+ * `signal` long/short with the cooldown applied and positions ignored (DESIGN section 5).
+ * `--set` keys are scalper parameters, validated by the scalper's own schema.
+ */
+import { parseArgs } from 'node:util';
+import { isAbsolute, resolve } from 'node:path';
+import * as v from 'valibot';
+import { CandleCsvError, readCandleFile } from '../domain/candleCsv.js';
+import type { Candle } from '../domain/types.js';
+import { applySets, parseSetArg, type SetOverride } from '../config/set.js';
+import { DEFAULT_SCALPER_PARAMS, scalperParamsSchema, type ScalperParams } from '../strategies/scalperParams.js';
+import { ScalperSignals } from '../strategies/scalperSignals.js';
+import { UsageError } from '../util/errors.js';
+import type { Command, CommandIo } from './command.js';
+
+export const SIGNALS_HEADER = 'ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal';
+
+const usage = `Usage: node dist/bot.js signals --data FILE.csv[.gz] [--set key=value]...
+
+Prints the scalper's per-candle signals as CSV on stdout:
+  ${SIGNALS_HEADER}
+One row per candle; empty cells where a value is not yet defined; pivotHigh/pivotLow hold a pivot's
+price on the row of the candle that confirms it; signal is long, short or empty (cooldown applied,
+open positions ignored).
+
+Options:
+  --data FILE       candle CSV (ts,open,high,low,close,volume), .csv or .csv.gz
+  --set key=value   override a scalper parameter (repeatable), e.g. --set proximityPct=0.5
+  -h, --help        show this help
+
+Scalper parameters and defaults:
+${Object.entries(DEFAULT_SCALPER_PARAMS)
+  .map(([k, val]) => `  ${k}=${JSON.stringify(val)}`)
+  .join('\n')}
+`;
+
+export const signalsCommand: Command = {
+  name: 'signals',
+  summary: "print the scalper's per-candle indicators and signals as CSV",
+  usage,
+  async run(argv: readonly string[], io: CommandIo): Promise<number> {
+    let data: string;
+    let params: ScalperParams;
+    try {
+      const parsed = parseArgs({
+        args: [...argv],
+        options: { data: { type: 'string' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+        allowPositionals: false,
+      });
+      if (parsed.values.help) {
+        io.stderr.write(usage);
+        return 0;
+      }
+      if (parsed.values.data === undefined || parsed.values.data === '') throw new UsageError('signals needs --data FILE.csv (see signals --help)');
+      data = parsed.values.data;
+      params = scalperParamsFrom((parsed.values.set ?? []).map(parseSetArg));
+    } catch (error) {
+      io.stderr.write(`signals: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+
+    const path = isAbsolute(data) ? data : resolve(io.cwd, data);
+    let candles: Candle[];
+    try {
+      candles = readCandleFile(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof CandleCsvError ? error.message : String((error as Error).message);
+      io.stderr.write(`signals: cannot read --data ${data}: ${why}\n`);
+      return 2;
+    }
+    await writeAll(io.stdout, signalsCsvChunks(candles, params));
+    return 0;
+  },
+};
+
+/** Applies `--set` overrides to the scalper defaults; a bad key or value is a UsageError naming it. */
+export function scalperParamsFrom(overrides: readonly SetOverride[]): ScalperParams {
+  const raw = applySets<Record<string, unknown>>({}, overrides);
+  const result = v.safeParse(scalperParamsSchema, raw);
+  if (result.success) return result.output;
+  const messages = result.issues.map((issue) => {
+    const key = issue.path?.[0]?.key;
+    const name = typeof key === 'string' ? key : '?';
+    const given = overrides.findLast((o) => o.path[0] === name)?.raw ?? name;
+    if (issue.type === 'strict_object') {
+      return `--set ${given}: "${name}" is not a scalper parameter (known: ${Object.keys(scalperParamsSchema.entries).join(', ')})`;
+    }
+    const nested = (issue.path?.length ?? 0) > 1 ? ` (${name} takes a single value, not key.path)` : '';
+    return `--set ${given}: ${name} ${issue.message}${nested}`;
+  });
+  throw new UsageError(messages.join('\n'));
+}
+
+/** The whole signals CSV as text chunks (about 64 KiB each), header first. */
+export function* signalsCsvChunks(candles: readonly Candle[], params: ScalperParams): Generator<string> {
+  const s = new ScalperSignals(params);
+  let chunk = SIGNALS_HEADER + '\n';
+  for (const c of candles) {
+    const signal = s.update(c);
+    chunk +=
+      `${c.ts},${c.close},${fmt4(s.rsi)},${fmt4(s.stochK)},${fmt4(s.stochD)},` +
+      `${s.pivotHighConfirmed === null ? '' : s.pivotHighConfirmed},${s.pivotLowConfirmed === null ? '' : s.pivotLowConfirmed},${signal ?? ''}\n`;
+    if (chunk.length >= 65_536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
+}
+
+/** Up to 4 decimals, no trailing zeros, never "-0"; empty for undefined. */
+function fmt4(x: number | null): string {
+  if (x === null) return '';
+  const r = Math.round(x * 1e4) / 1e4;
+  return r === 0 ? '0' : String(r);
+}
+
+async function writeAll(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    await new Promise<void>((resolveWrite, reject) => {
+      stream.write(chunk, (err) => (err ? reject(err) : resolveWrite()));
+    });
+  }
+}

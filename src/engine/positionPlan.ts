@@ -1,0 +1,111 @@
+/**
+ * Pure decisions of the position manager (issue 7 item 4): the take-profit ladder for what actually
+ * filled, the breakeven stop after the first target(s), the trailing stop's Bybit parameters, and
+ * the time exit. The live loop turns these into exchange calls; keeping them pure lets backtest,
+ * paper and live share them exactly.
+ */
+import { Dec, roundToStep, ZERO, type Decimal } from '../domain/money.js';
+import type { Instrument, PositionSide } from '../domain/types.js';
+import type { OrderRequest, TradingStopRequest } from './exchangePort.js';
+import { makeOrderLinkId } from './orderLinkId.js';
+
+export interface LadderTarget {
+  readonly price: Decimal;
+  readonly qty: Decimal;
+}
+
+/**
+ * Reduce-only limit orders for the ladder, sized on the quantity that really filled (an entry may
+ * fill partly). Slices keep the configured fractions, rounded down to the lot; the last takes the
+ * remainder so the slices always add up to the position; a slice under the exchange minimum is
+ * merged into the next one.
+ */
+export function ladderOrders(a: {
+  readonly symbol: string;
+  readonly side: PositionSide;
+  readonly filledQty: Decimal;
+  readonly prices: readonly Decimal[];
+  readonly fractions: readonly number[];
+  readonly instrument: Instrument;
+  readonly prefix: string;
+  /** The entry's decision time: target ids reuse it, so they are as deterministic as the entry's. */
+  readonly entryStampMs: number;
+  /** Targets already filled (1-based indexes): not placed again after a restart. */
+  readonly filledTargets?: readonly number[];
+}): OrderRequest[] {
+  const n = Math.min(a.prices.length, a.fractions.length);
+  const ins = a.instrument;
+  const slices: { index: number; price: Decimal; qty: Decimal }[] = [];
+  let assigned = ZERO;
+  let carry = ZERO;
+  for (let i = 0; i < n; i++) {
+    const price = a.prices[i]!;
+    const last = i === n - 1;
+    const slice = last ? a.filledQty.minus(assigned) : roundToStep(a.filledQty.mul(a.fractions[i]!), ins.qtyStep, 'down').plus(carry);
+    if (!last && (slice.lt(ins.minQty) || slice.mul(price).lt(ins.minNotional))) {
+      carry = slice;
+      continue;
+    }
+    carry = ZERO;
+    if (slice.lte(0)) continue;
+    slices.push({ index: i + 1, price, qty: slice });
+    assigned = assigned.plus(slice);
+  }
+  const done = new Set(a.filledTargets ?? []);
+  return slices
+    .filter((s) => !done.has(s.index))
+    .map((s) => ({
+      symbol: a.symbol,
+      side: a.side === 'long' ? 'sell' : 'buy',
+      type: 'limit',
+      qty: s.qty,
+      price: s.price,
+      timeInForce: 'GTC',
+      reduceOnly: true,
+      orderLinkId: makeOrderLinkId(a.prefix, a.symbol, { kind: 'target', index: s.index }, a.entryStampMs),
+      stopLoss: null,
+      takeProfit: null,
+    }));
+}
+
+/**
+ * The breakeven stop: the entry moved by `feeBufferPct` in the position's favour, so a stop-out
+ * there still pays the round trip's fees. Rounded in the favourable direction (never a loss).
+ */
+export function breakevenStop(side: PositionSide, entryPrice: Decimal, feeBufferPct: number, instrument: Instrument): Decimal {
+  const buffer = entryPrice.mul(feeBufferPct).div(100);
+  return side === 'long' ? roundToStep(entryPrice.plus(buffer), instrument.tickSize, 'up') : roundToStep(entryPrice.minus(buffer), instrument.tickSize, 'down');
+}
+
+/** True when the breakeven stop improves on the current one (it never moves a stop backwards). */
+export function improvesStop(side: PositionSide, current: Decimal | null, proposed: Decimal): boolean {
+  if (current === null) return true;
+  return side === 'long' ? proposed.gt(current) : proposed.lt(current);
+}
+
+/**
+ * Bybit trailing stop for a position (trading-stop `trailingStop` + `activePrice`): it activates
+ * once price has moved `activationR` × the initial risk in favour, then trails by `distancePct` of
+ * the entry price.
+ */
+export function trailingStop(a: {
+  readonly symbol: string;
+  readonly side: PositionSide;
+  readonly entryPrice: Decimal;
+  readonly initialStop: Decimal;
+  readonly activationR: number;
+  readonly distancePct: number;
+  readonly instrument: Instrument;
+}): TradingStopRequest {
+  const r = a.entryPrice.minus(a.initialStop).abs();
+  const move = r.mul(a.activationR);
+  const active = a.side === 'long' ? roundToStep(a.entryPrice.plus(move), a.instrument.tickSize, 'up') : roundToStep(a.entryPrice.minus(move), a.instrument.tickSize, 'down');
+  const distance = Dec.max(a.instrument.tickSize, roundToStep(a.entryPrice.mul(a.distancePct).div(100), a.instrument.tickSize, 'nearest'));
+  return { symbol: a.symbol, trailingStop: distance, activePrice: active };
+}
+
+/** Whether a position opened on the candle at `entryCandleTs` has been held `timeExitCandles` candles. */
+export function timeExitDue(entryCandleTs: number, lastClosedCandleTs: number, intervalMinutes: number, timeExitCandles: number): boolean {
+  if (timeExitCandles <= 0) return false;
+  return (lastClosedCandleTs - entryCandleTs) / (intervalMinutes * 60_000) >= timeExitCandles;
+}

@@ -1,0 +1,57 @@
+/**
+ * Fixed-capacity ring buffer of numbers on a Float64Array: the bounded window behind every
+ * windowed indicator. No allocation after construction (STYLE point 2).
+ */
+export class RingBuffer {
+  readonly capacity: number;
+  readonly #data: Float64Array;
+  /** Index where the next value goes. */
+  #head = 0;
+  #size = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`RingBuffer capacity must be a positive integer, got ${capacity}`);
+    this.capacity = capacity;
+    this.#data = new Float64Array(capacity);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get isFull(): boolean {
+    return this.#size === this.capacity;
+  }
+
+  /** Appends `x`; returns the value it evicted, or NaN when the buffer was not yet full. */
+  push(x: number): number {
+    const data = this.#data;
+    const head = this.#head;
+    const evicted = this.#size === this.capacity ? data[head]! : NaN;
+    data[head] = x;
+    this.#head = head + 1 === this.capacity ? 0 : head + 1;
+    if (this.#size < this.capacity) this.#size++;
+    return evicted;
+  }
+
+  /** The i-th value, 0 = oldest, size-1 = newest. */
+  at(i: number): number {
+    let j = this.#head - this.#size + i;
+    if (j < 0) j += this.capacity;
+    return this.#data[j]!;
+  }
+
+  /** Sum of the held values, recomputed from scratch (used to cancel running-sum drift). */
+  sum(): number {
+    let s = 0;
+    for (let i = 0; i < this.#size; i++) s += this.#data[i]!;
+    return s;
+  }
+
+  /** Sum of squares of the held values, recomputed from scratch. */
+  sumOfSquares(): number {
+    let s = 0;
+    for (let i = 0; i < this.#size; i++) s += this.#data[i]! * this.#data[i]!;
+    return s;
+  }
+}

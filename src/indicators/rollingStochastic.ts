@@ -1,0 +1,37 @@
+/**
+ * Stochastic of a single series over the last `length` inputs: 100·(x − min)/(max − min), 0 when
+ * max = min (DESIGN section 5, the "raw" of StochRSI). Scale 0–100 on every branch.
+ * Reference: StockCharts ChartSchool, "StochRSI", worked example cs-stochrsi.xls.
+ */
+import { assertLength, type Indicator } from './indicator.js';
+import { RollingExtreme } from './rollingExtreme.js';
+
+export class RollingStochastic implements Indicator<number> {
+  readonly requiredInputs: number;
+  readonly #max: RollingExtreme;
+  readonly #min: RollingExtreme;
+  #value: number | null = null;
+
+  constructor(length: number) {
+    assertLength(length, 1, 'RollingStochastic');
+    this.requiredInputs = length;
+    this.#max = new RollingExtreme(length, 'max');
+    this.#min = new RollingExtreme(length, 'min');
+  }
+
+  get value(): number | null {
+    return this.#value;
+  }
+
+  get isStable(): boolean {
+    return this.#value !== null;
+  }
+
+  update(x: number): number | null {
+    const hi = this.#max.update(x);
+    const lo = this.#min.update(x);
+    if (hi === null || lo === null) return null;
+    const range = hi - lo;
+    return (this.#value = range > 0 ? (100 * (x - lo)) / range : 0);
+  }
+}

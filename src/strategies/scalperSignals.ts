@@ -1,0 +1,130 @@
+/**
+ * The scalper's entry rule (DESIGN section 5), candle by candle, independent of positions:
+ * long when the close is within proximityPct of the latest confirmed pivot low and StochRSI K
+ * crosses above D (K[t−1] ≤ D[t−1], K[t] > D[t]) from below `oversold` (K[t−1] < oversold); short
+ * mirrors it with the latest pivot high and `overbought`. Optional volume filter
+ * volume[t] ≥ volumeFactor·SMA(volume, volumeLength). After a signal, the next `cooldownCandles`
+ * candles give none. This is what `signals` prints and what the Scalper strategy trades.
+ * O(1) per candle, no allocation: every output is a field read through a getter.
+ */
+import type { Candle, PositionSide } from '../domain/types.js';
+import { Atr } from '../indicators/atr.js';
+import { Pivot } from '../indicators/pivot.js';
+import { Sma } from '../indicators/sma.js';
+import { StochRsi } from '../indicators/stochRsi.js';
+import type { ScalperParams } from './scalperParams.js';
+
+export class ScalperSignals {
+  /** Candles after which a signal is possible at all (K and D at t−1 and t defined, pivots decided). */
+  readonly warmupCandles: number;
+  readonly #p: ScalperParams;
+  readonly #proximity: number;
+  readonly #stoch: StochRsi;
+  readonly #pivotHigh: Pivot;
+  readonly #pivotLow: Pivot;
+  readonly #atr: Atr;
+  readonly #volume: Sma | null;
+  #prevK: number | null = null;
+  #prevD: number | null = null;
+  #lastPivotHigh: number | null = null;
+  #lastPivotLow: number | null = null;
+  #cooldownLeft = 0;
+  #signal: PositionSide | null = null;
+  #triggerPivot: number | null = null;
+
+  constructor(params: ScalperParams) {
+    this.#p = params;
+    this.#proximity = params.proximityPct / 100;
+    this.#stoch = new StochRsi(params);
+    this.#pivotHigh = new Pivot('high', params.pivotLeft, params.pivotRight);
+    this.#pivotLow = new Pivot('low', params.pivotLeft, params.pivotRight);
+    this.#atr = new Atr(params.atrLength);
+    this.#volume = params.volumeFilter ? new Sma(params.volumeLength) : null;
+    this.warmupCandles = Math.max(
+      this.#stoch.requiredInputsD + 1,
+      params.pivotLeft + params.pivotRight + 1,
+      params.stopMode === 'atr' ? params.atrLength : 0,
+      params.volumeFilter ? params.volumeLength : 0,
+    );
+  }
+
+  get rsi(): number | null {
+    return this.#stoch.rsi;
+  }
+  get stochK(): number | null {
+    return this.#stoch.k;
+  }
+  get stochD(): number | null {
+    return this.#stoch.d;
+  }
+  /** Pivot high confirmed at the last candle (its price), else null. */
+  get pivotHighConfirmed(): number | null {
+    return this.#pivotHigh.value;
+  }
+  /** Pivot low confirmed at the last candle (its price), else null. */
+  get pivotLowConfirmed(): number | null {
+    return this.#pivotLow.value;
+  }
+  /** Latest confirmed pivot high so far. */
+  get lastPivotHigh(): number | null {
+    return this.#lastPivotHigh;
+  }
+  get lastPivotLow(): number | null {
+    return this.#lastPivotLow;
+  }
+  get atr(): number | null {
+    return this.#atr.value;
+  }
+  /** The signal of the last candle. */
+  get signal(): PositionSide | null {
+    return this.#signal;
+  }
+  /** The pivot price that triggered the last signal (pivot low for long, high for short). */
+  get triggerPivot(): number | null {
+    return this.#triggerPivot;
+  }
+
+  /** Feeds one closed candle; returns its signal, cooldown applied. */
+  update(c: Candle): PositionSide | null {
+    const ph = this.#pivotHigh.update(c.high);
+    if (ph !== null) this.#lastPivotHigh = ph;
+    const pl = this.#pivotLow.update(c.low);
+    if (pl !== null) this.#lastPivotLow = pl;
+    this.#stoch.update(c.close);
+    this.#atr.update(c);
+    const volAvg = this.#volume === null ? null : this.#volume.update(c.volume);
+
+    const k = this.#stoch.k;
+    const d = this.#stoch.d;
+    const prevK = this.#prevK;
+    const prevD = this.#prevD;
+    this.#prevK = k;
+    this.#prevD = d;
+    this.#signal = null;
+    this.#triggerPivot = null;
+
+    if (this.#cooldownLeft > 0) {
+      this.#cooldownLeft--;
+      return null;
+    }
+    if (k === null || d === null || prevK === null || prevD === null) return null;
+    const p = this.#p;
+    if (this.#volume !== null && (volAvg === null || c.volume < p.volumeFactor * volAvg)) return null;
+
+    let side: PositionSide | null = null;
+    let pivot: number | null = null;
+    const close = c.close;
+    if (prevK <= prevD && k > d && prevK < p.oversold) {
+      pivot = this.#lastPivotLow;
+      if (pivot !== null && Math.abs(close - pivot) <= this.#proximity * pivot) side = 'long';
+    } else if (prevK >= prevD && k < d && prevK > p.overbought) {
+      pivot = this.#lastPivotHigh;
+      if (pivot !== null && Math.abs(close - pivot) <= this.#proximity * pivot) side = 'short';
+    }
+    if (side === null) return null;
+    this.#signal = side;
+    this.#triggerPivot = pivot;
+    this.#cooldownLeft = p.cooldownCandles;
+    return side;
+  }
+}
