@@ -1,0 +1,128 @@
+/**
+ * Fault injection for the sandbox (issue 3). Set with `--faults SPEC` or, while running, with
+ * `sandbox.setFaults({...})`.
+ *
+ * SPEC is a comma-separated list of `name=value` (whitespace ignored), e.g.
+ *   `--faults ws-drop=30s,http5xx=5%,latency=200ms,partial=0.5`
+ *
+ *   ws-drop=DURATION   close every websocket connection (abruptly, no close frame) every DURATION
+ *   stall=SCOPE        public | private | all | none: those streams send nothing, not even pongs
+ *   http5xx=RATE       that share of REST requests is answered HTTP 503 (an HTML body, as a proxy does)
+ *   timeout=RATE       that share of REST requests is never answered (the socket is held open)
+ *   latency=DURATION   added before every REST response and every websocket message
+ *   storm10006=RATE    that share of private REST requests is answered retCode 10006 (rate limit)
+ *   err10016=RATE      that share of private REST requests is answered retCode 10016 (server error)
+ *   partial=RATIO      fills are split: each fill event fills RATIO (0 < RATIO < 1) of what is left
+ *   race-cancel=on|off a cancel of an open order loses the race: the order fills, two `Filled`
+ *                      order pushes are sent, and the cancel answers 110001
+ *   seed=N             seed of the fault dice (default 1), so a run is repeatable
+ * DURATION is `N`, `Nms`, `Ns` or `Nm` (a bare number is seconds for ws-drop, ms for latency);
+ * RATE is a fraction `0.05` or a percentage `5%`.
+ */
+export class FaultSpecError extends Error {
+  override name = 'FaultSpecError';
+}
+
+export const STALL_SCOPES = ['none', 'public', 'private', 'all'] as const;
+export type StallScope = (typeof STALL_SCOPES)[number];
+
+export interface FaultSettings {
+  readonly wsDropEveryMs: number | null;
+  readonly stall: StallScope;
+  readonly http5xxRate: number;
+  readonly timeoutRate: number;
+  readonly latencyMs: number;
+  readonly storm10006Rate: number;
+  readonly err10016Rate: number;
+  readonly partialFillRatio: number | null;
+  readonly raceCancel: boolean;
+  readonly seed: number;
+}
+
+export const NO_FAULTS: FaultSettings = {
+  wsDropEveryMs: null,
+  stall: 'none',
+  http5xxRate: 0,
+  timeoutRate: 0,
+  latencyMs: 0,
+  storm10006Rate: 0,
+  err10016Rate: 0,
+  partialFillRatio: null,
+  raceCancel: false,
+  seed: 1,
+};
+
+function duration(name: string, v: string, bareUnitMs: number): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
+  if (!m) throw new FaultSpecError(`fault ${name}: "${v}" is not a duration (use e.g. 500ms, 30s, 2m)`);
+  const n = Number(m[1]);
+  const unit = m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : bareUnitMs;
+  return n * unit;
+}
+
+function rate(name: string, v: string): number {
+  const pct = v.endsWith('%');
+  const n = Number(pct ? v.slice(0, -1) : v);
+  const r = pct ? n / 100 : n;
+  if (!Number.isFinite(r) || r < 0 || r > 1) throw new FaultSpecError(`fault ${name}: "${v}" is not a rate between 0 and 1 (or 0% and 100%)`);
+  return r;
+}
+
+/** Parses a `--faults` SPEC into the settings it changes. Throws FaultSpecError naming the bad part. */
+export function parseFaultSpec(spec: string): Partial<FaultSettings> {
+  const out: { -readonly [K in keyof FaultSettings]?: FaultSettings[K] } = {};
+  for (const raw of spec.split(',')) {
+    const part = raw.trim();
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new FaultSpecError(`fault "${part}" must be name=value`);
+    const name = part.slice(0, eq).trim();
+    const v = part.slice(eq + 1).trim();
+    switch (name) {
+      case 'ws-drop': {
+        const ms = duration(name, v, 1000);
+        if (ms <= 0) throw new FaultSpecError('fault ws-drop: the period must be > 0');
+        out.wsDropEveryMs = ms;
+        break;
+      }
+      case 'stall':
+        if (!(STALL_SCOPES as readonly string[]).includes(v)) throw new FaultSpecError(`fault stall: "${v}" must be one of ${STALL_SCOPES.join(', ')}`);
+        out.stall = v as StallScope;
+        break;
+      case 'http5xx':
+        out.http5xxRate = rate(name, v);
+        break;
+      case 'timeout':
+        out.timeoutRate = rate(name, v);
+        break;
+      case 'latency':
+        out.latencyMs = duration(name, v, 1);
+        break;
+      case 'storm10006':
+        out.storm10006Rate = rate(name, v);
+        break;
+      case 'err10016':
+        out.err10016Rate = rate(name, v);
+        break;
+      case 'partial': {
+        const r = Number(v);
+        if (!(r > 0 && r < 1)) throw new FaultSpecError(`fault partial: "${v}" must be a ratio between 0 and 1 (exclusive)`);
+        out.partialFillRatio = r;
+        break;
+      }
+      case 'race-cancel':
+        if (v !== 'on' && v !== 'off') throw new FaultSpecError(`fault race-cancel: "${v}" must be on or off`);
+        out.raceCancel = v === 'on';
+        break;
+      case 'seed': {
+        const n = Number(v);
+        if (!Number.isInteger(n)) throw new FaultSpecError(`fault seed: "${v}" must be an integer`);
+        out.seed = n;
+        break;
+      }
+      default:
+        throw new FaultSpecError(`unknown fault "${name}" (known: ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial, race-cancel, seed)`);
+    }
+  }
+  return out;
+}

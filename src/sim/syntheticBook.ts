@@ -1,0 +1,84 @@
+/**
+ * A deterministic order book around the replayed price (issue 3, "Market data replay").
+ *
+ * - Best bid = the price rounded down to the tick; best ask = best bid + one tick. So the spread is
+ *   always exactly one tick, the book is never crossed, and a market buy in the sandbox fills at the
+ *   best ask, a market sell at the best bid (see `Simulator`).
+ * - Each level holds `volume / 100 × u` of the candle's base volume, u uniform in [0.3, 1.7), seeded
+ *   by the candle's start time and the level's absolute price, rounded to the qty step (at least one
+ *   step). Sizes depend on the price level, not on the distance to the top, so a move of k ticks
+ *   changes only about k levels per side: websocket deltas stay small, as on Bybit.
+ * - User orders are not shown in this book (they rest in the simulator only).
+ * All arithmetic is on integers (price in ticks, size in steps); strings are built exactly.
+ */
+import type { Instrument } from '../domain/types.js';
+import { hashUnit } from './prng.js';
+
+export type BookLevel = [price: string, size: string];
+
+export interface BookSnapshot {
+  readonly bids: BookLevel[];
+  readonly asks: BookLevel[];
+}
+
+/** Integer-scaled decimal formatting: `units` × 10^-decimals as a plain string. */
+export function formatScaled(units: number, decimals: number): string {
+  if (decimals === 0) return String(units);
+  const neg = units < 0;
+  const s = String(Math.abs(units)).padStart(decimals + 1, '0');
+  return (neg ? '-' : '') + s.slice(0, s.length - decimals) + '.' + s.slice(s.length - decimals);
+}
+
+export class SyntheticBook {
+  readonly #priceDecimals: number;
+  readonly #tickUnits: number;
+  readonly #priceScale: number;
+  readonly #qtyDecimals: number;
+  readonly #stepUnits: number;
+  readonly #step: number;
+
+  constructor(instrument: Instrument) {
+    this.#priceDecimals = instrument.tickSize.decimalPlaces();
+    this.#priceScale = 10 ** this.#priceDecimals;
+    this.#tickUnits = Math.round(instrument.tickSize.toNumber() * this.#priceScale);
+    this.#qtyDecimals = instrument.qtyStep.decimalPlaces();
+    this.#stepUnits = Math.round(instrument.qtyStep.toNumber() * 10 ** this.#qtyDecimals);
+    this.#step = instrument.qtyStep.toNumber();
+  }
+
+  /** Best bid in ticks (an integer) for a traded price. */
+  bidTicks(price: number): number {
+    return Math.floor(Math.round(price * this.#priceScale) / this.#tickUnits + 1e-9);
+  }
+
+  priceOfTicks(ticks: number): string {
+    return formatScaled(ticks * this.#tickUnits, this.#priceDecimals);
+  }
+
+  /** Best bid and ask as numbers (for cheap comparisons). */
+  touch(price: number): { bid: number; ask: number } {
+    const b = this.bidTicks(price);
+    return { bid: (b * this.#tickUnits) / this.#priceScale, ask: ((b + 1) * this.#tickUnits) / this.#priceScale };
+  }
+
+  #size(candleKey: number, ticks: number, volume: number): string {
+    const u = 0.3 + 1.4 * hashUnit(candleKey, ticks, 7);
+    const steps = Math.max(1, Math.round((volume / 100) * u / this.#step));
+    return formatScaled(steps * this.#stepUnits, this.#qtyDecimals);
+  }
+
+  /** `depth` levels per side around `price`, for the candle starting at `candleTs` with base volume `volume`. */
+  snapshot(price: number, candleTs: number, volume: number, depth: number): BookSnapshot {
+    const key = Math.floor(candleTs / 1000) | 0;
+    const bid = this.bidTicks(price);
+    const bids: BookLevel[] = [];
+    const asks: BookLevel[] = [];
+    for (let i = 0; i < depth; i++) {
+      const bt = bid - i;
+      if (bt > 0) bids.push([this.priceOfTicks(bt), this.#size(key, bt, volume)]);
+      const at = bid + 1 + i;
+      asks.push([this.priceOfTicks(at), this.#size(key, at, volume)]);
+    }
+    return { bids, asks };
+  }
+}

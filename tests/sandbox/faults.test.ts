@@ -1,0 +1,128 @@
+/** Fault injection: the SPEC syntax and each fault as a client sees it. */
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { signWsAuth } from '../../src/sandbox/auth.js';
+import { FaultSpecError, NO_FAULTS, parseFaultSpec } from '../../src/sandbox/faults.js';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js';
+import { type Msg, RecordingClient, signedCall } from './wsClient.js';
+
+const BTC = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
+
+describe('parseFaultSpec', () => {
+  it('parses every documented fault', () => {
+    expect(parseFaultSpec('ws-drop=30s, stall=private, http5xx=5%, timeout=0.01, latency=200ms, storm10006=1, err10016=10%, partial=0.5, race-cancel=on, seed=9')).toEqual({
+      wsDropEveryMs: 30_000,
+      stall: 'private',
+      http5xxRate: 0.05,
+      timeoutRate: 0.01,
+      latencyMs: 200,
+      storm10006Rate: 1,
+      err10016Rate: 0.1,
+      partialFillRatio: 0.5,
+      raceCancel: true,
+      seed: 9,
+    });
+    expect(parseFaultSpec('ws-drop=2,latency=15')).toEqual({ wsDropEveryMs: 2000, latencyMs: 15 });
+  });
+
+  it('names the bad part of a bad SPEC', () => {
+    expect(() => parseFaultSpec('http5xx=150%')).toThrow(/http5xx/);
+    expect(() => parseFaultSpec('explode=1')).toThrow(FaultSpecError);
+    expect(() => parseFaultSpec('stall=sometimes')).toThrow(/public, private, all/);
+  });
+});
+
+describe('faults at runtime', () => {
+  let sb: Sandbox;
+  let frozenMs = Date.now();
+  beforeAll(async () => {
+    // A frozen clock: rate-limit windows do not move during the test.
+    sb = await startSandbox({ data: [BTC], baseClock: () => frozenMs });
+  });
+  afterEach(() => {
+    sb.setFaults({ ...NO_FAULTS });
+    frozenMs += 2000;
+  });
+  afterAll(async () => {
+    await sb.close();
+  });
+  const call = (path: string, params: Record<string, unknown>, method: 'GET' | 'POST' = 'POST') => signedCall(sb.restUrl, method, path, params, { timestampMs: sb.nowMs() });
+
+  it('answers 10006 with the limit headers beyond 10 order cancels per second', async () => {
+    const codes: unknown[] = [];
+    let last: Headers | null = null;
+    for (let i = 0; i < 11; i++) {
+      const r = await call('/v5/order/cancel', { category: 'linear', symbol: 'BTCUSDT', orderId: 'none' });
+      codes.push(r.json['retCode']);
+      last = r.headers;
+    }
+    expect(codes.slice(0, 10).every((c) => c === 110001)).toBe(true);
+    expect(codes[10]).toBe(10006);
+    expect(last!.get('x-bapi-limit')).toBe('10');
+    expect(last!.get('x-bapi-limit-status')).toBe('0');
+    expect(Number(last!.get('x-bapi-limit-reset-timestamp'))).toBe(frozenMs + 1000);
+  });
+
+  it('http5xx, storm10006 and err10016 answer as configured', async () => {
+    sb.setFaults('http5xx=100%');
+    expect((await fetch(`${sb.restUrl}/v5/market/time`)).status).toBe(503);
+    sb.setFaults('http5xx=0,storm10006=1');
+    expect((await call('/v5/account/wallet-balance', { accountType: 'UNIFIED' }, 'GET')).json['retCode']).toBe(10006);
+    sb.setFaults('storm10006=0,err10016=1');
+    expect((await call('/v5/account/wallet-balance', { accountType: 'UNIFIED' }, 'GET')).json['retCode']).toBe(10016);
+  });
+
+  it('a timeout fault leaves the request unanswered', async () => {
+    sb.setFaults('timeout=1');
+    await expect(fetch(`${sb.restUrl}/v5/market/time`, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+  });
+
+  it('stall silences a stream, pongs included; ws-drop closes connections', async () => {
+    const c = await RecordingClient.open(sb.wsPublicUrl);
+    sb.setFaults('stall=public');
+    c.send({ op: 'ping' });
+    c.send({ op: 'subscribe', args: ['orderbook.1.BTCUSDT'] });
+    sb.step(2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.messages.length).toBe(0);
+    sb.setFaults('stall=none,ws-drop=50ms');
+    await c.waitClosed(2000);
+  });
+
+  it('race-cancel: the cancel answers 110001 and the order is pushed Filled twice', async () => {
+    const p = await RecordingClient.open(sb.wsPrivateUrl);
+    const expires = sb.nowMs() + 10_000;
+    p.send({ op: 'auth', args: [DEFAULT_API_KEY, expires, signWsAuth(DEFAULT_API_SECRET, expires)] });
+    await p.waitFor((m) => m['op'] === 'auth');
+    p.send({ op: 'subscribe', args: ['order'] });
+    await p.waitFor((m) => m['op'] === 'subscribe');
+    const price = (Math.floor(sb.sim.lastPrice('BTCUSDT') * 0.9 * 10) / 10).toFixed(1);
+    const created = await call('/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Limit', qty: '0.001', price, orderLinkId: 'race-1' });
+    expect(created.json['retCode']).toBe(0);
+    sb.setFaults('race-cancel=on');
+    const r = await call('/v5/order/cancel', { category: 'linear', symbol: 'BTCUSDT', orderLinkId: 'race-1' });
+    expect(r.json['retCode']).toBe(110001);
+    const isFilled = (m: Msg): boolean => (m['data'] as Msg[] | undefined)?.[0]?.['orderStatus'] === 'Filled';
+    const first = await p.waitFor(isFilled);
+    await p.waitFor(isFilled, 5000, p.messages.indexOf(first) + 1);
+    const filled = p.messages.filter(isFilled);
+    expect(filled.length).toBe(2);
+    p.close();
+  });
+
+  it('partial fills split a market order into two executions', async () => {
+    sb.setFaults('partial=0.5');
+    const r = await call('/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Sell', orderType: 'Market', qty: '0.004', orderLinkId: 'partial-1' });
+    expect(r.json['retCode']).toBe(0);
+    const execs = await call('/v5/execution/list', { category: 'linear', orderLinkId: 'partial-1' }, 'GET');
+    const list = (execs.json['result'] as { list: Array<{ execQty: string }> }).list;
+    expect(list.map((e) => e.execQty).sort()).toEqual(['0.002', '0.002']);
+  });
+
+  it('latency delays every REST answer', async () => {
+    sb.setFaults('latency=150ms');
+    const t0 = performance.now();
+    await fetch(`${sb.restUrl}/v5/market/time`);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+  });
+});
