@@ -151,12 +151,16 @@ export const configSchema = v.pipe(
         samplesPerServer: v.optional(int(1, 16), 4),
         timeoutMs: v.optional(int(100, 30_000), 2000),
         /** Refuse to sign when the offset is not known better than this. */
-        maxUncertaintyMs: v.optional(int(1, 60_000), 500),
+        maxUncertaintyMs: v.optional(int(1, 60_000), 250),
         /** Refuse to sign when NTP and Bybit's clock disagree by more than this. */
-        maxDisagreementMs: v.optional(int(1, 60_000), 1000),
+        maxDisagreementMs: v.optional(int(1, 60_000), 500),
         /** A measurement older than this is stale. */
-        maxAgeMs: v.optional(int(10_000, 86_400_000), 3_600_000),
-        remeasureCron: v.optional(cronExpr, '*/15 * * * *'),
+        maxAgeMs: v.optional(int(10_000, 86_400_000), 900_000),
+        /** A jump of the machine clock larger than this since the last measurement (Android auto-time) forces a re-measurement. */
+        maxStepMs: v.optional(int(10, 60_000), 500),
+        /** Trust Bybit's server time alone when no NTP server answers (UDP 123 blocked on some networks). */
+        exchangeFallback: v.optional(bool, false),
+        remeasureCron: v.optional(cronExpr, '*/5 * * * *'),
       }),
       {},
     ),
