@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as v from 'valibot';
-import { findJsonSyntaxError } from './jsonSyntax.js';
+import { findJsonSyntaxError } from '../util/jsonSyntax.js';
 import { configSchema, type Config } from './schema.js';
 import { applySets, parseSetArg, type SetOverride } from './set.js';
 

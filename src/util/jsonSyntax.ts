@@ -26,11 +26,14 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | null {
     if (c === '[') return array();
     if (c === '"') return string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
-    for (const word of ['true', 'false', 'null']) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return;
+    const word = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : null;
+    if (word !== null) {
+      // Point at the first wrong character of a misspelt or cut-off literal ("nul", "ture").
+      for (const ch of word) {
+        if (text[i] !== ch) fail(`expected "${word}", found ${describe(i)}`);
+        i++;
       }
+      return;
     }
     if (c === "'") fail('strings must use double quotes (") in JSON');
     fail(`expected a value (a number, "text", true, false, null, { or [), found ${describe(i)}`);

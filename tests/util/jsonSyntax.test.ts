@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findJsonSyntaxError } from '../../src/config/jsonSyntax.js';
+import { findJsonSyntaxError } from '../../src/util/jsonSyntax.js';
 import { ROOT } from '../helpers/cli.js';
 
 describe('findJsonSyntaxError', () => {

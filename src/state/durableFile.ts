@@ -1,0 +1,98 @@
+/**
+ * Crash-safe whole-file replacement (issue 6: "writes are atomic: write a temporary file, fsync,
+ * rename"). After a SIGKILL or a power cut the target holds either the old or the new complete
+ * contents, never a mix: the new bytes are made durable in a temporary file in the same directory
+ * (same filesystem, so rename(2) is atomic), renamed over the target, and the directory entry is
+ * then fsynced so the rename itself survives power loss (rename alone only orders the metadata
+ * in memory; ext4 and f2fs, the filesystems of Termux's home, need the directory fsync).
+ *
+ * lowdb's stock `JSONFile` (through steno's `Writer`) writes and renames but never fsyncs, which is
+ * why the store uses its own adapter built on this.
+ */
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Counter so that two writes from one process never share a temporary name. */
+let tempSerial = 0;
+
+/** Replaces `file` with `text`, durably; resolves once the new contents survive power loss. */
+export async function writeFileDurable(file: string, text: string): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempSerial++}.tmp`);
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, file);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDirectory(dirname(file));
+}
+
+/** Temporary files of {@link writeFileDurable}: `.<name>.<pid>.<serial>.tmp`. */
+const TEMP_NAME = /^\..+\.\d+\.\d+\.tmp$/;
+
+/**
+ * Deletes temporary files a killed writer left in `dir` (they never replaced anything). Only safe
+ * while holding the directory's lock, when no other process can be mid-write. Returns how many.
+ */
+export async function removeLeftoverTempFiles(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!TEMP_NAME.test(name)) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+    removed++;
+  }
+  return removed;
+}
+
+/**
+ * fsync of a directory makes a rename or a new entry in it durable. Some platforms refuse to open
+ * or sync a directory (Windows: EISDIR/EPERM, some FUSE mounts: EINVAL); there the rename is as
+ * durable as the platform allows, so those codes are tolerated.
+ */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    if (!isTolerableDirSyncError(err)) throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Synchronous twin of {@link fsyncDirectory}, for the lock file and exit handlers. */
+export function fsyncDirectorySync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    if (!isTolerableDirSyncError(err)) throw err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function isTolerableDirSyncError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL' || code === 'ENOTSUP';
+}
