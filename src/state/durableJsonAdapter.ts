@@ -9,7 +9,7 @@ import type { Adapter } from 'lowdb';
 import { writeFileDurable } from './durableFile.js';
 import { readStateFile, stateFilePath } from './stateFile.js';
 import type { LoadedState } from './stateFile.js';
-import type { PersistedState } from './stateSchema.js';
+import type { PersistedState } from '../domain/persistedState.js';
 
 export class DurableJsonAdapter implements Adapter<PersistedState> {
   readonly stateDir: string;

@@ -18,8 +18,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { fsyncDirectory } from './durableFile.js';
-import { JournalRecordSchema } from './journalRecord.js';
-import type { JournalRecord } from './journalRecord.js';
+import { JournalRecordSchema } from '../domain/journalRecord.js';
+import type { JournalRecord } from '../domain/journalRecord.js';
 import { InvalidJournalRecordError } from './stateErrors.js';
 
 export const JOURNAL_DIR_NAME = 'journal';

@@ -9,8 +9,8 @@
  * and remembers the mode the bot last ran in.
  */
 import * as v from 'valibot';
-import { DecimalString, PersistedStateSchema, STATE_SCHEMA_VERSION, TimestampMs, emptySymbolState, isJsonValue } from './stateSchema.js';
-import type { JsonValue, PersistedState, SymbolState } from './stateSchema.js';
+import { DecimalString, PersistedStateSchema, STATE_SCHEMA_VERSION, TimestampMs, emptySymbolState, isJsonValue } from '../domain/persistedState.js';
+import type { JsonValue, PersistedState, SymbolState } from '../domain/persistedState.js';
 
 const LockV1 = v.object({ reason: v.string(), since: TimestampMs, until: v.nullable(TimestampMs) });
 

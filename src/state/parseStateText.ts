@@ -4,7 +4,7 @@
  */
 import { findJsonSyntaxError } from '../util/jsonSyntax.js';
 import { migrateState } from './migrations.js';
-import type { PersistedState } from './stateSchema.js';
+import type { PersistedState } from '../domain/persistedState.js';
 
 export type ParsedStateText =
   | { readonly ok: true; readonly state: PersistedState; readonly fromVersion: number }

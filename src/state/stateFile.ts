@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { STATE_FILE_NAME, newestValidBackup } from './backups.js';
 import { parseStateText } from './parseStateText.js';
 import { StateFileError } from './stateErrors.js';
-import type { PersistedState } from './stateSchema.js';
+import type { PersistedState } from '../domain/persistedState.js';
 
 export interface LoadedState {
   readonly state: PersistedState;

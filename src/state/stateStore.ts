@@ -16,8 +16,8 @@ import type { RestoreResult } from './backups.js';
 import { DurableJsonAdapter } from './durableJsonAdapter.js';
 import { InvalidStateUpdateError, StateFileError } from './stateErrors.js';
 import { StateLock } from './stateLock.js';
-import { PersistedStateSchema, STATE_SCHEMA_VERSION, emptyState } from './stateSchema.js';
-import type { DeepReadonly, PersistedState } from './stateSchema.js';
+import { PersistedStateSchema, STATE_SCHEMA_VERSION, emptyState } from '../domain/persistedState.js';
+import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
 
 export interface StateStoreOptions {
   /** Injected clock (tests); default `Date.now`. */

@@ -16,7 +16,7 @@
  *   Null with fewer than two days, without a starting equity, or with zero deviation.
  */
 import { Dec, ZERO } from '../domain/money.js';
-import type { ExitRecord, JournalRecord } from './journalRecord.js';
+import type { ExitRecord, JournalRecord } from '../domain/journalRecord.js';
 
 const DAY_MS = 86_400_000;
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStatusCommand, statusCommand } from '../../src/cli/status.js';
 import { Dec } from '../../src/domain/money.js';
 import { Journal } from '../../src/state/journal.js';
-import { symbolDraft } from '../../src/state/stateSchema.js';
+import { symbolDraft } from '../../src/domain/persistedState.js';
 import { StateStore } from '../../src/state/stateStore.js';
 import { memoryIo } from '../helpers/cli.js';
 

@@ -10,7 +10,7 @@
  */
 import { writeSync } from 'node:fs';
 import { Journal } from '../../src/state/journal.js';
-import { symbolDraft } from '../../src/state/stateSchema.js';
+import { symbolDraft } from '../../src/domain/persistedState.js';
 import { StateStore } from '../../src/state/stateStore.js';
 
 const dir = process.argv[2];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal, readJournal } from '../../src/state/journal.js';
-import type { JournalRecord } from '../../src/state/journalRecord.js';
+import type { JournalRecord } from '../../src/domain/journalRecord.js';
 import { InvalidJournalRecordError } from '../../src/state/stateErrors.js';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listBackups, restoreBackup } from '../../src/state/backups.js';
 import { InvalidStateUpdateError, RestoreBackupError, StateFileError } from '../../src/state/stateErrors.js';
-import { STATE_SCHEMA_VERSION, symbolDraft } from '../../src/state/stateSchema.js';
+import { STATE_SCHEMA_VERSION, symbolDraft } from '../../src/domain/persistedState.js';
 import { StateStore } from '../../src/state/stateStore.js';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../../src/domain/money.js';
-import type { JournalRecord } from '../../src/state/journalRecord.js';
+import type { JournalRecord } from '../../src/domain/journalRecord.js';
 import { computeStatistics } from '../../src/state/statistics.js';
 
 const DAY = 86_400_000;

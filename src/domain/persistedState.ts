@@ -1,7 +1,7 @@
 /**
  * The shape of `state.json` (issue 6, part 1): what the bot needs to resume after being killed.
  * Money and quantities are Decimal strings (STYLE point 8); times are Unix ms. Everything here is
- * validated with valibot on load and after every update, so a file that loads is a file the
+ * validated with valibot on load and after every update (by src/state), so a file that loads is a file the
  * engine can trust. Older layouts are upgraded by ./migrations.ts.
  */
 import * as v from 'valibot';

@@ -4,7 +4,7 @@
  * records alone (./statistics.ts), so each `exit` carries everything a closed trade needs.
  */
 import * as v from 'valibot';
-import { DecimalString, TimestampMs } from './stateSchema.js';
+import { DecimalString, TimestampMs } from './persistedState.js';
 
 const SymbolName = v.pipe(v.string(), v.regex(/^[A-Z0-9]+$/, 'expected an upper-case symbol such as BTCUSDT'));
 const NonEmpty = v.pipe(v.string(), v.minLength(1));
