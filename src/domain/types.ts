@@ -126,6 +126,11 @@ export interface Fill {
   readonly fee: Decimal;
   readonly isMaker: boolean;
   readonly ts: number;
+  /**
+   * Set when the exchange itself created the closing order because a position's stop loss, take
+   * profit or trailing stop triggered (Bybit `stopOrderType`); absent for the bot's own orders.
+   */
+  readonly trigger?: 'stopLoss' | 'takeProfit' | 'trailingStop';
 }
 
 /** One-way position. `side` is null and `size` zero when flat. */

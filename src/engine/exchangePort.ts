@@ -83,6 +83,12 @@ export interface MarketSubscription {
   readonly intervalMinutes: number;
   /** Order-book top of book as well (the market maker). */
   readonly book: boolean;
+  /**
+   * Open time of the last confirmed candle the engine already has (e.g. from its warm-up
+   * `fetchCandles`). Every confirmed candle after it is delivered, the first ones from REST if the
+   * stream starts later. Omitted: delivery starts with the first confirmed candle streamed.
+   */
+  readonly afterCandleTs?: number;
 }
 
 export interface ExchangePort {

@@ -75,6 +75,9 @@ export function toDomainFill(e: SimExecution): Fill {
     fee: e.execFee,
     isMaker: e.isMaker,
     ts: e.execTime,
+    ...(e.stopOrderType === 'StopLoss' ? { trigger: 'stopLoss' as const } : {}),
+    ...(e.stopOrderType === 'TakeProfit' ? { trigger: 'takeProfit' as const } : {}),
+    ...(e.stopOrderType === 'TrailingStop' ? { trigger: 'trailingStop' as const } : {}),
   };
 }
 

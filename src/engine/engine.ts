@@ -1,0 +1,1006 @@
+/**
+ * The engine: from a strategy's intent to a protected position, one code path for live, paper and
+ * backtest (issue 7). It talks to an ExchangePort only, keeps what it must survive a SIGKILL with
+ * in the EngineStore (flushed before an order goes out), writes every order, fill and exit to the
+ * journal, and tells the owner through EngineAlerts.
+ *
+ * Events for one symbol are handled strictly one after another (a per-symbol queue), so a fill
+ * arriving while an entry is being placed never races it. Money is Decimal throughout; strategies
+ * see plain numbers through `positionView`.
+ */
+import type { Decimal } from '../domain/money.js';
+import { dec, Dec, money, roundToStep, toPrice, ZERO } from '../domain/money.js';
+import type { JournalRecord } from '../domain/journalRecord.js';
+import type { DeepReadonly, PersistedState, PositionState, ProtectionName } from '../domain/persistedState.js';
+import { ExchangeError } from '../domain/exchangeErrors.js';
+import type { Candle, Fill, Instrument, Intent, Order, Position, PositionSide } from '../domain/types.js';
+import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
+import { diffQuotes, type LiveQuote } from '../strategies/diffQuotes.js';
+import { guardStrategy, type GuardedStrategy } from '../strategies/guardStrategy.js';
+import type { BookTop as StrategyBookTop, PositionView, Strategy } from '../strategies/strategy.js';
+import { FLAT } from '../strategies/strategy.js';
+import type { Logger } from '../util/logger.js';
+import { planEntry } from './executor.js';
+import type { BookTop, ExchangePort, OrderRequest } from './exchangePort.js';
+import { isOwnOrderLinkId, makeOrderLinkId, parseOrderLinkId } from './orderLinkId.js';
+import { OrderTracker } from './orderTracker.js';
+import type { EngineAlerts, EngineJournal, EngineSettings, EngineStore, EngineSymbolSettings } from './ports.js';
+import { breakevenStop, improvesStop, ladderOrders, timeExitDue, trailingStop } from './positionPlan.js';
+import { dailyLossLock, drawdownLock, lossStreakLock, nextDayStartMs, startOfDayMs, type ClosedTrade, type Lock } from './protections.js';
+import { RoundTrip, type ClosedRoundTrip } from './roundTrip.js';
+
+export interface EngineDeps {
+  readonly port: ExchangePort;
+  readonly store: EngineStore;
+  readonly journal: EngineJournal;
+  readonly alerts: EngineAlerts;
+  readonly logger: Logger;
+  /** Decision time (epoch ms): the corrected clock live; market time in replay and backtest. */
+  readonly now: () => number;
+  /** One strategy per configured symbol; the engine guards each one. */
+  readonly strategies: ReadonlyMap<string, Strategy>;
+}
+
+/** Exit codes in orderLinkIds (`X<code>`) and the reasons they stand for in the journal. */
+const EXIT_CODES = { T: 'timeExit', S: 'signal', K: 'killSwitch', C: 'closeAll' } as const;
+type ExitCode = keyof typeof EXIT_CODES;
+
+const HISTORY_LIMIT = 1000;
+
+interface SymbolRuntime {
+  settings: EngineSymbolSettings;
+  strategy: GuardedStrategy;
+  instrument: Instrument | null;
+  readonly history: Candle[];
+  readonly roundTrip: RoundTrip;
+  queue: Promise<void>;
+  lastRequoteMs: number;
+  requoteQueued: boolean;
+  latestBook: StrategyBookTop | null;
+  exchangePosition: Position | null;
+  entryDeadlineMs: number | null;
+  warm: boolean;
+}
+
+export interface EngineSnapshot {
+  readonly paused: boolean;
+  readonly locks: readonly { readonly name: ProtectionName; readonly reason: string; readonly untilMs: number | null }[];
+  readonly positions: readonly { readonly symbol: string; readonly side: PositionSide; readonly size: string; readonly entryPrice: string }[];
+  readonly realisedPnlToday: string;
+}
+
+export class Engine {
+  readonly #deps: EngineDeps;
+  #settings: EngineSettings;
+  readonly #symbols = new Map<string, SymbolRuntime>();
+  readonly #tracker = new OrderTracker();
+  readonly #closedTrades: ClosedTrade[] = [];
+  #lastEquity: Decimal | null = null;
+  readonly #journalWrites = new Set<Promise<void>>();
+  #started = false;
+  #stopping = false;
+
+  constructor(deps: EngineDeps, settings: EngineSettings) {
+    this.#deps = deps;
+    this.#settings = settings;
+    for (const s of settings.symbols) this.#symbols.set(s.symbol, this.#newRuntime(s));
+  }
+
+  get tracker(): OrderTracker {
+    return this.#tracker;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Instruments → leverage → reconcile → warm-up → streams (issue 7 item 7, after the clock is trusted). */
+  async start(): Promise<void> {
+    const { port, logger } = this.#deps;
+    const symbols = this.#enabledSymbols();
+    const instruments = await port.loadInstruments(symbols);
+    for (const sym of symbols) {
+      const rt = this.#symbols.get(sym)!;
+      rt.instrument = instruments.get(sym) ?? null;
+      if (!rt.instrument) throw new ExchangeError(`no trading rules for ${sym}`, 'fatal');
+      await port.setLeverage(sym, dec(rt.settings.leverage));
+    }
+    this.#deps.store.update((d) => {
+      for (const sym of symbols) d.symbols[sym] ??= { position: null, openOrders: {}, cooldownUntilMs: null };
+    });
+    await this.reconcile('start');
+    const markets = [];
+    for (const sym of symbols) {
+      const rt = this.#symbols.get(sym)!;
+      const last = await this.#warmUp(rt);
+      markets.push({ symbol: sym, intervalMinutes: rt.settings.intervalMinutes, book: rt.settings.strategy === 'maker', ...(last !== null ? { afterCandleTs: last } : {}) });
+    }
+    await port.subscribe(markets, {
+      onCandle: (symbol, intervalMinutes, candle, confirmed) => {
+        const rt = this.#symbols.get(symbol);
+        if (!rt || !confirmed || intervalMinutes !== rt.settings.intervalMinutes) return;
+        this.#enqueue(rt, () => this.#onClosedCandle(rt, candle));
+      },
+      onBookTop: (top) => this.#onBookTop(top),
+      onOrder: (order) => {
+        const rt = this.#symbols.get(order.symbol);
+        if (rt) this.#enqueue(rt, () => this.#onOrder(rt, order));
+      },
+      onFill: (fill) => {
+        const rt = this.#symbols.get(fill.symbol);
+        if (rt) this.#enqueue(rt, () => this.#onFill(rt, fill));
+      },
+      onPosition: (position) => {
+        const rt = this.#symbols.get(position.symbol);
+        if (rt) rt.exchangePosition = position;
+      },
+      onBalance: (balance) => this.#noteEquity(balance.equity),
+      onStreamHealth: (stream, health, detail) => {
+        if (health === 'stale' || health === 'reconnecting') logger.warn(`${stream} stream ${health}`, { detail });
+      },
+    });
+    this.#started = true;
+    logger.info('engine started', { symbols: symbols.join(','), exchange: port.name });
+  }
+
+  /** Resolves when every queued event has been handled and its journal records are written. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const queues = [...this.#symbols.values()].map((rt) => rt.queue);
+      await Promise.all([...queues, ...this.#journalWrites]);
+      if (this.#journalWrites.size === 0 && [...this.#symbols.values()].every((rt, i) => rt.queue === queues[i])) return;
+    }
+  }
+
+  /**
+   * Graceful shutdown (issue 7 item 7): cancel the maker's quotes, keep every protective order and
+   * exchange stop in place, finish queued work, flush state.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const rt of this.#symbols.values()) {
+      if (rt.settings.strategy !== 'maker') continue;
+      this.#enqueue(rt, async () => {
+        for (const q of this.#liveQuotes(rt)) await this.#cancel(rt, q.id, 'shutdown');
+      });
+    }
+    await this.idle();
+    await this.#deps.store.flush();
+  }
+
+  /** Hot reload: new settings and strategies for the symbols that changed (per-symbol params apply at the next decision). */
+  updateSettings(settings: EngineSettings, strategies: ReadonlyMap<string, Strategy>): void {
+    this.#settings = settings;
+    for (const s of settings.symbols) {
+      const rt = this.#symbols.get(s.symbol);
+      if (!rt) continue; // adding a symbol needs a restart (streams and leverage)
+      rt.settings = s;
+      const next = strategies.get(s.symbol);
+      if (next && next !== this.#deps.strategies.get(s.symbol)) {
+        rt.strategy = this.#guard(next);
+        // Re-warm the new instance from the candles already seen, so it decides at the next close.
+        for (const c of rt.history) rt.strategy.onCandle(c, FLAT, c.ts);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ owner controls
+
+  pause(reason: string): void {
+    this.#setLock('paused', { reason, sinceMs: this.#deps.now(), untilMs: null });
+    this.#alert('warning', 'control', 'Paused', `${reason}. Open positions stay managed; no new entries.`);
+  }
+
+  /** Lifts pause, kill switch and drawdown locks (the manual ones). Time-bound locks run out by themselves. */
+  resume(): void {
+    this.#deps.store.update((d) => {
+      d.protections.paused = null;
+      d.protections.killSwitch = null;
+      d.protections.drawdown = null;
+    });
+    this.#alert('info', 'control', 'Resumed', 'New entries allowed again.');
+  }
+
+  /** Cancels the bot's own orders, closes its positions, and stops new entries until `resume`. */
+  async killSwitch(reason: string): Promise<void> {
+    this.#setLock('killSwitch', { reason, sinceMs: this.#deps.now(), untilMs: null });
+    this.#alert('critical', 'killSwitch', 'Kill switch', `${reason}. Cancelling the bot's orders and closing its positions.`);
+    await this.#flattenAll('K');
+  }
+
+  /** `close-all`: cancel the bot's orders, close its positions, and pause. */
+  async closeAll(reason: string): Promise<void> {
+    this.pause(`close-all: ${reason}`);
+    await this.#flattenAll('C');
+  }
+
+  snapshot(): EngineSnapshot {
+    const st = this.#deps.store.state;
+    const now = this.#deps.now();
+    const locks = (Object.entries(st.protections) as [ProtectionName, DeepReadonly<{ reason: string; untilMs: number | null }> | null][])
+      .filter(([, l]) => l !== null && (l.untilMs === null || l.untilMs > now))
+      .map(([name, l]) => ({ name, reason: l!.reason, untilMs: l!.untilMs }));
+    const positions = Object.entries(st.symbols)
+      .filter(([, s]) => s.position !== null && dec(s.position.size).gt(0))
+      .map(([symbol, s]) => ({ symbol, side: s.position!.side, size: s.position!.size, entryPrice: s.position!.entryPrice }));
+    return { paused: st.protections.paused !== null, locks, positions, realisedPnlToday: st.daily?.realisedPnl ?? '0' };
+  }
+
+  // ------------------------------------------------------------------ reconciliation
+
+  /**
+   * Compares local state with the exchange (issue 7 item 6): adopts the bot's own orders and any
+   * position in its symbols, gives a position without an exchange stop a stop at once, records
+   * fills that happened while the bot was down, drops local orders the exchange no longer knows.
+   * Returns the differences found (also sent to the owner as one alert).
+   */
+  async reconcile(reason: 'start' | 'periodic' | 'stale'): Promise<string[]> {
+    const diffs: string[] = [];
+    const symbols = this.#enabledSymbols();
+    const positions = await this.#deps.port.fetchPositions(symbols);
+    for (const sym of symbols) {
+      const rt = this.#symbols.get(sym)!;
+      const ex = positions.find((p) => p.symbol === sym) ?? null;
+      rt.exchangePosition = ex;
+      await this.#enqueueAndWait(rt, () => this.#reconcileSymbol(rt, ex, reason, diffs));
+    }
+    if (diffs.length > 0) {
+      this.#deps.logger.warn('reconciliation found differences', { reason, count: diffs.length });
+      this.#alert('warning', 'reconcile', `Reconciled ${diffs.length} difference(s)`, diffs.join('\n'), undefined, `reconcile-${reason}-${diffs.join('|')}`);
+    }
+    return diffs;
+  }
+
+  async #reconcileSymbol(rt: SymbolRuntime, ex: Position | null, reason: string, diffs: string[]): Promise<void> {
+    const { port } = this.#deps;
+    const sym = rt.settings.symbol;
+    const local = this.#deps.store.state.symbols[sym]?.position ?? null;
+    const exOpen = ex !== null && ex.side !== null && ex.size.gt(0);
+
+    // Fills that happened while we were not listening (deduplicated by execId, so replays are harmless).
+    if (local !== null) {
+      for (const f of await port.fetchFills(sym, local.openedMs)) await this.#onFill(rt, f);
+    }
+
+    const open = await port.fetchOpenOrders(sym);
+    for (const o of open) {
+      if (!isOwnOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)) continue; // never touch others' orders
+      const known = this.#tracker.get(o.orderLinkId);
+      if (!known) {
+        this.#tracker.applyUpdate(o, this.#deps.now());
+        const role = parseOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)?.role;
+        if (role?.kind === 'quote' && reason === 'start') {
+          await this.#cancel(rt, o.orderLinkId, 'stale quote from before the restart');
+          diffs.push(`${sym}: cancelled a quote left from before the restart (${o.orderLinkId})`);
+        } else {
+          diffs.push(`${sym}: adopted open order ${o.orderLinkId}`);
+        }
+      } else {
+        this.#tracker.applyUpdate(o, this.#deps.now());
+      }
+    }
+    // Local open orders the exchange does not list: look each up; only repeated misses drop it.
+    const stored = this.#deps.store.state.symbols[sym]?.openOrders ?? {};
+    for (const linkId of Object.keys(stored)) {
+      if (open.some((o) => o.orderLinkId === linkId)) continue;
+      const found = await port.fetchOrder(sym, linkId);
+      if (found) {
+        await this.#onOrder(rt, found);
+        continue;
+      }
+      if (!this.#tracker.get(linkId)) {
+        const s = stored[linkId]!;
+        this.#tracker.applyUpdate(
+          {
+            orderLinkId: linkId,
+            orderId: s.orderId,
+            symbol: sym,
+            side: s.side,
+            type: s.type,
+            timeInForce: s.type === 'market' ? 'IOC' : 'GTC',
+            price: s.price === null ? null : dec(s.price),
+            qty: dec(s.qty),
+            reduceOnly: s.reduceOnly,
+            stopLoss: null,
+            takeProfit: null,
+            status: s.status,
+            filledQty: dec(s.filledQty),
+            avgFillPrice: null,
+            rejectReason: null,
+            createdMs: s.createdMs,
+            updatedMs: s.createdMs,
+          },
+          this.#deps.now(),
+        );
+      }
+      // A restart finds nothing in flight: three misses in a row mean the order never reached the exchange.
+      let lost: Order | null = null;
+      for (let i = 0; i < 3 && lost === null; i++) lost = this.#tracker.lookupMissed(linkId, this.#deps.now());
+      if (lost) {
+        diffs.push(`${sym}: dropped ${linkId}, which the exchange does not know`);
+        await this.#onOrder(rt, lost);
+      }
+    }
+
+    const nowLocal = this.#deps.store.state.symbols[sym]?.position ?? null;
+    if (exOpen) {
+      if (nowLocal === null || dec(nowLocal.size).isZero()) {
+        if (nowLocal === null) diffs.push(`${sym}: adopted a ${ex.side} position of ${ex.size.toFixed()} the bot had no record of`);
+        this.#deps.store.update((d) => {
+          const s = d.symbols[sym]!;
+          s.position = {
+            side: ex.side!,
+            size: money(ex.size),
+            entryPrice: money(ex.entryPrice),
+            openedMs: s.position?.openedMs ?? this.#deps.now(),
+            entryOrderLinkId: s.position?.entryOrderLinkId ?? null,
+            stop: ex.stopLoss ? { price: money(ex.stopLoss), orderLinkId: null, orderId: null } : (s.position?.stop ?? null),
+            targets: s.position?.targets ?? [],
+          };
+        });
+        if (rt.roundTrip.side === null) {
+          // Seed the accounting with the position as found, so its exit is still recorded.
+          rt.roundTrip.apply({ execId: `adopt-${sym}-${this.#deps.now()}`, orderId: '', orderLinkId: '', symbol: sym, side: ex.side === 'long' ? 'buy' : 'sell', price: ex.entryPrice, qty: ex.size, fee: ZERO, isMaker: false, ts: this.#deps.now() });
+        }
+      } else if (!dec(nowLocal.size).eq(ex.size)) {
+        diffs.push(`${sym}: position size ${nowLocal.size} locally, ${ex.size.toFixed()} on the exchange; using the exchange's`);
+        this.#deps.store.update((d) => {
+          d.symbols[sym]!.position!.size = money(ex.size);
+          d.symbols[sym]!.position!.entryPrice = money(ex.entryPrice);
+        });
+      }
+      if (ex.stopLoss === null && ex.trailingStop === null) {
+        const pos = this.#deps.store.state.symbols[sym]!.position!;
+        const stop = pos.stop ? dec(pos.stop.price) : this.#fallbackStop(rt, ex.side!, ex.entryPrice);
+        await this.#setStop(rt, stop, 'reconcile: position had no stop on the exchange');
+        diffs.push(`${sym}: the position had no stop on the exchange; placed one at ${stop.toFixed()}`);
+        this.#alert('critical', 'reconcile', `${sym} had no stop`, `Placed a stop at ${stop.toFixed()}.`, sym);
+      }
+    } else if (nowLocal !== null && dec(nowLocal.size).gt(0)) {
+      diffs.push(`${sym}: the ${nowLocal.side} position is closed on the exchange`);
+      if (rt.roundTrip.side !== null) {
+        // Fills we could not see: close the books with what we know rather than keep a ghost position.
+        this.#deps.logger.warn(`${sym}: closing a position whose exit fills were not found`, { size: nowLocal.size });
+      }
+      await this.#clearPosition(rt);
+    }
+  }
+
+  // ------------------------------------------------------------------ candles and decisions
+
+  async #warmUp(rt: SymbolRuntime): Promise<number | null> {
+    const need = rt.strategy.warmupCandles + 5;
+    const intervalMs = rt.settings.intervalMinutes * 60_000;
+    const since = this.#deps.now() - (need + 2) * intervalMs;
+    const candles = await this.#deps.port.fetchCandles(rt.settings.symbol, rt.settings.intervalMinutes, since, need + 2);
+    const now = this.#deps.now();
+    let last: number | null = null;
+    for (const c of candles) {
+      if (c.ts + intervalMs > now) break; // the still-open candle
+      this.#remember(rt, c);
+      // Intents during warm-up are about the past: never acted on.
+      rt.strategy.onCandle(c, this.#positionView(rt), c.ts + intervalMs);
+      last = c.ts;
+    }
+    rt.warm = true;
+    return last;
+  }
+
+  async #onClosedCandle(rt: SymbolRuntime, candle: Candle): Promise<void> {
+    const last = rt.history.at(-1);
+    if (last && candle.ts <= last.ts) return; // a stream/REST overlap: already handled
+    this.#remember(rt, candle);
+    const now = Math.max(this.#deps.now(), candle.ts + rt.settings.intervalMinutes * 60_000);
+    this.#rollDailyWindow(now);
+    const pos = this.#localPosition(rt);
+    if (pos && dec(pos.size).gt(0) && rt.settings.exits && timeExitDue(pos.openedMs, candle.ts + rt.settings.intervalMinutes * 60_000, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles)) {
+      await this.#closePosition(rt, 'T', `held ${rt.settings.exits.timeExitCandles} candles`);
+    }
+    await this.#expireEntry(rt, now);
+    if (!rt.settings.enabled || this.#stopping) return;
+    const intent = rt.strategy.onCandle(candle, this.#positionView(rt), now);
+    if (intent) await this.#act(rt, intent, now);
+  }
+
+  #onBookTop(top: BookTop): void {
+    const rt = this.#symbols.get(top.symbol);
+    if (!rt || rt.settings.strategy !== 'maker') return;
+    rt.latestBook = top;
+    if (rt.requoteQueued) return; // one requote at a time; it will use the newest book
+    const now = this.#deps.now();
+    if (now - rt.lastRequoteMs < this.#settings.requoteMinIntervalMs) return;
+    rt.requoteQueued = true;
+    this.#enqueue(rt, async () => {
+      rt.requoteQueued = false;
+      const book = rt.latestBook;
+      if (!book || !rt.settings.enabled || this.#stopping || !rt.warm) return;
+      rt.lastRequoteMs = this.#deps.now();
+      const intent = rt.strategy.onBook(book, this.#positionView(rt), this.#deps.now());
+      if (intent) await this.#act(rt, intent, this.#deps.now());
+    });
+  }
+
+  async #act(rt: SymbolRuntime, intent: Intent, now: number): Promise<void> {
+    switch (intent.kind) {
+      case 'enter':
+        return this.#enter(rt, intent, now);
+      case 'exit':
+        return this.#closePosition(rt, 'S', intent.reason);
+      case 'quote':
+        return this.#requote(rt, intent, now);
+    }
+  }
+
+  // ------------------------------------------------------------------ entries
+
+  async #enter(rt: SymbolRuntime, intent: Extract<Intent, { kind: 'enter' }>, now: number): Promise<void> {
+    const sym = rt.settings.symbol;
+    const { logger } = this.#deps;
+    const skip = (why: string): void => logger.info(`${sym} ${intent.side} signal not traded: ${why}`, { reason: intent.reason });
+    if (!rt.settings.sizing || !rt.settings.exits || !rt.instrument) return skip('this symbol has no sizing or exit settings');
+    const lock = this.#entryLock(now);
+    if (lock) return skip(`${lock.name}: ${lock.reason}`);
+    if (this.#localPosition(rt) !== null) return skip('a position or entry is already open');
+    const openCount = Object.values(this.#deps.store.state.symbols).filter((s) => s.position !== null).length;
+    if (openCount >= this.#settings.risk.maxOpenPositions) return skip(`already ${openCount} open position(s), the maximum`);
+
+    const balance = await this.#deps.port.fetchBalance();
+    this.#noteEquity(balance.equity);
+    const newLock = this.#evaluateProtections(now);
+    if (newLock) return skip(`${newLock.kind}: ${newLock.reason}`);
+
+    const plan = planEntry(intent, {
+      instrument: rt.instrument,
+      equity: balance.equity,
+      available: balance.available,
+      sizing: rt.settings.sizing,
+      leverage: rt.settings.leverage,
+      takerFeePct: this.#settings.takerFeePct,
+      ladderFractions: rt.settings.exits.ladderFractions,
+      orderIdPrefix: this.#settings.orderIdPrefix,
+    });
+    if (plan.status === 'skipped') {
+      logger.info(plan.reason);
+      return;
+    }
+    const req = plan.request;
+    const stamp = intent.decidedAtMs;
+    // The plan is durable before the order leaves: after a crash the restart knows what was sent.
+    this.#deps.store.update((d) => {
+      const s = d.symbols[sym]!;
+      s.position = {
+        side: intent.side,
+        size: '0',
+        entryPrice: money(toPrice(intent.refPrice)),
+        openedMs: now,
+        entryOrderLinkId: req.orderLinkId,
+        stop: { price: money(plan.stopLoss), orderLinkId: null, orderId: null },
+        targets: plan.targets.map((t, i) => ({
+          price: money(t.price),
+          qty: money(t.qty),
+          filled: false,
+          orderLinkId: makeOrderLinkId(this.#settings.orderIdPrefix, sym, { kind: 'target', index: i + 1 }, stamp),
+          orderId: null,
+        })),
+      };
+      s.openOrders[req.orderLinkId] = this.#storedOrder(req, 'entry', now);
+    });
+    await this.#deps.store.flush();
+    rt.entryDeadlineMs = now + rt.settings.exits.entryTimeoutSec * 1000;
+    await this.#send(rt, req, 'entry', intent.reason);
+  }
+
+  /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
+  async #send(rt: SymbolRuntime, req: OrderRequest, purpose: 'entry' | 'exit' | 'takeProfit' | 'quote', reason: string): Promise<boolean> {
+    const now = this.#deps.now();
+    this.#journal({ type: 'order', ts: now, symbol: req.symbol, orderLinkId: req.orderLinkId, side: req.side, orderType: req.type, purpose, qty: money(req.qty), price: req.price ? money(req.price) : null, reduceOnly: req.reduceOnly, reason });
+    this.#tracker.trackSent(req, now);
+    try {
+      const res = await this.#deps.port.placeOrder(req);
+      this.#tracker.acknowledge(req.orderLinkId, res.orderId, this.#deps.now());
+      if (purpose !== 'quote') {
+        this.#deps.store.update((d) => {
+          const o = d.symbols[req.symbol]?.openOrders[req.orderLinkId];
+          if (o && o.status === 'pending') {
+            o.orderId = res.orderId;
+            o.status = 'new';
+          }
+        });
+      }
+      return true;
+    } catch (e) {
+      const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
+      if (err.kind === 'rejected' || err.kind === 'fatal') {
+        this.#deps.logger.warn(`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
+        this.#tracker.applyUpdate({ ...this.#tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#deps.now() }, this.#deps.now());
+        this.#deps.store.update((d) => {
+          const s = d.symbols[req.symbol]!;
+          delete s.openOrders[req.orderLinkId];
+          if (purpose === 'entry' && s.position?.entryOrderLinkId === req.orderLinkId && dec(s.position.size).isZero()) s.position = null;
+        });
+        if (purpose !== 'quote') this.#alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
+      } else {
+        // Unknown outcome (timeout, connection lost): the id makes a later look-up safe.
+        this.#deps.logger.warn(`${req.symbol} ${purpose} order outcome unknown; reconciliation will look it up`, { orderLinkId: req.orderLinkId, error: err.message });
+      }
+      return false;
+    }
+  }
+
+  async #expireEntry(rt: SymbolRuntime, now: number): Promise<void> {
+    if (rt.entryDeadlineMs === null || now < rt.entryDeadlineMs) return;
+    rt.entryDeadlineMs = null;
+    const pos = this.#localPosition(rt);
+    const linkId = pos?.entryOrderLinkId;
+    if (!linkId) return;
+    const o = this.#tracker.get(linkId);
+    if (o && !TERMINAL_ORDER_STATUSES.has(o.status)) await this.#cancel(rt, linkId, 'entry timeout');
+  }
+
+  // ------------------------------------------------------------------ exchange events
+
+  async #onOrder(rt: SymbolRuntime, order: Order): Promise<void> {
+    const outcome = this.#tracker.applyUpdate(order, this.#deps.now());
+    if (outcome === 'stale') return;
+    const current = this.#tracker.get(order.orderLinkId) ?? order;
+    const terminal = TERMINAL_ORDER_STATUSES.has(current.status);
+    const sym = rt.settings.symbol;
+    const stored = this.#deps.store.state.symbols[sym]?.openOrders[order.orderLinkId];
+    if (stored) {
+      this.#deps.store.update((d) => {
+        const s = d.symbols[sym]!;
+        if (terminal) delete s.openOrders[order.orderLinkId];
+        else {
+          const o = s.openOrders[order.orderLinkId]!;
+          o.orderId = current.orderId ?? o.orderId;
+          o.status = current.status === 'partiallyFilled' ? 'partiallyFilled' : 'new';
+          o.filledQty = money(current.filledQty);
+        }
+      });
+    }
+    const role = parseOrderLinkId(this.#settings.orderIdPrefix, order.orderLinkId)?.role;
+    if (!terminal || !role) return;
+    if (role.kind === 'entry') await this.#afterEntry(rt, current);
+    else if (role.kind === 'target' && current.status === 'filled') await this.#afterTarget(rt, role.index);
+  }
+
+  async #onFill(rt: SymbolRuntime, fill: Fill): Promise<void> {
+    if (!this.#tracker.recordFill(fill)) return;
+    this.#journal({ type: 'fill', ts: fill.ts, symbol: fill.symbol, execId: fill.execId, orderLinkId: fill.orderLinkId, orderId: fill.orderId, side: fill.side, price: money(fill.price), qty: money(fill.qty), fee: money(fill.fee), isMaker: fill.isMaker });
+    const sym = rt.settings.symbol;
+    for (const trip of rt.roundTrip.apply(fill)) await this.#onTradeClosed(rt, trip);
+    // The position as the fills say, until the exchange's own position push confirms it.
+    const side = rt.roundTrip.side;
+    const pos = this.#localPosition(rt);
+    if (side !== null && pos !== null) {
+      this.#deps.store.update((d) => {
+        const p = d.symbols[sym]!.position!;
+        p.size = money(rt.roundTrip.openQty);
+        p.entryPrice = money(rt.roundTrip.entryPrice);
+      });
+    } else if (side !== null && pos === null) {
+      // A fill that opened a position without an entry record: the maker's quotes.
+      this.#deps.store.update((d) => {
+        d.symbols[sym]!.position = { side, size: money(rt.roundTrip.openQty), entryPrice: money(rt.roundTrip.entryPrice), openedMs: fill.ts, entryOrderLinkId: null, stop: null, targets: [] };
+      });
+    }
+    if (rt.settings.strategy === 'maker' && side !== null) await this.#protectMakerInventory(rt);
+  }
+
+  /** The entry is done (filled, or partly filled and the rest cancelled): protect and ladder what filled. */
+  async #afterEntry(rt: SymbolRuntime, entry: Order): Promise<void> {
+    rt.entryDeadlineMs = null;
+    const sym = rt.settings.symbol;
+    const pos = this.#localPosition(rt);
+    if (!pos || pos.entryOrderLinkId !== entry.orderLinkId) return;
+    if (entry.filledQty.isZero()) {
+      this.#deps.store.update((d) => {
+        d.symbols[sym]!.position = null;
+      });
+      this.#deps.logger.info(`${sym} entry ${entry.orderLinkId} ended unfilled (${entry.status})`);
+      return;
+    }
+    const exits = rt.settings.exits!;
+    const ins = rt.instrument!;
+    const entryPrice = entry.avgFillPrice ?? dec(pos.entryPrice);
+    const stop = dec(pos.stop!.price);
+    // The stop was attached to the entry; set it on the position as well, so it covers exactly what filled.
+    await this.#setStop(rt, stop, 'entry filled');
+    const orders = ladderOrders({
+      symbol: sym,
+      side: pos.side,
+      filledQty: entry.filledQty,
+      prices: pos.targets.map((t) => dec(t.price)),
+      fractions: exits.ladderFractions,
+      instrument: ins,
+      prefix: this.#settings.orderIdPrefix,
+      entryStampMs: parseOrderLinkId(this.#settings.orderIdPrefix, entry.orderLinkId)?.stampMs ?? pos.openedMs,
+    });
+    const now = this.#deps.now();
+    this.#deps.store.update((d) => {
+      const p = d.symbols[sym]!.position!;
+      p.size = money(entry.filledQty);
+      p.entryPrice = money(entryPrice);
+      p.targets = orders.map((o) => ({ price: money(o.price!), qty: money(o.qty), filled: false, orderLinkId: o.orderLinkId, orderId: null }));
+      for (const o of orders) d.symbols[sym]!.openOrders[o.orderLinkId] = this.#storedOrder(o, 'takeProfit', now);
+    });
+    await this.#deps.store.flush();
+    for (const o of orders) await this.#send(rt, o, 'takeProfit', 'take-profit ladder');
+    if (exits.trailing.enabled) {
+      await this.#tradingStop(rt, trailingStop({ symbol: sym, side: pos.side, entryPrice, initialStop: stop, activationR: exits.trailing.activationR, distancePct: exits.trailing.distancePct, instrument: ins }), 'trailing stop');
+    }
+    this.#alert('trade', 'fill', `${sym} ${pos.side} opened`, `${entry.filledQty.toFixed()} @ ${entryPrice.toFixed()}, stop ${stop.toFixed()}, ${orders.length} target(s)`, sym);
+  }
+
+  async #afterTarget(rt: SymbolRuntime, index: number): Promise<void> {
+    const sym = rt.settings.symbol;
+    const pos = this.#localPosition(rt);
+    if (!pos) return;
+    this.#deps.store.update((d) => {
+      const t = d.symbols[sym]!.position?.targets.find((x) => x.orderLinkId?.includes(`-T${index}-`));
+      if (t) t.filled = true;
+    });
+    const filled = this.#localPosition(rt)?.targets.filter((t) => t.filled).length ?? 0;
+    this.#alert('trade', 'takeProfit', `${sym} target ${index} filled`, `${filled} of ${pos.targets.length} targets done`, sym);
+    const be = rt.settings.exits?.breakeven;
+    const remaining = this.#localPosition(rt);
+    if (!be?.enabled || filled < be.afterTargets || !remaining || dec(remaining.size).isZero() || !rt.instrument) return;
+    const stop = breakevenStop(remaining.side, dec(remaining.entryPrice), be.feeBufferPct, rt.instrument);
+    const current = remaining.stop ? dec(remaining.stop.price) : null;
+    if (!improvesStop(remaining.side, current, stop)) return;
+    await this.#setStop(rt, stop, 'breakeven');
+    this.#alert('trade', 'breakeven', `${sym} stop to breakeven`, `Stop moved to ${stop.toFixed()} after target ${index}.`, sym);
+  }
+
+  async #onTradeClosed(rt: SymbolRuntime, trip: ClosedRoundTrip): Promise<void> {
+    const sym = rt.settings.symbol;
+    const reason = this.#exitReason(rt, trip.lastFill);
+    this.#journal({
+      type: 'exit',
+      ts: trip.exitTs,
+      symbol: sym,
+      side: trip.side,
+      entryTs: trip.entryTs,
+      entryPrice: money(trip.entryPrice.toDecimalPlaces(8)),
+      exitPrice: money(trip.exitPrice.toDecimalPlaces(8)),
+      qty: money(trip.qty),
+      fees: money(trip.fees.toDecimalPlaces(8)),
+      pnl: money(trip.pnl.toDecimalPlaces(8)),
+      reason,
+    });
+    this.#closedTrades.push({ symbol: sym, closedAtMs: trip.exitTs, pnl: trip.pnl });
+    if (this.#closedTrades.length > 200) this.#closedTrades.splice(0, this.#closedTrades.length - 200);
+    this.#rollDailyWindow(trip.exitTs);
+    this.#deps.store.update((d) => {
+      if (d.daily) d.daily.realisedPnl = money(dec(d.daily.realisedPnl).plus(trip.pnl).toDecimalPlaces(8));
+    });
+    await this.#clearPosition(rt);
+    const level = trip.pnl.isNegative() ? 'warning' : 'trade';
+    this.#alert(level, reason === 'stopLoss' ? 'stopLoss' : reason === 'takeProfit' ? 'takeProfit' : 'fill', `${sym} ${trip.side} closed: ${reason}`, `PnL ${trip.pnl.toFixed(2)} USDT (fees ${trip.fees.toFixed(2)}), ${trip.qty.toFixed()} @ ${trip.entryPrice.toFixed(2)} → ${trip.exitPrice.toFixed(2)}`, sym);
+    this.#evaluateProtections(trip.exitTs);
+  }
+
+  #exitReason(rt: SymbolRuntime, last: Fill): string {
+    if (last.trigger) return last.trigger;
+    const parsed = parseOrderLinkId(this.#settings.orderIdPrefix, last.orderLinkId);
+    if (parsed?.role.kind === 'target') return 'takeProfit';
+    if (parsed?.role.kind === 'exit') return EXIT_CODES[parsed.role.code as ExitCode] ?? 'exit';
+    if (parsed?.role.kind === 'quote') return rt.settings.strategy === 'maker' ? 'quote' : 'exit';
+    return 'manual';
+  }
+
+  /** After a position ends: cancel what is left of its ladder and forget it. */
+  async #clearPosition(rt: SymbolRuntime): Promise<void> {
+    const sym = rt.settings.symbol;
+    for (const o of this.#tracker.open(sym)) {
+      const role = parseOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)?.role;
+      if (role?.kind === 'target') await this.#cancel(rt, o.orderLinkId, 'position closed');
+    }
+    this.#deps.store.update((d) => {
+      const s = d.symbols[sym]!;
+      s.position = null;
+      for (const [id, o] of Object.entries(s.openOrders)) if (o.purpose === 'takeProfit') delete s.openOrders[id];
+    });
+  }
+
+  // ------------------------------------------------------------------ exits and stops
+
+  async #closePosition(rt: SymbolRuntime, code: ExitCode, reason: string): Promise<void> {
+    const sym = rt.settings.symbol;
+    for (const o of this.#tracker.open(sym)) {
+      const role = parseOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)?.role;
+      if (role?.kind === 'target' || role?.kind === 'quote' || role?.kind === 'entry') await this.#cancel(rt, o.orderLinkId, reason);
+    }
+    const pos = this.#localPosition(rt);
+    if (!pos || dec(pos.size).isZero()) return;
+    const now = this.#deps.now();
+    const req: OrderRequest = {
+      symbol: sym,
+      side: pos.side === 'long' ? 'sell' : 'buy',
+      type: 'market',
+      qty: dec(pos.size),
+      price: null,
+      timeInForce: 'IOC',
+      reduceOnly: true,
+      orderLinkId: makeOrderLinkId(this.#settings.orderIdPrefix, sym, { kind: 'exit', code }, now),
+      stopLoss: null,
+      takeProfit: null,
+    };
+    this.#deps.store.update((d) => {
+      d.symbols[sym]!.openOrders[req.orderLinkId] = this.#storedOrder(req, 'exit', now);
+    });
+    await this.#deps.store.flush();
+    await this.#send(rt, req, 'exit', `${EXIT_CODES[code]}: ${reason}`);
+  }
+
+  async #flattenAll(code: 'K' | 'C'): Promise<void> {
+    for (const rt of this.#symbols.values()) {
+      await this.#enqueueAndWait(rt, async () => {
+        for (const o of this.#tracker.open(rt.settings.symbol)) await this.#cancel(rt, o.orderLinkId, EXIT_CODES[code]);
+        await this.#closePosition(rt, code, EXIT_CODES[code]);
+      });
+    }
+  }
+
+  async #setStop(rt: SymbolRuntime, stop: Decimal, why: string): Promise<void> {
+    const ok = await this.#tradingStop(rt, { symbol: rt.settings.symbol, stopLoss: stop }, why);
+    if (!ok) return;
+    this.#deps.store.update((d) => {
+      const p = d.symbols[rt.settings.symbol]?.position;
+      if (p) p.stop = { price: money(stop), orderLinkId: null, orderId: null };
+    });
+  }
+
+  async #tradingStop(rt: SymbolRuntime, req: Parameters<ExchangePort['setTradingStop']>[0], why: string): Promise<boolean> {
+    try {
+      await this.#deps.port.setTradingStop(req);
+      return true;
+    } catch (e) {
+      const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
+      this.#deps.logger.error(`${rt.settings.symbol} trading-stop failed (${why})`, { retCode: err.retCode, message: err.retMsg ?? err.message });
+      this.#alert('critical', 'error', `${rt.settings.symbol} stop not set`, `${why}: ${err.retCode ?? ''} ${err.retMsg ?? err.message}. Reconciliation retries within a minute.`, rt.settings.symbol);
+      return false;
+    }
+  }
+
+  #fallbackStop(rt: SymbolRuntime, side: PositionSide, entry: Decimal): Decimal {
+    const move = entry.mul(this.#settings.fallbackStopPct).div(100);
+    const tick = rt.instrument?.tickSize ?? dec('0.01');
+    return side === 'long' ? roundToStep(entry.minus(move), tick, 'down') : roundToStep(entry.plus(move), tick, 'up');
+  }
+
+  /** The maker's inventory gets an exchange-side stop too (DESIGN section 1: every position). */
+  async #protectMakerInventory(rt: SymbolRuntime): Promise<void> {
+    const pos = this.#localPosition(rt);
+    const pct = rt.settings.protectiveStopPct;
+    if (!pos || pct === undefined || dec(pos.size).isZero() || !rt.instrument) return;
+    const entry = dec(pos.entryPrice);
+    const move = entry.mul(pct).div(100);
+    const stop = pos.side === 'long' ? roundToStep(entry.minus(move), rt.instrument.tickSize, 'down') : roundToStep(entry.plus(move), rt.instrument.tickSize, 'up');
+    if (pos.stop && dec(pos.stop.price).eq(stop)) return;
+    await this.#setStop(rt, stop, 'maker inventory stop');
+  }
+
+  // ------------------------------------------------------------------ market maker
+
+  #liveQuotes(rt: SymbolRuntime): LiveQuote[] {
+    const out: LiveQuote[] = [];
+    for (const o of this.#tracker.open(rt.settings.symbol)) {
+      const role = parseOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)?.role;
+      if (role?.kind !== 'quote' || o.price === null) continue;
+      out.push({ id: o.orderLinkId, side: o.side, level: role.level, price: o.price.toNumber(), qty: o.qty.minus(o.filledQty).toNumber(), placedMs: o.createdMs });
+    }
+    return out;
+  }
+
+  async #requote(rt: SymbolRuntime, intent: Extract<Intent, { kind: 'quote' }>, now: number): Promise<void> {
+    const ins = rt.instrument;
+    if (!ins) return;
+    const pos = this.#localPosition(rt);
+    // While entries are locked, only quotes that reduce the inventory stay.
+    const locked = this.#entryLock(now) !== null;
+    const desired = intent.quotes.filter((q) => !locked || (pos !== null && (pos.side === 'long' ? q.side === 'sell' : q.side === 'buy')));
+    const tol = rt.settings.quoteTolerance ?? { pricePct: 0.02, maxAgeMs: 300_000 };
+    const diff = diffQuotes(this.#liveQuotes(rt), desired, { pricePct: tol.pricePct, maxAgeMs: tol.maxAgeMs, nowMs: now });
+    for (const c of diff.cancel) await this.#cancel(rt, c.id, 'requote');
+    for (const a of diff.amend) {
+      const price = roundToStep(toPrice(a.desired.price), ins.tickSize, a.desired.side === 'buy' ? 'down' : 'up');
+      const qty = roundToStep(toPrice(a.desired.qty), ins.qtyStep, 'down');
+      if (qty.lt(ins.minQty)) {
+        await this.#cancel(rt, a.live.id, 'quote below minimum');
+        continue;
+      }
+      try {
+        await this.#deps.port.amendOrder({ symbol: rt.settings.symbol, orderLinkId: a.live.id, price, qty });
+      } catch (e) {
+        this.#deps.logger.info(`${rt.settings.symbol} quote amend failed; cancelling it`, { orderLinkId: a.live.id, error: e instanceof Error ? e.message : String(e) });
+        await this.#cancel(rt, a.live.id, 'amend failed');
+      }
+    }
+    for (const q of diff.create) {
+      const price = roundToStep(toPrice(q.price), ins.tickSize, q.side === 'buy' ? 'down' : 'up');
+      const qty = roundToStep(toPrice(q.qty), ins.qtyStep, 'down');
+      if (qty.lt(ins.minQty) || qty.mul(price).lt(ins.minNotional)) continue;
+      const reduces = pos !== null && (pos.side === 'long' ? q.side === 'sell' : q.side === 'buy');
+      await this.#send(
+        rt,
+        {
+          symbol: rt.settings.symbol,
+          side: q.side,
+          type: 'limit',
+          qty: reduces ? Dec.min(qty, dec(pos.size)) : qty,
+          price,
+          timeInForce: 'PostOnly',
+          reduceOnly: false,
+          orderLinkId: makeOrderLinkId(this.#settings.orderIdPrefix, rt.settings.symbol, { kind: 'quote', side: q.side, level: q.level }, now),
+          stopLoss: null,
+          takeProfit: null,
+        },
+        'quote',
+        intent.reason,
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ protections
+
+  #activeLocks(now: number): { name: ProtectionName; reason: string }[] {
+    const p = this.#deps.store.state.protections;
+    return (Object.entries(p) as [ProtectionName, DeepReadonly<{ reason: string; untilMs: number | null }> | null][])
+      .filter(([, l]) => l !== null && (l.untilMs === null || l.untilMs > now))
+      .map(([name, l]) => ({ name, reason: l!.reason }));
+  }
+
+  #entryLock(now: number): { name: ProtectionName; reason: string } | null {
+    return this.#activeLocks(now)[0] ?? null;
+  }
+
+  /** Checks daily loss, drawdown and loss streak; stores and announces a new lock. */
+  #evaluateProtections(now: number): Lock | null {
+    const risk = this.#settings.risk;
+    const st = this.#deps.store.state;
+    const found: [ProtectionName, Lock | null][] = [
+      [
+        'dailyLoss',
+        st.daily?.equityAtDayStart
+          ? dailyLossLock({ trades: [{ symbol: '*', closedAtMs: st.daily.dayStartMs, pnl: dec(st.daily.realisedPnl) }], nowMs: now, timeZone: risk.dayTimeZone, dayStartEquity: dec(st.daily.equityAtDayStart), maxDailyLossPct: risk.maxDailyLossPct })
+          : null,
+      ],
+      ['drawdown', st.equityPeak && this.#lastEquity ? drawdownLock({ equityPeak: dec(st.equityPeak.equity), equity: this.#lastEquity, maxDrawdownPct: risk.maxDrawdownPct, nowMs: now }) : null],
+      ['consecutiveLoss', lossStreakLock({ trades: this.#closedTrades, nowMs: now, losses: risk.lossStreak.losses, cooldownMinutes: risk.lossStreak.cooldownMinutes })],
+    ];
+    let first: Lock | null = null;
+    for (const [name, lock] of found) {
+      if (!lock) continue;
+      first ??= lock;
+      const existing = st.protections[name];
+      if (existing && (existing.untilMs === null || existing.untilMs > now)) continue;
+      this.#setLock(name, { reason: lock.reason, sinceMs: lock.sinceMs, untilMs: lock.untilMs });
+      this.#alert(name === 'drawdown' ? 'critical' : 'warning', name === 'drawdown' ? 'killSwitch' : 'error', `Entries stopped: ${name}`, lock.reason);
+    }
+    return first;
+  }
+
+  #setLock(name: ProtectionName, lock: { reason: string; sinceMs: number; untilMs: number | null }): void {
+    this.#deps.store.update((d) => {
+      d.protections[name] = lock;
+    });
+  }
+
+  #rollDailyWindow(now: number): void {
+    const tz = this.#settings.risk.dayTimeZone;
+    const daily = this.#deps.store.state.daily;
+    if (daily && now < nextDayStartMs(daily.dayStartMs, tz)) {
+      if (daily.equityAtDayStart === null && this.#lastEquity) {
+        const eq = money(this.#lastEquity);
+        this.#deps.store.update((d) => {
+          d.daily!.equityAtDayStart = eq;
+        });
+      }
+      return;
+    }
+    const equityAtDayStart = this.#lastEquity ? money(this.#lastEquity) : null;
+    this.#deps.store.update((d) => {
+      d.daily = { dayStartMs: startOfDayMs(now, tz), realisedPnl: '0', equityAtDayStart };
+    });
+  }
+
+  #noteEquity(equity: Decimal): void {
+    this.#lastEquity = equity;
+    const peak = this.#deps.store.state.equityPeak;
+    if (!peak || equity.gt(dec(peak.equity))) {
+      this.#deps.store.update((d) => {
+        d.equityPeak = { equity: money(equity), atMs: this.#deps.now() };
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  async #cancel(rt: SymbolRuntime, orderLinkId: string, why: string): Promise<void> {
+    try {
+      const cancelled = await this.#deps.port.cancelOrder(rt.settings.symbol, orderLinkId);
+      if (!cancelled) this.#deps.logger.debug(`${orderLinkId} was already closed (${why})`);
+    } catch (e) {
+      this.#deps.logger.warn(`${rt.settings.symbol} cancel failed (${why})`, { orderLinkId, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  #localPosition(rt: SymbolRuntime): DeepReadonly<PositionState> | null {
+    return this.#deps.store.state.symbols[rt.settings.symbol]?.position ?? null;
+  }
+
+  #positionView(rt: SymbolRuntime): PositionView {
+    const p = this.#localPosition(rt);
+    if (!p) return FLAT;
+    // A pending entry counts as open: the strategy must not signal a second one.
+    return { side: p.side, sizeBase: Math.max(Number(p.size), Number.MIN_VALUE), entryPrice: Number(p.entryPrice) };
+  }
+
+  #storedOrder(req: OrderRequest, purpose: 'entry' | 'exit' | 'takeProfit', now: number): PersistedState['symbols'][string]['openOrders'][string] {
+    return { orderLinkId: req.orderLinkId, orderId: null, side: req.side, type: req.type, purpose, status: 'pending', price: req.price ? money(req.price) : null, qty: money(req.qty), filledQty: '0', reduceOnly: req.reduceOnly, createdMs: now };
+  }
+
+  #remember(rt: SymbolRuntime, c: Candle): void {
+    rt.history.push(c);
+    if (rt.history.length > HISTORY_LIMIT) rt.history.splice(0, rt.history.length - HISTORY_LIMIT);
+  }
+
+  /** Journal writes run beside trading (an fsync must not delay an order); idle() waits for them. */
+  #journal(record: JournalRecord): void {
+    const write = this.#deps.journal
+      .append(record)
+      .catch((e: unknown) => this.#deps.logger.error('journal write failed', { error: e instanceof Error ? e.message : String(e), type: record.type }))
+      .finally(() => this.#journalWrites.delete(write));
+    this.#journalWrites.add(write);
+  }
+
+  #alert(level: 'info' | 'trade' | 'warning' | 'critical', kind: string, title: string, body: string, symbol?: string, dedupeKey?: string): void {
+    try {
+      this.#deps.alerts.send({ level, kind, title, body, ...(symbol ? { symbol } : {}), ...(dedupeKey ? { dedupeKey } : {}) });
+    } catch (e) {
+      this.#deps.logger.warn('alert failed', { error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  #enqueue(rt: SymbolRuntime, task: () => Promise<void> | void): void {
+    rt.queue = rt.queue.then(task).catch((e: unknown) => {
+      // A failure in one event must not stop the next: log it and keep the loop alive.
+      this.#deps.logger.error(`${rt.settings.symbol}: event handling failed`, { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    });
+  }
+
+  #enqueueAndWait(rt: SymbolRuntime, task: () => Promise<void>): Promise<void> {
+    this.#enqueue(rt, task);
+    return rt.queue;
+  }
+
+  #enabledSymbols(): string[] {
+    return this.#settings.symbols.filter((s) => s.enabled).map((s) => s.symbol);
+  }
+
+  #guard(strategy: Strategy): GuardedStrategy {
+    return guardStrategy(strategy, (message, error) => this.#deps.logger.error(message, { error: error instanceof Error ? error.message : String(error) }));
+  }
+
+  #newRuntime(s: EngineSymbolSettings): SymbolRuntime {
+    const strategy = this.#deps.strategies.get(s.symbol);
+    if (!strategy) throw new RangeError(`no strategy for ${s.symbol}`);
+    return {
+      settings: s,
+      strategy: this.#guard(strategy),
+      instrument: null,
+      history: [],
+      roundTrip: new RoundTrip(s.symbol),
+      queue: Promise.resolve(),
+      lastRequoteMs: 0,
+      requoteQueued: false,
+      latestBook: null,
+      exchangePosition: null,
+      entryDeadlineMs: null,
+      warm: false,
+    };
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+}

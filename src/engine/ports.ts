@@ -1,0 +1,89 @@
+/**
+ * What the engine needs from the layers above it, as interfaces (the engine sits below state,
+ * alerts and the exchange adapters and must not import them): somewhere to keep its state, a
+ * journal, a way to tell the owner, and its settings. `src/cli` wires the concrete parts.
+ */
+import type { JournalRecord } from '../domain/journalRecord.js';
+import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
+import type { StrategyName } from '../domain/types.js';
+import type { Sizing } from './executor.js';
+
+/** The state store (src/state StateStore satisfies it). */
+export interface EngineStore {
+  readonly state: DeepReadonly<PersistedState>;
+  /** Applies a change in memory; it is written soon after (coalesced). Throws if the result is invalid. */
+  update(mutate: (draft: PersistedState) => void): void;
+  /** Resolves once every change so far is durable. Called before an order goes out. */
+  flush(): Promise<void>;
+}
+
+/** The append-only journal (src/state Journal satisfies it). */
+export interface EngineJournal {
+  append(record: JournalRecord): Promise<void>;
+}
+
+export type AlertLevel = 'info' | 'trade' | 'warning' | 'critical';
+
+/** One message for the owner (src/alerts AlertRouter accepts it). */
+export interface EngineAlert {
+  readonly level: AlertLevel;
+  readonly kind: string;
+  readonly title: string;
+  readonly body: string;
+  readonly symbol?: string;
+  readonly dedupeKey?: string;
+}
+
+export interface EngineAlerts {
+  send(alert: EngineAlert): unknown;
+}
+
+export interface ExitSettings {
+  /** Share of the position closed at each target, nearest first (sum 1). */
+  readonly ladderFractions: readonly number[];
+  readonly breakeven: { readonly enabled: boolean; readonly afterTargets: number; readonly feeBufferPct: number };
+  readonly trailing: { readonly enabled: boolean; readonly activationR: number; readonly distancePct: number };
+  /** 0 = never. */
+  readonly timeExitCandles: number;
+  /** An entry still not (fully) filled after this long has its rest cancelled. */
+  readonly entryTimeoutSec: number;
+}
+
+export interface EngineSymbolSettings {
+  readonly symbol: string;
+  readonly strategy: StrategyName;
+  readonly enabled: boolean;
+  readonly intervalMinutes: number;
+  readonly leverage: number;
+  /** Scalper entries only. */
+  readonly sizing?: Sizing;
+  readonly exits?: ExitSettings;
+  /**
+   * Market maker: the exchange-side stop kept on its inventory, in percent from the entry price, so
+   * a dead phone never leaves inventory unprotected (the strategy's own inventory stop acts first).
+   */
+  readonly protectiveStopPct?: number;
+  /** Market maker: quotes within `pricePct` of the desired price and younger than `maxAgeMs` are left alone. */
+  readonly quoteTolerance?: { readonly pricePct: number; readonly maxAgeMs: number };
+}
+
+export interface RiskSettings {
+  readonly maxDailyLossPct: number;
+  readonly maxDrawdownPct: number;
+  readonly lossStreak: { readonly losses: number; readonly cooldownMinutes: number };
+  readonly maxOpenPositions: number;
+  readonly dayTimeZone: string;
+}
+
+export interface EngineSettings {
+  readonly symbols: readonly EngineSymbolSettings[];
+  readonly risk: RiskSettings;
+  /** Taker fee rate in percent, for sizing (0.055 = Bybit's linear default). */
+  readonly takerFeePct: number;
+  /** Prefix of every orderLinkId this bot creates (1-6 letters or digits). */
+  readonly orderIdPrefix: string;
+  /** Fallback stop, percent from entry, for a position found without any stop. */
+  readonly fallbackStopPct: number;
+  /** The market maker requotes at most this often per symbol. */
+  readonly requoteMinIntervalMs: number;
+}

@@ -1,0 +1,113 @@
+/**
+ * Round-trip accounting: from flat to flat, every fill that grows the position is an entry and
+ * every fill that shrinks it an exit. When the position is flat again, the trade is complete:
+ * size-weighted entry and exit prices, all fees, and PnL net of fees (DESIGN section 4: `pnl` is
+ * net of that trade's fees). A fill that crosses through zero is split between the two trades.
+ */
+import { Dec, ZERO, type Decimal } from '../domain/money.js';
+import type { Fill, PositionSide } from '../domain/types.js';
+
+export interface ClosedRoundTrip {
+  readonly symbol: string;
+  readonly side: PositionSide;
+  readonly entryTs: number;
+  readonly exitTs: number;
+  readonly qty: Decimal;
+  readonly entryPrice: Decimal;
+  readonly exitPrice: Decimal;
+  readonly fees: Decimal;
+  readonly pnl: Decimal;
+  /** The fill that closed the trade (its orderLinkId tells why). */
+  readonly lastFill: Fill;
+}
+
+export class RoundTrip {
+  readonly symbol: string;
+  #side: PositionSide | null = null;
+  #open = ZERO; // current size, >= 0
+  #entryQty = ZERO;
+  #entryValue = ZERO;
+  #exitQty = ZERO;
+  #exitValue = ZERO;
+  #fees = ZERO;
+  #entryTs = 0;
+
+  constructor(symbol: string) {
+    this.symbol = symbol;
+  }
+
+  get side(): PositionSide | null {
+    return this.#side;
+  }
+
+  get openQty(): Decimal {
+    return this.#open;
+  }
+
+  get entryTs(): number {
+    return this.#entryTs;
+  }
+
+  /** Size-weighted entry price so far (zero when nothing entered). */
+  get entryPrice(): Decimal {
+    return this.#entryQty.isZero() ? ZERO : this.#entryValue.div(this.#entryQty);
+  }
+
+  /** Applies a fill; returns the completed trades (none, one, or two when it crossed zero). */
+  apply(fill: Fill): ClosedRoundTrip[] {
+    const done: ClosedRoundTrip[] = [];
+    let qty = fill.qty;
+    let fee = fill.fee;
+    const fillSide: PositionSide = fill.side === 'buy' ? 'long' : 'short';
+    if (this.#side !== null && fillSide !== this.#side) {
+      const closing = Dec.min(qty, this.#open);
+      const feePart = qty.isZero() ? ZERO : fee.mul(closing).div(qty);
+      this.#exitQty = this.#exitQty.plus(closing);
+      this.#exitValue = this.#exitValue.plus(closing.mul(fill.price));
+      this.#fees = this.#fees.plus(feePart);
+      this.#open = this.#open.minus(closing);
+      qty = qty.minus(closing);
+      fee = fee.minus(feePart);
+      if (this.#open.isZero()) {
+        done.push(this.#close(fill));
+      }
+    }
+    if (qty.gt(0)) {
+      if (this.#side === null) {
+        this.#side = fillSide;
+        this.#entryTs = fill.ts;
+      }
+      this.#entryQty = this.#entryQty.plus(qty);
+      this.#entryValue = this.#entryValue.plus(qty.mul(fill.price));
+      this.#fees = this.#fees.plus(fee);
+      this.#open = this.#open.plus(qty);
+    }
+    return done;
+  }
+
+  #close(last: Fill): ClosedRoundTrip {
+    const side = this.#side!;
+    const gross = side === 'long' ? this.#exitValue.minus(this.#entryValue) : this.#entryValue.minus(this.#exitValue);
+    const trip: ClosedRoundTrip = {
+      symbol: this.symbol,
+      side,
+      entryTs: this.#entryTs,
+      exitTs: last.ts,
+      qty: this.#entryQty,
+      entryPrice: this.#entryValue.div(this.#entryQty),
+      exitPrice: this.#exitValue.div(this.#exitQty),
+      fees: this.#fees,
+      pnl: gross.minus(this.#fees),
+      lastFill: last,
+    };
+    this.#side = null;
+    this.#open = ZERO;
+    this.#entryQty = ZERO;
+    this.#entryValue = ZERO;
+    this.#exitQty = ZERO;
+    this.#exitValue = ZERO;
+    this.#fees = ZERO;
+    this.#entryTs = 0;
+    return trip;
+  }
+}

@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { dec } from '../../src/domain/money.js';
+import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
+import { BTC_1M, SCALPER_SETTINGS, startHarness, type Harness } from './harness.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+
+describe('Engine + scalper over real BTCUSDT candles (SimExchange, real state and journal)', () => {
+  it('protects every position with an exchange stop, ladders its targets, and its books balance', async () => {
+    h = await startHarness({ candles: BTC_1M, startIndex: 200 });
+    const unprotected: number[] = [];
+    await h.play(BTC_1M.slice(200, 3200), (c) => {
+      const p = h!.sim.position('BTCUSDT');
+      // DESIGN section 1: an open position always has its stop on the exchange.
+      if (p.side !== null && p.stopLoss === null && p.trailingStop === null) unprotected.push(c.ts);
+    });
+    expect(unprotected, 'candles that closed with an unprotected position').toEqual([]);
+
+    const records = await h.journalRecords();
+    const orders = records.filter((r): r is OrderSentRecord => r.type === 'order');
+    const exits = records.filter((r): r is ExitRecord => r.type === 'exit');
+    const fills = records.filter((r): r is FillRecord => r.type === 'fill');
+    const entries = orders.filter((o) => o.purpose === 'entry');
+    expect(entries.length, 'the scalper traded on this stretch').toBeGreaterThan(5);
+    expect(new Set(orders.map((o) => o.orderLinkId)).size, 'no orderLinkId sent twice').toBe(orders.length);
+    expect(new Set(fills.map((f) => f.execId)).size, 'each fill journaled once').toBe(fills.length);
+    expect(orders.filter((o) => o.purpose === 'takeProfit').every((o) => o.reduceOnly && o.orderType === 'limit')).toBe(true);
+    expect(exits.length).toBeGreaterThan(3);
+    expect(new Set(exits.map((e) => e.reason))).toSatisfy((s: Set<string>) => [...s].every((r) => ['stopLoss', 'takeProfit', 'trailingStop', 'timeExit'].includes(r)));
+
+    // Accounting: once flat, the wallet moved by exactly the sum of the journal's trade PnL (net of fees).
+    h.engine.pause('end of the test stretch');
+    for (let i = 3200; h.sim.position('BTCUSDT').side !== null && i < 6000; i += 50) await h.play(BTC_1M.slice(i, i + 50));
+    expect(h.sim.position('BTCUSDT').side).toBeNull();
+    const all = (await h.journalRecords()).filter((r): r is ExitRecord => r.type === 'exit');
+    const sum = all.reduce((s, e) => s.plus(e.pnl), dec(0));
+    expect(h.sim.wallet().walletBalance.minus(dec('1000')).toFixed()).toBe(sum.toFixed());
+  });
+
+  it('moves the stop to breakeven after the first target, and the exchange has it', async () => {
+    h = await startHarness({ candles: BTC_1M, startIndex: 200 });
+    let seen: { entry: number; stop: number } | null = null;
+    await h.play(BTC_1M.slice(200, 3200), () => {
+      const pos = h!.store.state.symbols.BTCUSDT?.position;
+      const p = h!.sim.position('BTCUSDT');
+      if (!seen && pos && pos.targets.some((t) => t.filled) && p.side !== null) {
+        seen = { entry: Number(pos.entryPrice), stop: p.stopLoss!.toNumber() };
+        expect(pos.side === 'long' ? p.stopLoss!.gte(dec(pos.entryPrice)) : p.stopLoss!.lte(dec(pos.entryPrice)), 'stop at or beyond entry').toBe(true);
+      }
+    });
+    expect(seen, 'a trade reached its first target on this stretch').not.toBeNull();
+    expect(h.alerts.some((a) => a.kind === 'breakeven')).toBe(true);
+  });
+
+  it('closes after N candles with a time exit, and a pause stops new entries but keeps managing', async () => {
+    h = await startHarness({ candles: BTC_1M, startIndex: 200, symbol: { ...SCALPER_SETTINGS, exits: { ...SCALPER_SETTINGS.exits!, timeExitCandles: 5, ladderFractions: [1] } } });
+    await h.play(BTC_1M.slice(200, 1400));
+    const exits = (await h.journalRecords()).filter((r): r is ExitRecord => r.type === 'exit');
+    const timed = exits.filter((e) => e.reason === 'timeExit');
+    expect(timed.length).toBeGreaterThan(0);
+    for (const e of timed) expect(e.ts - e.entryTs, 'held about 5 one-minute candles').toBeLessThanOrEqual(7 * 60_000);
+  });
+
+  it('pause: no new entry orders while paused; resume lets them through again', async () => {
+    h = await startHarness({ candles: BTC_1M, startIndex: 200 });
+    h.engine.pause('owner pressed Pause');
+    await h.play(BTC_1M.slice(200, 1200));
+    let orders = (await h.journalRecords()).filter((r): r is OrderSentRecord => r.type === 'order' && r.purpose === 'entry');
+    expect(orders).toHaveLength(0);
+    h.engine.resume();
+    await h.play(BTC_1M.slice(1200, 2200));
+    orders = (await h.journalRecords()).filter((r): r is OrderSentRecord => r.type === 'order' && r.purpose === 'entry');
+    expect(orders.length).toBeGreaterThan(0);
+  });
+
+  it('kill switch: cancels the bot\'s orders, closes its position, and blocks entries', async () => {
+    h = await startHarness({ candles: BTC_1M, startIndex: 200 });
+    // Run until a position is open.
+    let i = 200;
+    while (h.sim.position('BTCUSDT').side === null && i < 3000) await h.play([BTC_1M[i++]!]);
+    expect(h.sim.position('BTCUSDT').side).not.toBeNull();
+    await h.engine.killSwitch('test');
+    await h.play(BTC_1M.slice(i, i + 2));
+    expect(h.sim.position('BTCUSDT').side).toBeNull();
+    expect(h.sim.openOrders('BTCUSDT')).toHaveLength(0);
+    const exits = (await h.journalRecords()).filter((r): r is ExitRecord => r.type === 'exit');
+    expect(exits.at(-1)?.reason).toBe('killSwitch');
+    await h.play(BTC_1M.slice(i + 2, i + 600));
+    expect(h.sim.position('BTCUSDT').side, 'no new entry after the kill switch').toBeNull();
+    expect(h.store.state.protections.killSwitch?.reason).toBe('test');
+  });
+});
