@@ -117,6 +117,8 @@ export const makerEntrySchema = v.strictObject({
   ...symbolCommon,
   strategy: v.literal('maker'),
   params: v.optional(makerParamsSchema, {}),
+  /** Exchange-side stop on the maker's inventory, percent from its entry price (the strategy's own inventory stop acts first). */
+  protectiveStopPct: v.optional(pct(0.1, 50), 2),
 });
 
 const symbolEntry = v.variant('strategy', [scalperEntrySchema, makerEntrySchema], 'expected "strategy": "scalper" or "strategy": "maker"');
@@ -170,6 +172,8 @@ export const configSchema = v.pipe(
         maxDrawdownPct: v.optional(pct(0.1, 100), 15),
         lossStreak: v.optional(v.strictObject({ losses: v.optional(int(1, 100), 3), cooldownMinutes: v.optional(int(1, 10_080), 60) }), {}),
         maxOpenPositions: v.optional(int(1, 50), 2),
+        /** Stop given to a position found on the exchange without one (reconciliation), percent from entry. */
+        fallbackStopPct: v.optional(pct(0.1, 50), 2),
         /** The daily-loss window resets at midnight in this zone. */
         dayTimeZone: v.optional(timeZone, 'UTC'),
       }),

@@ -1,0 +1,36 @@
+/**
+ * In-memory implementations of the engine's store and journal, for the backtester (which must not
+ * touch the state directory and must not pay an fsync per order) and for tests. They validate
+ * nothing on write: the engine's own records are well-formed by construction, and the durable
+ * store in src/state validates what reaches the disk.
+ */
+import type { JournalRecord } from '../domain/journalRecord.js';
+import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
+import { emptyState } from '../domain/persistedState.js';
+import type { EngineJournal, EngineStore } from './ports.js';
+
+export class MemoryStore implements EngineStore {
+  #state: PersistedState;
+
+  constructor(initial: PersistedState = emptyState(0)) {
+    this.#state = initial;
+  }
+
+  get state(): DeepReadonly<PersistedState> {
+    return this.#state;
+  }
+
+  update(mutate: (draft: PersistedState) => void): void {
+    mutate(this.#state);
+  }
+
+  async flush(): Promise<void> {}
+}
+
+export class MemoryJournal implements EngineJournal {
+  readonly records: JournalRecord[] = [];
+
+  async append(record: JournalRecord): Promise<void> {
+    this.records.push(record);
+  }
+}
