@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money.js';
 import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
+import { Maker } from '../../src/strategies/maker.js';
 import { BTC_1M, SCALPER_SETTINGS, startHarness, type Harness } from './harness.js';
 
 let h: Harness | null = null;
@@ -92,5 +93,42 @@ describe('Engine + scalper over real BTCUSDT candles (SimExchange, real state an
     await h.play(BTC_1M.slice(i + 2, i + 600));
     expect(h.sim.position('BTCUSDT').side, 'no new entry after the kill switch').toBeNull();
     expect(h.store.state.protections.killSwitch?.reason).toBe('test');
+  });
+});
+
+describe('Engine + market maker over the strongest trending hour of the real BTCUSDT data', () => {
+  it('quotes both sides post-only, stays within its inventory bound, and keeps the inventory under an exchange stop', async () => {
+    // 2025-06-23 16:37–17:36 UTC: +2.75 % in an hour, the largest one-hour move in data/bybit-BTCUSDT-1m.csv.gz.
+    const start = BTC_1M.findIndex((c) => c.ts === 1750696620000);
+    h = await startHarness({
+      candles: BTC_1M,
+      startIndex: start,
+      symbol: { symbol: 'BTCUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      // A tight limit (1 × orderQty) so the trend really pushes the inventory against it.
+      strategy: new Maker({ symbol: 'BTCUSDT', params: { maxInventory: 1 } }),
+    });
+    const orderQty = 0.001; // maker default (src/strategies/makerParams.ts)
+    const bound = (1 + 1) * orderQty; // maxInventory, plus one quote already resting when the limit is reached
+    let maxInventory = 0;
+    let quoted = 0;
+    const unprotected: number[] = [];
+    for (const c of BTC_1M.slice(start, start + 60)) {
+      await h.play([c], () => {
+        const p = h!.sim.position('BTCUSDT');
+        maxInventory = Math.max(maxInventory, p.size.toNumber());
+        if (p.side !== null && p.stopLoss === null) unprotected.push(c.ts);
+      });
+      const { bid, ask } = h.sim.touch('BTCUSDT');
+      h.ex.feedBookTop({ symbol: 'BTCUSDT', bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
+      await h.engine.idle();
+      quoted = Math.max(quoted, h.sim.openOrders('BTCUSDT').length);
+      expect(h.sim.openOrders('BTCUSDT').every((o) => o.timeInForce === 'PostOnly')).toBe(true);
+    }
+    const records = await h.journalRecords();
+    expect(quoted, 'both sides quoted at some point').toBeGreaterThanOrEqual(2);
+    expect(records.some((r) => r.type === 'fill'), 'quotes were filled by the path').toBe(true);
+    expect(maxInventory, 'the trend pushed the inventory to its limit').toBeGreaterThanOrEqual(orderQty);
+    expect(maxInventory).toBeLessThanOrEqual(bound + 1e-12);
+    expect(unprotected, 'inventory left without an exchange stop at a candle close').toEqual([]);
   });
 });
