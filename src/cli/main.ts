@@ -48,9 +48,9 @@ const COMMANDS: readonly Entry[] = [
   { name: 'clock', summary: 'measure the clock offset (NTP and Bybit) and whether it is trusted', load: async () => (await import('./clock.js')).clockCommand },
   { name: 'status', summary: 'positions, orders, protections, PnL and statistics', load: async () => (await import('./status.js')).statusCommand },
   { name: 'doctor', summary: 'check the phone, clock, exchange and keys, with fixes', load: async () => notYet('doctor', 'doctor', 'Usage: node dist/bot.js doctor [--json]') },
-  { name: 'pause', summary: 'stop new entries (open positions stay managed)', load: async () => notYet('pause', 'pause', 'Usage: node dist/bot.js pause [--state-dir DIR]') },
-  { name: 'resume', summary: 'allow new entries again', load: async () => notYet('resume', 'resume', 'Usage: node dist/bot.js resume [--state-dir DIR]') },
-  { name: 'close-all', summary: "cancel the bot's orders and close its positions", load: async () => notYet('close-all', 'close-all', 'Usage: node dist/bot.js close-all [--yes] [--state-dir DIR]') },
+  { name: 'pause', summary: 'stop new entries (open positions stay managed)', load: async () => (await import('./control.js')).pauseCommand },
+  { name: 'resume', summary: 'allow new entries again', load: async () => (await import('./control.js')).resumeCommand },
+  { name: 'close-all', summary: "cancel the bot's orders and close its positions", load: async () => (await import('./control.js')).closeAllCommand },
 ];
 
 export function helpText(): string {

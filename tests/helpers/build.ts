@@ -21,3 +21,25 @@ export function builtBundle(name: 'bot' | 'sandbox'): string {
   built.set(name, file);
   return file;
 }
+
+/**
+ * Bundles a small test entry (a stand-in process written in TypeScript) into a runnable .mjs in a
+ * temporary directory, for tests that need a real second process.
+ */
+export async function bundleScript(entry: URL): Promise<string> {
+  const { build } = await import('esbuild');
+  const outDir = mkdtempSync(join(tmpdir(), 'pocket-script-'));
+  const outfile = join(outDir, 'entry.mjs');
+  await build({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    banner: { js: "import{createRequire}from'module';const require=createRequire(import.meta.url);" },
+    logLevel: 'silent',
+    external: ['bufferutil', 'utf-8-validate'],
+  });
+  return outfile;
+}

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleScript } from '../helpers/build.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBackups } from '../../src/state/backups.js';
 import { readJournal } from '../../src/state/journal.js';
@@ -24,17 +24,7 @@ let bundle: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pocket-crash-'));
-  bundle = join(work, 'crashWriter.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./crashWriter.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    banner: { js: "import{createRequire}from'module';const require=createRequire(import.meta.url);" },
-    logLevel: 'silent',
-  });
+  bundle = await bundleScript(new URL('./crashWriter.ts', import.meta.url));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
