@@ -11,7 +11,7 @@
  */
 import { UsageError } from '../util/errors.js';
 import type { ClockMeasurement, ExchangeCheck, ExchangeTimeFetcher } from './clockMeasurement.js';
-import { checkCronExpression, nodeCronScheduler, type CronScheduler, type ScheduledJob } from './cronScheduler.js';
+import { checkCronExpression, nodeCronScheduler, type CronScheduler, type ScheduledJob } from '../util/cronScheduler.js';
 import { createEpochClock, systemTimeSource, type EpochMs, type TimeSource } from './epochClock.js';
 import { combineNtpResults, parseNtpServer, queryAllNtp, type NtpServerResult } from './ntpClient.js';
 
@@ -288,9 +288,13 @@ export class ClockService {
   /** Schedules re-measurement on `options.cron`, then measures once; resolves with the status. */
   async start(): Promise<ClockStatus> {
     if (this.#job === null) {
-      this.#job = this.#scheduler.schedule(this.options.cron, () => {
-        void this.measure();
-      });
+      this.#job = this.#scheduler.schedule(
+        this.options.cron,
+        () => {
+          void this.measure();
+        },
+        { name: 'clock-remeasure' },
+      );
     }
     await this.measure();
     return this.status();

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClockMeasurement } from '../../src/clock/clockMeasurement.js';
 import { ClockService, ClockUntrustedError, type ClockStatus } from '../../src/clock/clockService.js';
-import { nodeCronScheduler, type CronScheduler } from '../../src/clock/cronScheduler.js';
+import { nodeCronScheduler, type CronScheduler } from '../../src/util/cronScheduler.js';
 import type { TimeSource } from '../../src/clock/epochClock.js';
 import { startNtpResponder, type NtpResponder } from '../../src/clock/ntpResponder.js';
 import { fetchBybitServerTime } from '../../src/exchange/bybit/serverTime.js';

@@ -1,0 +1,46 @@
+/**
+ * The scheduling seam over node-cron: clock re-measurement, instrument refresh, the daily summary,
+ * backups and the status notification run on cron expressions, optionally in a time zone. Tests
+ * pass a fake that fires ticks by hand.
+ */
+import cron from 'node-cron';
+import { UsageError } from '../util/errors.js';
+
+export interface ScheduledJob {
+  stop(): void;
+}
+
+export interface ScheduleOptions {
+  /** For logs and node-cron's registry. */
+  readonly name?: string;
+  /** IANA zone the expression is read in; default the machine's. */
+  readonly timeZone?: string;
+}
+
+export interface CronScheduler {
+  /** Calls `tick` on every match of `expression`; throws UsageError for an invalid expression. */
+  schedule(expression: string, tick: () => void, options?: ScheduleOptions): ScheduledJob;
+}
+
+export function checkCronExpression(expression: string): string {
+  if (!cron.validate(expression)) {
+    throw new UsageError(`"${expression}" is not a valid cron expression (e.g. "*/5 * * * *")`);
+  }
+  return expression;
+}
+
+export const nodeCronScheduler: CronScheduler = {
+  schedule(expression, tick, options = {}) {
+    // noOverlap: a slow run (unreachable servers) must not pile up behind itself.
+    const task = cron.schedule(checkCronExpression(expression), () => tick(), {
+      name: options.name ?? 'pocket-scalper',
+      noOverlap: true,
+      ...(options.timeZone ? { timezone: options.timeZone } : {}),
+    });
+    return {
+      stop: () => {
+        void task.destroy();
+      },
+    };
+  },
+};
