@@ -1,0 +1,201 @@
+/**
+ * The live ExchangePort (src/engine/exchangePort.ts) for Bybit linear USDT perpetuals: REST through
+ * ./bybitRest.ts, pushes through ./bybitStreams.ts, instrument rules refreshed on a timer. Testnet,
+ * demo, mainnet, or any base URL (the sandbox: `restUrl` alone moves REST and both streams there).
+ *
+ * Wiring, in `run`: measure the clock first (ClockService), then
+ *   const exchange = createBybitExchange({ network, restUrl, credentials, clock, logger });
+ *   await exchange.loadInstruments(symbols);
+ *   await exchange.subscribe(markets, events);   // before reconciling with fetchFills
+ */
+import type { Decimal } from '../../domain/money.js';
+import type { Candle, Fill, Instrument, Mode, Order, Position } from '../../domain/types.js';
+import type {
+  AmendRequest,
+  Balance,
+  ExchangeEvents,
+  ExchangePort,
+  MarketSubscription,
+  OrderRequest,
+  PlaceResult,
+  TradingStopRequest,
+} from '../../engine/exchangePort.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import { bybitUrls, type BybitNetwork, type BybitUrls } from './bybitUrls.js';
+import { BybitRest, type BybitCredentials, type RestCounters, type RetryPolicy } from './bybitRest.js';
+import { BybitStreams, type StreamCounters } from './bybitStreams.js';
+import type { SigningClock } from './signingClock.js';
+import type { WsTiming } from './wsConnection.js';
+
+export interface BybitExchangeOptions {
+  readonly network: BybitNetwork;
+  /** Override the REST base (the sandbox, a proxy); the streams follow unless given too. */
+  readonly restUrl?: string | null;
+  readonly wsPublicUrl?: string | null;
+  readonly wsPrivateUrl?: string | null;
+  /** Null: market data only (paper mode, downloads). */
+  readonly credentials: BybitCredentials | null;
+  /** The corrected clock with its drift gate (a started ClockService). */
+  readonly clock: SigningClock;
+  /** Default `bybit-<network>`, or `bybit-custom` with a restUrl. */
+  readonly name?: string;
+  readonly recvWindowMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Reload instrument rules this often; 0 turns it off. Default 1 h. */
+  readonly instrumentRefreshMs?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  /** WebSocket timing (ping 20 s, pong deadline 10 s, backoff 0.5-30 s …). */
+  readonly ws?: Partial<WsTiming>;
+  readonly publicDataStaleAfterMs?: number;
+  readonly gapPollMs?: number;
+  readonly resyncTimeoutMs?: number;
+  readonly bookDepth?: number;
+  readonly klineRetryMs?: number;
+  readonly logger?: Logger;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface BybitExchangeCounters {
+  readonly rest: RestCounters;
+  readonly streams: StreamCounters;
+}
+
+/** Which Bybit network serves a config mode; paper trades locally on mainnet's public data. */
+export function bybitNetworkForMode(mode: Mode): BybitNetwork {
+  return mode === 'paper' ? 'mainnet' : mode;
+}
+
+export class BybitExchange implements ExchangePort {
+  readonly name: string;
+  readonly urls: BybitUrls;
+  readonly #rest: BybitRest;
+  readonly #streams: BybitStreams;
+  readonly #log: Logger;
+  readonly #refreshMs: number;
+  #refreshTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: BybitExchangeOptions) {
+    this.urls = bybitUrls(opts.network, opts);
+    this.name = opts.name ?? (opts.restUrl ? 'bybit-custom' : `bybit-${opts.network}`);
+    this.#log = (opts.logger ?? silentLogger).child(this.name);
+    this.#refreshMs = opts.instrumentRefreshMs ?? 3_600_000;
+    this.#rest = new BybitRest({
+      urls: this.urls,
+      credentials: opts.credentials,
+      clock: opts.clock,
+      logger: this.#log,
+      ...(opts.recvWindowMs !== undefined ? { recvWindowMs: opts.recvWindowMs } : {}),
+      ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+      ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
+      ...(opts.random !== undefined ? { random: opts.random } : {}),
+      ...(opts.sleep !== undefined ? { sleep: opts.sleep } : {}),
+    });
+    this.#streams = new BybitStreams({
+      wsPublicUrl: this.urls.wsPublic,
+      wsPrivateUrl: this.urls.wsPrivate,
+      credentials: opts.credentials,
+      clock: opts.clock,
+      rest: this.#rest,
+      logger: this.#log,
+      ...(opts.ws !== undefined ? { timing: opts.ws } : {}),
+      ...(opts.publicDataStaleAfterMs !== undefined ? { publicDataStaleAfterMs: opts.publicDataStaleAfterMs } : {}),
+      ...(opts.gapPollMs !== undefined ? { gapPollMs: opts.gapPollMs } : {}),
+      ...(opts.resyncTimeoutMs !== undefined ? { resyncTimeoutMs: opts.resyncTimeoutMs } : {}),
+      ...(opts.bookDepth !== undefined ? { bookDepth: opts.bookDepth } : {}),
+      ...(opts.klineRetryMs !== undefined ? { klineRetryMs: opts.klineRetryMs } : {}),
+      ...(opts.random !== undefined ? { random: opts.random } : {}),
+    });
+  }
+
+  /** The instrument rules loaded so far (refreshed on a timer). */
+  get instruments(): ReadonlyMap<string, Instrument> {
+    return this.#rest.instruments;
+  }
+
+  counters(): BybitExchangeCounters {
+    return { rest: { ...this.#rest.counters }, streams: this.#streams.counters() };
+  }
+
+  /** The streamed order book of a symbol (for tests and diagnostics). */
+  orderBook(symbol: string): ReturnType<BybitStreams['book']> {
+    return this.#streams.book(symbol);
+  }
+
+  async loadInstruments(symbols: readonly string[]): Promise<ReadonlyMap<string, Instrument>> {
+    const out = await this.#rest.loadInstruments(symbols);
+    if (this.#refreshTimer === null && this.#refreshMs > 0) {
+      this.#refreshTimer = setInterval(() => {
+        this.#rest.refreshInstruments().catch((err: unknown) => this.#log.warn('instrument refresh failed', { error: err instanceof Error ? err.message : String(err) }));
+      }, this.#refreshMs);
+      this.#refreshTimer.unref();
+    }
+    return out;
+  }
+
+  fetchBalance(): Promise<Balance> {
+    return this.#rest.fetchBalance();
+  }
+
+  fetchPositions(symbols: readonly string[]): Promise<readonly Position[]> {
+    return this.#rest.fetchPositions(symbols);
+  }
+
+  fetchOpenOrders(symbol: string): Promise<readonly Order[]> {
+    return this.#rest.fetchOpenOrders(symbol);
+  }
+
+  fetchOrder(symbol: string, orderLinkId: string): Promise<Order | null> {
+    return this.#rest.fetchOrder(symbol, orderLinkId);
+  }
+
+  /** Fills returned here are never pushed again by the stream (one delivery per execId). */
+  async fetchFills(symbol: string, sinceMs: number): Promise<readonly Fill[]> {
+    const fills = await this.#rest.fetchFills(symbol, sinceMs);
+    this.#streams.markFillsSeen(fills);
+    return fills;
+  }
+
+  fetchCandles(symbol: string, intervalMinutes: number, sinceMs: number, limit: number): Promise<readonly Candle[]> {
+    return this.#rest.fetchCandles(symbol, intervalMinutes, sinceMs, limit);
+  }
+
+  placeOrder(request: OrderRequest): Promise<PlaceResult> {
+    return this.#rest.placeOrder(request);
+  }
+
+  amendOrder(request: AmendRequest): Promise<void> {
+    return this.#rest.amendOrder(request);
+  }
+
+  cancelOrder(symbol: string, orderLinkId: string): Promise<boolean> {
+    return this.#rest.cancelOrder(symbol, orderLinkId);
+  }
+
+  cancelAllOrders(symbol: string): Promise<void> {
+    return this.#rest.cancelAllOrders(symbol);
+  }
+
+  setLeverage(symbol: string, leverage: Decimal): Promise<void> {
+    return this.#rest.setLeverage(symbol, leverage);
+  }
+
+  setTradingStop(request: TradingStopRequest): Promise<void> {
+    return this.#rest.setTradingStop(request);
+  }
+
+  subscribe(markets: readonly MarketSubscription[], events: ExchangeEvents): Promise<void> {
+    return this.#streams.start(markets, events);
+  }
+
+  async close(): Promise<void> {
+    if (this.#refreshTimer !== null) clearInterval(this.#refreshTimer);
+    this.#refreshTimer = null;
+    this.#rest.close();
+    await this.#streams.close();
+  }
+}
+
+export function createBybitExchange(opts: BybitExchangeOptions): BybitExchange {
+  return new BybitExchange(opts);
+}
