@@ -10,6 +10,10 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadSecrets, SecretsError, type Secrets } from '../config/secrets.js';
 import type { Command, CommandIo } from './command.js';
 import { runWizard } from './init.js';
+import { startBot, type RunningBot } from './runBot.js';
+import { ExchangeError } from '../domain/exchangeErrors.js';
+import { UserFacingError } from '../util/errors.js';
+import { redact } from '../util/redact.js';
 import { defaultConfigPath } from './paths.js';
 
 const USAGE = `Usage: node dist/bot.js [run] [options]
@@ -81,11 +85,29 @@ export const runCommand: Command = {
     }
     const prepared = prepare(path, io, values);
     if (typeof prepared === 'number') return prepared;
-    io.stderr.write(
-      `${prepared.loaded.path}: valid (mode ${prepared.paper ? 'paper' : prepared.loaded.config.mode}, ${prepared.loaded.config.symbols.length} symbol(s)).\n` +
-        'run: the trading engine is not part of this version yet; nothing was traded.\n',
-    );
-    return 2;
+    let bot: RunningBot;
+    try {
+      bot = await startBot(prepared, io);
+    } catch (e) {
+      if (e instanceof UserFacingError) {
+        io.stderr.write(redact(e.message) + '\n');
+        return e.exitCode;
+      }
+      if (e instanceof ExchangeError && e.kind === 'fatal') {
+        io.stderr.write(redact(`the exchange refused: ${e.retCode ?? ''} ${e.retMsg ?? e.message}`) + '\n');
+        return 1;
+      }
+      throw e;
+    }
+    const onSignal = (signal: NodeJS.Signals): void => {
+      void bot.stop(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    await bot.stopped;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    return 0;
   },
 };
 

@@ -54,6 +54,8 @@ interface SymbolRuntime {
   readonly history: Candle[];
   readonly roundTrip: RoundTrip;
   queue: Promise<void>;
+  /** Tasks enqueued and not finished yet (0 = the queue is idle). */
+  pending: number;
   lastRequoteMs: number;
   requoteQueued: boolean;
   latestBook: StrategyBookTop | null;
@@ -77,8 +79,11 @@ export class Engine {
   readonly #closedTrades: ClosedTrade[] = [];
   #lastEquity: Decimal | null = null;
   readonly #journalWrites = new Set<Promise<void>>();
+  /** Entry blocks that live only while the process does (battery, clock), apart from the owner's persisted pause. */
+  readonly #blocks = new Map<string, string>();
   #started = false;
   #stopping = false;
+  #dayEnd: { readonly dayStartMs: number; readonly tz: string; readonly endMs: number } | null = null;
 
   constructor(deps: EngineDeps, settings: EngineSettings) {
     this.#deps = deps;
@@ -117,7 +122,7 @@ export class Engine {
       onCandle: (symbol, intervalMinutes, candle, confirmed) => {
         const rt = this.#symbols.get(symbol);
         if (!rt || !confirmed || intervalMinutes !== rt.settings.intervalMinutes) return;
-        this.#enqueue(rt, () => this.#onClosedCandle(rt, candle));
+        this.#enqueueOrRun(rt, () => this.#onClosedCandle(rt, candle));
       },
       onBookTop: (top) => this.#onBookTop(top),
       onOrder: (order) => {
@@ -139,6 +144,17 @@ export class Engine {
     });
     this.#started = true;
     logger.info('engine started', { symbols: symbols.join(','), exchange: port.name });
+  }
+
+  /**
+   * True while an event is queued or being handled, or a journal write is in flight. A caller that
+   * drives the engine itself (the backtester) checks it to skip `idle()` when there is nothing to
+   * wait for.
+   */
+  get busy(): boolean {
+    if (this.#journalWrites.size > 0) return true;
+    for (const rt of this.#symbols.values()) if (rt.pending > 0) return true;
+    return false;
   }
 
   /** Resolves when every queued event has been handled and its journal records are written. */
@@ -177,7 +193,7 @@ export class Engine {
       if (next && next !== this.#deps.strategies.get(s.symbol)) {
         rt.strategy = this.#guard(next);
         // Re-warm the new instance from the candles already seen, so it decides at the next close.
-        for (const c of rt.history) rt.strategy.onCandle(c, FLAT, c.ts);
+        for (let i = Math.max(0, rt.history.length - HISTORY_LIMIT); i < rt.history.length; i++) rt.strategy.onCandle(rt.history[i]!, FLAT, rt.history[i]!.ts);
       }
     }
   }
@@ -210,6 +226,15 @@ export class Engine {
   async closeAll(reason: string): Promise<void> {
     this.pause(`close-all: ${reason}`);
     await this.#flattenAll('C');
+  }
+
+  /**
+   * Blocks (reason) or unblocks (null) new entries for a condition the bot measures itself: low
+   * battery or heat, an untrusted clock. Open positions stay managed; the owner's pause is separate.
+   */
+  setBlock(source: 'battery' | 'clock', reason: string | null): void {
+    if (reason === null) this.#blocks.delete(source);
+    else this.#blocks.set(source, reason);
   }
 
   snapshot(): EngineSnapshot {
@@ -384,20 +409,34 @@ export class Engine {
     return last;
   }
 
-  async #onClosedCandle(rt: SymbolRuntime, candle: Candle): Promise<void> {
+  /**
+   * A closed candle: time exit, entry timeout, then the strategy's decision. Not async on purpose:
+   * a candle that needs no exchange call (most of them) is handled completely in the caller's turn,
+   * which is what lets a backtest step a million candles a second; the steps that talk to the
+   * exchange continue in #closedCandleSlow, in the same order.
+   */
+  #onClosedCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
     const last = rt.history.at(-1);
     if (last && candle.ts <= last.ts) return; // a stream/REST overlap: already handled
     this.#remember(rt, candle);
     const now = Math.max(this.#deps.now(), candle.ts + rt.settings.intervalMinutes * 60_000);
     this.#rollDailyWindow(now);
     const pos = this.#localPosition(rt);
-    if (pos && dec(pos.size).gt(0) && rt.settings.exits && timeExitDue(pos.openedMs, candle.ts + rt.settings.intervalMinutes * 60_000, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles)) {
-      await this.#closePosition(rt, 'T', `held ${rt.settings.exits.timeExitCandles} candles`);
-    }
+    const timeExit = pos !== null && dec(pos.size).gt(0) && rt.settings.exits !== undefined && timeExitDue(pos.openedMs, candle.ts + rt.settings.intervalMinutes * 60_000, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles);
+    if (timeExit || rt.entryDeadlineMs !== null) return this.#closedCandleSlow(rt, candle, now, timeExit);
+    return this.#decide(rt, candle, now);
+  }
+
+  async #closedCandleSlow(rt: SymbolRuntime, candle: Candle, now: number, timeExit: boolean): Promise<void> {
+    if (timeExit) await this.#closePosition(rt, 'T', `held ${rt.settings.exits!.timeExitCandles} candles`);
     await this.#expireEntry(rt, now);
+    await this.#decide(rt, candle, now);
+  }
+
+  #decide(rt: SymbolRuntime, candle: Candle, now: number): Promise<void> | void {
     if (!rt.settings.enabled || this.#stopping) return;
     const intent = rt.strategy.onCandle(candle, this.#positionView(rt), now);
-    if (intent) await this.#act(rt, intent, now);
+    if (intent) return this.#act(rt, intent, now);
   }
 
   #onBookTop(top: BookTop): void {
@@ -509,14 +548,16 @@ export class Engine {
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       if (err.kind === 'rejected' || err.kind === 'fatal') {
-        this.#deps.logger.warn(`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
+        // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
+        const positionGone = req.reduceOnly && err.retCode === 110017;
+        this.#deps.logger[positionGone ? 'info' : 'warn'](`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
         this.#tracker.applyUpdate({ ...this.#tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#deps.now() }, this.#deps.now());
         this.#deps.store.update((d) => {
           const s = d.symbols[req.symbol]!;
           delete s.openOrders[req.orderLinkId];
           if (purpose === 'entry' && s.position?.entryOrderLinkId === req.orderLinkId && dec(s.position.size).isZero()) s.position = null;
         });
-        if (purpose !== 'quote') this.#alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
+        if (purpose !== 'quote' && !positionGone) this.#alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
       } else {
         // Unknown outcome (timeout, connection lost): the id makes a later look-up safe.
         this.#deps.logger.warn(`${req.symbol} ${purpose} order outcome unknown; reconciliation will look it up`, { orderLinkId: req.orderLinkId, error: err.message });
@@ -849,7 +890,9 @@ export class Engine {
       .map(([name, l]) => ({ name, reason: l!.reason }));
   }
 
-  #entryLock(now: number): { name: ProtectionName; reason: string } | null {
+  #entryLock(now: number): { name: string; reason: string } | null {
+    const [source, reason] = this.#blocks.entries().next().value ?? [];
+    if (source !== undefined && reason !== undefined) return { name: source, reason };
     return this.#activeLocks(now)[0] ?? null;
   }
 
@@ -888,7 +931,7 @@ export class Engine {
   #rollDailyWindow(now: number): void {
     const tz = this.#settings.risk.dayTimeZone;
     const daily = this.#deps.store.state.daily;
-    if (daily && now < nextDayStartMs(daily.dayStartMs, tz)) {
+    if (daily && now < this.#dayEndMs(daily.dayStartMs, tz)) {
       if (daily.equityAtDayStart === null && this.#lastEquity) {
         const eq = money(this.#lastEquity);
         this.#deps.store.update((d) => {
@@ -901,6 +944,18 @@ export class Engine {
     this.#deps.store.update((d) => {
       d.daily = { dayStartMs: startOfDayMs(now, tz), realisedPnl: '0', equityAtDayStart };
     });
+  }
+
+  /**
+   * nextDayStartMs for the current daily window, remembered: it formats dates in the zone (Intl),
+   * far too slow to repeat on every candle of a backtest, and it only changes with the window.
+   */
+  #dayEndMs(dayStartMs: number, tz: string): number {
+    const c = this.#dayEnd;
+    if (c !== null && c.dayStartMs === dayStartMs && c.tz === tz) return c.endMs;
+    const endMs = nextDayStartMs(dayStartMs, tz);
+    this.#dayEnd = { dayStartMs, tz, endMs };
+    return endMs;
   }
 
   #noteEquity(equity: Decimal): void {
@@ -941,7 +996,9 @@ export class Engine {
 
   #remember(rt: SymbolRuntime, c: Candle): void {
     rt.history.push(c);
-    if (rt.history.length > HISTORY_LIMIT) rt.history.splice(0, rt.history.length - HISTORY_LIMIT);
+    // Trimmed in batches (one splice per HISTORY_LIMIT candles, not one per candle); readers look at
+    // the newest HISTORY_LIMIT only.
+    if (rt.history.length >= 2 * HISTORY_LIMIT) rt.history.splice(0, rt.history.length - HISTORY_LIMIT);
   }
 
   /** Journal writes run beside trading (an fsync must not delay an order); idle() waits for them. */
@@ -962,10 +1019,54 @@ export class Engine {
   }
 
   #enqueue(rt: SymbolRuntime, task: () => Promise<void> | void): void {
-    rt.queue = rt.queue.then(task).catch((e: unknown) => {
-      // A failure in one event must not stop the next: log it and keep the loop alive.
-      this.#deps.logger.error(`${rt.settings.symbol}: event handling failed`, { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-    });
+    rt.pending++;
+    rt.queue = rt.queue
+      .then(task)
+      .catch((e: unknown) => this.#taskFailed(rt, e))
+      .finally(() => {
+        rt.pending--;
+      });
+  }
+
+  /**
+   * Like #enqueue, but when nothing is queued for the symbol the task starts at once, in the
+   * caller's turn, instead of one microtask later: the same order of events, and a task that has
+   * nothing to wait for (a candle with no decision, the common case) finishes before this returns.
+   * Used for closed candles only, which exchanges push from a quiet point (never from inside a
+   * simulator call), so starting the handler there cannot re-enter anything.
+   */
+  #enqueueOrRun(rt: SymbolRuntime, task: () => Promise<void> | void): void {
+    if (rt.pending > 0) return this.#enqueue(rt, task);
+    rt.pending++;
+    // Events enqueued while this task runs must wait for it, as they would behind a queued task.
+    let finish!: () => void;
+    const previous = rt.queue;
+    rt.queue = new Promise<void>((resolve) => (finish = resolve));
+    let result: Promise<void> | void;
+    try {
+      result = task();
+    } catch (e) {
+      this.#taskFailed(rt, e);
+      result = undefined;
+    }
+    if (result === undefined) {
+      rt.pending--;
+      // Nothing was chained behind the placeholder: keep the settled queue, skip a promise turn.
+      if (rt.pending === 0) rt.queue = previous;
+      finish();
+      return;
+    }
+    result
+      .catch((e: unknown) => this.#taskFailed(rt, e))
+      .finally(() => {
+        rt.pending--;
+        finish();
+      });
+  }
+
+  #taskFailed(rt: SymbolRuntime, e: unknown): void {
+    // A failure in one event must not stop the next: log it and keep the loop alive.
+    this.#deps.logger.error(`${rt.settings.symbol}: event handling failed`, { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   }
 
   #enqueueAndWait(rt: SymbolRuntime, task: () => Promise<void>): Promise<void> {
@@ -991,6 +1092,7 @@ export class Engine {
       history: [],
       roundTrip: new RoundTrip(s.symbol),
       queue: Promise.resolve(),
+      pending: 0,
       lastRequoteMs: 0,
       requoteQueued: false,
       latestBook: null,

@@ -1,0 +1,374 @@
+/**
+ * The running bot: wires the concrete parts around the engine (issue 7 item 7) for live trading,
+ * paper trading and `--replay`. Order of start-up: state (lock) → journal → alerts → clock trusted →
+ * exchange → engine (instruments, reconcile, warm-up, streams) → control inbox, schedules, hot
+ * reload, battery. SIGINT/SIGTERM shut down within a deadline: the maker's quotes are cancelled,
+ * protective orders stay, state is flushed, sockets closed.
+ */
+import { resolve } from 'node:path';
+import { Simulator } from '../sim/simulator.js';
+import { SimExchange } from '../sim/simExchange.js';
+import { createAlertRouter, type AlertSystem } from '../alerts/createAlertRouter.js';
+import { BatteryMonitor, isTermux } from '../alerts/BatteryMonitor.js';
+import { isAlertKind } from '../alerts/Alert.js';
+import { ClockService } from '../clock/clockService.js';
+import type { Config } from '../config/schema.js';
+import { ConfigWatcher } from '../config/watch.js';
+import { dec } from '../domain/money.js';
+import { toJsonValue } from '../domain/persistedState.js';
+import type { Candle } from '../domain/types.js';
+import { Engine } from '../engine/engine.js';
+import type { ExchangePort } from '../engine/exchangePort.js';
+import type { EngineAlert } from '../engine/ports.js';
+import { bybitNetworkForMode, createBybitExchange, type BybitExchange } from '../exchange/bybit/bybitExchange.js';
+import { fetchBybitServerTime } from '../exchange/bybit/serverTime.js';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox, type Sandbox } from '../sandbox/startSandbox.js';
+import { ControlInbox } from '../state/control.js';
+import { Journal, readJournal } from '../state/journal.js';
+import { computeStatistics } from '../state/statistics.js';
+import { StateFileError } from '../state/stateErrors.js';
+import { StateStore } from '../state/stateStore.js';
+import { startOfDayMs } from '../engine/protections.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { redact } from '../util/redact.js';
+import type { ScheduledJob } from '../util/cronScheduler.js';
+import { clockOptionsFrom } from './clock.js';
+import type { CommandIo } from './command.js';
+import type { RunOptions } from './run.js';
+import { startSchedules } from './schedules.js';
+import { engineSettingsFrom, strategiesFrom, strategyFor } from './wiring.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+const RECONCILE_EVERY_MS = 60_000;
+
+/** What a running bot holds; `stop()` shuts it down gracefully (also what SIGTERM does). */
+export interface RunningBot {
+  readonly engine: Engine;
+  readonly stateDir: string;
+  stop(why: string): Promise<void>;
+  /** Resolves when the bot has stopped. */
+  readonly stopped: Promise<void>;
+}
+
+export async function startBot(opts: RunOptions, io: CommandIo): Promise<RunningBot> {
+  const config = opts.loaded.config;
+  const mode = opts.replay ? 'replay' : opts.paper ? 'paper' : config.mode;
+  const logger = createLogger({
+    level: config.log.level,
+    stream: io.stderr,
+    env: io.env,
+    file: { path: resolve(opts.stateDir, 'bot.log'), maxBytes: config.log.maxBytes, keep: config.log.keep },
+  });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        logger.warn('cleanup step failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  };
+  try {
+    const alerts = buildAlerts(config, opts, logger);
+    cleanups.push(() => alerts.router.close());
+    let store: StateStore;
+    try {
+      store = await StateStore.open(opts.stateDir, { restoreBackup: opts.restoreBackup });
+    } catch (e) {
+      // A damaged state file is never replaced: refuse to trade, and make sure the owner hears of it.
+      if (e instanceof StateFileError) {
+        alerts.router.send({ level: 'critical', kind: 'error', title: 'Not trading: state file damaged', body: e.message, ts: Date.now() });
+        await alerts.router.drain();
+      }
+      throw e;
+    }
+    cleanups.push(() => store.close());
+    const journal = new Journal(opts.stateDir);
+    cleanups.push(() => journal.close());
+    const send = (a: EngineAlert): void => {
+      alerts.router.send({ ...a, kind: isAlertKind(a.kind) ? a.kind : 'error', ts: Date.now() });
+      journal
+        .append({ type: 'alert', ts: Date.now(), level: a.level, kind: a.kind, title: redact(a.title), body: redact(a.body), ...(a.symbol ? { symbol: a.symbol } : {}) })
+        .catch(() => logger.warn('journal: alert not recorded'));
+    };
+    for (const repair of journal.repairs) send({ level: 'warning', kind: 'error', title: 'Journal repaired', body: `${repair.file} line ${repair.line}: a torn last line (${repair.bytes} bytes) from a kill was cut off and kept in ${repair.keptIn}` });
+    store.update((d) => {
+      d.mode = mode === 'replay' ? 'paper' : mode;
+    });
+
+    // The exchange side, per mode.
+    const market = await connectMarket(config, opts, mode, logger);
+    cleanups.push(() => market.close());
+    const clock = market.clock;
+    clock.onTrustChange((s) => {
+      engine?.setBlock('clock', s.trusted ? null : s.reasons.map((r) => r.message).join('; '));
+      send(
+        s.trusted
+          ? { level: 'info', kind: 'clockTrusted', title: 'Clock trusted again', body: `offset ${clock.offsetMs.toFixed(0)} ms` }
+          : { level: 'critical', kind: 'clockDistrust', title: 'Clock not trusted: not signing', body: s.reasons.map((r) => r.message).join('\n') },
+      );
+    });
+    clock.onMeasurement((m) => {
+      store.update((d) => {
+        d.lastClock = toJsonValue({ ...m, trusted: clock.isTrusted() });
+      });
+    });
+    if (market.needsTrustedClock) {
+      const status = await clock.start();
+      cleanups.push(() => clock.stop());
+      if (!status.trusted) logger.warn('the clock is not trusted yet: waiting before trading', { reasons: status.reasons.map((r) => r.message).join('; ') });
+      await waitForTrust(clock, logger);
+    }
+
+    let strategies = strategiesFrom(config);
+    let engine: Engine | null = null;
+    engine = new Engine(
+      { port: market.port, store, journal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
+      engineSettingsFrom(config),
+    );
+    await engine.start();
+    cleanups.push(() => engine!.stop());
+    const liveEngine = engine;
+
+    const reconcileTimer = setInterval(() => {
+      liveEngine.reconcile('periodic').catch((e: unknown) => logger.warn('periodic reconciliation failed', { error: e instanceof Error ? e.message : String(e) }));
+    }, RECONCILE_EVERY_MS);
+    cleanups.push(() => clearInterval(reconcileTimer));
+
+    const statusSnapshot = () => {
+      const snap = liveEngine.snapshot();
+      return {
+        mode,
+        paused: snap.locks.length > 0,
+        ...(snap.locks[0] ? { pausedReason: `${snap.locks[0].name}: ${snap.locks[0].reason}` } : {}),
+        pnlToday: snap.realisedPnlToday,
+        openPositions: snap.positions.map((p) => ({ symbol: p.symbol, side: p.side })),
+        clockTrusted: clock.isTrusted(),
+        clockOffsetMs: clock.offsetMs,
+      };
+    };
+    const refreshStatus = (): void => {
+      void alerts.router.updateStatus(statusSnapshot());
+    };
+    refreshStatus();
+
+    const inbox = new ControlInbox(
+      opts.stateDir,
+      async (req) => {
+        if (req.command === 'pause') liveEngine.pause(req.reason);
+        else if (req.command === 'resume') liveEngine.resume();
+        else await liveEngine.closeAll(req.reason);
+        refreshStatus();
+        return req.command === 'close-all' ? 'orders cancelled, positions closing at market, new entries paused' : `${req.command}d`;
+      },
+      { onError: (m) => logger.warn(m) },
+    ).start();
+    cleanups.push(() => inbox.stop());
+
+    const jobs: ScheduledJob[] = startSchedules(
+      config,
+      {
+        dailySummary: async () => {
+          const day = startOfDayMs(Date.now(), config.schedules.timeZone);
+          const { records } = await readJournal(opts.stateDir, { fromMs: day });
+          const st = computeStatistics(records);
+          send({
+            level: 'info',
+            kind: 'dailySummary',
+            title: 'Daily summary',
+            body: `${st.trades} trade(s), win rate ${st.winRatePct === null ? '-' : st.winRatePct.toFixed(0) + ' %'}, net PnL ${st.netPnl.toFixed(2)} USDT, fees ${st.fees.toFixed(2)}, max drawdown ${st.maxDrawdown.toFixed(2)} USDT`,
+          });
+        },
+        dayBoundary: () => refreshStatus(),
+        instrumentRefresh: async () => {
+          await market.port.loadInstruments(config.symbols.filter((s) => s.enabled).map((s) => s.symbol));
+        },
+        backup: async () => {
+          await store.backupNow();
+        },
+        statusRefresh: () => refreshStatus(),
+      },
+      logger.child('schedules'),
+    );
+    cleanups.push(() => jobs.forEach((j) => j.stop()));
+
+    const watcher = new ConfigWatcher({
+      current: opts.loaded,
+      env: io.env,
+      sets: opts.sets,
+      onChange: ({ next, restartRequired }) => {
+        const changed = new Map(strategies);
+        for (const s of next.config.symbols) {
+          const before = config.symbols.find((x) => x.symbol === s.symbol);
+          if (before && JSON.stringify(before.params) !== JSON.stringify(s.params)) changed.set(s.symbol, strategyFor(s));
+        }
+        strategies = changed;
+        liveEngine.updateSettings(engineSettingsFrom(next.config), changed);
+        logger.info('config.json reloaded', { restartRequired: restartRequired.join(', ') || 'none' });
+        if (restartRequired.length) send({ level: 'warning', kind: 'control', title: 'Config saved', body: `Applied, except (restart needed): ${restartRequired.join(', ')}` });
+      },
+      onInvalid: (error) => {
+        logger.error('config.json edit rejected; still running on the previous settings', { problems: error.problems.length });
+        io.stderr.write(error.message + '\n');
+        send({ level: 'warning', kind: 'error', title: 'config.json edit rejected', body: error.problems.map((p) => `${p.path}: ${p.message}`).join('\n') });
+      },
+    }).start();
+    cleanups.push(() => watcher.close());
+
+    if (config.battery.enabled && isTermux(io.env)) {
+      const battery = new BatteryMonitor({
+        policy: { minPercent: config.battery.minPercent, maxTemperatureC: config.battery.maxTemperatureC },
+        intervalMs: config.battery.pollSeconds * 1000,
+        onChange: (decision) => liveEngine.setBlock('battery', decision.paused ? decision.reason : null),
+        alert: (a) => alerts.router.send(a),
+        onError: (m) => logger.warn(m),
+      });
+      battery.start();
+      cleanups.push(() => battery.stop());
+    }
+
+    let resolveStopped: () => void = () => {};
+    const stopped = new Promise<void>((r) => (resolveStopped = r));
+    let stopping: Promise<void> | null = null;
+    const stop = (why: string): Promise<void> => {
+      stopping ??= (async () => {
+        logger.info('shutting down', { why });
+        const deadline = new Promise<void>((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS).unref());
+        await Promise.race([cleanup(), deadline]);
+        resolveStopped();
+      })();
+      return stopping;
+    };
+    logger.info('running', { mode, symbols: config.symbols.map((s) => `${s.symbol}:${s.strategy}`).join(','), stateDir: opts.stateDir });
+    return { engine: liveEngine, stateDir: opts.stateDir, stop, stopped };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+interface MarketConnection {
+  readonly port: ExchangePort;
+  readonly clock: ClockService;
+  /** Decision time: the corrected clock live; the replay's market time with --replay. */
+  readonly now: () => number;
+  /** Signing needs a trusted clock (live and replay); paper mode signs nothing. */
+  readonly needsTrustedClock: boolean;
+  close(): Promise<void>;
+}
+
+async function connectMarket(config: Config, opts: RunOptions, mode: string, logger: Logger): Promise<MarketConnection> {
+  const symbols = config.symbols.filter((s) => s.enabled).map((s) => s.symbol);
+  if (opts.replay) {
+    // The whole live stack against the sandbox, in this process, on loopback.
+    const sandbox: Sandbox = await startSandbox({ data: [opts.replay], ntpPort: 0, speed: opts.speed, initialBalance: String(config.paper.startBalanceUsdt) });
+    const clock = new ClockService({ ...clockOptionsFrom(config), ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
+    const port = createBybitExchange({
+      network: 'testnet',
+      restUrl: sandbox.restUrl,
+      credentials: { apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET },
+      clock,
+      recvWindowMs: config.exchange.recvWindowMs,
+      requestTimeoutMs: config.exchange.requestTimeoutMs,
+      logger: logger.child('exchange'),
+      name: 'bybit-sandbox',
+    });
+    const missing = symbols.filter((s) => !sandbox.symbols.includes(s));
+    if (missing.length) logger.warn(`the replay file has no data for ${missing.join(', ')}; those symbols will fail to start`);
+    // Decisions run on market time: the close of the replay's newest confirmed candle.
+    const now = (): number => {
+      let t = 0;
+      for (const s of sandbox.symbols) {
+        const last = sandbox.confirmedCandles(s).at(-1);
+        if (last) t = Math.max(t, last.ts + sandbox.replay.intervalMs(s));
+      }
+      return t;
+    };
+    return {
+      port,
+      clock,
+      now,
+      needsTrustedClock: true,
+      close: async () => {
+        await port.close();
+        await sandbox.close();
+      },
+    };
+  }
+  const network = bybitNetworkForMode(config.mode);
+  const clock = new ClockService(clockOptionsFrom(config), { fetchExchangeTime: fetchBybitServerTime });
+  const bybit: BybitExchange = createBybitExchange({
+    network,
+    restUrl: config.exchange.restUrl,
+    wsPublicUrl: config.exchange.wsPublicUrl,
+    wsPrivateUrl: config.exchange.wsPrivateUrl,
+    credentials: mode === 'paper' || !opts.secrets.apiKey || !opts.secrets.apiSecret ? null : { apiKey: opts.secrets.apiKey, apiSecret: opts.secrets.apiSecret },
+    clock,
+    recvWindowMs: config.exchange.recvWindowMs,
+    requestTimeoutMs: config.exchange.requestTimeoutMs,
+    logger: logger.child('exchange'),
+  });
+  if (mode !== 'paper') return { port: bybit, clock, now: () => clock.now(), needsTrustedClock: true, close: () => bybit.close() };
+
+  // Paper: the simulated account, moved by the exchange's live public data.
+  const instruments = await bybit.loadInstruments(symbols);
+  const sim = new Simulator({
+    instruments: [...instruments.values()],
+    initialBalance: String(config.paper.startBalanceUsdt),
+    makerFeeRate: dec(config.paper.makerFeePct).div(100).toFixed(),
+    takerFeeRate: dec(config.paper.takerFeePct).div(100).toFixed(),
+    slippageBps: config.paper.slippagePct * 100,
+    marketFill: 'touch',
+  });
+  const paper = new SimExchange(sim, { name: 'paper', history: (s, i, since, limit) => bybit.fetchCandles(s, i, since, limit) });
+  const markets = config.symbols.filter((s) => s.enabled).map((s) => ({ symbol: s.symbol, intervalMinutes: s.intervalMinutes, book: s.strategy === 'maker' }));
+  const seeded = new Set<string>();
+  await bybit.subscribe(markets, {
+    onCandle: (symbol: string, interval: number, candle: Candle, confirmed: boolean) => {
+      if (!seeded.has(symbol)) {
+        sim.setPrice(symbol, candle.close, candle.ts);
+        seeded.add(symbol);
+      }
+      if (confirmed) paper.feedCandle(symbol, interval, candle);
+    },
+    onBookTop: (top) => paper.feedBookTop(top),
+    onStreamHealth: (stream, health, detail) => logger.info(`public ${stream} stream ${health}`, { detail }),
+  });
+  return {
+    port: paper,
+    clock,
+    now: () => clock.now(),
+    needsTrustedClock: false,
+    close: async () => {
+      await paper.close();
+      await bybit.close();
+    },
+  };
+}
+
+async function waitForTrust(clock: ClockService, logger: Logger): Promise<void> {
+  let delayMs = 2000;
+  while (!clock.isTrusted()) {
+    await new Promise((r) => setTimeout(r, delayMs));
+    await clock.remeasureNow();
+    if (!clock.isTrusted()) logger.warn('still waiting for a trusted clock', { reasons: clock.status().reasons.map((r) => r.message).join('; ') });
+    delayMs = Math.min(60_000, delayMs * 2);
+  }
+}
+
+function buildAlerts(config: Config, opts: RunOptions, logger: Logger): AlertSystem {
+  const a = config.alerts;
+  return createAlertRouter(
+    {
+      quietHours: a.quietHours ? { ...a.quietHours, timeZone: a.timeZone } : null,
+      secrets: [opts.secrets.apiKey, opts.secrets.apiSecret, opts.secrets.telegramBotToken].filter((s): s is string => s !== null),
+      termux: a.termux.enabled
+        ? { enabled: true, minLevel: a.minLevel, nodePath: process.execPath, botPath: resolve(process.argv[1] ?? 'dist/bot.js'), stateDir: opts.stateDir, timeoutMs: a.termux.timeoutMs }
+        : null,
+      webhook: a.webhook.url ? { enabled: true, minLevel: a.minLevel, url: a.webhook.url } : null,
+      telegram: a.telegram.chatId !== null && opts.secrets.telegramBotToken ? { enabled: true, minLevel: a.minLevel, token: opts.secrets.telegramBotToken, chatId: a.telegram.chatId } : null,
+    },
+    { logger: logger.child('alerts') },
+  );
+}
