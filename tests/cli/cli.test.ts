@@ -46,7 +46,7 @@ describe('node dist/bot.js', () => {
   });
 
   it('commands not built yet say so and exit 2', async () => {
-    for (const c of ['backtest', 'doctor']) {
+    for (const c of ['backtest']) {
       const r = await runBot([c], { cwd: dir });
       expect(r.code, c).toBe(2);
       expect(r.stderr, c).toMatch(/not implemented in this version yet/);
