@@ -33,6 +33,9 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { ScheduledJob } from '../util/cronScheduler.js';
 import { clockOptionsFrom } from './clock.js';
+import { exchangeBaseUrl } from './doctorChecks.js';
+import { apiKeyChecks, type KeyCheckInput } from './doctorKey.js';
+import { UserFacingError } from '../util/errors.js';
 import type { CommandIo } from './command.js';
 import type { RunOptions } from './run.js';
 import { startSchedules } from './schedules.js';
@@ -119,6 +122,17 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       cleanups.push(() => clock.stop());
       if (!status.trusted) logger.warn('the clock is not trusted yet: waiting before trading', { reasons: status.reasons.map((r) => r.message).join('; ') });
       await waitForTrust(clock, logger);
+    }
+    if (market.keyCheck) {
+      // The bot never needs to withdraw: a key that can is refused before anything trades (as doctor does).
+      const checks = await apiKeyChecks({ ...market.keyCheck, timestampMs: clock.now() });
+      const failed = checks.filter((c) => c.status === 'fail');
+      for (const c of checks.filter((x) => x.status === 'warn')) logger.warn(c.message, { fix: c.fix ?? '' });
+      if (failed.length) {
+        const text = failed.map((c) => `${c.message}${c.fix ? ` Fix: ${c.fix}` : ''}`).join('\n');
+        send({ level: 'critical', kind: 'error', title: 'Not trading: API key refused', body: text });
+        throw new UserFacingError(`not trading with this API key:\n${text}`, 1);
+      }
     }
 
     let strategies = strategiesFrom(config);
@@ -255,6 +269,8 @@ interface MarketConnection {
   readonly now: () => number;
   /** Signing needs a trusted clock (live and replay); paper mode signs nothing. */
   readonly needsTrustedClock: boolean;
+  /** Live modes: the key whose permissions are checked before trading. */
+  readonly keyCheck?: Omit<KeyCheckInput, 'timestampMs'>;
   close(): Promise<void>;
 }
 
@@ -309,7 +325,13 @@ async function connectMarket(config: Config, opts: RunOptions, mode: string, log
     requestTimeoutMs: config.exchange.requestTimeoutMs,
     logger: logger.child('exchange'),
   });
-  if (mode !== 'paper') return { port: bybit, clock, now: () => clock.now(), needsTrustedClock: true, close: () => bybit.close() };
+  if (mode !== 'paper') {
+    const keyCheck =
+      opts.secrets.apiKey && opts.secrets.apiSecret
+        ? { baseUrl: exchangeBaseUrl(config), mode: config.mode, apiKey: opts.secrets.apiKey, apiSecret: opts.secrets.apiSecret, recvWindowMs: config.exchange.recvWindowMs, timeoutMs: config.exchange.requestTimeoutMs }
+        : undefined;
+    return { port: bybit, clock, now: () => clock.now(), needsTrustedClock: true, ...(keyCheck ? { keyCheck } : {}), close: () => bybit.close() };
+  }
 
   // Paper: the simulated account, moved by the exchange's live public data.
   const instruments = await bybit.loadInstruments(symbols);
