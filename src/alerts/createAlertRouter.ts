@@ -7,13 +7,12 @@
 import type { AlertKind, AlertLevel } from './Alert.js';
 import type { AlertChannel } from './AlertChannel.js';
 import { AlertRouter, type AlertLog, type RoutedChannel } from './AlertRouter.js';
-import type { BackoffOptions } from './backoffDelayMs.js';
 import type { QuietHoursOptions } from './QuietHours.js';
 import type { RateLimit } from './RateLimiter.js';
 import { Redactor } from './Redactor.js';
-import { TelegramChannel } from './TelegramChannel.js';
-import { TermuxNotificationChannel, type TermuxPriority } from './TermuxNotificationChannel.js';
-import { WebhookChannel } from './WebhookChannel.js';
+import { TelegramChannel, type TelegramOptions } from './TelegramChannel.js';
+import { TermuxNotificationChannel, type TermuxNotificationOptions } from './TermuxNotificationChannel.js';
+import { WebhookChannel, type WebhookOptions } from './WebhookChannel.js';
 import { registerSecret } from '../util/redact.js';
 
 interface ChannelToggle {
@@ -30,39 +29,10 @@ export interface AlertsOptions {
   readonly quietHours?: QuietHoursOptions | null;
   /** Extra strings to redact (API key, API secret). */
   readonly secrets?: readonly string[];
-  readonly termux?:
-    | (ChannelToggle & {
-        readonly nodePath: string;
-        readonly botPath: string;
-        readonly stateDir: string;
-        readonly timeoutMs?: number;
-        readonly backoffBaseMs?: number;
-        readonly backoffMaxMs?: number;
-        readonly priorities?: Partial<Record<AlertLevel, TermuxPriority>>;
-        readonly group?: string;
-        readonly idPrefix?: string;
-        readonly vibratePattern?: string;
-      })
-    | null;
-  readonly webhook?:
-    | (ChannelToggle & {
-        readonly url: string;
-        readonly headers?: Readonly<Record<string, string>>;
-        readonly timeoutMs?: number;
-        readonly retries?: number;
-        readonly backoff?: BackoffOptions;
-      })
-    | null;
-  readonly telegram?:
-    | (ChannelToggle & {
-        readonly token: string;
-        readonly chatId: string | number;
-        readonly apiBase?: string;
-        readonly timeoutMs?: number;
-        readonly retries?: number;
-        readonly backoff?: BackoffOptions;
-      })
-    | null;
+  /** The channels' own options, less what the factory supplies (environment, clock, test seams). */
+  readonly termux?: (ChannelToggle & Pick<TermuxNotificationOptions, 'nodePath' | 'botPath' | 'stateDir' | 'timeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'priorities' | 'group' | 'idPrefix' | 'vibratePattern'>) | null;
+  readonly webhook?: (ChannelToggle & Pick<WebhookOptions, 'url' | 'headers' | 'timeoutMs' | 'retries' | 'backoff'>) | null;
+  readonly telegram?: (ChannelToggle & Pick<TelegramOptions, 'token' | 'chatId' | 'apiBase' | 'timeoutMs' | 'retries' | 'backoff'>) | null;
 }
 
 /** Things the running bot injects (and tests replace). */

@@ -524,11 +524,11 @@ export class Engine {
     });
     await this.#deps.store.flush();
     rt.entryDeadlineMs = now + rt.settings.exits.entryTimeoutSec * 1000;
-    await this.#send(rt, req, 'entry', intent.reason);
+    await this.#send(req, 'entry', intent.reason);
   }
 
   /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
-  async #send(rt: SymbolRuntime, req: OrderRequest, purpose: 'entry' | 'exit' | 'takeProfit' | 'quote', reason: string): Promise<boolean> {
+  async #send(req: OrderRequest, purpose: 'entry' | 'exit' | 'takeProfit' | 'quote', reason: string): Promise<boolean> {
     const now = this.#deps.now();
     this.#journal({ type: 'order', ts: now, symbol: req.symbol, orderLinkId: req.orderLinkId, side: req.side, orderType: req.type, purpose, qty: money(req.qty), price: req.price ? money(req.price) : null, reduceOnly: req.reduceOnly, reason });
     this.#tracker.trackSent(req, now);
@@ -664,7 +664,7 @@ export class Engine {
       for (const o of orders) d.symbols[sym]!.openOrders[o.orderLinkId] = this.#storedOrder(o, 'takeProfit', now);
     });
     await this.#deps.store.flush();
-    for (const o of orders) await this.#send(rt, o, 'takeProfit', 'take-profit ladder');
+    for (const o of orders) await this.#send(o, 'takeProfit', 'take-profit ladder');
     if (exits.trailing.enabled) {
       await this.#tradingStop(rt, trailingStop({ symbol: sym, side: pos.side, entryPrice, initialStop: stop, activationR: exits.trailing.activationR, distancePct: exits.trailing.distancePct, instrument: ins }), 'trailing stop');
     }
@@ -769,7 +769,7 @@ export class Engine {
       d.symbols[sym]!.openOrders[req.orderLinkId] = this.#storedOrder(req, 'exit', now);
     });
     await this.#deps.store.flush();
-    await this.#send(rt, req, 'exit', `${EXIT_CODES[code]}: ${reason}`);
+    await this.#send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`);
   }
 
   async #flattenAll(code: 'K' | 'C'): Promise<void> {
@@ -862,7 +862,6 @@ export class Engine {
       if (qty.lt(ins.minQty) || qty.mul(price).lt(ins.minNotional)) continue;
       const reduces = pos !== null && (pos.side === 'long' ? q.side === 'sell' : q.side === 'buy');
       await this.#send(
-        rt,
         {
           symbol: rt.settings.symbol,
           side: q.side,

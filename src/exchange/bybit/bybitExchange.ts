@@ -23,11 +23,12 @@ import type {
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { bybitUrls, type BybitNetwork, type BybitUrls } from './bybitUrls.js';
 import { BybitRest, type BybitCredentials, type RestCounters, type RetryPolicy } from './bybitRest.js';
-import { BybitStreams, type StreamCounters } from './bybitStreams.js';
+import { BybitStreams, type BybitStreamsOptions, type StreamCounters } from './bybitStreams.js';
 import type { SigningClock } from './signingClock.js';
 import type { WsTiming } from './wsConnection.js';
 
-export interface BybitExchangeOptions {
+/** The streams' tuning (staleness, gap polling, book depth…) passes straight through. */
+export interface BybitExchangeOptions extends Pick<BybitStreamsOptions, 'publicDataStaleAfterMs' | 'gapPollMs' | 'resyncTimeoutMs' | 'bookDepth' | 'klineRetryMs'> {
   readonly network: BybitNetwork;
   /** Override the REST base (the sandbox, a proxy); the streams follow unless given too. */
   readonly restUrl?: string | null;
@@ -46,11 +47,6 @@ export interface BybitExchangeOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** WebSocket timing (ping 20 s, pong deadline 10 s, backoff 0.5-30 s …). */
   readonly ws?: Partial<WsTiming>;
-  readonly publicDataStaleAfterMs?: number;
-  readonly gapPollMs?: number;
-  readonly resyncTimeoutMs?: number;
-  readonly bookDepth?: number;
-  readonly klineRetryMs?: number;
   readonly logger?: Logger;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
