@@ -265,7 +265,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
 interface MarketConnection {
   readonly port: ExchangePort;
   readonly clock: ClockService;
-  /** Decision time: the corrected clock live; the replay's market time with --replay. */
+  /** The corrected clock; the engine aligns its decisions with the market's time from there. */
   readonly now: () => number;
   /** Signing needs a trusted clock (live and replay); paper mode signs nothing. */
   readonly needsTrustedClock: boolean;
@@ -292,19 +292,11 @@ async function connectMarket(config: Config, opts: RunOptions, mode: string, log
     });
     const missing = symbols.filter((s) => !sandbox.symbols.includes(s));
     if (missing.length) logger.warn(`the replay file has no data for ${missing.join(', ')}; those symbols will fail to start`);
-    // Decisions run on market time: the close of the replay's newest confirmed candle.
-    const now = (): number => {
-      let t = 0;
-      for (const s of sandbox.symbols) {
-        const last = sandbox.confirmedCandles(s).at(-1);
-        if (last) t = Math.max(t, last.ts + sandbox.replay.intervalMs(s));
-      }
-      return t;
-    };
     return {
       port,
       clock,
-      now,
+      // The engine moves decisions onto the replay's market time itself (Engine #marketOffsetMs).
+      now: () => clock.now(),
       needsTrustedClock: true,
       close: async () => {
         await port.close();

@@ -81,6 +81,14 @@ export class Engine {
   readonly #journalWrites = new Set<Promise<void>>();
   /** Entry blocks that live only while the process does (battery, clock), apart from the owner's persisted pause. */
   readonly #blocks = new Map<string, string>();
+  /**
+   * Market time minus the clock's time, learned from the newest confirmed candle: against Bybit it
+   * is about minus the stream latency; against a replay it absorbs the replay's shift in time. It
+   * keeps decisions, holding times and day windows on the exchange's market clock, so a candle
+   * that arrives late (a backfill) is recognised as old however the data is timed.
+   */
+  #marketOffsetMs: number | null = null;
+  #newestCloseMs = -Infinity;
   #started = false;
   #stopping = false;
   #dayEnd: { readonly dayStartMs: number; readonly tz: string; readonly endMs: number } | null = null;
@@ -112,16 +120,17 @@ export class Engine {
       for (const sym of symbols) d.symbols[sym] ??= { position: null, openOrders: {}, cooldownUntilMs: null };
     });
     await this.reconcile('start');
-    const markets = [];
-    for (const sym of symbols) {
+    // Strategies warm up on each symbol's first streamed candle (#onClosedCandle), from the history
+    // just before it: that works on any market clock, live or replayed.
+    const markets = symbols.map((sym) => {
       const rt = this.#symbols.get(sym)!;
-      const last = await this.#warmUp(rt);
-      markets.push({ symbol: sym, intervalMinutes: rt.settings.intervalMinutes, book: rt.settings.strategy === 'maker', ...(last !== null ? { afterCandleTs: last } : {}) });
-    }
+      return { symbol: sym, intervalMinutes: rt.settings.intervalMinutes, book: rt.settings.strategy === 'maker' };
+    });
     await port.subscribe(markets, {
       onCandle: (symbol, intervalMinutes, candle, confirmed) => {
         const rt = this.#symbols.get(symbol);
         if (!rt || !confirmed || intervalMinutes !== rt.settings.intervalMinutes) return;
+        this.#observeClose(candle.ts + intervalMinutes * 60_000);
         this.#enqueueOrRun(rt, () => this.#onClosedCandle(rt, candle));
       },
       onBookTop: (top) => this.#onBookTop(top),
@@ -201,7 +210,7 @@ export class Engine {
   // ------------------------------------------------------------------ owner controls
 
   pause(reason: string): void {
-    this.#setLock('paused', { reason, sinceMs: this.#deps.now(), untilMs: null });
+    this.#setLock('paused', { reason, sinceMs: this.#now(), untilMs: null });
     this.#alert('warning', 'control', 'Paused', `${reason}. Open positions stay managed; no new entries.`);
   }
 
@@ -217,7 +226,7 @@ export class Engine {
 
   /** Cancels the bot's own orders, closes its positions, and stops new entries until `resume`. */
   async killSwitch(reason: string): Promise<void> {
-    this.#setLock('killSwitch', { reason, sinceMs: this.#deps.now(), untilMs: null });
+    this.#setLock('killSwitch', { reason, sinceMs: this.#now(), untilMs: null });
     this.#alert('critical', 'killSwitch', 'Kill switch', `${reason}. Cancelling the bot's orders and closing its positions.`);
     await this.#flattenAll('K');
   }
@@ -239,7 +248,7 @@ export class Engine {
 
   snapshot(): EngineSnapshot {
     const st = this.#deps.store.state;
-    const now = this.#deps.now();
+    const now = this.#now();
     const locks = (Object.entries(st.protections) as [ProtectionName, DeepReadonly<{ reason: string; untilMs: number | null }> | null][])
       .filter(([, l]) => l !== null && (l.untilMs === null || l.untilMs > now))
       .map(([name, l]) => ({ name, reason: l!.reason, untilMs: l!.untilMs }));
@@ -290,7 +299,7 @@ export class Engine {
       if (!isOwnOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)) continue; // never touch others' orders
       const known = this.#tracker.get(o.orderLinkId);
       if (!known) {
-        this.#tracker.applyUpdate(o, this.#deps.now());
+        this.#tracker.applyUpdate(o, this.#now());
         const role = parseOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)?.role;
         if (role?.kind === 'quote' && reason === 'start') {
           await this.#cancel(rt, o.orderLinkId, 'stale quote from before the restart');
@@ -299,7 +308,7 @@ export class Engine {
           diffs.push(`${sym}: adopted open order ${o.orderLinkId}`);
         }
       } else {
-        this.#tracker.applyUpdate(o, this.#deps.now());
+        this.#tracker.applyUpdate(o, this.#now());
       }
     }
     // Local open orders the exchange does not list: look each up; only repeated misses drop it.
@@ -333,12 +342,12 @@ export class Engine {
             createdMs: s.createdMs,
             updatedMs: s.createdMs,
           },
-          this.#deps.now(),
+          this.#now(),
         );
       }
       // A restart finds nothing in flight: three misses in a row mean the order never reached the exchange.
       let lost: Order | null = null;
-      for (let i = 0; i < 3 && lost === null; i++) lost = this.#tracker.lookupMissed(linkId, this.#deps.now());
+      for (let i = 0; i < 3 && lost === null; i++) lost = this.#tracker.lookupMissed(linkId, this.#now());
       if (lost) {
         diffs.push(`${sym}: dropped ${linkId}, which the exchange does not know`);
         await this.#onOrder(rt, lost);
@@ -355,7 +364,7 @@ export class Engine {
             side: ex.side!,
             size: money(ex.size),
             entryPrice: money(ex.entryPrice),
-            openedMs: s.position?.openedMs ?? this.#deps.now(),
+            openedMs: s.position?.openedMs ?? this.#now(),
             entryOrderLinkId: s.position?.entryOrderLinkId ?? null,
             stop: ex.stopLoss ? { price: money(ex.stopLoss), orderLinkId: null, orderId: null } : (s.position?.stop ?? null),
             targets: s.position?.targets ?? [],
@@ -363,7 +372,7 @@ export class Engine {
         });
         if (rt.roundTrip.side === null) {
           // Seed the accounting with the position as found, so its exit is still recorded.
-          rt.roundTrip.apply({ execId: `adopt-${sym}-${this.#deps.now()}`, orderId: '', orderLinkId: '', symbol: sym, side: ex.side === 'long' ? 'buy' : 'sell', price: ex.entryPrice, qty: ex.size, fee: ZERO, isMaker: false, ts: this.#deps.now() });
+          rt.roundTrip.apply({ execId: `adopt-${sym}-${this.#now()}`, orderId: '', orderLinkId: '', symbol: sym, side: ex.side === 'long' ? 'buy' : 'sell', price: ex.entryPrice, qty: ex.size, fee: ZERO, isMaker: false, ts: this.#now() });
         }
       } else if (!dec(nowLocal.size).eq(ex.size)) {
         diffs.push(`${sym}: position size ${nowLocal.size} locally, ${ex.size.toFixed()} on the exchange; using the exchange's`);
@@ -391,22 +400,20 @@ export class Engine {
 
   // ------------------------------------------------------------------ candles and decisions
 
-  async #warmUp(rt: SymbolRuntime): Promise<number | null> {
+  /**
+   * Feeds the strategy the closed candles just before `first`, its first streamed candle. Intents
+   * during warm-up are about the past and never acted on.
+   */
+  async #warmUpBefore(rt: SymbolRuntime, first: Candle): Promise<void> {
     const need = rt.strategy.warmupCandles + 5;
     const intervalMs = rt.settings.intervalMinutes * 60_000;
-    const since = this.#deps.now() - (need + 2) * intervalMs;
-    const candles = await this.#deps.port.fetchCandles(rt.settings.symbol, rt.settings.intervalMinutes, since, need + 2);
-    const now = this.#deps.now();
-    let last: number | null = null;
+    const candles = await this.#deps.port.fetchCandles(rt.settings.symbol, rt.settings.intervalMinutes, first.ts - need * intervalMs, need);
     for (const c of candles) {
-      if (c.ts + intervalMs > now) break; // the still-open candle
+      if (c.ts >= first.ts) break;
       this.#remember(rt, c);
-      // Intents during warm-up are about the past: never acted on.
       rt.strategy.onCandle(c, this.#positionView(rt), c.ts + intervalMs);
-      last = c.ts;
     }
     rt.warm = true;
-    return last;
   }
 
   /**
@@ -416,10 +423,11 @@ export class Engine {
    * exchange continue in #closedCandleSlow, in the same order.
    */
   #onClosedCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
+    if (!rt.warm) return this.#warmUpBefore(rt, candle).then(() => this.#onClosedCandle(rt, candle));
     const last = rt.history.at(-1);
     if (last && candle.ts <= last.ts) return; // a stream/REST overlap: already handled
     this.#remember(rt, candle);
-    const now = Math.max(this.#deps.now(), candle.ts + rt.settings.intervalMinutes * 60_000);
+    const now = Math.max(this.#now(), candle.ts + rt.settings.intervalMinutes * 60_000);
     this.#rollDailyWindow(now);
     const pos = this.#localPosition(rt);
     const timeExit = pos !== null && dec(pos.size).gt(0) && rt.settings.exits !== undefined && timeExitDue(pos.openedMs, candle.ts + rt.settings.intervalMinutes * 60_000, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles);
@@ -444,16 +452,16 @@ export class Engine {
     if (!rt || rt.settings.strategy !== 'maker') return;
     rt.latestBook = top;
     if (rt.requoteQueued) return; // one requote at a time; it will use the newest book
-    const now = this.#deps.now();
+    const now = this.#now();
     if (now - rt.lastRequoteMs < this.#settings.requoteMinIntervalMs) return;
     rt.requoteQueued = true;
     this.#enqueue(rt, async () => {
       rt.requoteQueued = false;
       const book = rt.latestBook;
       if (!book || !rt.settings.enabled || this.#stopping || !rt.warm) return;
-      rt.lastRequoteMs = this.#deps.now();
-      const intent = rt.strategy.onBook(book, this.#positionView(rt), this.#deps.now());
-      if (intent) await this.#act(rt, intent, this.#deps.now());
+      rt.lastRequoteMs = this.#now();
+      const intent = rt.strategy.onBook(book, this.#positionView(rt), this.#now());
+      if (intent) await this.#act(rt, intent, this.#now());
     });
   }
 
@@ -529,12 +537,12 @@ export class Engine {
 
   /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
   async #send(req: OrderRequest, purpose: 'entry' | 'exit' | 'takeProfit' | 'quote', reason: string): Promise<boolean> {
-    const now = this.#deps.now();
+    const now = this.#now();
     this.#journal({ type: 'order', ts: now, symbol: req.symbol, orderLinkId: req.orderLinkId, side: req.side, orderType: req.type, purpose, qty: money(req.qty), price: req.price ? money(req.price) : null, reduceOnly: req.reduceOnly, reason });
     this.#tracker.trackSent(req, now);
     try {
       const res = await this.#deps.port.placeOrder(req);
-      this.#tracker.acknowledge(req.orderLinkId, res.orderId, this.#deps.now());
+      this.#tracker.acknowledge(req.orderLinkId, res.orderId, this.#now());
       if (purpose !== 'quote') {
         this.#deps.store.update((d) => {
           const o = d.symbols[req.symbol]?.openOrders[req.orderLinkId];
@@ -551,7 +559,7 @@ export class Engine {
         // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
         const positionGone = req.reduceOnly && err.retCode === 110017;
         this.#deps.logger[positionGone ? 'info' : 'warn'](`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
-        this.#tracker.applyUpdate({ ...this.#tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#deps.now() }, this.#deps.now());
+        this.#tracker.applyUpdate({ ...this.#tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#now() }, this.#now());
         this.#deps.store.update((d) => {
           const s = d.symbols[req.symbol]!;
           delete s.openOrders[req.orderLinkId];
@@ -579,7 +587,7 @@ export class Engine {
   // ------------------------------------------------------------------ exchange events
 
   async #onOrder(rt: SymbolRuntime, order: Order): Promise<void> {
-    const outcome = this.#tracker.applyUpdate(order, this.#deps.now());
+    const outcome = this.#tracker.applyUpdate(order, this.#now());
     if (outcome === 'stale') return;
     const current = this.#tracker.get(order.orderLinkId) ?? order;
     const terminal = TERMINAL_ORDER_STATUSES.has(current.status);
@@ -655,7 +663,7 @@ export class Engine {
       prefix: this.#settings.orderIdPrefix,
       entryStampMs: parseOrderLinkId(this.#settings.orderIdPrefix, entry.orderLinkId)?.stampMs ?? pos.openedMs,
     });
-    const now = this.#deps.now();
+    const now = this.#now();
     this.#deps.store.update((d) => {
       const p = d.symbols[sym]!.position!;
       p.size = money(entry.filledQty);
@@ -687,7 +695,9 @@ export class Engine {
     const stop = breakevenStop(remaining.side, dec(remaining.entryPrice), be.feeBufferPct, rt.instrument);
     const current = remaining.stop ? dec(remaining.stop.price) : null;
     if (!improvesStop(remaining.side, current, stop)) return;
-    await this.#setStop(rt, stop, 'breakeven');
+    // If price is already back through the breakeven level the exchange refuses the move; the
+    // existing stop still protects the position, so that is a warning, not an alarm.
+    if (!(await this.#setStop(rt, stop, 'breakeven', current !== null))) return;
     this.#alert('trade', 'breakeven', `${sym} stop to breakeven`, `Stop moved to ${stop.toFixed()} after target ${index}.`, sym);
   }
 
@@ -752,7 +762,7 @@ export class Engine {
     }
     const pos = this.#localPosition(rt);
     if (!pos || dec(pos.size).isZero()) return;
-    const now = this.#deps.now();
+    const now = this.#now();
     const req: OrderRequest = {
       symbol: sym,
       side: pos.side === 'long' ? 'sell' : 'buy',
@@ -781,22 +791,33 @@ export class Engine {
     }
   }
 
-  async #setStop(rt: SymbolRuntime, stop: Decimal, why: string): Promise<void> {
-    const ok = await this.#tradingStop(rt, { symbol: rt.settings.symbol, stopLoss: stop }, why);
-    if (!ok) return;
+  /** Sets the position's stop; false when the exchange refused (see #tradingStop). */
+  async #setStop(rt: SymbolRuntime, stop: Decimal, why: string, stillProtected = false): Promise<boolean> {
+    const ok = await this.#tradingStop(rt, { symbol: rt.settings.symbol, stopLoss: stop }, why, stillProtected);
+    if (!ok) return false;
     this.#deps.store.update((d) => {
       const p = d.symbols[rt.settings.symbol]?.position;
       if (p) p.stop = { price: money(stop), orderLinkId: null, orderId: null };
     });
+    return true;
   }
 
-  async #tradingStop(rt: SymbolRuntime, req: Parameters<ExchangePort['setTradingStop']>[0], why: string): Promise<boolean> {
+  /**
+   * A trading-stop call. A failure is an alarm when it may leave the position unprotected; when an
+   * earlier stop still stands (`stillProtected`, e.g. a breakeven move refused), it is a warning.
+   */
+  async #tradingStop(rt: SymbolRuntime, req: Parameters<ExchangePort['setTradingStop']>[0], why: string, stillProtected = false): Promise<boolean> {
     try {
       await this.#deps.port.setTradingStop(req);
       return true;
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
-      this.#deps.logger.error(`${rt.settings.symbol} trading-stop failed (${why})`, { retCode: err.retCode, message: err.retMsg ?? err.message });
+      const detail = { retCode: err.retCode, message: err.retMsg ?? err.message };
+      if (stillProtected) {
+        this.#deps.logger.warn(`${rt.settings.symbol} trading-stop refused (${why}); the previous stop stays in force`, detail);
+        return false;
+      }
+      this.#deps.logger.error(`${rt.settings.symbol} trading-stop failed (${why})`, detail);
       this.#alert('critical', 'error', `${rt.settings.symbol} stop not set`, `${why}: ${err.retCode ?? ''} ${err.retMsg ?? err.message}. Reconciliation retries within a minute.`, rt.settings.symbol);
       return false;
     }
@@ -962,12 +983,23 @@ export class Engine {
     const peak = this.#deps.store.state.equityPeak;
     if (!peak || equity.gt(dec(peak.equity))) {
       this.#deps.store.update((d) => {
-        d.equityPeak = { equity: money(equity), atMs: this.#deps.now() };
+        d.equityPeak = { equity: money(equity), atMs: this.#now() };
       });
     }
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Decision time: the clock, moved onto the market's time (see #marketOffsetMs). */
+  #now(): number {
+    return this.#deps.now() + (this.#marketOffsetMs ?? 0);
+  }
+
+  #observeClose(closeMs: number): void {
+    if (closeMs <= this.#newestCloseMs) return;
+    this.#newestCloseMs = closeMs;
+    this.#marketOffsetMs = closeMs - this.#deps.now();
+  }
 
   async #cancel(rt: SymbolRuntime, orderLinkId: string, why: string): Promise<void> {
     try {
