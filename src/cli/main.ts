@@ -14,36 +14,11 @@ interface Entry {
   readonly load: () => Promise<Command>;
 }
 
-function notYet(name: string, summary: string, usage: string): Command {
-  return {
-    name,
-    summary,
-    usage,
-    async run(argv, io) {
-      if (argv.includes('--help') || argv.includes('-h')) {
-        io.stderr.write(usage + '\n');
-        return 0;
-      }
-      io.stderr.write(`${name}: not implemented in this version yet.\n`);
-      return 2;
-    },
-  };
-}
-
 const COMMANDS: readonly Entry[] = [
   { name: 'run', summary: 'trade per config.json (the default command)', load: async () => (await import('./run.js')).runCommand },
   { name: 'init', summary: 'first-run wizard: writes config.json and the secrets file', load: async () => (await import('./init.js')).initCommand },
   { name: 'config', summary: 'config check: validate and print the effective configuration', load: async () => (await import('./configCheck.js')).configCommand },
-  {
-    name: 'backtest',
-    summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports',
-    load: async () =>
-      notYet(
-        'backtest',
-        'backtest',
-        'Usage: node dist/bot.js backtest --data FILE.csv [--strategy scalper|maker] [--symbol S] [--set k=v]... [--json OUT.json] [--html OUT.html] [--from ISO] [--to ISO]\n       node dist/bot.js backtest --download --symbol BTCUSDT --interval 1 --from ISO --to ISO',
-      ),
-  },
+  { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', load: async () => (await import('./backtest.js')).backtestCommand },
   { name: 'signals', summary: 'per-candle indicator and signal CSV for a candle file', load: async () => (await import('./signals.js')).signalsCommand },
   { name: 'clock', summary: 'measure the clock offset (NTP and Bybit) and whether it is trusted', load: async () => (await import('./clock.js')).clockCommand },
   { name: 'status', summary: 'positions, orders, protections, PnL and statistics', load: async () => (await import('./status.js')).statusCommand },

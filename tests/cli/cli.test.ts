@@ -44,15 +44,6 @@ describe('node dist/bot.js', () => {
     expect(b.stderr).toMatch(/Unknown option '--bogus'/);
     expect(b.stderr).not.toMatch(/\n\s+at /);
   });
-
-  it('commands not built yet say so and exit 2', async () => {
-    for (const c of ['backtest']) {
-      const r = await runBot([c], { cwd: dir });
-      expect(r.code, c).toBe(2);
-      expect(r.stderr, c).toMatch(/not implemented in this version yet/);
-    }
-  });
-
   it('run without config.json and without a terminal exits 2 and says what to do', async () => {
     const r = await runBot([], { cwd: dir });
     expect(r.code).toBe(2);

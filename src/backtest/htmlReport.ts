@@ -1,0 +1,213 @@
+/**
+ * `backtest --html OUT.html` (issue 9 item 3): one self-contained file a phone's browser opens
+ * offline (`termux-open OUT.html`): the metrics, an equity chart with a marker at every entry and
+ * exit, a drawdown chart, the maker's inventory over time, and the trades. The charts are inline SVG
+ * drawn here, so the page needs no script, no font and no network at view time.
+ *
+ * Long curves are thinned to at most ~1200 columns, each keeping its lowest and highest point in
+ * time order, so no peak or trough of the curve disappears from the chart.
+ */
+import { drawdownSeries } from './metrics.js';
+import type { BacktestReport } from './backtestReport.js';
+
+const W = 720;
+const PAD_L = 58;
+const PAD_R = 10;
+const PAD_T = 10;
+const PAD_B = 22;
+const COLUMNS = 1200;
+
+const COLOURS = { equity: '#1565c0', drawdown: '#c62828', inventory: '#6a1b9a', long: '#2e7d32', short: '#ef6c00', win: '#2e7d32', loss: '#c62828' } as const;
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Indices to draw: all of them, or per column the first, lowest and highest, and last point. */
+export function thinIndices(values: ArrayLike<number>, columns = COLUMNS): number[] {
+  const n = values.length;
+  if (n <= columns * 2) return Array.from({ length: n }, (_, i) => i);
+  const out: number[] = [];
+  for (let c = 0; c < columns; c++) {
+    const a = Math.floor((c * n) / columns);
+    const b = Math.floor(((c + 1) * n) / columns);
+    let lo = a;
+    let hi = a;
+    for (let i = a; i < b; i++) {
+      if (values[i]! < values[lo]!) lo = i;
+      if (values[i]! > values[hi]!) hi = i;
+    }
+    for (const i of [...new Set([a, lo, hi, b - 1])].sort((x, y) => x - y)) out.push(i);
+  }
+  return out;
+}
+
+interface Scale {
+  readonly x: (ts: number) => number;
+  readonly y: (v: number) => number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly h: number;
+}
+
+/** `padTop` false keeps the top of the scale at hi0 exactly (the drawdown chart's 0 %). */
+function scale(t0: number, t1: number, lo0: number, hi0: number, h: number, padTop = true): Scale {
+  const span = hi0 - lo0;
+  const lo = span > 0 ? lo0 - span * 0.05 : lo0 - 1;
+  const hi = !padTop ? hi0 : span > 0 ? hi0 + span * 0.05 : hi0 + 1;
+  const tspan = t1 > t0 ? t1 - t0 : 1;
+  return {
+    x: (ts) => PAD_L + ((ts - t0) / tspan) * (W - PAD_L - PAD_R),
+    y: (v) => PAD_T + (1 - (v - lo) / (hi - lo)) * (h - PAD_T - PAD_B),
+    lo,
+    hi,
+    h,
+  };
+}
+
+const f1 = (x: number): string => x.toFixed(1);
+
+/** Lowest and highest value (a loop: spreading a long curve into Math.min would overflow the stack). */
+function extent(values: readonly number[], ...extra: number[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  for (const v of extra) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return Number.isFinite(lo) ? [lo, hi] : [0, 1];
+}
+
+function linePath(times: readonly number[], values: ArrayLike<number>, s: Scale): string {
+  const idx = thinIndices(values);
+  let d = '';
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k]!;
+    d += `${k === 0 ? 'M' : 'L'}${f1(s.x(times[i]!))} ${f1(s.y(values[i]!))}`;
+  }
+  return d;
+}
+
+function axes(s: Scale, t0: number, t1: number, unit: string): string {
+  const ticks = [s.lo, (s.lo + s.hi) / 2, s.hi];
+  const label = (v: number): string => (Math.abs(s.hi - s.lo) >= 100 ? v.toFixed(0) : Math.abs(s.hi - s.lo) >= 1 ? v.toFixed(2) : v.toPrecision(3));
+  const y = ticks
+    .map((v) => `<line class="grid" x1="${PAD_L}" x2="${W - PAD_R}" y1="${f1(s.y(v))}" y2="${f1(s.y(v))}"/><text class="ylab" x="${PAD_L - 4}" y="${f1(s.y(v) + 4)}">${esc(label(v))}${unit}</text>`)
+    .join('');
+  const day = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+  return `${y}<text class="xlab" x="${PAD_L}" y="${s.h - 6}">${day(t0)}</text><text class="xlab end" x="${W - PAD_R}" y="${s.h - 6}">${day(t1)}</text>`;
+}
+
+function chart(id: string, title: string, body: string, h: number): string {
+  return `<section><h2>${esc(title)}</h2><svg id="${id}" class="chart" viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(title)}">${body}</svg></section>`;
+}
+
+/** Index of the last point with time <= ts (the candle a trade event belongs to). */
+function indexAt(times: readonly number[], ts: number): number {
+  let lo = 0;
+  let hi = times.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (times[mid]! <= ts) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export function renderHtmlReport(r: BacktestReport, notes: readonly string[] = []): string {
+  const times = r.equity.map((p) => p[0]);
+  const eq = r.equity.map((p) => p[1]);
+  const t0 = times[0] ?? 0;
+  const t1 = times.at(-1) ?? 1;
+  const m = r.metrics;
+
+  // Equity with trade markers.
+  const eH = 300;
+  const es = scale(t0, t1, ...extent(eq), eH);
+  const markers = r.trades
+    .map((t, k) => {
+      const ie = indexAt(times, t.entryTs);
+      const ix = indexAt(times, t.exitTs);
+      const entry = `<circle class="trade-marker entry ${t.side}" cx="${f1(es.x(times[ie]!))}" cy="${f1(es.y(eq[ie]!))}" r="3.5" fill="${t.side === 'long' ? COLOURS.long : COLOURS.short}"><title>#${k + 1} ${t.side} entry ${t.entryPrice}</title></circle>`;
+      const exit = `<rect class="trade-marker exit ${t.pnl >= 0 ? 'win' : 'loss'}" x="${f1(es.x(times[ix]!) - 3)}" y="${f1(es.y(eq[ix]!) - 3)}" width="6" height="6" fill="${t.pnl >= 0 ? COLOURS.win : COLOURS.loss}"><title>#${k + 1} exit ${t.exitPrice} (${t.exitReason}) PnL ${t.pnl}</title></rect>`;
+      return entry + exit;
+    })
+    .join('');
+  const equitySvg = `${axes(es, t0, t1, '')}<path id="equity-line" d="${linePath(times, eq, es)}" fill="none" stroke="${COLOURS.equity}" stroke-width="2" stroke-linejoin="round"/>${markers}`;
+
+  // Drawdown, as a filled area below zero.
+  const dd = drawdownSeries(eq).map((x) => -x);
+  const dH = 160;
+  const ds = scale(t0, t1, extent(dd, -0.01)[0], 0, dH, false);
+  const ddLine = linePath(times, dd, ds);
+  const ddSvg = `${axes(ds, t0, t1, '%')}<path id="drawdown-area" d="${ddLine}L${f1(ds.x(t1))} ${f1(ds.y(0))}L${f1(ds.x(t0))} ${f1(ds.y(0))}Z" fill="${COLOURS.drawdown}" fill-opacity="0.35" stroke="${COLOURS.drawdown}" stroke-width="1.5"/>`;
+
+  let inventorySection = '';
+  if (r.inventory) {
+    const inv = r.inventory.map((p) => p[1]);
+    const iH = 160;
+    const is = scale(t0, t1, ...extent(inv, 0), iH);
+    inventorySection = chart(
+      'inventory-chart',
+      'Inventory (base units, long > 0)',
+      `${axes(is, t0, t1, '')}<line class="zero" x1="${PAD_L}" x2="${W - PAD_R}" y1="${f1(is.y(0))}" y2="${f1(is.y(0))}"/><path id="inventory-line" d="${linePath(times, inv, is)}" fill="none" stroke="${COLOURS.inventory}" stroke-width="1.5"/>`,
+      iH,
+    );
+  }
+
+  const row = (k: string, v: string): string => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`;
+  const num = (x: number, d = 2): string => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  const metrics = [
+    row('Net PnL', `${num(m.netPnl)} USDT`),
+    row('Return', `${num(m.returnPct)} %`),
+    row('Trades', `${m.trades}${m.trades ? ` (win ${num(m.winRate * 100, 1)} %)` : ''}`),
+    row('Profit factor', m.profitFactor === null ? 'no losses' : num(m.profitFactor)),
+    row('Max drawdown', `${num(m.maxDrawdownPct)} %`),
+    row('Sharpe', num(m.sharpe)),
+    row('Sortino', num(m.sortino)),
+    row('Fees', `${num(m.fees)} USDT`),
+    row('Exposure', `${num(m.exposurePct, 1)} %`),
+    row('Speed', `${r.perf.candlesPerSec.toLocaleString('en-US')} candles/s`),
+  ].join('');
+  const shown = r.trades.slice(-200);
+  const tradeRows = shown
+    .map(
+      (t) =>
+        `<tr class="${t.pnl >= 0 ? 'win' : 'loss'}"><td>${new Date(t.entryTs).toISOString().slice(5, 16).replace('T', ' ')}</td><td>${t.side}</td><td>${t.entryPrice}</td><td>${t.exitPrice}</td><td>${esc(t.exitReason)}</td><td>${num(t.pnl)}</td></tr>`,
+    )
+    .join('');
+  const params = Object.entries(r.params)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+  const title = `${r.data.symbol} ${r.strategy} ${r.data.interval}m backtest`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:12px;background:#fafafa;color:#222;max-width:760px}
+h1{font-size:19px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}p.sub{margin:0;color:#666;font-size:13px}
+.chart{width:100%;height:auto;background:#fff;border:1px solid #ddd;border-radius:6px}
+.grid{stroke:#eee;stroke-width:1}.zero{stroke:#999;stroke-width:1;stroke-dasharray:4 3}
+.ylab{font-size:11px;fill:#666;text-anchor:end}.xlab{font-size:11px;fill:#666}.xlab.end{text-anchor:end}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:3px 6px;border-bottom:1px solid #eee;text-align:right;font-size:13px}
+table.metrics th{text-align:left;font-weight:normal;color:#555}tr.win td:last-child{color:${COLOURS.win}}tr.loss td:last-child{color:${COLOURS.loss}}
+.legend span{display:inline-block;margin-right:10px;font-size:12px}.notes{color:#8a6d00;font-size:13px}
+</style></head><body>
+<h1>${esc(title)}</h1>
+<p class="sub">${esc(r.data.from)} → ${esc(r.data.to)} · ${r.data.candles.toLocaleString('en-US')} candles · ${esc(r.data.file)}</p>
+<p class="sub">${esc(params)}</p>
+<table class="metrics">${metrics}</table>
+${chart('equity-chart', 'Equity (USDT)', equitySvg, eH)}
+<p class="legend"><span style="color:${COLOURS.long}">● long entry</span><span style="color:${COLOURS.short}">● short entry</span><span style="color:${COLOURS.win}">■ winning exit</span><span style="color:${COLOURS.loss}">■ losing exit</span></p>
+${chart('drawdown-chart', 'Drawdown (% below peak)', ddSvg, dH)}
+${inventorySection}
+${notes.length ? `<details class="notes"><summary>${notes.length} note(s): protections and data</summary><ul>${notes.slice(0, 50).map((n) => `<li>${esc(n)}</li>`).join('')}</ul></details>` : ''}
+<h2>Trades${r.trades.length > shown.length ? ` (last ${shown.length} of ${r.trades.length})` : ''}</h2>
+<table class="trades"><tr><th>entry (UTC)</th><th>side</th><th>in</th><th>out</th><th>why</th><th>PnL</th></tr>${tradeRows}</table>
+</body></html>
+`;
+}

@@ -1,0 +1,148 @@
+/**
+ * Backtest metrics exactly as DESIGN section 5 defines them, from the equity curve (one point per
+ * candle) and the closed trades:
+ * - per-candle returns r_i = E_i / E_(i−1) − 1 between consecutive points of the curve;
+ * - Sharpe = mean(r) / stdev(r) · sqrt(525600 / intervalMinutes): sample standard deviation (n − 1),
+ *   risk-free 0, annualised for markets that trade 24/7 (never 252 days);
+ * - Sortino = mean(r) / downside deviation · the same factor; downside deviation =
+ *   sqrt(Σ min(r_i, 0)² / (n − 1)) over all n returns (target 0, the same n − 1 as the Sharpe);
+ * - max drawdown = the largest peak-to-trough fall of the curve, in percent of that peak;
+ * - profit factor = gross profit / gross loss of the trades' net PnL;
+ * - win rate = share of trades with net PnL > 0, a fraction from 0 to 1;
+ * - exposure = share of the window's candles at whose close a position was open, in percent.
+ * A ratio with a zero denominator (a flat curve, no losing trade) is reported as 0 (Sharpe,
+ * Sortino) or null (profit factor: infinite), since JSON has no Infinity.
+ */
+import { INTERVALS_MINUTES } from '../config/schema.js';
+import { dec, reportNumber, type Decimal } from '../domain/money.js';
+
+export class UnknownIntervalError extends Error {
+  override name = 'UnknownIntervalError';
+}
+
+/** Minutes in a (365-day) year: 60 · 24 · 365. */
+export const MINUTES_PER_YEAR = 525_600;
+
+/** sqrt(525600 / intervalMinutes) for the Bybit kline intervals; anything else is an error. */
+export function annualisationFactor(intervalMinutes: number): number {
+  if (!(INTERVALS_MINUTES as readonly number[]).includes(intervalMinutes)) {
+    throw new UnknownIntervalError(`cannot annualise ${intervalMinutes}-minute candles: the interval must be one of ${INTERVALS_MINUTES.join(', ')} minutes`);
+  }
+  return Math.sqrt(MINUTES_PER_YEAR / intervalMinutes);
+}
+
+/** r_i = E_i / E_(i−1) − 1 for consecutive points. */
+export function perCandleReturns(equity: ArrayLike<number>): number[] {
+  const out: number[] = new Array(Math.max(0, equity.length - 1));
+  for (let i = 1; i < equity.length; i++) out[i - 1] = equity[i]! / equity[i - 1]! - 1;
+  return out;
+}
+
+function mean(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+/** Annualised Sharpe ratio of per-candle returns (sample stdev, risk-free 0). */
+export function sharpeRatio(returns: readonly number[], intervalMinutes: number): number {
+  const factor = annualisationFactor(intervalMinutes);
+  if (returns.length < 2) return 0;
+  const m = mean(returns);
+  let ss = 0;
+  for (const r of returns) ss += (r - m) * (r - m);
+  const sd = Math.sqrt(ss / (returns.length - 1));
+  return sd > 0 ? (m / sd) * factor : 0;
+}
+
+/** Annualised Sortino ratio: downside deviation below 0 over all returns, n − 1. */
+export function sortinoRatio(returns: readonly number[], intervalMinutes: number): number {
+  const factor = annualisationFactor(intervalMinutes);
+  if (returns.length < 2) return 0;
+  let ss = 0;
+  for (const r of returns) if (r < 0) ss += r * r;
+  const dd = Math.sqrt(ss / (returns.length - 1));
+  return dd > 0 ? (mean(returns) / dd) * factor : 0;
+}
+
+/** Largest peak-to-trough fall, percent of the peak (0 for a curve that never falls). */
+export function maxDrawdownPct(equity: ArrayLike<number>): number {
+  let peak = -Infinity;
+  let worst = 0;
+  for (let i = 0; i < equity.length; i++) {
+    const e = equity[i]!;
+    if (e > peak) peak = e;
+    else if (peak > 0) {
+      const dd = (peak - e) / peak;
+      if (dd > worst) worst = dd;
+    }
+  }
+  return worst * 100;
+}
+
+/** Drawdown at each point, percent below the running peak (for the HTML chart). */
+export function drawdownSeries(equity: ArrayLike<number>): number[] {
+  let peak = -Infinity;
+  const out: number[] = new Array(equity.length);
+  for (let i = 0; i < equity.length; i++) {
+    const e = equity[i]!;
+    if (e > peak) peak = e;
+    out[i] = peak > 0 ? ((peak - e) / peak) * 100 : 0;
+  }
+  return out;
+}
+
+export interface BacktestMetrics {
+  readonly trades: number;
+  /** Fraction 0–1. */
+  readonly winRate: number;
+  readonly netPnl: number;
+  readonly returnPct: number;
+  readonly maxDrawdownPct: number;
+  readonly sharpe: number;
+  readonly sortino: number;
+  /** Null when no trade lost (infinite). */
+  readonly profitFactor: number | null;
+  readonly fees: number;
+  readonly exposurePct: number;
+}
+
+export interface MetricsInput {
+  readonly equity: ArrayLike<number>;
+  readonly tradePnls: readonly number[];
+  readonly startEquity: number;
+  readonly netPnl: Decimal;
+  readonly fees: Decimal;
+  readonly exposedCandles: number;
+  readonly intervalMinutes: number;
+}
+
+const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
+
+export function computeMetrics(m: MetricsInput): BacktestMetrics {
+  const returns = perCandleReturns(m.equity);
+  let wins = 0;
+  let grossProfit = dec(0);
+  let grossLoss = dec(0);
+  for (const p of m.tradePnls) {
+    // The trades' PnL are 1e-8 numbers; their decimal strings sum exactly.
+    const d = dec(String(p));
+    if (d.gt(0)) {
+      wins++;
+      grossProfit = grossProfit.plus(d);
+    } else if (d.lt(0)) grossLoss = grossLoss.minus(d);
+  }
+  const n = m.tradePnls.length;
+  return {
+    trades: n,
+    winRate: n === 0 ? 0 : round8(wins / n),
+    netPnl: reportNumber(m.netPnl),
+    returnPct: reportNumber(m.netPnl.div(m.startEquity).mul(100)),
+    maxDrawdownPct: round8(maxDrawdownPct(m.equity)),
+    sharpe: round8(sharpeRatio(returns, m.intervalMinutes)),
+    sortino: round8(sortinoRatio(returns, m.intervalMinutes)),
+    profitFactor: grossLoss.isZero() ? (grossProfit.isZero() ? 0 : null) : reportNumber(grossProfit.div(grossLoss)),
+    fees: reportNumber(m.fees),
+    exposurePct: m.equity.length === 0 ? 0 : round8((m.exposedCandles / m.equity.length) * 100),
+  };
+}

@@ -1,0 +1,361 @@
+/**
+ * `node dist/bot.js backtest` (DESIGN section 4, issue 9): replays candles through the same engine
+ * and strategy code as live (src/backtest/runBacktest.ts) and reports the metrics of DESIGN
+ * section 5: a phone-sized summary on stderr, `--json OUT` (DESIGN's shape; `-` = stdout),
+ * `--html OUT` (one self-contained page), and for `--set key=v1,v2` sweeps a ranked table with every
+ * result saved under `<stateDir>/results/`.
+ *
+ * Data: `--data FILE.csv[.gz]`, or `--download --symbol S --interval I --from ISO --to ISO` through
+ * ccxt into the cache in the state directory (src/backtest/downloadCandles.ts); `--exchange-url`
+ * (or config `exchange.restUrl`) points the download elsewhere (the sandbox).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { backtestReport, metricsOf, type BacktestReport } from '../backtest/backtestReport.js';
+import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
+import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
+import { renderHtmlReport } from '../backtest/htmlReport.js';
+import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
+import { expandGrid, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
+import { paintFor, renderSummary, renderSweep } from '../backtest/terminalSummary.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { INTERVALS_MINUTES } from '../config/schema.js';
+import { CandleCsvError, describeCandleFile, inferIntervalMinutes, readCandleFile } from '../domain/candleCsv.js';
+import type { Candle } from '../domain/types.js';
+import { UsageError } from '../util/errors.js';
+import { colourEnabled } from '../util/logger.js';
+import type { Command, CommandIo } from './command.js';
+import { defaultConfigPath } from './paths.js';
+import { engineSettingsFrom, strategyFor } from './wiring.js';
+
+const USAGE = `Usage: node dist/bot.js backtest --data FILE.csv [options]
+       node dist/bot.js backtest --download --symbol BTCUSDT --interval 1 --from ISO --to ISO [options]
+
+Replays candles through the same engine and strategy as live trading, with
+fees, slippage and fills per config (paper section), and reports the result.
+
+Data:
+  --data FILE          candle CSV (ts,open,high,low,close,volume), .csv or .csv.gz
+  --download           fetch Bybit klines (cached in STATE/cache/candles; only
+                       missing ranges are fetched); needs --symbol --interval
+                       --from --to
+  --interval N         minutes: 1 3 5 15 30 60 120 240 360 720 1440 (or 1m, 1h, 1d)
+  --exchange-url URL   REST base URL for --download (default: config exchange.restUrl, else Bybit)
+  --from ISO --to ISO  window, e.g. 2025-06-01 or 2025-06-01T12:00Z (to exclusive);
+                       candles before --from warm the indicators up
+
+Strategy:
+  --config PATH        config file (default ./config.json if present, else defaults)
+  --symbol S           symbol entry to test (default: the data's, else the first)
+  --strategy NAME      scalper or maker (replaces the entry's strategy)
+  --set key=value      override (repeatable): a bare key is a strategy parameter
+                       (--set proximityPct=0.5), a path is inside the symbol entry
+                       (--set exits.timeExitCandles=30); risk.* and paper.* reach
+                       those sections (--set paper.slippagePct=0.05)
+  --set key=v1,v2,v3   sweep: runs every combination, prints a ranked table,
+                       saves each result in STATE/results/backtest-<time>.json
+  --rank METRIC        sweep ranking: netPnl (default), sharpe, sortino, returnPct,
+                       profitFactor, winRate, maxDrawdownPct (lowest first)
+  --state-dir DIR      state directory (default: stateDir from the config, else ./state)
+
+Output:
+  --json OUT           the result as JSON (- for stdout)
+  --html OUT           one self-contained HTML report; on the phone: termux-open OUT
+  -h, --help           this text
+
+Exit status: 0 done, 1 runtime failure (download), 2 usage or configuration error.`;
+
+interface Values {
+  config?: string;
+  'state-dir'?: string;
+  data?: string;
+  download?: boolean;
+  symbol?: string;
+  interval?: string;
+  strategy?: string;
+  set?: string[];
+  json?: string;
+  html?: string;
+  from?: string;
+  to?: string;
+  'exchange-url'?: string;
+  rank?: string;
+  help?: boolean;
+}
+
+export const backtestCommand: Command = {
+  name: 'backtest',
+  summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string' },
+        'state-dir': { type: 'string' },
+        data: { type: 'string' },
+        download: { type: 'boolean' },
+        symbol: { type: 'string' },
+        interval: { type: 'string' },
+        strategy: { type: 'string' },
+        set: { type: 'string', multiple: true },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'exchange-url': { type: 'string' },
+        rank: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.stderr.write(USAGE + '\n');
+      return 0;
+    }
+    try {
+      return await backtest(values, io);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        io.stderr.write(`backtest: ${e.message}\n`);
+        return 2;
+      }
+      if (e instanceof UsageError) throw e;
+      io.stderr.write(`backtest: ${e instanceof Error ? `${e.message}` : String(e)}\n`);
+      return 1;
+    }
+  },
+};
+
+/** ISO 8601 date or date-time (UTC unless it says otherwise), or Unix ms. */
+export function parseTimeArg(name: string, s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const ms = /^\d{10,}$/.test(s) ? Number(s) : Date.parse(/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?)?$/.test(s) ? `${s}${s.length > 10 ? 'Z' : ''}` : s);
+  if (!Number.isFinite(ms)) throw new UsageError(`--${name} expects an ISO date such as 2025-06-01 or 2025-06-01T12:00Z, got "${s}"`);
+  return ms;
+}
+
+/** `1`, `5`, `60`, `1m`, `1h`, `1d`, `D` → minutes, one of Bybit's kline intervals. */
+export function parseIntervalArg(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const m = /^(\d+)([mhd]?)$/i.exec(s.trim());
+  const minutes = s.trim().toUpperCase() === 'D' ? 1440 : m ? Number(m[1]) * ({ '': 1, m: 1, h: 60, d: 1440 } as Record<string, number>)[m[2]!.toLowerCase()]! : NaN;
+  if (!(INTERVALS_MINUTES as readonly number[]).includes(minutes)) throw new UsageError(`--interval must be one of ${INTERVALS_MINUTES.join(', ')} minutes (or 1m, 1h, 1d), got "${s}"`);
+  return minutes;
+}
+
+interface DataSource {
+  readonly candles: readonly Candle[];
+  readonly intervalMinutes: number;
+  readonly file: string;
+  readonly symbol: string | null;
+}
+
+function readDataFile(arg: string, io: CommandIo, intervalArg: number | undefined): DataSource {
+  const path = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
+  let candles: Candle[];
+  try {
+    candles = readCandleFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof CandleCsvError ? error.message : String((error as Error).message);
+    throw new UsageError(`cannot read --data ${arg}: ${why}`);
+  }
+  if (candles.length < 2) throw new UsageError(`--data ${arg} holds ${candles.length} candle(s); a backtest needs more`);
+  const named = describeCandleFile(path);
+  const inferred = inferIntervalMinutes(candles);
+  const minutes = intervalArg ?? named.intervalMinutes ?? inferred;
+  if (minutes === null || !(INTERVALS_MINUTES as readonly number[]).includes(minutes)) {
+    throw new UsageError(`cannot tell the candle interval of ${arg}: name it like bybit-BTCUSDT-1m.csv or give --interval`);
+  }
+  if (inferred !== null && inferred !== minutes) throw new UsageError(`${arg}: the candles are ${inferred} minutes apart, not ${minutes}`);
+  return { candles, intervalMinutes: minutes, file: arg, symbol: named.symbol };
+}
+
+/** The config the command line asks for: config.json when present, else defaults. */
+function baseConfig(values: Values, io: CommandIo): { raw: Record<string, unknown>; path: string; stateDir: string; restUrl: string | null } {
+  const path = defaultConfigPath(io, values.config);
+  const present = existsSync(path);
+  if (!present && values.config !== undefined) throw new UsageError(`--config ${values.config}: no such file`);
+  let raw: Record<string, unknown> = {};
+  let stateDir = resolve(io.cwd, 'state');
+  let restUrl: string | null = null;
+  if (present) {
+    const loaded = loadConfig({ path, env: {} });
+    raw = JSON.parse(loaded.text.charCodeAt(0) === 0xfeff ? loaded.text.slice(1) : loaded.text) as Record<string, unknown>;
+    stateDir = loaded.stateDir;
+    restUrl = loaded.config.exchange.restUrl;
+  }
+  if (values['state-dir'] !== undefined) stateDir = resolve(io.cwd, values['state-dir']);
+  return { raw, path, stateDir, restUrl };
+}
+
+export interface PreparedRun {
+  readonly config: Config;
+  readonly label: string;
+}
+
+/** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
+export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[]; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}): Promise<BacktestRun> {
+  const entry = config.symbols[0]!;
+  return runBacktest({
+    candles: data.candles,
+    intervalMinutes: data.intervalMinutes,
+    settings: engineSettingsFrom(config),
+    strategy: strategyFor(entry),
+    costs: config.paper,
+    ...(window.fromMs !== undefined ? { fromMs: window.fromMs } : {}),
+    ...(window.toMs !== undefined ? { toMs: window.toMs } : {}),
+  });
+}
+
+async function backtest(values: Values, io: CommandIo): Promise<number> {
+  const download = values.download === true;
+  if (download === (values.data !== undefined)) throw new UsageError('backtest needs either --data FILE.csv or --download (see backtest --help)');
+  const intervalArg = parseIntervalArg(values.interval);
+  const fromMs = parseTimeArg('from', values.from);
+  const toMs = parseTimeArg('to', values.to);
+  if (fromMs !== undefined && toMs !== undefined && !(toMs > fromMs)) throw new UsageError('--to must be after --from');
+  if (download) {
+    const missing = (['symbol', 'interval', 'from', 'to'] as const).filter((k) => values[k] === undefined);
+    if (missing.length > 0) throw new UsageError(`--download also needs ${missing.map((k) => `--${k}`).join(' ')}`);
+  }
+  const strategy = strategyArg(values.strategy);
+  const rankBy = rankMetricArg(values.rank);
+  const paint = paintFor(colourEnabled(io.env, io.stderr as { isTTY?: boolean }));
+
+  const base = baseConfig(values, io);
+  const file = download ? null : readDataFile(values.data!, io, intervalArg);
+  const intervalMinutes = file?.intervalMinutes ?? intervalArg!;
+  const selected = selectEntry(base.raw, {
+    ...(values.symbol !== undefined ? { symbol: values.symbol } : {}),
+    ...(strategy !== undefined ? { strategy } : {}),
+    intervalMinutes,
+    dataSymbol: file?.symbol ?? null,
+  });
+  // Every run of the grid is validated before the first one starts.
+  const runs: PreparedRun[] = expandGrid(values.set ?? []).map((p) => ({ config: backtestConfig(selected, p.overrides, base.path).config, label: p.label }));
+  const notes = [...selected.notes];
+
+  let data: DataSource;
+  if (file) data = file;
+  else {
+    const warm = Math.max(...runs.map((r) => strategyFor(r.config.symbols[0]!).warmupCandles)) + 7;
+    const iv = intervalMinutes * 60_000;
+    const restUrl = values['exchange-url'] ?? base.restUrl;
+    const result = await downloadCandles({
+      symbol: selected.symbol,
+      intervalMinutes,
+      fromMs: fromMs! - warm * iv,
+      toMs: toMs!,
+      cacheDir: join(base.stateDir, 'cache', 'candles', cacheSource(restUrl)),
+      restUrl,
+      onProgress: progressBar(io, `${selected.symbol} ${intervalMinutes}m`),
+    });
+    for (const p of result.cacheProblems) io.stderr.write(`backtest: ${p}\n`);
+    io.stderr.write(
+      result.requests === 0
+        ? `backtest: ${result.candles.length.toLocaleString('en-US')} candles from the cache ${result.file}\n`
+        : `backtest: downloaded ${result.fetchedCandles.toLocaleString('en-US')} candles in ${result.requests} request(s) into ${result.file}\n`,
+    );
+    if (result.gaps.length > 0) {
+      const g = `the exchange has no candles for ${describeGaps(result.gaps, intervalMinutes)}`;
+      io.stderr.write(`backtest: ${g}\n`);
+      notes.push(g);
+    }
+    data = { candles: result.candles, intervalMinutes, file: result.file, symbol: selected.symbol };
+    if (data.candles.length < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+  }
+  const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
+  for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
+
+  const results: { label: string; report: BacktestReport; notes: readonly string[] }[] = [];
+  for (const r of runs) {
+    const run = await runConfiguredBacktest(r.config, data, window).catch((e: unknown) => {
+      // A window outside the data, an interval the symbol is not set up for: the command line is wrong.
+      throw e instanceof BacktestError ? new UsageError(e.message) : e;
+    });
+    const report = backtestReport(run, { file: data.file, params: r.config.symbols[0]!.params as Record<string, unknown> }, metricsOf(run));
+    results.push({ label: r.label, report, notes: [...notes, ...run.notes] });
+  }
+
+  if (results.length === 1) {
+    const { report, notes: runNotes } = results[0]!;
+    io.stderr.write(
+      renderSummary(
+        {
+          title: `${report.data.symbol} ${report.strategy} ${report.data.interval}m, ${report.data.candles.toLocaleString('en-US')} candles`,
+          subtitle: `${report.data.from.slice(0, 16).replace('T', ' ')} → ${report.data.to.slice(5, 16).replace('T', ' ')}`,
+          metrics: report.metrics,
+          equity: report.equity.map((p) => p[1]),
+          startEquity: runs[0]!.config.paper.startBalanceUsdt,
+          notes: runNotes,
+        },
+        paint,
+      ),
+    );
+    writeOutputs(values, io, report, report, runNotes);
+    return 0;
+  }
+
+  const at = Date.now();
+  const saved = results.map((r, i) => ({ ...r, metrics: r.report.metrics, file: saveResult(base.stateDir, resultFileName(at, i), r.report) }));
+  const ranked = rankResults(saved, rankBy);
+  io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics })), rankBy, paint));
+  io.stderr.write(`backtest: ${saved.length} results saved in ${dirname(saved[0]!.file)}\n`);
+  const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics })) };
+  writeOutputs(values, io, summary, ranked[0]!.report, ranked[0]!.notes);
+  return 0;
+}
+
+function writeOutputs(values: Values, io: CommandIo, json: unknown, htmlReport: BacktestReport, notes: readonly string[]): void {
+  if (values.json !== undefined) {
+    const text = JSON.stringify(json) + '\n';
+    if (values.json === '-') io.stdout.write(text);
+    else {
+      const out = resolve(io.cwd, values.json);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, text);
+      io.stderr.write(`backtest: JSON written to ${values.json}\n`);
+    }
+  }
+  if (values.html !== undefined) {
+    const out = resolve(io.cwd, values.html);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, renderHtmlReport(htmlReport, notes));
+    io.stderr.write(`backtest: HTML report written to ${values.html} (on the phone: termux-open ${values.html})\n`);
+  }
+}
+
+/** Cache folder per exchange, so sandbox and Bybit candles never mix. */
+function cacheSource(restUrl: string | null): string {
+  if (restUrl === null) return 'api.bybit.com';
+  try {
+    return new URL(restUrl).host.replace(/[^A-Za-z0-9.-]/g, '_');
+  } catch {
+    throw new UsageError(`--exchange-url ${restUrl} is not a URL`);
+  }
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, a few lines otherwise. */
+function progressBar(io: CommandIo, what: string): (p: DownloadProgress) => void {
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  let lastQuarter = -1;
+  return ({ doneCandles, totalCandles }) => {
+    const share = totalCandles > 0 ? doneCandles / totalCandles : 1;
+    const width = 20;
+    const filled = Math.round(share * width);
+    const line = `download ${what} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.floor(share * 100)}% ${doneCandles.toLocaleString('en-US')}/${totalCandles.toLocaleString('en-US')}`;
+    if (tty) io.stderr.write(`\r${line}${share >= 1 ? '\n' : ''}`);
+    else {
+      const quarter = Math.floor(share * 4);
+      if (quarter !== lastQuarter) {
+        lastQuarter = quarter;
+        io.stderr.write(line + '\n');
+      }
+    }
+  };
+}

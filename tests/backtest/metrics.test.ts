@@ -1,0 +1,54 @@
+/** DESIGN section 5 definitions of the backtest metrics, on series small enough to check by hand. */
+import { describe, expect, it } from 'vitest';
+import { annualisationFactor, maxDrawdownPct, perCandleReturns, sharpeRatio, sortinoRatio, UnknownIntervalError } from '../../src/backtest/metrics.js';
+
+describe('annualisation: sqrt(525600 / intervalMinutes), crypto trades 24/7 (never 252 days)', () => {
+  it.each([
+    [1, 724.9827584], // sqrt(525600)
+    [5, 324.2221460], // sqrt(105120)
+    [60, 93.5948717], // sqrt(8760): hours in a year
+    [1440, 19.1049732], // sqrt(365): days in a year, not sqrt(252) = 15.87
+  ])('%i-minute candles → %f', (minutes, factor) => {
+    expect(annualisationFactor(minutes)).toBeCloseTo(factor, 6);
+  });
+
+  it.each([0, 2, 7, 10080, -1, 1.5, Number.NaN])('an unknown interval (%s) is an error, not a guess', (minutes) => {
+    expect(() => annualisationFactor(minutes)).toThrow(UnknownIntervalError);
+    expect(() => sharpeRatio([0.01, 0.02, -0.01], minutes)).toThrow(/cannot annualise/);
+  });
+});
+
+describe('Sharpe and Sortino from per-candle returns', () => {
+  // Equity 100 → 101 → 99.99 → 101.9898: returns +1 %, −1 %, +2 %.
+  const equity = [100, 101, 99.99, 101.9898];
+  const r = perCandleReturns(equity);
+
+  it('returns are E_i / E_(i-1) − 1', () => {
+    expect(r.map((x) => Number(x.toFixed(10)))).toEqual([0.01, -0.01, 0.02]);
+  });
+
+  it('Sharpe uses the sample standard deviation (n − 1)', () => {
+    // mean = 0.02 / 3 = 0.0066667; sample variance = Σ(r − mean)² / 2 = 0.00023333 → sd 0.0152753
+    // Sharpe(1h) = 0.0066667 / 0.0152753 × sqrt(8760) = 40.8470
+    expect(sharpeRatio(r, 60)).toBeCloseTo(((0.02 / 3) / Math.sqrt(0.00046667 / 2)) * Math.sqrt(8760), 2);
+    expect(sharpeRatio(r, 60)).toBeCloseTo(40.847, 2);
+  });
+
+  it('Sortino divides by the downside deviation sqrt(Σ min(r,0)² / (n − 1))', () => {
+    // downside: only −1 % → sqrt(0.0001 / 2) = 0.0070711; Sortino(1d) = 0.0066667 / 0.0070711 × sqrt(365)
+    expect(sortinoRatio(r, 1440)).toBeCloseTo((0.02 / 3 / Math.sqrt(0.0001 / 2)) * Math.sqrt(365), 6);
+  });
+
+  it('a flat curve has Sharpe and Sortino 0 rather than NaN', () => {
+    expect(sharpeRatio(perCandleReturns([100, 100, 100]), 1)).toBe(0);
+    expect(sortinoRatio(perCandleReturns([100, 101, 102]), 1)).toBe(0);
+  });
+});
+
+describe('max drawdown: the largest peak-to-trough fall, percent of the peak', () => {
+  it('finds the deepest fall, not the first or the last', () => {
+    // 120 → 90 is 25 %; 130 → 65 is 50 %.
+    expect(maxDrawdownPct([100, 120, 90, 130, 65, 140])).toBeCloseTo(50, 10);
+    expect(maxDrawdownPct([100, 101, 102])).toBe(0);
+  });
+});
