@@ -9,6 +9,7 @@
  * Unrealised PnL needs the exchange's mark price: `createStatusCommand({ unrealisedPnl })` takes it as
  * an input. Without one (the plain `statusCommand`) it is reported as unknown, never estimated.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Dec, reportNumber } from '../domain/money.js';
@@ -21,16 +22,23 @@ import { PROTECTION_NAMES } from '../domain/persistedState.js';
 import type { DeepReadonly, JsonValue, PersistedState, PositionState, ProtectionName } from '../domain/persistedState.js';
 import { computeStatistics } from '../state/statistics.js';
 import type { TradeStatistics } from '../state/statistics.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { fetchMarkPrice } from '../exchange/bybit/markPrice.js';
 import type { Command, CommandIo } from './command.js';
+import { exchangeBaseUrl } from './doctorChecks.js';
+import { defaultConfigPath } from './paths.js';
 
-const USAGE = `Usage: node dist/bot.js status [--json] [--state-dir DIR]
+const USAGE = `Usage: node dist/bot.js status [--json] [--state-dir DIR] [--config PATH] [--offline]
 
 Shows what the bot believes: mode, clock trust, positions, open orders,
 protections in force, today's PnL and statistics from the trade journal.
 Reads the state directory without disturbing a running bot.
 
 Options:
-  --state-dir DIR   state directory (default: state)
+  --state-dir DIR   state directory (default: stateDir from the config, else ./state)
+  --config PATH     config.json to read the state directory, daily loss limit and exchange from
+                    (default ./config.json when it exists)
+  --offline         do not ask the exchange for mark prices (unrealised PnL shows as unknown)
   --json            one JSON document on stdout
   -h, --help        this text
 
@@ -393,7 +401,9 @@ export function createStatusCommand(inputs: StatusInputs = {}): Command {
         args: [...argv],
         options: {
           json: { type: 'boolean', default: false },
-          'state-dir': { type: 'string', default: 'state' },
+          'state-dir': { type: 'string' },
+          config: { type: 'string' },
+          offline: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
         strict: true,
@@ -403,10 +413,31 @@ export function createStatusCommand(inputs: StatusInputs = {}): Command {
         io.stderr.write(USAGE);
         return 0;
       }
-      const stateDir = resolve(io.cwd, values['state-dir']);
+      // With a config.json (the default one, or --config): its state directory, daily limit and
+      // exchange, which gives unrealised PnL from Bybit's public mark price unless --offline.
+      const configPath = defaultConfigPath(io, values.config);
+      let withConfig: StatusInputs = inputs;
+      let stateDir = resolve(io.cwd, values['state-dir'] ?? 'state');
+      if (values.config !== undefined || existsSync(configPath)) {
+        let loaded: LoadedConfig;
+        try {
+          loaded = loadConfig({ path: configPath, env: io.env });
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          io.stderr.write(e.message + '\n');
+          return 2;
+        }
+        if (values['state-dir'] === undefined) stateDir = loaded.stateDir;
+        const base = exchangeBaseUrl(loaded.config);
+        withConfig = {
+          maxDailyLossPct: loaded.config.risk.maxDailyLossPct,
+          ...(values.offline ? {} : { unrealisedPnl: (symbol, position) => unrealisedFromMark(base, symbol, position) }),
+          ...inputs,
+        };
+      }
       let report: StatusReport;
       try {
-        report = await buildStatusReport(stateDir, inputs);
+        report = await buildStatusReport(stateDir, withConfig);
       } catch (err) {
         if (!(err instanceof StateFileError)) throw err;
         if (values.json) {
@@ -422,3 +453,14 @@ export function createStatusCommand(inputs: StatusInputs = {}): Command {
 }
 
 export const statusCommand: Command = createStatusCommand();
+
+/** (mark − entry) × size for a long, the reverse for a short; null when the exchange cannot be asked. */
+async function unrealisedFromMark(baseUrl: string, symbol: string, position: DeepReadonly<PositionState>): Promise<Dec | null> {
+  try {
+    const mark = await fetchMarkPrice(baseUrl, symbol);
+    const diff = mark.minus(position.entryPrice);
+    return (position.side === 'long' ? diff : diff.neg()).mul(position.size);
+  } catch {
+    return null;
+  }
+}

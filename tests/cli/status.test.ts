@@ -142,3 +142,30 @@ describe('status', () => {
     expect(io.err()).toContain('no state yet');
   });
 });
+
+describe('status with config.json: the daily limit from the config, unrealised PnL from the exchange', () => {
+  it('asks the exchange (here the sandbox on loopback) for the mark price, and --offline does not', async () => {
+    const { startSandbox } = await import('../../src/sandbox/startSandbox.js');
+    const { fetchMarkPrice } = await import('../../src/exchange/bybit/markPrice.js');
+    const sandbox = await startSandbox({ data: [new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url).pathname] });
+    try {
+      await seed();
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ exchange: { restUrl: sandbox.restUrl }, risk: { maxDailyLossPct: 2 }, symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
+      const mark = await fetchMarkPrice(sandbox.restUrl, 'BTCUSDT');
+      const io = memoryIo({ cwd: dir });
+      expect(await createStatusCommand({ nowMs: () => NOW }).run(['--json'], io)).toBe(0);
+      const doc = JSON.parse(io.out()) as { symbols: { symbol: string; position: { unrealisedPnl: number | null } | null }[]; today: { limit: number | null } };
+      const btc = doc.symbols.find((s) => s.symbol === 'BTCUSDT')!;
+      // (mark − 64000.5) × 0.015 for the seeded long.
+      expect(btc.position!.unrealisedPnl).toBeCloseTo(mark.minus('64000.5').mul('0.015').toNumber(), 8);
+      expect(JSON.stringify(doc)).toMatch(/"lossLimit":-20\b/); // 2 % of the 1000 USDT equity at day start
+
+      const offline = memoryIo({ cwd: dir });
+      expect(await createStatusCommand({ nowMs: () => NOW }).run(['--json', '--offline'], offline)).toBe(0);
+      const doc2 = JSON.parse(offline.out()) as { symbols: { symbol: string; position: { unrealisedPnl: number | null } | null }[] };
+      expect(doc2.symbols.find((s) => s.symbol === 'BTCUSDT')!.position!.unrealisedPnl).toBeNull();
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
