@@ -85,29 +85,36 @@ export const runCommand: Command = {
     }
     const prepared = prepare(path, io, values);
     if (typeof prepared === 'number') return prepared;
-    let bot: RunningBot;
-    try {
-      bot = await startBot(prepared, io);
-    } catch (e) {
-      if (e instanceof UserFacingError) {
-        io.stderr.write(redact(e.message) + '\n');
-        return e.exitCode;
-      }
-      if (e instanceof ExchangeError && e.kind === 'fatal') {
-        io.stderr.write(redact(`the exchange refused: ${e.retCode ?? ''} ${e.retMsg ?? e.message}`) + '\n');
-        return 1;
-      }
-      throw e;
-    }
+    // Handlers first: a SIGTERM during start-up (sv down, a widget) must still stop gracefully.
+    let bot: RunningBot | null = null;
+    let stopRequested: NodeJS.Signals | null = null;
     const onSignal = (signal: NodeJS.Signals): void => {
-      void bot.stop(signal);
+      if (bot) void bot.stop(signal);
+      else stopRequested = signal;
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    await bot.stopped;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    return 0;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      try {
+        bot = await startBot(prepared, io);
+      } catch (e) {
+        if (e instanceof UserFacingError) {
+          io.stderr.write(redact(e.message) + '\n');
+          return e.exitCode;
+        }
+        if (e instanceof ExchangeError && e.kind === 'fatal') {
+          io.stderr.write(redact(`the exchange refused: ${e.retCode ?? ''} ${e.retMsg ?? e.message}`) + '\n');
+          return 1;
+        }
+        throw e;
+      }
+      if (stopRequested) void bot.stop(stopRequested);
+      await bot.stopped;
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   },
 };
 

@@ -15,6 +15,7 @@ import { ClockService } from '../clock/clockService.js';
 import type { Config } from '../config/schema.js';
 import { ConfigWatcher } from '../config/watch.js';
 import { dec } from '../domain/money.js';
+import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
 import { toJsonValue } from '../domain/persistedState.js';
 import type { Candle } from '../domain/types.js';
 import { Engine } from '../engine/engine.js';
@@ -137,8 +138,13 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
 
     let strategies = strategiesFrom(config);
     let engine: Engine | null = null;
+    const engineJournal = {
+      append: (r: JournalRecord) => journal.append(r),
+      // This month's and last month's fills: enough to resume any open trade after a crash.
+      readFills: async () => (await readJournal(opts.stateDir, { fromMs: Date.now() - 62 * 86_400_000 })).records.filter((r): r is FillRecord => r.type === 'fill'),
+    };
     engine = new Engine(
-      { port: market.port, store, journal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
+      { port: market.port, store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
       engineSettingsFrom(config),
     );
     await engine.start();

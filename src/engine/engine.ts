@@ -62,6 +62,8 @@ interface SymbolRuntime {
   exchangePosition: Position | null;
   entryDeadlineMs: number | null;
   warm: boolean;
+  /** Exchange time of the newest fill recorded for this symbol: where fill recovery resumes. */
+  lastFillTs: number | null;
 }
 
 export interface EngineSnapshot {
@@ -119,7 +121,13 @@ export class Engine {
     this.#deps.store.update((d) => {
       for (const sym of symbols) d.symbols[sym] ??= { position: null, openOrders: {}, cooldownUntilMs: null };
     });
-    await this.reconcile('start');
+    await this.#restoreFromJournal();
+    // Streams first, then the REST snapshot, so no fill can fall between the two (one made after
+    // the snapshot is pushed; one made before is in it). Events wait behind a gate per symbol until
+    // reconciliation is done, so nothing is decided on an unreconciled view.
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    for (const sym of symbols) this.#enqueue(this.#symbols.get(sym)!, () => gate);
     // Strategies warm up on each symbol's first streamed candle (#onClosedCandle), from the history
     // just before it: that works on any market clock, live or replayed.
     const markets = symbols.map((sym) => {
@@ -151,6 +159,11 @@ export class Engine {
         if (health === 'stale' || health === 'reconnecting') logger.warn(`${stream} stream ${health}`, { detail });
       },
     });
+    try {
+      await this.reconcile('start', { direct: true });
+    } finally {
+      openGate();
+    }
     this.#started = true;
     logger.info('engine started', { symbols: symbols.join(','), exchange: port.name });
   }
@@ -261,12 +274,28 @@ export class Engine {
   // ------------------------------------------------------------------ reconciliation
 
   /**
+   * After a restart: the journal's fills seed de-duplication (a fill is never journaled twice) and
+   * rebuild each symbol's open round trip, so a trade that began before a crash is accounted whole.
+   */
+  async #restoreFromJournal(): Promise<void> {
+    const fills = (await this.#deps.journal.readFills?.()) ?? [];
+    for (const r of fills) {
+      const rt = this.#symbols.get(r.symbol);
+      if (!rt) continue;
+      const fill: Fill = { execId: r.execId, orderId: r.orderId, orderLinkId: r.orderLinkId, symbol: r.symbol, side: r.side, price: dec(r.price), qty: dec(r.qty), fee: dec(r.fee), isMaker: r.isMaker, ts: r.ts };
+      if (!this.#tracker.recordFill(fill)) continue;
+      rt.roundTrip.apply(fill); // trades it closes were journaled when they closed
+      rt.lastFillTs = Math.max(rt.lastFillTs ?? 0, r.ts);
+    }
+  }
+
+  /**
    * Compares local state with the exchange (issue 7 item 6): adopts the bot's own orders and any
    * position in its symbols, gives a position without an exchange stop a stop at once, records
    * fills that happened while the bot was down, drops local orders the exchange no longer knows.
    * Returns the differences found (also sent to the owner as one alert).
    */
-  async reconcile(reason: 'start' | 'periodic' | 'stale'): Promise<string[]> {
+  async reconcile(reason: 'start' | 'periodic' | 'stale', opts: { direct?: boolean } = {}): Promise<string[]> {
     const diffs: string[] = [];
     const symbols = this.#enabledSymbols();
     const positions = await this.#deps.port.fetchPositions(symbols);
@@ -274,7 +303,9 @@ export class Engine {
       const rt = this.#symbols.get(sym)!;
       const ex = positions.find((p) => p.symbol === sym) ?? null;
       rt.exchangePosition = ex;
-      await this.#enqueueAndWait(rt, () => this.#reconcileSymbol(rt, ex, reason, diffs));
+      // At start the queues are held for us (see start()); afterwards, reconciliation takes its turn.
+      if (opts.direct) await this.#reconcileSymbol(rt, ex, reason, diffs);
+      else await this.#enqueueAndWait(rt, () => this.#reconcileSymbol(rt, ex, reason, diffs));
     }
     if (diffs.length > 0) {
       this.#deps.logger.warn('reconciliation found differences', { reason, count: diffs.length });
@@ -286,13 +317,12 @@ export class Engine {
   async #reconcileSymbol(rt: SymbolRuntime, ex: Position | null, reason: string, diffs: string[]): Promise<void> {
     const { port } = this.#deps;
     const sym = rt.settings.symbol;
-    const local = this.#deps.store.state.symbols[sym]?.position ?? null;
     const exOpen = ex !== null && ex.side !== null && ex.size.gt(0);
 
-    // Fills that happened while we were not listening (deduplicated by execId, so replays are harmless).
-    if (local !== null) {
-      for (const f of await port.fetchFills(sym, local.openedMs)) await this.#onFill(rt, f);
-    }
+    // Fills that happened while we were not listening, from just before the newest one recorded
+    // (exchange time, as fills are stamped), or the last 7 days; de-duplicated by execId.
+    const since = rt.lastFillTs !== null ? rt.lastFillTs - 1000 : this.#deps.now() - 7 * 86_400_000;
+    for (const f of await port.fetchFills(sym, since)) await this.#onFill(rt, f);
 
     const open = await port.fetchOpenOrders(sym);
     for (const o of open) {
@@ -613,6 +643,7 @@ export class Engine {
 
   async #onFill(rt: SymbolRuntime, fill: Fill): Promise<void> {
     if (!this.#tracker.recordFill(fill)) return;
+    rt.lastFillTs = Math.max(rt.lastFillTs ?? 0, fill.ts);
     this.#journal({ type: 'fill', ts: fill.ts, symbol: fill.symbol, execId: fill.execId, orderLinkId: fill.orderLinkId, orderId: fill.orderId, side: fill.side, price: money(fill.price), qty: money(fill.qty), fee: money(fill.fee), isMaker: fill.isMaker });
     const sym = rt.settings.symbol;
     for (const trip of rt.roundTrip.apply(fill)) await this.#onTradeClosed(rt, trip);
@@ -1130,6 +1161,7 @@ export class Engine {
       exchangePosition: null,
       entryDeadlineMs: null,
       warm: false,
+      lastFillTs: null,
     };
   }
 

@@ -4,7 +4,7 @@
  * nothing on write: the engine's own records are well-formed by construction, and the durable
  * store in src/state validates what reaches the disk.
  */
-import type { JournalRecord } from '../domain/journalRecord.js';
+import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
 import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
 import { emptyState } from '../domain/persistedState.js';
 import type { EngineJournal, EngineStore } from './ports.js';
@@ -32,5 +32,9 @@ export class MemoryJournal implements EngineJournal {
 
   async append(record: JournalRecord): Promise<void> {
     this.records.push(record);
+  }
+
+  async readFills(): Promise<readonly FillRecord[]> {
+    return this.records.filter((r): r is FillRecord => r.type === 'fill');
   }
 }

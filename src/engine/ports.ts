@@ -3,7 +3,7 @@
  * alerts and the exchange adapters and must not import them): somewhere to keep its state, a
  * journal, a way to tell the owner, and its settings. `src/cli` wires the concrete parts.
  */
-import type { JournalRecord } from '../domain/journalRecord.js';
+import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
 import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
 import type { StrategyName } from '../domain/types.js';
 import type { Sizing } from './executor.js';
@@ -17,9 +17,15 @@ export interface EngineStore {
   flush(): Promise<void>;
 }
 
-/** The append-only journal (src/state Journal satisfies it). */
+/** The append-only journal (src/state Journal, wrapped by the wiring). */
 export interface EngineJournal {
   append(record: JournalRecord): Promise<void>;
+  /**
+   * The fills already journaled (at least this month's and last month's), oldest first. On start
+   * the engine uses them to know which exchange fills it has recorded and to rebuild the open
+   * trade's accounting after a crash.
+   */
+  readFills?(): Promise<readonly FillRecord[]>;
 }
 
 export type AlertLevel = 'info' | 'trade' | 'warning' | 'critical';

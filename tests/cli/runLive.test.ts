@@ -62,11 +62,11 @@ describe('node dist/bot.js run (testnet mode, sandbox on loopback)', () => {
   it('starts with a trading key (clock measured, markets, reconcile, streams) and stops cleanly on SIGTERM', async () => {
     const bot = startBot(GOOD);
     const end = Date.now() + 20_000;
-    while (!/running mode=testnet/.test(bot.output())) {
+    // Both lines, in whichever order the streams and the start-up log them.
+    while (!/running mode=testnet/.test(bot.output()) || !/private stream open detail=authenticated/.test(bot.output())) {
       if (Date.now() > end || bot.child.exitCode !== null) throw new Error(`bot did not start:\n${bot.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(bot.output()).toMatch(/private stream open detail=authenticated/);
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     expect(bot.output()).not.toContain(GOOD.apiSecret);
