@@ -10,7 +10,7 @@
  * (or config `exchange.restUrl`) points the download elsewhere (the sandbox).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backtestReport, metricsOf, type BacktestReport } from '../backtest/backtestReport.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
@@ -22,12 +22,12 @@ import { paintFor, renderSummary, renderSweep } from '../backtest/terminalSummar
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { INTERVALS_MINUTES } from '../config/schema.js';
-import { CandleCsvError, describeCandleFile, inferIntervalMinutes, readCandleFile } from '../domain/candleCsv.js';
+import { describeCandleFile, inferIntervalMinutes } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
 import { colourEnabled } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
-import { defaultConfigPath } from './paths.js';
+import { defaultConfigPath, readDataArg } from './paths.js';
 import { engineSettingsFrom, strategyFor } from './wiring.js';
 
 const USAGE = `Usage: node dist/bot.js backtest --data FILE.csv [options]
@@ -155,15 +155,7 @@ interface DataSource {
 }
 
 function readDataFile(arg: string, io: CommandIo, intervalArg: number | undefined): DataSource {
-  const path = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
-  let candles: Candle[];
-  try {
-    candles = readCandleFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof CandleCsvError ? error.message : String((error as Error).message);
-    throw new UsageError(`cannot read --data ${arg}: ${why}`);
-  }
+  const { path, candles } = readDataArg(arg, io);
   if (candles.length < 2) throw new UsageError(`--data ${arg} holds ${candles.length} candle(s); a backtest needs more`);
   const named = describeCandleFile(path);
   const inferred = inferIntervalMinutes(candles);

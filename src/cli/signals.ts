@@ -7,15 +7,14 @@
  * `--set` keys are scalper parameters, validated by the scalper's own schema.
  */
 import { parseArgs } from 'node:util';
-import { isAbsolute, resolve } from 'node:path';
 import * as v from 'valibot';
-import { CandleCsvError, readCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { applySets, parseSetArg, type SetOverride } from '../config/set.js';
 import { DEFAULT_SCALPER_PARAMS, scalperParamsSchema, type ScalperParams } from '../strategies/scalperParams.js';
 import { ScalperSignals } from '../strategies/scalperSignals.js';
 import { UsageError } from '../util/errors.js';
 import type { Command, CommandIo } from './command.js';
+import { readDataArg } from './paths.js';
 
 export const SIGNALS_HEADER = 'ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal';
 
@@ -64,14 +63,11 @@ export const signalsCommand: Command = {
       return 2;
     }
 
-    const path = isAbsolute(data) ? data : resolve(io.cwd, data);
     let candles: Candle[];
     try {
-      candles = readCandleFile(path);
+      candles = readDataArg(data, io).candles;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof CandleCsvError ? error.message : String((error as Error).message);
-      io.stderr.write(`signals: cannot read --data ${data}: ${why}\n`);
+      io.stderr.write(`signals: ${(error as Error).message}\n`);
       return 2;
     }
     await writeAll(io.stdout, signalsCsvChunks(candles, params));
