@@ -30,6 +30,8 @@ export function runBot(args: readonly string[], opts: { cwd: string; env?: Recor
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits before reading stdin closes the pipe (EPIPE): not a failure of the test.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -15,6 +15,8 @@ export class PtySession {
   constructor(argv: readonly string[], opts: { cwd: string; env?: Record<string, string> }) {
     const command = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     this.#child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: opts.cwd, env: cleanEnv({ TERM: 'xterm', ...opts.env }) });
+    // Typing into a terminal whose program has already exited is not an error of the test.
+    this.#child.stdin.on('error', () => {});
     this.#child.stdout.on('data', (d: Buffer) => (this.#output += d.toString()));
     this.#child.stderr.on('data', (d: Buffer) => (this.#output += d.toString()));
     this.exited = new Promise((resolve) => this.#child.on('close', (code) => resolve(code)));

@@ -171,6 +171,8 @@ export function createFakeTermux(opts: FakeTermuxOptions): FakeTermux {
           clearTimeout(timer);
           resolve({ code, signal, stdout, stderr });
         });
+        // A child that exits before reading its input (a bot refusing to start) closes the pipe: not an error here.
+        child.stdin.on('error', () => {});
         child.stdin.end(o.input ?? '');
       });
     },
