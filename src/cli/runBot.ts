@@ -213,6 +213,8 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     );
     cleanups.push(() => jobs.forEach((j) => j.stop()));
 
+    // What the last applied edit said, for telling which strategies changed at the next one.
+    let running = config;
     const watcher = new ConfigWatcher({
       current: opts.loaded,
       env: io.env,
@@ -220,10 +222,11 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       onChange: ({ next, restartRequired }) => {
         const changed = new Map(strategies);
         for (const s of next.config.symbols) {
-          const before = config.symbols.find((x) => x.symbol === s.symbol);
+          const before = running.symbols.find((x) => x.symbol === s.symbol);
           if (before && JSON.stringify(before.params) !== JSON.stringify(s.params)) changed.set(s.symbol, strategyFor(s));
         }
         strategies = changed;
+        running = next.config;
         liveEngine.updateSettings(engineSettingsFrom(next.config), changed);
         logger.info('config.json reloaded', { restartRequired: restartRequired.join(', ') || 'none' });
         if (restartRequired.length) send({ level: 'warning', kind: 'control', title: 'Config saved', body: `Applied, except (restart needed): ${restartRequired.join(', ')}` });

@@ -28,7 +28,7 @@ export interface ConfigWatcherOptions {
 }
 
 /** Top-level settings read once at start-up. */
-const RESTART_KEYS = ['mode', 'confirmMainnet', 'stateDir', 'exchange', 'clock', 'log', 'paper'] as const;
+const RESTART_KEYS = ['mode', 'confirmMainnet', 'stateDir', 'exchange', 'clock', 'log', 'paper', 'alerts', 'schedules', 'battery'] as const;
 
 export function restartRequired(prev: Config, next: Config): string[] {
   const out: string[] = [];

@@ -49,6 +49,8 @@ const HISTORY_LIMIT = 1000;
 
 interface SymbolRuntime {
   settings: EngineSymbolSettings;
+  /** The strategy as given (hot reload compares with it); `strategy` is it, guarded. */
+  source: Strategy;
   strategy: GuardedStrategy;
   instrument: Instrument | null;
   readonly history: Candle[];
@@ -204,15 +206,30 @@ export class Engine {
     await this.#deps.store.flush();
   }
 
-  /** Hot reload: new settings and strategies for the symbols that changed (per-symbol params apply at the next decision). */
+  /**
+   * Hot reload: new settings, and new strategies for the symbols whose parameters changed (they
+   * decide from the next close). A leverage change is applied on the exchange before the next
+   * decision, so sizing and margin agree.
+   */
   updateSettings(settings: EngineSettings, strategies: ReadonlyMap<string, Strategy>): void {
     this.#settings = settings;
     for (const s of settings.symbols) {
       const rt = this.#symbols.get(s.symbol);
       if (!rt) continue; // adding a symbol needs a restart (streams and leverage)
+      const leverageChanged = s.leverage !== rt.settings.leverage;
       rt.settings = s;
+      if (leverageChanged) {
+        this.#enqueue(rt, async () => {
+          try {
+            await this.#deps.port.setLeverage(s.symbol, dec(s.leverage));
+          } catch (e) {
+            this.#deps.logger.error(`${s.symbol}: leverage ${s.leverage}x not applied`, { error: e instanceof Error ? e.message : String(e) });
+          }
+        });
+      }
       const next = strategies.get(s.symbol);
-      if (next && next !== this.#deps.strategies.get(s.symbol)) {
+      if (next && next !== rt.source) {
+        rt.source = next;
         rt.strategy = this.#guard(next);
         // Re-warm the new instance from the candles already seen, so it decides at the next close.
         for (let i = Math.max(0, rt.history.length - HISTORY_LIMIT); i < rt.history.length; i++) rt.strategy.onCandle(rt.history[i]!, FLAT, rt.history[i]!.ts);
@@ -1149,6 +1166,7 @@ export class Engine {
     if (!strategy) throw new RangeError(`no strategy for ${s.symbol}`);
     return {
       settings: s,
+      source: strategy,
       strategy: this.#guard(strategy),
       instrument: null,
       history: [],

@@ -132,3 +132,18 @@ describe('Engine + market maker over the strongest trending hour of the real BTC
     expect(unprotected, 'inventory left without an exchange stop at a candle close').toEqual([]);
   });
 });
+
+describe('Engine hot reload', () => {
+  it('applies a leverage change on the exchange and keeps trading with the new settings', async () => {
+    h = await startHarness({ candles: BTC_1M, startIndex: 200 });
+    await h.play(BTC_1M.slice(200, 260));
+    expect(h.sim.leverage('BTCUSDT').toFixed()).toBe('5');
+    const { engineSettings } = await import('./harness.js');
+    h.engine.updateSettings(engineSettings([{ ...SCALPER_SETTINGS, leverage: 2 }]), new Map());
+    await h.engine.idle();
+    expect(h.sim.leverage('BTCUSDT').toFixed(), 'sizing and the exchange margin agree').toBe('2');
+    await h.play(BTC_1M.slice(260, 1200));
+    const entries = (await h.journalRecords()).filter((r): r is OrderSentRecord => r.type === 'order' && r.purpose === 'entry');
+    expect(entries.length).toBeGreaterThan(0);
+  });
+});
