@@ -90,8 +90,11 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     cleanups.push(() => store.close());
     const journal = new Journal(opts.stateDir);
     cleanups.push(() => journal.close());
+    // Set once the engine exists: the ongoing status notification follows trades and controls.
+    let refreshStatusSoon = (): void => {};
     const send = (a: EngineAlert): void => {
       alerts.router.send({ ...a, kind: isAlertKind(a.kind) ? a.kind : 'error', ts: Date.now() });
+      if (a.level === 'trade' || a.kind === 'control' || a.kind === 'killSwitch') refreshStatusSoon();
       journal
         .append({ type: 'alert', ts: Date.now(), level: a.level, kind: a.kind, title: redact(a.title), body: redact(a.body), ...(a.symbol ? { symbol: a.symbol } : {}) })
         .catch(() => logger.warn('journal: alert not recorded'));
@@ -172,6 +175,17 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       void alerts.router.updateStatus(statusSnapshot());
     };
     refreshStatus();
+    let refreshTimer: NodeJS.Timeout | null = null;
+    refreshStatusSoon = () => {
+      // Several events in a burst (a fill, its ladder, a stop move) make one update.
+      refreshTimer ??= setTimeout(() => {
+        refreshTimer = null;
+        refreshStatus();
+      }, 500);
+    };
+    cleanups.push(() => {
+      if (refreshTimer) clearTimeout(refreshTimer);
+    });
 
     const inbox = new ControlInbox(
       opts.stateDir,
