@@ -46,6 +46,7 @@ const EXIT_CODES = { T: 'timeExit', S: 'signal', K: 'killSwitch', C: 'closeAll' 
 type ExitCode = keyof typeof EXIT_CODES;
 
 const HISTORY_LIMIT = 1000;
+const FILL_RECOVERY_OVERLAP_MS = 15 * 60_000;
 
 interface SymbolRuntime {
   settings: EngineSymbolSettings;
@@ -336,9 +337,11 @@ export class Engine {
     const sym = rt.settings.symbol;
     const exOpen = ex !== null && ex.side !== null && ex.size.gt(0);
 
-    // Fills that happened while we were not listening, from just before the newest one recorded
-    // (exchange time, as fills are stamped), or the last 7 days; de-duplicated by execId.
-    const since = rt.lastFillTs !== null ? rt.lastFillTs - 1000 : this.#deps.now() - 7 * 86_400_000;
+    // Fills that happened while we were not listening: from well before the newest one recorded
+    // (exchange time, as fills are stamped), or the last 7 days. The overlap covers fills recorded
+    // out of time order (one recovered late by REST after a newer one was pushed); fills already
+    // recorded are skipped by execId, so the overlap costs nothing but a longer answer.
+    const since = rt.lastFillTs !== null ? rt.lastFillTs - FILL_RECOVERY_OVERLAP_MS : this.#deps.now() - 7 * 86_400_000;
     for (const f of await port.fetchFills(sym, since)) await this.#onFill(rt, f);
 
     const open = await port.fetchOpenOrders(sym);

@@ -121,8 +121,14 @@ describe('SIGKILL around entries, restart (issue 7)', () => {
     const byCreation = [...entries].sort((a, b) => a.createdMs - b.createdMs).map((o) => parseOrderLinkId('ps', o.orderLinkId)!.stampMs);
     expect(byCreation).toEqual([...byCreation].sort((a, b) => a - b));
     // The journal agrees with the exchange on every fill of the bot's positions.
-    const journalled = new Set((await readJournal(join(dir, 'state'))).records.filter((r): r is FillRecord => r.type === 'fill').map((f) => f.execId));
+    const fillRecords = (await readJournal(join(dir, 'state'))).records.filter((r): r is FillRecord => r.type === 'fill');
+    const journalled = new Set(fillRecords.map((f) => f.execId));
     const missing = sandbox.sim.executions('BTCUSDT').filter((e) => !journalled.has(e.execId));
-    expect(missing.map((e) => `${e.orderLinkId || e.stopOrderType} ${e.execQty.toFixed()} @ ${e.execPrice.toFixed()}`)).toEqual([]);
+    // On a failure, show what the journal holds around each missing fill (and the bot's last words).
+    const context = missing.map((e) => ({
+      missing: `${e.orderLinkId || e.stopOrderType} ${e.execQty.toFixed()} @ ${e.execPrice.toFixed()} t=${e.execTime}`,
+      journalNear: fillRecords.filter((f) => Math.abs(f.ts - e.execTime) < 30_000).map((f) => `${f.orderLinkId} t=${f.ts}`),
+    }));
+    expect(context, JSON.stringify(context, null, 1)).toEqual([]);
   }, 300_000);
 });

@@ -71,7 +71,8 @@ describe('service run (runsv starts it directly, by its shebang)', () => {
     const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
     try {
       const deadline = Date.now() + 20_000;
-      while (!/private stream open/.test(stdout) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Both lines, in whichever order the streams and the start-up log them.
+      while (!(/private stream open/.test(stdout) && /running mode=testnet/.test(stdout)) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
       // The bot reached the sandbox with the key from the 0600 secrets file; its log (stderr) arrives
       // on stdout (exec 2>&1), which is what log/run records.
