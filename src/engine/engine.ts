@@ -768,16 +768,19 @@ export class Engine {
       pnl: money(trip.pnl.toDecimalPlaces(8)),
       reason,
     });
-    this.#closedTrades.push({ symbol: sym, closedAtMs: trip.exitTs, pnl: trip.pnl });
+    // Day windows, streaks and locks run on the engine's market clock, like its decisions (the
+    // closing fill carries the exchange's own stamp, which a replay does not share).
+    const now = this.#now();
+    this.#closedTrades.push({ symbol: sym, closedAtMs: now, pnl: trip.pnl });
     if (this.#closedTrades.length > 200) this.#closedTrades.splice(0, this.#closedTrades.length - 200);
-    this.#rollDailyWindow(trip.exitTs);
+    this.#rollDailyWindow(now);
     this.#deps.store.update((d) => {
       if (d.daily) d.daily.realisedPnl = money(dec(d.daily.realisedPnl).plus(trip.pnl).toDecimalPlaces(8));
     });
     await this.#clearPosition(rt);
     const level = trip.pnl.isNegative() ? 'warning' : 'trade';
     this.#alert(level, reason === 'stopLoss' ? 'stopLoss' : reason === 'takeProfit' ? 'takeProfit' : 'fill', `${sym} ${trip.side} closed: ${reason}`, `PnL ${trip.pnl.toFixed(2)} USDT (fees ${trip.fees.toFixed(2)}), ${trip.qty.toFixed()} @ ${trip.entryPrice.toFixed(2)} → ${trip.exitPrice.toFixed(2)}`, sym);
-    this.#evaluateProtections(trip.exitTs);
+    this.#evaluateProtections(now);
   }
 
   #exitReason(rt: SymbolRuntime, last: Fill): string {

@@ -13,6 +13,8 @@
  *   storm10006=RATE    that share of private REST requests is answered retCode 10006 (rate limit)
  *   err10016=RATE      that share of private REST requests is answered retCode 10016 (server error)
  *   partial=RATIO      fills are split: each fill event fills RATIO (0 < RATIO < 1) of what is left
+ *   thin=RATIO         a thin book: a market order finds only RATIO of its quantity and, being IOC
+ *                      on Bybit, has the rest cancelled (PartiallyFilledCanceled)
  *   race-cancel=on|off a cancel of an open order loses the race: the order fills, two `Filled`
  *                      order pushes are sent, and the cancel answers 110001
  *   seed=N             seed of the fault dice (default 1), so a run is repeatable
@@ -35,6 +37,7 @@ export interface FaultSettings {
   readonly storm10006Rate: number;
   readonly err10016Rate: number;
   readonly partialFillRatio: number | null;
+  readonly thinBookRatio: number | null;
   readonly raceCancel: boolean;
   readonly seed: number;
 }
@@ -48,6 +51,7 @@ export const NO_FAULTS: FaultSettings = {
   storm10006Rate: 0,
   err10016Rate: 0,
   partialFillRatio: null,
+  thinBookRatio: null,
   raceCancel: false,
   seed: 1,
 };
@@ -110,6 +114,12 @@ export function parseFaultSpec(spec: string): Partial<FaultSettings> {
         out.partialFillRatio = r;
         break;
       }
+      case 'thin': {
+        const r = Number(v);
+        if (!(r > 0 && r < 1)) throw new FaultSpecError(`fault thin: "${v}" must be a ratio between 0 and 1 (exclusive)`);
+        out.thinBookRatio = r;
+        break;
+      }
       case 'race-cancel':
         if (v !== 'on' && v !== 'off') throw new FaultSpecError(`fault race-cancel: "${v}" must be on or off`);
         out.raceCancel = v === 'on';
@@ -121,7 +131,7 @@ export function parseFaultSpec(spec: string): Partial<FaultSettings> {
         break;
       }
       default:
-        throw new FaultSpecError(`unknown fault "${name}" (known: ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial, race-cancel, seed)`);
+        throw new FaultSpecError(`unknown fault "${name}" (known: ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial, thin, race-cancel, seed)`);
     }
   }
   return out;

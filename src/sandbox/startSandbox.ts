@@ -147,6 +147,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     takerFeeRate,
     slippageBps: opts.slippageBps ?? 0,
     partialFillRatio: faults.partialFillRatio,
+    thinBookRatio: faults.thinBookRatio,
   });
   for (const f of feeds) sim.addInstrument(simInstrument(f.symbol, f.candles[0]!.open), f.intervalMs);
   const replay = new Replay(sim, feeds, opts.historyCandles !== undefined ? { historyCandles: opts.historyCandles } : {});
@@ -260,6 +261,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       const dropChanged = next.wsDropEveryMs !== faults.wsDropEveryMs;
       faults = next;
       sim.setPartialFillRatio(faults.partialFillRatio);
+      sim.setThinBookRatio(faults.thinBookRatio);
       if (dropChanged) armDrop();
     },
     nowMs,

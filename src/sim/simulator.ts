@@ -76,6 +76,11 @@ export interface SimConfig {
   readonly marketFill?: MarketFillMode;
   /** Fraction filled per fill event, or null for whole fills (default). */
   readonly partialFillRatio?: number | null;
+  /**
+   * A thin book: a market order finds only this share (0 < r < 1) of its quantity at the touch and,
+   * being IOC on Bybit, has the rest cancelled. Null (default): the book is deep enough.
+   */
+  readonly thinBookRatio?: number | null;
   /** Seed of the id generator; default 1. */
   readonly seed?: number;
   /** Time stamped on orders and executions; default the market time of the last price move. */
@@ -169,6 +174,7 @@ export class Simulator {
   readonly #clock: (() => number) | null;
   #marketFill: MarketFillMode;
   #partial: number | null;
+  #thin: number | null = null;
   #wallet: Decimal;
   #realised: Decimal = ZERO;
   #fees: Decimal = ZERO;
@@ -189,6 +195,7 @@ export class Simulator {
     this.#marketFill = config.marketFill ?? 'nextPrice';
     this.#partial = null;
     this.setPartialFillRatio(config.partialFillRatio ?? null);
+    this.setThinBookRatio(config.thinBookRatio ?? null);
     this.#wallet = dec(config.initialBalance ?? '10000');
     for (const inst of config.instruments ?? []) this.addInstrument(inst);
   }
@@ -239,6 +246,11 @@ export class Simulator {
   setPartialFillRatio(ratio: number | null): void {
     if (ratio !== null && !(ratio > 0 && ratio < 1)) throw new SimConfigError(`partialFillRatio must be between 0 and 1 (exclusive), got ${ratio}`);
     this.#partial = ratio;
+  }
+
+  setThinBookRatio(ratio: number | null): void {
+    if (ratio !== null && !(ratio > 0 && ratio < 1)) throw new SimConfigError(`thinBookRatio must be between 0 and 1 (exclusive), got ${ratio}`);
+    this.#thin = ratio;
   }
 
   setMarketFill(mode: MarketFillMode): void {
@@ -732,6 +744,13 @@ export class Simulator {
   /** Taker fill of a marketable order at `price` (already slipped), honouring its limit and TIF. */
   #takeNow(m: MarketState, o: InternalOrder, price: Decimal): void {
     const px = o.price !== null ? (o.side === 'buy' ? Dec.min(price, o.price) : Dec.max(price, o.price)) : price;
+    if (this.#thin !== null && o.orderType === 'market' && !o.reduceOnly) {
+      // Thin book: what the touch offers fills, the IOC rest is cancelled.
+      const q = roundToStep(o.leavesQty.mul(this.#thin), m.inst.qtyStep, 'down');
+      if (q.gt(0)) this.#fill(m, o, q, px, false);
+      if (OPEN_STATUSES.has(o.status)) this.#cancel(m, o, 'UNKNOWN', 'EC_NoImmediateQtyToFill');
+      return;
+    }
     if (this.#partial === null || o.timeInForce === 'FOK') {
       this.#fill(m, o, o.leavesQty, px, false);
       return;

@@ -126,3 +126,10 @@ describe('faults at runtime', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
   });
 });
+
+describe('thin book fault', () => {
+  it('parses thin=RATIO', () => {
+    expect(parseFaultSpec('thin=0.25').thinBookRatio).toBe(0.25);
+    expect(() => parseFaultSpec('thin=2')).toThrow(/between 0 and 1/);
+  });
+});
