@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccxtBybitOnly } from './esbuildPlugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'bench', 'out');
@@ -31,6 +32,7 @@ for (const file of benches) {
     target: 'node20',
     logLevel: 'warning',
     external: ['bufferutil', 'utf-8-validate', 'esbuild'],
+    plugins: [ccxtBybitOnly],
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
   });
   process.stdout.write(`\n== ${name}\n`);

@@ -5,35 +5,12 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ccxtBybitOnly } from './esbuildPlugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ccxtDir = join(root, 'node_modules', 'ccxt');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-/**
- * `import { bybit } from 'ccxt'` would bundle every exchange (about 6.3 MB minified). Our code
- * imports only named things from 'ccxt'; this plugin answers that import with a module that
- * re-exports the Bybit class file and the error classes, so only Bybit and the shared base are
- * bundled. ccxt's base imports protobufjs (for MEXC only), which is not installed: stub it.
- */
-const ccxtBybitOnly = {
-  name: 'ccxt-bybit-only',
-  setup(b) {
-    b.onResolve({ filter: /^ccxt$/ }, (args) =>
-      args.importer.startsWith(ccxtDir) ? undefined : { path: 'ccxt-bybit', namespace: 'ccxt-bybit' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'ccxt-bybit' }, () => ({
-      contents: [
-        `export { default as bybit } from ${JSON.stringify(join(ccxtDir, 'js/src/bybit.js'))};`,
-        `export * from ${JSON.stringify(join(ccxtDir, 'js/src/base/errors.js'))};`,
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'js',
-    }));
-    b.onResolve({ filter: /^protobufjs(\/.*)?$/ }, () => ({ path: 'protobufjs-stub', namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default {};', loader: 'js' }));
-  },
-};
 
 // POCKET_OUT_DIR builds elsewhere (tests build into a temporary directory of their own).
 const outDir = process.env.POCKET_OUT_DIR ? resolve(process.env.POCKET_OUT_DIR) : join(root, 'dist');

@@ -21,7 +21,7 @@ import type { BookTop as StrategyBookTop, PositionView, Strategy } from '../stra
 import { FLAT } from '../strategies/strategy.js';
 import type { Logger } from '../util/logger.js';
 import { planEntry } from './executor.js';
-import type { BookTop, ExchangePort, OrderRequest } from './exchangePort.js';
+import type { Balance, BookTop, ExchangePort, OrderRequest } from './exchangePort.js';
 import { isOwnOrderLinkId, makeOrderLinkId, parseOrderLinkId } from './orderLinkId.js';
 import { OrderTracker } from './orderTracker.js';
 import type { EngineAlerts, EngineJournal, EngineSettings, EngineStore, EngineSymbolSettings } from './ports.js';
@@ -47,6 +47,8 @@ type ExitCode = keyof typeof EXIT_CODES;
 
 const HISTORY_LIMIT = 1000;
 const FILL_RECOVERY_OVERLAP_MS = 15 * 60_000;
+/** A pushed balance this recent sizes an entry without asking the exchange again. */
+const BALANCE_FRESH_MS = 30_000;
 
 interface SymbolRuntime {
   settings: EngineSymbolSettings;
@@ -83,6 +85,8 @@ export class Engine {
   readonly #tracker = new OrderTracker();
   readonly #closedTrades: ClosedTrade[] = [];
   #lastEquity: Decimal | null = null;
+  /** The newest balance (wallet stream or REST) and when it came, clock time. */
+  #lastBalance: { readonly balance: Balance; readonly atMs: number } | null = null;
   readonly #journalWrites = new Set<Promise<void>>();
   /** Entry blocks that live only while the process does (battery, clock), apart from the owner's persisted pause. */
   readonly #blocks = new Map<string, string>();
@@ -157,7 +161,10 @@ export class Engine {
         const rt = this.#symbols.get(position.symbol);
         if (rt) rt.exchangePosition = position;
       },
-      onBalance: (balance) => this.#noteEquity(balance.equity),
+      onBalance: (balance) => {
+        this.#lastBalance = { balance, atMs: this.#deps.now() };
+        this.#noteEquity(balance.equity);
+      },
       onStreamHealth: (stream, health, detail) => {
         if (health === 'stale' || health === 'reconnecting') logger.warn(`${stream} stream ${health}`, { detail });
       },
@@ -539,7 +546,7 @@ export class Engine {
     const openCount = Object.values(this.#deps.store.state.symbols).filter((s) => s.position !== null).length;
     if (openCount >= this.#settings.risk.maxOpenPositions) return skip(`already ${openCount} open position(s), the maximum`);
 
-    const balance = await this.#deps.port.fetchBalance();
+    const balance = await this.#balance();
     this.#noteEquity(balance.equity);
     const newLock = this.#evaluateProtections(now);
     if (newLock) return skip(`${newLock.kind}: ${newLock.reason}`);
@@ -808,32 +815,38 @@ export class Engine {
 
   // ------------------------------------------------------------------ exits and stops
 
+  /**
+   * Closes the position at market. Orders that could add to it (an entry, the maker's quotes) are
+   * cancelled first; the exit goes out next; the reduce-only ladder, which can never open a
+   * position, is cancelled after it, so the exit waits for no round trip it does not need.
+   */
   async #closePosition(rt: SymbolRuntime, code: ExitCode, reason: string): Promise<void> {
     const sym = rt.settings.symbol;
-    for (const o of this.#tracker.open(sym)) {
-      const role = parseOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)?.role;
-      if (role?.kind === 'target' || role?.kind === 'quote' || role?.kind === 'entry') await this.#cancel(rt, o.orderLinkId, reason);
-    }
+    const roleOf = (o: Order) => parseOrderLinkId(this.#settings.orderIdPrefix, o.orderLinkId)?.role.kind;
+    for (const o of this.#tracker.open(sym)) if (roleOf(o) === 'quote' || roleOf(o) === 'entry') await this.#cancel(rt, o.orderLinkId, reason);
     const pos = this.#localPosition(rt);
-    if (!pos || dec(pos.size).isZero()) return;
-    const now = this.#now();
-    const req: OrderRequest = {
-      symbol: sym,
-      side: pos.side === 'long' ? 'sell' : 'buy',
-      type: 'market',
-      qty: dec(pos.size),
-      price: null,
-      timeInForce: 'IOC',
-      reduceOnly: true,
-      orderLinkId: makeOrderLinkId(this.#settings.orderIdPrefix, sym, { kind: 'exit', code }, now),
-      stopLoss: null,
-      takeProfit: null,
-    };
-    this.#deps.store.update((d) => {
-      d.symbols[sym]!.openOrders[req.orderLinkId] = this.#storedOrder(req, 'exit', now);
-    });
-    await this.#deps.store.flush();
-    await this.#send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`);
+    if (pos && !dec(pos.size).isZero()) {
+      const now = this.#now();
+      const req: OrderRequest = {
+        symbol: sym,
+        side: pos.side === 'long' ? 'sell' : 'buy',
+        type: 'market',
+        qty: dec(pos.size),
+        price: null,
+        timeInForce: 'IOC',
+        reduceOnly: true,
+        orderLinkId: makeOrderLinkId(this.#settings.orderIdPrefix, sym, { kind: 'exit', code }, now),
+        stopLoss: null,
+        takeProfit: null,
+      };
+      // Recorded, not flushed first: an exit repeated after a crash is refused (reduce-only on a
+      // flat position), so unlike an entry it cannot do harm twice.
+      this.#deps.store.update((d) => {
+        d.symbols[sym]!.openOrders[req.orderLinkId] = this.#storedOrder(req, 'exit', now);
+      });
+      await this.#send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`);
+    }
+    for (const o of this.#tracker.open(sym)) if (roleOf(o) === 'target') await this.#cancel(rt, o.orderLinkId, reason);
   }
 
   async #flattenAll(code: 'K' | 'C'): Promise<void> {
@@ -1030,6 +1043,18 @@ export class Engine {
     const endMs = nextDayStartMs(dayStartMs, tz);
     this.#dayEnd = { dayStartMs, tz, endMs };
     return endMs;
+  }
+
+  /**
+   * The balance to size an entry with: the wallet stream's newest while fresh (it pushes on every
+   * change), so an entry costs no REST round trip; otherwise asked for.
+   */
+  async #balance(): Promise<Balance> {
+    const cached = this.#lastBalance;
+    if (cached && this.#deps.now() - cached.atMs < BALANCE_FRESH_MS) return cached.balance;
+    const balance = await this.#deps.port.fetchBalance();
+    this.#lastBalance = { balance, atMs: this.#deps.now() };
+    return balance;
   }
 
   #noteEquity(equity: Decimal): void {

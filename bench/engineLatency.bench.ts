@@ -1,0 +1,166 @@
+/**
+ * Confirmed kline → order request (issue 7: p99 under 2 ms on loopback), end to end through the
+ * real stack: the sandbox pushes a confirmed candle over ws, the Bybit adapter hands it to the
+ * engine, the strategy decides, the engine sizes and sends the order over ccxt REST, and the
+ * sandbox receives it. Both ends are timed in this process, so the figure includes both loopback
+ * hops and the sandbox's own request handling: an upper bound. The engine's own share (kline event
+ * to placeOrder) is timed in process as well; the adapter's frame-to-event time is in
+ * bench/streams.bench.ts. The strategy enters when flat and exits when in a
+ * position, so every candle yields exactly one order (entries and exits reported apart).
+ */
+import { performance } from 'node:perf_hooks';
+import { ClockService } from '../src/clock/clockService.js';
+import { readCandleFile } from '../src/domain/candleCsv.js';
+import type { Candle, Intent } from '../src/domain/types.js';
+import { Engine } from '../src/engine/engine.js';
+import type { ExchangeEvents, ExchangePort, OrderRequest } from '../src/engine/exchangePort.js';
+import { MemoryJournal, MemoryStore } from '../src/engine/memoryPorts.js';
+import { createBybitExchange } from '../src/exchange/bybit/bybitExchange.js';
+import { fetchBybitServerTime } from '../src/exchange/bybit/serverTime.js';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox } from '../src/sandbox/startSandbox.js';
+import type { BookTop, PositionView, Strategy } from '../src/strategies/strategy.js';
+import { silentLogger } from '../src/util/logger.js';
+import { join } from 'node:path';
+import { percentile, projectRoot, report } from './harness.js';
+
+const SAMPLES = 160;
+/** A 1-minute bot sends a few orders a minute; spacing the candles keeps the adapter's pacing of
+ * Bybit's 10 orders/s limit (which is correct behaviour) out of a latency measurement. */
+const SPACING_MS = 300;
+
+class EnterExit implements Strategy {
+  readonly name = 'scalper' as const;
+  readonly symbol = 'BTCUSDT';
+  readonly warmupCandles = 1;
+  onCandle(c: Candle, position: PositionView, nowMs: number): Intent {
+    const close = c.close;
+    if (position.side === null) {
+      return { kind: 'enter', symbol: this.symbol, side: 'long', decidedAtMs: c.ts + 60_000, refPrice: close, stopLoss: close * 0.99, targets: [close * 1.02], reason: `bench ${nowMs}` };
+    }
+    return { kind: 'exit', symbol: this.symbol, decidedAtMs: c.ts + 60_000, reason: 'bench' };
+  }
+  onBook(_top: BookTop): Intent | null {
+    return null;
+  }
+}
+
+const candles = readCandleFile(join(projectRoot(), 'data', 'bybit-BTCUSDT-1m.csv.gz')).slice(0, SAMPLES + 300);
+const sandbox = await startSandbox({ data: [{ symbol: 'BTCUSDT', candles }], historyCandles: 50, ntpPort: 0, speed: 0, initialBalance: '100000', rateLimits: false, ipLimitPer5s: 0 });
+const clock = new ClockService({ ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2 });
+await clock.measure();
+const port = createBybitExchange({ network: 'testnet', restUrl: sandbox.restUrl, credentials: { apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET }, clock, logger: silentLogger, instrumentRefreshMs: 0 });
+void fetchBybitServerTime;
+// The engine's own share: from the adapter handing it a confirmed kline to its placeOrder call.
+let klineEventAt = 0;
+let awaitingOrder = false;
+const engineShare: number[] = [];
+const observed = new Proxy(port as unknown as ExchangePort, {
+  get(target, key) {
+    if (key === 'subscribe') {
+      return (markets: Parameters<ExchangePort['subscribe']>[0], events: ExchangeEvents) =>
+        target.subscribe(markets, {
+          ...events,
+          onCandle: (symbol, interval, candle, confirmed) => {
+            if (confirmed) {
+              klineEventAt = performance.now();
+              awaitingOrder = true;
+            }
+            events.onCandle?.(symbol, interval, candle, confirmed);
+          },
+        });
+    }
+    if (key === 'placeOrder') {
+      return (req: OrderRequest) => {
+        if (awaitingOrder) {
+          engineShare.push(performance.now() - klineEventAt);
+          awaitingOrder = false;
+        }
+        return target.placeOrder(req);
+      };
+    }
+    const value: unknown = Reflect.get(target, key);
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  },
+});
+const engine = new Engine(
+  {
+    port: observed,
+    store: new MemoryStore(),
+    journal: new MemoryJournal(),
+    alerts: { send: () => {} },
+    logger: silentLogger,
+    now: () => clock.now(),
+    strategies: new Map([['BTCUSDT', new EnterExit()]]),
+  },
+  {
+    symbols: [
+      {
+        symbol: 'BTCUSDT',
+        strategy: 'scalper',
+        enabled: true,
+        intervalMinutes: 1,
+        leverage: 5,
+        sizing: { mode: 'notional', notionalUsdt: 200 },
+        exits: { ladderFractions: [1], breakeven: { enabled: false, afterTargets: 1, feeBufferPct: 0.11 }, trailing: { enabled: false, activationR: 2, distancePct: 0.5 }, timeExitCandles: 0, entryTimeoutSec: 30 },
+      },
+    ],
+    risk: { maxDailyLossPct: 100, maxDrawdownPct: 100, lossStreak: { losses: 1000, cooldownMinutes: 1 }, maxOpenPositions: 1, dayTimeZone: 'UTC' },
+    takerFeePct: 0.055,
+    orderIdPrefix: 'ps',
+    fallbackStopPct: 2,
+    requoteMinIntervalMs: 0,
+  },
+);
+await engine.start();
+
+// The sandbox takes the order: note when, per kind (entry or exit).
+let arrivedAt = 0;
+let arrivedKind: 'entry' | 'exit' | null = null;
+sandbox.sim.onEvent((e) => {
+  if (e.kind !== 'order' || arrivedKind !== null) return;
+  if (e.order.orderLinkId.includes('-EL-')) arrivedKind = 'entry';
+  else if (e.order.orderLinkId.includes('-XS-')) arrivedKind = 'exit';
+  else return;
+  arrivedAt = performance.now();
+});
+
+const entry: number[] = [];
+const exit: number[] = [];
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) return false;
+    await new Promise((r) => setImmediate(r));
+  }
+  return true;
+}
+for (let i = 0; i < SAMPLES + 10; i++) {
+  arrivedKind = null;
+  sandbox.advanceCandles(1); // plays the candle's path and ends by handing the confirmed kline to the socket
+  const sentAt = performance.now();
+  const got = await waitFor(() => arrivedKind !== null, 2000);
+  if (got && i >= 10) (arrivedKind === 'entry' ? entry : exit).push(arrivedAt - sentAt);
+  await engine.idle();
+  await new Promise((r) => setTimeout(r, SPACING_MS));
+}
+await engine.stop();
+await port.close();
+clock.stop();
+await sandbox.close();
+
+engineShare.splice(0, 10);
+engineShare.sort((a, b) => a - b);
+entry.sort((a, b) => a - b);
+exit.sort((a, b) => a - b);
+const p99Entry = percentile(entry, 99);
+const p99Exit = percentile(exit, 99);
+const p99Engine = percentile(engineShare, 99);
+report('engineLatency', [
+  { name: 'kline event → placeOrder (engine, in process), p50', value: percentile(engineShare, 50), unit: 'ms' },
+  { name: 'kline event → placeOrder (engine, in process), p99', value: p99Engine, unit: 'ms', goal: '< 2 ms', ok: p99Engine < 2 },
+  { name: 'kline → entry order at the exchange, p50', value: percentile(entry, 50), unit: 'ms' },
+  { name: 'kline → entry order at the exchange, p99', value: p99Entry, unit: 'ms' },
+  { name: 'kline → exit order at the exchange, p50', value: percentile(exit, 50), unit: 'ms' },
+  { name: 'kline → exit order at the exchange, p99', value: p99Exit, unit: 'ms' },
+  { name: 'samples (entries + exits)', value: entry.length + exit.length, unit: 'orders' },
+]);
