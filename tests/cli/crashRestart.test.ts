@@ -17,7 +17,7 @@ import { builtBundle } from '../helpers/build.js';
 import { cleanEnv, ROOT } from '../helpers/cli.js';
 
 const SEEDS = 30;
-const KEY = { apiKey: 'crashKey12345', apiSecret: 'crashSecret1234567890abcdef', ips: ['127.0.0.1'] };
+const KEY = { apiKey: 'crashKey12345', apiSecret: 'crash-secret-for-tests-only', ips: ['127.0.0.1'] };
 
 let sandbox: Sandbox;
 let bundle: string;

@@ -14,8 +14,8 @@ import { cleanEnv, ROOT } from '../helpers/cli.js';
 let sandbox: Sandbox;
 let bundle: string;
 let dir: string;
-const GOOD = { apiKey: 'goodKey12345', apiSecret: 'goodSecret1234567890abcdef', ips: ['127.0.0.1'] };
-const WITHDRAW = { apiKey: 'withdrawKey1', apiSecret: 'withdrawSecret1234567890ab', withdraw: true, ips: ['127.0.0.1'] };
+const GOOD = { apiKey: 'goodKey12345', apiSecret: 'good-secret-for-tests-only', ips: ['127.0.0.1'] };
+const WITHDRAW = { apiKey: 'withdrawKey1', apiSecret: 'withdraw-secret-for-tests-only', withdraw: true, ips: ['127.0.0.1'] };
 
 beforeAll(async () => {
   bundle = builtBundle('bot');

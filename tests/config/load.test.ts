@@ -55,7 +55,7 @@ describe('config.json validation', () => {
     ['out-of-range number', '{"symbols": [{"symbol": "BTCUSDT", "strategy": "scalper", "params": {"rsiLength": 0}}]}', [/symbols\[0\]\.params\.rsiLength/, /found 0/]],
     ['unknown key', '{"mode": "paper", "riskk": {}, "symbols": [{"symbol": "BTCUSDT", "strategy": "scalper"}]}', [/riskk: unknown setting/]],
     ['unknown mode', '{"mode": "live", "symbols": [{"symbol": "BTCUSDT", "strategy": "scalper"}]}', [/mode: expected one of paper, testnet, demo, mainnet/, /found "live"/]],
-    ['secret in config.json', '{"apiSecret": "abcdefghijklmnop", "symbols": [{"symbol": "BTCUSDT", "strategy": "scalper"}]}', [/apiSecret: secrets do not belong in config.json/]],
+    ['secret in config.json', '{"apiSecret": "fake-secret-for-tests", "symbols": [{"symbol": "BTCUSDT", "strategy": "scalper"}]}', [/apiSecret: secrets do not belong in config.json/]],
     ['mainnet without confirmation', '{"mode": "mainnet", "symbols": [{"symbol": "BTCUSDT", "strategy": "scalper"}]}', [/confirmMainnet: mode "mainnet" trades real money/]],
     ['ladder and targets disagree', '{"symbols": [{"symbol": "BTCUSDT", "strategy": "scalper", "exits": {"ladderFractions": [0.5, 0.5]}}]}', [/symbols\[0\]\.exits\.ladderFractions: exits.ladderFractions must have one fraction per target/]],
     ['bad time zone', '{"risk": {"dayTimeZone": "Mars/Olympus"}, "symbols": [{"symbol": "BTCUSDT", "strategy": "scalper"}]}', [/risk\.dayTimeZone: expected an IANA time zone/]],
@@ -69,7 +69,7 @@ describe('config.json validation', () => {
       for (const p of patterns) expect(r.err).toMatch(p);
       expect(r.err).toMatch(/nothing was changed/);
       expect(r.err, 'no stack trace for a user mistake').not.toMatch(/\n\s+at /);
-      expect(r.err).not.toContain('abcdefghijklmnop');
+      expect(r.err).not.toContain("fake-secret-for-tests");
     });
   }
 

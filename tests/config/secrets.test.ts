@@ -35,7 +35,7 @@ describe('secrets', () => {
 
   it('prefers the environment over the file', () => {
     writeSecrets(dir, { apiKey: KEY, apiSecret: SECRET });
-    expect(loadSecrets(dir, { BYBIT_API_KEY: 'EnvKey1234567', BYBIT_API_SECRET: 'EnvSecret1234567890' })).toMatchObject({ apiKey: 'EnvKey1234567', source: 'environment' });
+    expect(loadSecrets(dir, { BYBIT_API_KEY: 'EnvKey1234567', BYBIT_API_SECRET: 'env-secret-for-tests' })).toMatchObject({ apiKey: 'EnvKey1234567', source: 'environment' });
   });
 
   it('registers every secret it loads, so nothing can print it afterwards', () => {
