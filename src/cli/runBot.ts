@@ -108,6 +108,8 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     const market = await connectMarket(config, opts, mode, logger);
     cleanups.push(() => market.close());
     const clock = market.clock;
+    // Declared before the clock's listeners: the first measurement already reports a trust change.
+    let engine: Engine | null = null;
     clock.onTrustChange((s) => {
       engine?.setBlock('clock', s.trusted ? null : s.reasons.map((r) => r.message).join('; '));
       send(
@@ -140,7 +142,6 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     }
 
     let strategies = strategiesFrom(config);
-    let engine: Engine | null = null;
     const engineJournal = {
       append: (r: JournalRecord) => journal.append(r),
       // This month's and last month's fills: enough to resume any open trade after a crash.
