@@ -4,10 +4,11 @@
  * the minimum quantity and notional, and returns a plan or a reason to skip: never a throw, so a
  * dropped intent is always visible in the log.
  */
-import { Dec, roundToStep, toPrice, ZERO, type Decimal } from '../domain/money.js';
+import { Dec, roundToStep, toPrice, type Decimal } from '../domain/money.js';
 import type { Instrument, Intent } from '../domain/types.js';
 import type { OrderRequest } from './exchangePort.js';
 import { makeOrderLinkId } from './orderLinkId.js';
+import { splitLadder } from './positionPlan.js';
 
 export type Sizing =
   | { readonly mode: 'risk'; readonly riskPerTradePct: number; readonly maxNotionalUsdt: number | null }
@@ -97,32 +98,17 @@ export function planEntry(intent: Extract<Intent, { kind: 'enter' }>, ctx: Entry
   return { status: 'planned', request, stopLoss: stop, targets, notional, riskUsdt };
 }
 
-/**
- * Splits the quantity over the ladder. Each slice is rounded down to the lot; the last target takes
- * the remainder so the slices add up exactly. Targets too small for the exchange merge into the next.
- */
+/** Target prices rounded towards the entry (a target one tick nearer fills at least as often), then split. */
 function planTargets(prices: readonly number[], entry: Decimal, qty: Decimal, ctx: EntryContext, long: boolean): { price: Decimal; qty: Decimal }[] | string {
   const n = Math.min(prices.length, ctx.ladderFractions.length);
   if (n === 0) return [];
-  const ins = ctx.instrument;
-  const out: { price: Decimal; qty: Decimal }[] = [];
-  let assigned = ZERO;
-  let carry = ZERO;
-  for (let i = 0; i < n; i++) {
-    // Targets rounded towards the entry: a target one tick nearer fills at least as often.
-    const price = roundToStep(toPrice(prices[i]!), ins.tickSize, long ? 'down' : 'up');
+  const rounded: Decimal[] = [];
+  for (const p of prices.slice(0, n)) {
+    const price = roundToStep(toPrice(p), ctx.instrument.tickSize, long ? 'down' : 'up');
     if (long ? !price.gt(entry) : !price.lt(entry)) return `target ${price.toFixed()} is not ${long ? 'above' : 'below'} the entry ${entry.toFixed()}`;
-    const last = i === n - 1;
-    let slice = last ? qty.minus(assigned) : roundToStep(qty.mul(ctx.ladderFractions[i]!), ins.qtyStep, 'down').plus(carry);
-    if (!last && (slice.lt(ins.minQty) || slice.mul(price).lt(ins.minNotional))) {
-      carry = slice;
-      continue;
-    }
-    carry = ZERO;
-    if (slice.lte(0)) continue;
-    out.push({ price, qty: slice });
-    assigned = assigned.plus(slice);
+    rounded.push(price);
   }
+  const out = splitLadder(qty, rounded, ctx.ladderFractions, ctx.instrument).map(({ price, qty: q }) => ({ price, qty: q }));
   if (out.length === 0) return 'no take-profit target is large enough for the exchange minimums';
   return out;
 }

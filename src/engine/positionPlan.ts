@@ -15,10 +15,34 @@ export interface LadderTarget {
 }
 
 /**
+ * Splits `qty` over the targets: each slice keeps its fraction, rounded down to the lot; the last
+ * takes the remainder so the slices add up to `qty`; a slice under the exchange minimum (quantity
+ * or notional) is merged into the next one. `index` is the target's 1-based place in the ladder.
+ */
+export function splitLadder(qty: Decimal, prices: readonly Decimal[], fractions: readonly number[], ins: Instrument): { index: number; price: Decimal; qty: Decimal }[] {
+  const n = Math.min(prices.length, fractions.length);
+  const slices: { index: number; price: Decimal; qty: Decimal }[] = [];
+  let assigned = ZERO;
+  let carry = ZERO;
+  for (let i = 0; i < n; i++) {
+    const price = prices[i]!;
+    const last = i === n - 1;
+    const slice = last ? qty.minus(assigned) : roundToStep(qty.mul(fractions[i]!), ins.qtyStep, 'down').plus(carry);
+    if (!last && (slice.lt(ins.minQty) || slice.mul(price).lt(ins.minNotional))) {
+      carry = slice;
+      continue;
+    }
+    carry = ZERO;
+    if (slice.lte(0)) continue;
+    slices.push({ index: i + 1, price, qty: slice });
+    assigned = assigned.plus(slice);
+  }
+  return slices;
+}
+
+/**
  * Reduce-only limit orders for the ladder, sized on the quantity that really filled (an entry may
- * fill partly). Slices keep the configured fractions, rounded down to the lot; the last takes the
- * remainder so the slices always add up to the position; a slice under the exchange minimum is
- * merged into the next one.
+ * fill partly), split by splitLadder.
  */
 export function ladderOrders(a: {
   readonly symbol: string;
@@ -33,24 +57,7 @@ export function ladderOrders(a: {
   /** Targets already filled (1-based indexes): not placed again after a restart. */
   readonly filledTargets?: readonly number[];
 }): OrderRequest[] {
-  const n = Math.min(a.prices.length, a.fractions.length);
-  const ins = a.instrument;
-  const slices: { index: number; price: Decimal; qty: Decimal }[] = [];
-  let assigned = ZERO;
-  let carry = ZERO;
-  for (let i = 0; i < n; i++) {
-    const price = a.prices[i]!;
-    const last = i === n - 1;
-    const slice = last ? a.filledQty.minus(assigned) : roundToStep(a.filledQty.mul(a.fractions[i]!), ins.qtyStep, 'down').plus(carry);
-    if (!last && (slice.lt(ins.minQty) || slice.mul(price).lt(ins.minNotional))) {
-      carry = slice;
-      continue;
-    }
-    carry = ZERO;
-    if (slice.lte(0)) continue;
-    slices.push({ index: i + 1, price, qty: slice });
-    assigned = assigned.plus(slice);
-  }
+  const slices = splitLadder(a.filledQty, a.prices, a.fractions, a.instrument);
   const done = new Set(a.filledTargets ?? []);
   return slices
     .filter((s) => !done.has(s.index))

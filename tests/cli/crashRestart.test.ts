@@ -5,7 +5,7 @@
  * end no order was sent twice and the journal holds every fill the exchange made.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { parseOrderLinkId } from '../../src/engine/orderLinkId.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
 import { readJournal } from '../../src/state/journal.js';
 import { builtBundle } from '../helpers/build.js';
-import { cleanEnv, ROOT } from '../helpers/cli.js';
+import { cleanEnv, ROOT, writeSandboxConfig } from '../helpers/cli.js';
 
 const SEEDS = 30;
 const KEY = { apiKey: 'crashKey12345', apiSecret: 'crash-secret-for-tests-only', ips: ['127.0.0.1'] };
@@ -27,17 +27,8 @@ beforeAll(async () => {
   bundle = builtBundle('bot');
   sandbox = await startSandbox({ data: [join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz')], ntpPort: 0, speed: 600, apiKeys: [KEY], initialBalance: '1000' });
   dir = mkdtempSync(join(tmpdir(), 'pocket-crash-'));
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      mode: 'testnet',
-      exchange: { restUrl: sandbox.restUrl },
-      clock: { ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2 },
-      alerts: { termux: { enabled: false } },
-      battery: { enabled: false },
-      symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper', leverage: 5 }],
-    }),
-  );
+  writeSandboxConfig(dir, sandbox, { leverage: 5 });
+
 });
 afterAll(async () => {
   await sandbox.close();

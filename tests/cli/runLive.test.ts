@@ -3,13 +3,13 @@
  * bundle, keys from the environment, the clock measured against the sandbox's NTP responder.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
 import { builtBundle } from '../helpers/build.js';
-import { cleanEnv, ROOT } from '../helpers/cli.js';
+import { cleanEnv, ROOT, writeSandboxConfig } from '../helpers/cli.js';
 
 let sandbox: Sandbox;
 let bundle: string;
@@ -26,17 +26,8 @@ afterAll(async () => {
 });
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pocket-live-'));
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      mode: 'testnet',
-      exchange: { restUrl: sandbox.restUrl },
-      clock: { ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2 },
-      alerts: { termux: { enabled: false } },
-      battery: { enabled: false },
-      symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }],
-    }),
-  );
+  writeSandboxConfig(dir, sandbox);
+
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,5 +1,7 @@
 /** Runs the built bundle as a user would: a real subprocess, with its own environment and cwd. */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, Writable } from 'node:stream';
 import type { CommandIo } from '../../src/cli/command.js';
@@ -57,4 +59,22 @@ export function memoryIo(opts: { cwd: string; env?: NodeJS.ProcessEnv; isTTY?: b
     out: () => out,
     err: () => err,
   };
+}
+
+/**
+ * Writes a config.json that trades BTCUSDT in testnet mode against a sandbox on loopback (its REST
+ * URL, its NTP responder), with the phone's notifications and battery checks off.
+ */
+export function writeSandboxConfig(dir: string, sandbox: { restUrl: string; ntpPort: number | null }, symbol: Record<string, unknown> = {}): void {
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      mode: 'testnet',
+      exchange: { restUrl: sandbox.restUrl },
+      clock: { ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2 },
+      alerts: { termux: { enabled: false } },
+      battery: { enabled: false },
+      symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper', ...symbol }],
+    }),
+  );
 }
