@@ -13,7 +13,7 @@
  *   have reached the exchange, the order is looked up by its orderLinkId before anything is resent.
  */
 import { bybit } from 'ccxt';
-import type * as v from 'valibot';
+import * as v from 'valibot';
 import { ClockNotTrustedError, ExchangeError } from '../../domain/exchangeErrors.js';
 import { money, roundToStep, type Decimal } from '../../domain/money.js';
 import type { Candle, Fill, Instrument, Order, Position } from '../../domain/types.js';
@@ -25,6 +25,7 @@ import type { BybitUrls } from './bybitUrls.js';
 import {
   listOf,
   parseWire,
+  WireError,
   WireExecution,
   WireInstrument,
   WireKlineResult,
@@ -33,20 +34,24 @@ import {
   WirePosition,
   WireWallet,
 } from './bybitWire.js';
-import { isAmbiguous, mapBybitError, RETCODE, type ResponseMeta } from './mapBybitError.js';
+import { isAmbiguous, mapBybitError, RETCODE, sanitise, type ResponseMeta } from './mapBybitError.js';
 import { paceGroupOf, RequestPacer } from './requestPacer.js';
 import { untrustedReason, type SigningClock } from './signingClock.js';
 import {
   balanceFromWire,
   candleFromRow,
+  candleOutsideBand,
   fillFromWire,
   flatPosition,
   instrumentFromWire,
   intervalToWire,
   isFillExecution,
   orderFromWire,
+  outsideBand,
   positionFromWire,
+  priceBandFromWire,
   sideToWire,
+  type PriceBand,
 } from './wireToDomain.js';
 
 export interface BybitCredentials {
@@ -109,6 +114,18 @@ interface HookableBybit {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How much of an answer that is not Bybit's JSON a message quotes (an HTML error page is kilobytes). */
+const SAMPLE_CHARS = 120;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A wire-format surprise (WireError, or dec()'s RangeError) becomes the port's ExchangeError. */
+function isWireProblem(err: unknown): err is Error {
+  return err instanceof WireError || err instanceof RangeError;
+}
+
 export class BybitRest {
   readonly counters: RestCounters = { requests: 0, retries: 0, clockRemeasures: 0, rateLimited: 0, duplicatesResolved: 0 };
   readonly #ex: bybit;
@@ -121,6 +138,7 @@ export class BybitRest {
   readonly #pacer: RequestPacer;
   readonly #meta = new WeakMap<object, ResponseMeta>();
   readonly #instruments = new Map<string, Instrument>();
+  readonly #bands = new Map<string, PriceBand>();
   #closed = false;
 
   constructor(opts: BybitRestOptions) {
@@ -188,6 +206,11 @@ export class BybitRest {
     return this.#instruments;
   }
 
+  /** Bybit's price limits of a loaded instrument (priceFilter.minPrice/maxPrice), or null. */
+  priceBand(symbol: string): PriceBand | null {
+    return this.#bands.get(symbol) ?? null;
+  }
+
   close(): void {
     this.#closed = true;
   }
@@ -213,7 +236,13 @@ export class BybitRest {
     this.counters.requests++;
     try {
       const envelope = await this.#endpoint(name)(params);
-      if (typeof envelope !== 'object' || envelope === null) throw new ExchangeError(`${method} ${path}: empty answer`, 'retryable');
+      if (typeof envelope !== 'object' || envelope === null) {
+        // ccxt hands back the raw text when it is not JSON (an HTML page from a proxy, a cut-off body):
+        // the request may or may not have reached Bybit, so this is retryable (and a create is looked up).
+        const text = typeof envelope === 'string' ? envelope.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '';
+        const what = text === '' ? 'an empty answer' : `an answer that is not Bybit's JSON: "${sanitise(text, this.#secrets).slice(0, SAMPLE_CHARS)}"`;
+        throw new ExchangeError(`${method} ${path}: ${what}`, 'retryable');
+      }
       return (envelope as Record<string, unknown>)['result'];
     } catch (err) {
       const mapped = mapBybitError(err, {
@@ -279,7 +308,41 @@ export class BybitRest {
   }
 
   async #result<T extends v.GenericSchema>(schema: T, what: string, method: 'GET' | 'POST', path: string, signed: boolean, params: Params): Promise<v.InferOutput<T>> {
-    return parseWire(schema, await this.#call(method, path, signed, params), what);
+    const result = await this.#call(method, path, signed, params);
+    return this.#wire(`${method} ${path}`, () => parseWire(schema, result, what));
+  }
+
+  /**
+   * Runs a wire → domain step; a malformed answer (retCode 0, wrong shape or absurd numbers) becomes
+   * a logged, `rejected` ExchangeError naming the call and the field, never a bare WireError or
+   * RangeError (the ExchangePort contract: every failure is an ExchangeError).
+   */
+  #wire<T>(operation: string, step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      if (!isWireProblem(err)) throw err;
+      const message = `${operation}: ${sanitise(err.message, this.#secrets)}`;
+      this.#log.error('malformed answer from Bybit', { operation, error: message });
+      throw new ExchangeError(message, 'rejected');
+    }
+  }
+
+  /** Maps each row; a row that fails is dropped with an error line naming it, the rest are kept. */
+  #rows<W, T>(operation: string, rows: readonly W[], map: (row: W) => T, check?: (value: T) => string | null): T[] {
+    const out: T[] = [];
+    for (const row of rows) {
+      try {
+        const value = map(row);
+        const problem = check?.(value) ?? null;
+        if (problem !== null) throw new WireError(problem);
+        out.push(value);
+      } catch (err) {
+        if (!isWireProblem(err)) throw err;
+        this.#log.error('dropping a malformed row from Bybit', { operation, error: sanitise(err.message, this.#secrets), row: sanitise(JSON.stringify(row) ?? '', this.#secrets).slice(0, 300) });
+      }
+    }
+    return out;
   }
 
   // ---- market data ----
@@ -290,9 +353,12 @@ export class BybitRest {
       const r = await this.#result(listOf(WireInstrument), 'instruments-info', 'GET', '/v5/market/instruments-info', false, { category: CATEGORY, symbol });
       const wire = r.list.find((i) => i.symbol === symbol);
       if (wire === undefined) throw new ExchangeError(`Bybit lists no linear instrument ${symbol}`, 'fatal');
-      const inst = instrumentFromWire(wire);
+      const inst = this.#wire('GET /v5/market/instruments-info', () => instrumentFromWire(wire));
       out.set(symbol, inst);
       this.#instruments.set(symbol, inst);
+      const band = priceBandFromWire(wire);
+      if (band !== null) this.#bands.set(symbol, band);
+      else this.#bands.delete(symbol);
     }
     return out;
   }
@@ -311,8 +377,10 @@ export class BybitRest {
       end: endMs,
       limit,
     });
-    // Newest first on the wire (reference section 3).
-    return r.list.map(candleFromRow).sort((a, b) => a.ts - b.ts);
+    // Newest first on the wire (reference section 3). A corrupt row is dropped (logged): the sequencer
+    // counts the hole, which is better than an indicator fed a price of 0 or 1e12.
+    const band = this.#bands.get(symbol);
+    return this.#rows('GET /v5/market/kline', r.list, candleFromRow, (c) => candleOutsideBand(c, band)).sort((a, b) => a.ts - b.ts);
   }
 
   /**
@@ -355,7 +423,7 @@ export class BybitRest {
     const r = await this.#result(listOf(WireWallet), 'wallet-balance', 'GET', '/v5/account/wallet-balance', true, { accountType: 'UNIFIED' });
     const w = r.list[0];
     if (w === undefined) throw new ExchangeError('GET /v5/account/wallet-balance: no UNIFIED account in the answer', 'fatal');
-    return balanceFromWire(w);
+    return this.#wire('GET /v5/account/wallet-balance', () => balanceFromWire(w));
   }
 
   async fetchPositions(symbols: readonly string[]): Promise<Position[]> {
@@ -363,7 +431,7 @@ export class BybitRest {
     for (const symbol of symbols) {
       const r = await this.#result(listOf(WirePosition), 'position list', 'GET', '/v5/position/list', true, { category: CATEGORY, symbol });
       const wire = r.list.find((p) => p.symbol === symbol);
-      out.push(wire === undefined ? flatPosition(symbol) : positionFromWire(wire));
+      out.push(wire === undefined ? flatPosition(symbol) : this.#wire('GET /v5/position/list', () => positionFromWire(wire)));
     }
     return out;
   }
@@ -375,7 +443,7 @@ export class BybitRest {
       const params: Params = { category: CATEGORY, symbol, openOnly: 0, limit: 50 };
       if (cursor !== '') params['cursor'] = cursor;
       const r = await this.#result(listOf(WireOrder), 'open orders', 'GET', '/v5/order/realtime', true, params);
-      out.push(...r.list.map(orderFromWire));
+      out.push(...this.#wire('GET /v5/order/realtime', () => r.list.map(orderFromWire)));
       cursor = r.nextPageCursor;
       if (cursor === '' || r.list.length === 0) break;
     }
@@ -387,7 +455,7 @@ export class BybitRest {
     for (const path of ['/v5/order/realtime', '/v5/order/history'] as const) {
       const r = await this.#result(listOf(WireOrder), 'order', 'GET', path, true, { category: CATEGORY, symbol, orderLinkId });
       const wire = r.list.find((o) => o.orderLinkId === orderLinkId);
-      if (wire !== undefined) return orderFromWire(wire);
+      if (wire !== undefined) return this.#wire(`GET ${path}`, () => orderFromWire(wire));
     }
     return null;
   }
@@ -399,7 +467,9 @@ export class BybitRest {
       const params: Params = { category: CATEGORY, symbol, limit: 100, ...window };
       if (cursor !== '') params['cursor'] = cursor;
       const r = await this.#result(listOf(WireExecution), 'executions', 'GET', '/v5/execution/list', true, params);
-      const fills = r.list.filter(isFillExecution).map(fillFromWire);
+      // An execution with an absurd price or quantity is not booked: logged as an error and left out.
+      const band = this.#bands.get(symbol);
+      const fills = this.#rows('GET /v5/execution/list', r.list.filter(isFillExecution), fillFromWire, (f) => outsideBand(f.price.toNumber(), band, `execution ${f.execId} execPrice`));
       out.push(...fills);
       cursor = r.nextPageCursor;
       if (cursor === '' || r.list.length === 0) break;
@@ -490,8 +560,14 @@ export class BybitRest {
       this.#log.info('order already placed by an earlier attempt', { orderLinkId: req.orderLinkId, orderId });
       return { status: 'duplicate', orderId };
     }
-    const created = parseWire(WireOrderCreated, result, 'order/create result');
-    return { status: 'placed', orderId: created.orderId };
+    const created = v.safeParse(WireOrderCreated, result);
+    if (created.success) return { status: 'placed', orderId: created.output.orderId };
+    // retCode 0 means Bybit took the order, but the answer lacks its orderId: find it by our id rather
+    // than report a refusal (the engine would forget an order that is live on the exchange).
+    this.#log.error('Bybit accepted an order but its answer has no orderId; looking it up', { orderLinkId: req.orderLinkId, result: sanitise(JSON.stringify(result) ?? 'undefined', this.#secrets).slice(0, 200) });
+    const found = await this.#lookUpAfterFailure(req.symbol, req.orderLinkId, 2);
+    if (found !== null) return { status: 'placed', orderId: found };
+    throw new ExchangeError(`POST /v5/order/create: order ${req.orderLinkId} accepted (retCode 0) without an orderId and not found by its orderLinkId yet; outcome unknown`, 'retryable');
   }
 
   /** Looks an order up (each look-up with its own retries); null when Bybit does not know it (yet). */
@@ -502,7 +578,7 @@ export class BybitRest {
         const order = await this.fetchOrder(symbol, orderLinkId);
         if (order !== null && order.orderId !== null) return order.orderId;
       } catch (err) {
-        this.#log.warn('order look-up failed', { orderLinkId, error: err instanceof Error ? err.message : String(err) });
+        this.#log.warn('order look-up failed', { orderLinkId, error: errorText(err) });
       }
     }
     return null;

@@ -17,12 +17,23 @@ import { ClockNotTrustedError } from '../../domain/exchangeErrors.js';
 import type { Candle, Fill, Order, Position } from '../../domain/types.js';
 import type { Balance, BookTop, ExchangeEvents, MarketSubscription, StreamHealth, StreamName } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { isWireBookData, parseWire, WireBookData, WireExecution, WireOrder, WirePosition, WireWallet, WireWsKline } from './bybitWire.js';
+import { isWireBookData, parseWire, WireBookData, WireError, WireExecution, WireOrder, WirePosition, WireWallet, WireWsKline } from './bybitWire.js';
 import type { BybitCredentials } from './bybitRest.js';
 import { KlineSequencer, type KlineCounters } from './klineSequencer.js';
-import { OrderBook } from './orderBook.js';
+import { badBookLevel, OrderBook } from './orderBook.js';
 import { untrustedReason, type SigningClock } from './signingClock.js';
-import { balanceFromWire, candleFromWsKline, fillFromWire, intervalToWire, isFillExecution, orderFromWire, positionFromWire } from './wireToDomain.js';
+import {
+  balanceFromWire,
+  candleFromWsKline,
+  candleOutsideBand,
+  fillFromWire,
+  intervalToWire,
+  isFillExecution,
+  orderFromWire,
+  outsideBand,
+  positionFromWire,
+  type PriceBand,
+} from './wireToDomain.js';
 import { WsConnection, type WsCounters, type WsState, type WsTiming } from './wsConnection.js';
 
 /** What the streams need from REST to fill gaps (BybitRest has all of it). */
@@ -35,6 +46,8 @@ export interface StreamRestSource {
   fetchBalance(): Promise<Balance>;
   /** Newest executions, back to `stopBeforeMs` (or the first `maxPages` pages). */
   recentFills(symbol: string, stopBeforeMs: number | null, maxPages?: number): Promise<readonly Fill[]>;
+  /** Bybit's price limits of a loaded instrument: pushed prices outside them are corrupt. */
+  priceBand?(symbol: string): PriceBand | null;
 }
 
 export interface BybitStreamsOptions {
@@ -67,6 +80,7 @@ export interface StreamCounters {
   readonly book: { readonly gaps: number; readonly resyncs: number; readonly resyncReconnects: number; readonly topEvents: number };
   readonly fills: { readonly delivered: number; readonly duplicatesDropped: number; readonly recovered: number };
   readonly gapFills: { readonly public: number; readonly private: number; readonly errors: number };
+  /** Pushes dropped because they were malformed or absurd (each one logged). */
   readonly wireErrors: number;
   /** Arrival (corrected clock) minus the message's `ts`, ms. */
   readonly lag: { readonly lastMs: number | null; readonly maxMs: number | null };
@@ -76,6 +90,9 @@ export interface StreamCounters {
 const SEEN_FILLS_CAP = 20_000;
 /** Executions re-read before the newest one seen, to cover clock and ordering slack. */
 const FILL_OVERLAP_MS = 60_000;
+
+/** Private topics we subscribe to (and their per-category forms, `order.linear`…). */
+const PRIVATE_TOPICS: ReadonlySet<string> = new Set(['order', 'execution', 'position', 'wallet']);
 
 class RecentIds {
   readonly #ids = new Set<string>();
@@ -111,6 +128,8 @@ export class BybitStreams {
   readonly #seenFills = new RecentIds(SEEN_FILLS_CAP);
   readonly #everOpen = new Set<StreamName>();
   readonly #pollTimers = new Map<StreamName, NodeJS.Timeout>();
+  /** Topics already reported as unexpected (logged once each, not on every push). */
+  readonly #unknownTopics = new Set<string>();
   #symbols: string[] = [];
   #lastExecTs: number | null = null;
   #privateFill: Promise<void> | null = null;
@@ -407,30 +426,66 @@ export class BybitStreams {
       this.#c.lastLagMs = lag;
       if (this.#c.maxLagMs === null || lag > this.#c.maxLagMs) this.#c.maxLagMs = lag;
     }
+    const seq = this.#klines.get(topic);
+    const book = seq === undefined ? this.#books.get(topic) : undefined;
+    if (seq === undefined && book === undefined) {
+      this.#unexpectedTopic('public', topic);
+      return;
+    }
     try {
-      if (topic.startsWith('orderbook.')) this.#onBook(topic, m, ts ?? receivedMs);
-      else if (topic.startsWith('kline.')) this.#onKline(topic, m);
+      if (book !== undefined) this.#onBook(topic, book, m, ts ?? receivedMs);
+      else if (seq !== undefined) this.#onKline(seq, m);
     } catch (err) {
       this.#c.wireErrors++;
-      this.#log.warn('unexpected public message', { topic, error: errorText(err) });
+      this.#log.warn('dropped a malformed public message', { topic, error: errorText(err) });
     }
   }
 
-  #onKline(topic: string, m: Record<string, unknown>): void {
-    const seq = this.#klines.get(topic);
-    if (seq === undefined || !Array.isArray(m['data'])) return;
+  /** A push on a topic we never asked for (tickers, another symbol…): ignored, and said once. */
+  #unexpectedTopic(stream: StreamName, topic: string): void {
+    this.#c.wireErrors++;
+    if (this.#unknownTopics.has(topic) || this.#unknownTopics.size >= 100) return;
+    this.#unknownTopics.add(topic);
+    this.#log.warn(`ignoring pushes on a topic the ${stream} stream did not subscribe to`, { topic: topic.slice(0, 80) });
+  }
+
+  #band(symbol: string): PriceBand | null {
+    return this.#rest.priceBand?.(symbol) ?? null;
+  }
+
+  /** Each kline is checked on its own: one corrupt entry does not drop its neighbours. */
+  #onKline(seq: KlineSequencer, m: Record<string, unknown>): void {
+    if (!Array.isArray(m['data'])) throw new WireError(`kline data is ${m['data'] === null ? 'null' : typeof m['data']}, not an array`);
+    const stepMs = seq.intervalMinutes * 60_000;
+    const band = this.#band(seq.symbol);
+    let bad: unknown = null;
     for (const raw of m['data'] as unknown[]) {
-      const k = parseWire(WireWsKline, raw, 'kline');
-      seq.onKline(candleFromWsKline(k), k.confirm);
+      try {
+        const k = parseWire(WireWsKline, raw, 'kline');
+        const candle = candleFromWsKline(k);
+        // Weekly candles open on Mondays, not on multiples of 7 days since the epoch.
+        if (seq.intervalMinutes < 10_080 && candle.ts % stepMs !== 0) throw new WireError(`kline start ${candle.ts} is not on a ${seq.intervalMinutes}-minute boundary`);
+        const outside = candleOutsideBand(candle, band);
+        if (outside !== null) throw new WireError(outside);
+        seq.onKline(candle, k.confirm);
+      } catch (err) {
+        bad ??= err;
+      }
     }
+    if (bad !== null) throw bad;
   }
 
-  #onBook(topic: string, m: Record<string, unknown>, ts: number): void {
-    const book = this.#books.get(topic);
-    if (book === undefined) return;
+  #onBook(topic: string, book: OrderBook, m: Record<string, unknown>, ts: number): void {
     const raw = m['data'];
     const data = isWireBookData(raw) ? raw : parseWire(WireBookData, raw, 'orderbook');
+    if (data.s !== book.symbol) throw new WireError(`orderbook data for ${data.s.slice(0, 20)} on ${topic}`);
     const type = typeof m['type'] === 'string' ? m['type'] : 'delta';
+    const badLevel = badBookLevel(data);
+    if (badLevel !== null) {
+      // Nothing of it is applied, and the book cannot be trusted without it: start over from a snapshot.
+      this.#distrustBook(topic, book, badLevel);
+      throw new WireError(badLevel);
+    }
     const result = book.apply(type, data, ts);
     if (result === 'gap') {
       this.#resync(topic, `update id jumped to ${data.u}`);
@@ -440,11 +495,30 @@ export class BybitStreams {
     if (type === 'snapshot' || data.u === 1) this.#clearResync(topic);
     const top = book.top();
     if (top === null) return;
+    // Bybit's book is never crossed, and never quotes outside the instrument's price limits: a top
+    // like that comes from a corrupt level, and a market maker must not quote from it.
+    const band = this.#band(book.symbol);
+    const absurd =
+      top.bidPrice >= top.askPrice
+        ? `crossed book: best bid ${top.bidPrice} >= best ask ${top.askPrice}`
+        : (outsideBand(top.bidPrice, band, 'best bid') ?? outsideBand(top.askPrice, band, 'best ask'));
+    if (absurd !== null) {
+      this.#distrustBook(topic, book, absurd);
+      throw new WireError(absurd);
+    }
     const last = this.#lastTop.get(topic);
     if (last !== undefined && last.bidPrice === top.bidPrice && last.askPrice === top.askPrice && last.bidQty === top.bidQty && last.askQty === top.askQty) return;
     this.#lastTop.set(topic, top);
     this.#c.topEvents++;
     this.#safe(() => this.#events.onBookTop?.(top));
+  }
+
+  /** Invalidates a book after a corrupt push and asks for a snapshot, at most once per re-sync window. */
+  #distrustBook(topic: string, book: OrderBook, why: string): void {
+    book.invalidate();
+    this.#lastTop.delete(topic);
+    if (this.#resyncTimers.has(topic)) return; // a re-sync is under way; its deadline reconnects if it fails
+    this.#resync(topic, why);
   }
 
   #resync(topic: string, why: string): void {
@@ -473,9 +547,17 @@ export class BybitStreams {
 
   #onPrivate(m: Record<string, unknown>): void {
     const topic = m['topic'] as string;
-    const base = topic.split('.')[0];
-    const data = Array.isArray(m['data']) ? (m['data'] as unknown[]) : [];
-    for (const raw of data) {
+    const base = topic.split('.')[0] ?? '';
+    if (!PRIVATE_TOPICS.has(base)) {
+      this.#unexpectedTopic('private', topic);
+      return;
+    }
+    if (!Array.isArray(m['data'])) {
+      this.#c.wireErrors++;
+      this.#log.warn('dropped a malformed private message', { topic, error: `data is ${m['data'] === null ? 'null' : typeof m['data']}, not an array` });
+      return;
+    }
+    for (const raw of m['data'] as unknown[]) {
       try {
         if (typeof raw === 'object' && raw !== null && 'category' in raw && (raw as { category: unknown }).category !== 'linear') continue;
         switch (base) {
@@ -486,7 +568,12 @@ export class BybitStreams {
           }
           case 'execution': {
             const w = parseWire(WireExecution, raw, 'execution push');
-            if (isFillExecution(w)) this.#deliverFill(fillFromWire(w));
+            if (!isFillExecution(w)) break;
+            const fill = fillFromWire(w);
+            const outside = outsideBand(fill.price.toNumber(), this.#band(fill.symbol), `execution ${fill.execId} execPrice`);
+            // Not marked as seen: if REST later reads a sane version of this execution, it is booked then.
+            if (outside !== null) throw new WireError(outside);
+            this.#deliverFill(fill);
             break;
           }
           case 'position': {
@@ -507,7 +594,9 @@ export class BybitStreams {
         }
       } catch (err) {
         this.#c.wireErrors++;
-        this.#log.warn('unexpected private message', { topic, error: errorText(err) });
+        // An execution that cannot be booked is an error for the owner (the ledger may miss a fill
+        // until REST reconciles it); a bad order/position/wallet push is replaced by the next one.
+        this.#log[base === 'execution' ? 'error' : 'warn']('dropped a malformed private message', { topic, error: errorText(err) });
       }
     }
   }

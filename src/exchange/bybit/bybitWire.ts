@@ -12,7 +12,8 @@ import * as v from 'valibot';
 const Num = v.pipe(v.union([v.string(), v.number()]), v.transform((x) => String(x)));
 /** Optional string field that may be missing or null (older payloads). */
 const OptStr = v.optional(v.pipe(v.nullable(v.union([v.string(), v.number()])), v.transform((x) => (x === null ? '' : String(x)))), '');
-const Bool = v.union([v.boolean(), v.pipe(v.string(), v.transform((s) => s === 'true'))]);
+/** A wire boolean; the strings "true"/"false" too, but nothing else ("yes" is not false, it is wrong). */
+const Bool = v.union([v.boolean(), v.pipe(v.picklist(['true', 'false'], 'expected true or false'), v.transform((s) => s === 'true'))]);
 
 /** `result.list` with an optional paging cursor. */
 export function listOf<T extends v.GenericSchema>(item: T) {
@@ -24,7 +25,8 @@ export const WireInstrument = v.object({
   status: OptStr,
   baseCoin: v.string(),
   quoteCoin: v.string(),
-  priceFilter: v.object({ tickSize: Num }),
+  /** minPrice/maxPrice: the band outside which Bybit takes no order, so no real trade or quote lies there. */
+  priceFilter: v.object({ tickSize: Num, minPrice: OptStr, maxPrice: OptStr }),
   lotSizeFilter: v.object({
     qtyStep: Num,
     minOrderQty: Num,

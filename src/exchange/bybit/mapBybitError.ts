@@ -24,6 +24,7 @@ import {
   RateLimitExceeded,
   DDoSProtection,
   RequestTimeout,
+  ExchangeError as CcxtExchangeError,
 } from 'ccxt';
 import { ExchangeError, type ExchangeErrorKind } from '../../domain/exchangeErrors.js';
 import { redact } from '../../util/redact.js';
@@ -149,17 +150,21 @@ export function mapBybitError(err: unknown, ctx: ErrorContext): ExchangeError {
   if (envelope !== null && envelope.retCode !== RETCODE.ok) {
     const retMsg = sanitise(envelope.retMsg, ctx.secrets);
     const kind = kindForRetCode(envelope.retCode);
+    const shown = retMsg === '' ? '(no retMsg)' : retMsg;
     let retryAtMs: number | null = null;
     if (envelope.retCode === RETCODE.rateLimit) {
       // X-Bapi-Limit-Reset-Timestamp: when the rolling window frees up (reference section 4).
       const reset = Number(header(ctx.response?.headers, 'X-Bapi-Limit-Reset-Timestamp'));
       retryAtMs = Number.isFinite(reset) && reset > 0 ? reset : null;
     }
-    return new ExchangeError(`${where}: Bybit retCode ${envelope.retCode}: ${retMsg}`, kind, envelope.retCode, retMsg, retryAtMs);
+    return new ExchangeError(`${where}: Bybit retCode ${envelope.retCode}: ${shown}`, kind, envelope.retCode, retMsg, retryAtMs);
   }
   if (err instanceof BaseError) {
     const status = ctx.response?.httpStatus ?? httpStatusFromMessage(rawMessage);
-    const kind = kindForClass(err);
+    // ccxt's plain ExchangeError on a 2xx answer with no retCode ("[]", "{}", a proxy's JSON): Bybit did
+    // not refuse anything we can see, and the request may have taken effect, so it is not a rejection.
+    const notBybits = envelope === null && err.constructor === CcxtExchangeError && (status === null || (status >= 200 && status < 300));
+    const kind = notBybits ? 'retryable' : kindForClass(err);
     const retryAtMs = status === 403 ? ctx.nowMs + IP_BAN_WAIT_MS : null;
     // ccxt's text repeats the URL and an HTML body; keep the class, the status and a short tail.
     const detail = sanitise(rawMessage.replace(/^bybit\s+/, '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' '), ctx.secrets);

@@ -94,6 +94,23 @@ export class OrderBook {
   }
 }
 
+/**
+ * Why a push's levels cannot be applied, or null: every price must be a positive finite number and
+ * every size a finite number, not negative (size "0" deletes). Checked before anything is applied,
+ * so a corrupt push never leaves half of itself in the book.
+ */
+export function badBookLevel(data: WireBookData): string | null {
+  for (const [side, levels] of [['bid', data.b], ['ask', data.a]] as const) {
+    for (const level of levels) {
+      const price = Number(level[0]);
+      const size = Number(level[1]);
+      if (level[0] === '' || !Number.isFinite(price) || !(price > 0)) return `orderbook ${side} price "${String(level[0]).slice(0, 40)}" is not a positive price`;
+      if (level[1] === '' || !Number.isFinite(size) || size < 0) return `orderbook ${side} size "${String(level[1]).slice(0, 40)}" at ${level[0]} is not a size`;
+    }
+  }
+  return null;
+}
+
 function setLevels(side: Side, levels: readonly (readonly string[])[]): void {
   for (const level of levels) {
     const price = level[0]!;

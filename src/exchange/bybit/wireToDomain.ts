@@ -3,6 +3,12 @@
  * money, our unions for sides, statuses and order types. Status names follow the V5 enum page
  * (orderStatus: New, PartiallyFilled, Untriggered, Rejected, PartiallyFilledCanceled, Filled,
  * Cancelled, Triggered, Deactivated).
+ *
+ * It is also the sanity gate (issue 11, bad-input corpus): a price that is not a positive finite
+ * number, a negative or non-finite quantity, a candle whose high/low do not contain its open/close,
+ * never becomes a domain value. Each is a WireError naming the field and the value, so a corrupt
+ * frame is logged and dropped instead of sizing an order or entering the ledger. A price that is
+ * well-formed but absurd (1e12 for BTC) is caught against the instrument's price band (`PriceBand`).
  */
 import type { Balance } from '../../engine/exchangePort.js';
 import { dec, ZERO, type Decimal } from '../../domain/money.js';
@@ -49,26 +55,74 @@ function tifFromWire(s: string): TimeInForce {
   return s === 'IOC' || s === 'FOK' || s === 'PostOnly' ? s : 'GTC';
 }
 
-/** "" and "0" mean "not set" for optional prices on Bybit. */
-function optPrice(s: string): Decimal | null {
+/** Bybit's numbers are plain decimals; decimal.js and Number() would also take "0x1f", " 5", "Infinity". */
+const PLAIN_NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+
+/** A Decimal from a wire string, or a WireError naming the field. */
+function decField(s: string, field: string): Decimal {
+  if (!PLAIN_NUMBER.test(s)) throw new WireError(`${field} "${s.slice(0, 40)}" is not a number`);
+  return dec(s);
+}
+
+function positive(s: string, field: string): Decimal {
+  const d = decField(s, field);
+  if (!d.gt(0)) throw new WireError(`${field} "${s}" is not a positive number`);
+  return d;
+}
+
+function nonNegative(s: string, field: string): Decimal {
+  const d = decField(s, field);
+  if (d.isNeg() && !d.isZero()) throw new WireError(`${field} "${s}" is negative`);
+  return d;
+}
+
+/** "" and "0" mean "not set" for optional prices on Bybit; anything else must be a positive number. */
+function optPrice(s: string, field: string): Decimal | null {
   if (s === '' || s === '0') return null;
-  const d = dec(s);
+  const d = nonNegative(s, field);
   return d.isZero() ? null : d;
 }
 
-function decOr(s: string, fallback: Decimal): Decimal {
-  return s === '' ? fallback : dec(s);
+function decOr(s: string, fallback: Decimal, field: string): Decimal {
+  return s === '' ? fallback : decField(s, field);
 }
 
-function ms(s: string): number {
+function nonNegativeOr(s: string, fallback: Decimal, field: string): Decimal {
+  return s === '' ? fallback : nonNegative(s, field);
+}
+
+/**
+ * Bybit's price limits of an instrument (`priceFilter.minPrice`/`maxPrice` of instruments-info):
+ * it accepts no order outside them, so no trade, candle or book level can lie outside either.
+ */
+export interface PriceBand {
+  readonly min: number;
+  readonly max: number;
+}
+
+export function priceBandFromWire(w: WireInstrument): PriceBand | null {
+  const min = Number(w.priceFilter.minPrice);
+  const max = Number(w.priceFilter.maxPrice);
+  if (w.priceFilter.maxPrice === '' || !Number.isFinite(min) || !Number.isFinite(max) || !(max > 0) || min < 0 || min >= max) return null;
+  return { min, max };
+}
+
+/** Why `price` lies outside `band`, or null when it is inside (or there is no band). */
+export function outsideBand(price: number, band: PriceBand | null | undefined, field: string): string | null {
+  if (band === null || band === undefined) return null;
+  if (price < band.min || price > band.max) return `${field} ${price} is outside Bybit's price limits ${band.min}-${band.max} for this symbol`;
+  return null;
+}
+
+function ms(s: string, field = 'timestamp'): number {
   const n = Number(s);
-  if (!Number.isFinite(n)) throw new WireError(`not a timestamp: "${s}"`);
+  if (s === '' || !Number.isSafeInteger(n) || n < 0) throw new WireError(`${field} "${s.slice(0, 40)}" is not a timestamp`);
   return n;
 }
 
 export function orderFromWire(w: WireOrder): Order {
   const type = orderTypeFromWire(w.orderType);
-  const filledQty = decOr(w.cumExecQty, ZERO);
+  const filledQty = nonNegativeOr(w.cumExecQty, ZERO, 'order cumExecQty');
   return {
     orderLinkId: w.orderLinkId,
     orderId: w.orderId,
@@ -76,17 +130,18 @@ export function orderFromWire(w: WireOrder): Order {
     side: sideFromWire(w.side),
     type,
     timeInForce: tifFromWire(w.timeInForce),
-    price: type === 'market' ? null : optPrice(w.price),
-    qty: dec(w.qty),
+    price: type === 'market' ? null : optPrice(w.price, 'order price'),
+    // "0" is real: a position's TP/SL orders carry no quantity of their own.
+    qty: nonNegative(w.qty, 'order qty'),
     reduceOnly: w.reduceOnly,
-    stopLoss: optPrice(w.stopLoss),
-    takeProfit: optPrice(w.takeProfit),
+    stopLoss: optPrice(w.stopLoss, 'order stopLoss'),
+    takeProfit: optPrice(w.takeProfit, 'order takeProfit'),
     status: orderStatusFromWire(w.orderStatus),
     filledQty,
-    avgFillPrice: filledQty.isZero() ? null : optPrice(w.avgPrice),
+    avgFillPrice: filledQty.isZero() ? null : optPrice(w.avgPrice, 'order avgPrice'),
     rejectReason: w.rejectReason === '' || w.rejectReason === 'EC_NoError' ? null : w.rejectReason,
-    createdMs: ms(w.createdTime),
-    updatedMs: ms(w.updatedTime),
+    createdMs: ms(w.createdTime, 'order createdTime'),
+    updatedMs: ms(w.updatedTime, 'order updatedTime'),
   };
 }
 
@@ -97,19 +152,24 @@ export function isFillExecution(w: WireExecution): boolean {
   return FILL_EXEC_TYPES.has(w.execType);
 }
 
+/** A fee above the fill's whole value is no fee Bybit charges (taker 0.055 %): a corrupt number. */
 export function fillFromWire(w: WireExecution): Fill {
+  const price = positive(w.execPrice, 'execution execPrice');
+  const qty = positive(w.execQty, 'execution execQty');
+  // Bybit: positive = paid, negative = rebate, which is our convention too.
+  const fee = decOr(w.execFee, ZERO, 'execution execFee');
+  if (fee.abs().gt(price.mul(qty))) throw new WireError(`execution execFee "${w.execFee}" exceeds the fill's value ${price.mul(qty).toFixed()}`);
   return {
     execId: w.execId,
     orderId: w.orderId,
     orderLinkId: w.orderLinkId,
     symbol: w.symbol,
     side: sideFromWire(w.side),
-    price: dec(w.execPrice),
-    qty: dec(w.execQty),
-    // Bybit: positive = paid, negative = rebate, which is our convention too.
-    fee: decOr(w.execFee, ZERO),
+    price,
+    qty,
+    fee,
     isMaker: w.isMaker,
-    ts: ms(w.execTime),
+    ts: ms(w.execTime, 'execution execTime'),
     ...(TRIGGERS[w.stopOrderType] ? { trigger: TRIGGERS[w.stopOrderType] } : {}),
   };
 }
@@ -124,18 +184,20 @@ const TRIGGERS: Readonly<Record<string, Fill['trigger']>> = {
 };
 
 export function positionFromWire(w: WirePosition): Position {
-  const size = dec(w.size);
+  const size = nonNegative(w.size, 'position size');
   const flat = size.isZero() || w.side === '' || w.side === 'None';
+  if (!flat && w.side !== 'Buy' && w.side !== 'Sell') throw new WireError(`unknown position side "${w.side}"`);
+  const entryField = w.entryPrice !== '' ? 'position entryPrice' : 'position avgPrice';
   return {
     symbol: w.symbol,
     side: flat ? null : w.side === 'Buy' ? 'long' : 'short',
     size: flat ? ZERO : size,
-    entryPrice: flat ? ZERO : decOr(w.entryPrice !== '' ? w.entryPrice : w.avgPrice, ZERO),
-    stopLoss: optPrice(w.stopLoss),
-    takeProfit: optPrice(w.takeProfit),
-    trailingStop: optPrice(w.trailingStop),
-    unrealisedPnl: decOr(w.unrealisedPnl, ZERO),
-    updatedMs: w.updatedTime === '' ? 0 : ms(w.updatedTime),
+    entryPrice: flat ? ZERO : nonNegativeOr(w.entryPrice !== '' ? w.entryPrice : w.avgPrice, ZERO, entryField),
+    stopLoss: optPrice(w.stopLoss, 'position stopLoss'),
+    takeProfit: optPrice(w.takeProfit, 'position takeProfit'),
+    trailingStop: optPrice(w.trailingStop, 'position trailingStop'),
+    unrealisedPnl: decOr(w.unrealisedPnl, ZERO, 'position unrealisedPnl'),
+    updatedMs: w.updatedTime === '' ? 0 : ms(w.updatedTime, 'position updatedTime'),
   };
 }
 
@@ -143,44 +205,71 @@ export function flatPosition(symbol: string): Position {
   return { symbol, side: null, size: ZERO, entryPrice: ZERO, stopLoss: null, takeProfit: null, trailingStop: null, unrealisedPnl: ZERO, updatedMs: 0 };
 }
 
+/** Equity may be negative (a bankrupt account); it may not be NaN or missing digits. */
 export function balanceFromWire(w: WireWallet): Balance {
   return {
-    equity: decOr(w.totalEquity, ZERO),
-    walletBalance: decOr(w.totalWalletBalance, ZERO),
-    available: decOr(w.totalAvailableBalance, ZERO),
+    equity: decOr(w.totalEquity, ZERO, 'wallet totalEquity'),
+    walletBalance: decOr(w.totalWalletBalance, ZERO, 'wallet totalWalletBalance'),
+    available: decOr(w.totalAvailableBalance, ZERO, 'wallet totalAvailableBalance'),
   };
 }
 
+/** Steps must be positive: the executor divides by them (roundToStep). */
 export function instrumentFromWire(w: WireInstrument): Instrument {
-  const maxQty = dec(w.lotSizeFilter.maxOrderQty);
+  const maxQty = positive(w.lotSizeFilter.maxOrderQty, `${w.symbol} lotSizeFilter.maxOrderQty`);
   return {
     symbol: w.symbol,
     baseCoin: w.baseCoin,
     quoteCoin: w.quoteCoin,
-    tickSize: dec(w.priceFilter.tickSize),
-    qtyStep: dec(w.lotSizeFilter.qtyStep),
-    minQty: dec(w.lotSizeFilter.minOrderQty),
+    tickSize: positive(w.priceFilter.tickSize, `${w.symbol} priceFilter.tickSize`),
+    qtyStep: positive(w.lotSizeFilter.qtyStep, `${w.symbol} lotSizeFilter.qtyStep`),
+    minQty: nonNegative(w.lotSizeFilter.minOrderQty, `${w.symbol} lotSizeFilter.minOrderQty`),
     maxQty,
-    maxMarketQty: decOr(w.lotSizeFilter.maxMktOrderQty, maxQty),
-    minNotional: decOr(w.lotSizeFilter.minNotionalValue, ZERO),
-    maxLeverage: dec(w.leverageFilter.maxLeverage),
+    maxMarketQty: w.lotSizeFilter.maxMktOrderQty === '' ? maxQty : positive(w.lotSizeFilter.maxMktOrderQty, `${w.symbol} lotSizeFilter.maxMktOrderQty`),
+    minNotional: nonNegativeOr(w.lotSizeFilter.minNotionalValue, ZERO, `${w.symbol} lotSizeFilter.minNotionalValue`),
+    maxLeverage: positive(w.leverageFilter.maxLeverage, `${w.symbol} leverageFilter.maxLeverage`),
   };
 }
 
-/** Candles are indicator inputs: numbers (DESIGN section 4 CSV has the same shape). */
-export function candleFromRow(row: readonly string[]): Candle {
-  return {
-    ts: Number(row[0]),
-    open: Number(row[1]),
-    high: Number(row[2]),
-    low: Number(row[3]),
-    close: Number(row[4]),
-    volume: Number(row[5]),
+function candlePrice(s: string, field: string): number {
+  const n = Number(s);
+  if (!PLAIN_NUMBER.test(s) || !Number.isFinite(n) || !(n > 0)) throw new WireError(`kline ${field} "${s.slice(0, 40)}" is not a positive price`);
+  return n;
+}
+
+/**
+ * Candles are indicator inputs: numbers (DESIGN section 4 CSV has the same shape). Every price must
+ * be positive and finite, the volume finite and not negative, and high/low must contain open and
+ * close: one poisoned candle would sit in every indicator window for hours.
+ */
+export function candleFromParts(start: string, open: string, high: string, low: string, close: string, volume: string): Candle {
+  const c: Candle = {
+    ts: ms(start, 'kline start'),
+    open: candlePrice(open, 'open'),
+    high: candlePrice(high, 'high'),
+    low: candlePrice(low, 'low'),
+    close: candlePrice(close, 'close'),
+    volume: Number(volume),
   };
+  if (!PLAIN_NUMBER.test(volume) || !Number.isFinite(c.volume) || c.volume < 0) throw new WireError(`kline volume "${volume.slice(0, 40)}" is not a volume`);
+  if (c.high < Math.max(c.open, c.close, c.low) || c.low > Math.min(c.open, c.close)) {
+    throw new WireError(`kline high ${c.high} / low ${c.low} do not contain open ${c.open} and close ${c.close}`);
+  }
+  return c;
+}
+
+/** A kline row is at least 6 fields (WireKlineRow checks the length). */
+export function candleFromRow(row: readonly string[]): Candle {
+  return candleFromParts(row[0]!, row[1]!, row[2]!, row[3]!, row[4]!, row[5]!);
 }
 
 export function candleFromWsKline(k: WireWsKline): Candle {
-  return { ts: Number(k.start), open: Number(k.open), high: Number(k.high), low: Number(k.low), close: Number(k.close), volume: Number(k.volume) };
+  return candleFromParts(k.start, k.open, k.high, k.low, k.close, k.volume);
+}
+
+/** Why a candle is absurd for its instrument (outside Bybit's price band), or null. */
+export function candleOutsideBand(c: Candle, band: PriceBand | null | undefined): string | null {
+  return outsideBand(c.high, band, 'kline high') ?? outsideBand(c.low, band, 'kline low');
 }
 
 /** Bybit interval names for minutes (reference section 2: 1 3 5 15 30 60 120 240 360 720 D W). */

@@ -60,7 +60,18 @@ export interface WsConnectionOptions {
   readonly auth?: () => Record<string, unknown>;
   readonly logger?: Logger;
   readonly random?: () => number;
+  /** Frames larger than this close the socket (then it reconnects). Default MAX_FRAME_BYTES. */
+  readonly maxFrameBytes?: number;
 }
+
+/**
+ * Bybit's largest push, an orderbook.1000 snapshot, is some 60 KB. ws accepts 100 MiB by default, which
+ * a bad peer could make the phone buffer and parse; 4 MiB leaves a wide margin and bounds the memory.
+ */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** How much of a frame a log line quotes. */
+const SAMPLE_CHARS = 80;
 
 export interface WsHandlers {
   /** A topic push (`topic` present). `receivedMs` is Date.now() at arrival. */
@@ -94,6 +105,7 @@ export class WsConnection {
   readonly #log: Logger;
   readonly #random: () => number;
   readonly #handlers: WsHandlers;
+  readonly #maxFrameBytes: number;
   readonly #wanted = new Set<string>();
   #state: WsState = 'idle';
   #health: StreamHealth = 'closed';
@@ -120,6 +132,7 @@ export class WsConnection {
     this.#log = (opts.logger ?? silentLogger).child(`ws/${opts.name}`);
     this.#random = opts.random ?? Math.random;
     this.#handlers = handlers;
+    this.#maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAME_BYTES;
   }
 
   get state(): WsState {
@@ -202,11 +215,19 @@ export class WsConnection {
     this.#pendingSubs.clear();
     // No compression (Bybit does not offer it) and no UTF-8 check of each frame: JSON.parse rejects
     // what matters, and the check is a measurable share of an idle stream's CPU (bench/streams.bench.ts).
-    const ws = new WebSocket(this.#url, { handshakeTimeout: this.#timing.connectTimeoutMs, perMessageDeflate: false, skipUTF8Validation: true });
+    const ws = new WebSocket(this.#url, { handshakeTimeout: this.#timing.connectTimeoutMs, perMessageDeflate: false, skipUTF8Validation: true, maxPayload: this.#maxFrameBytes });
     this.#ws = ws;
     ws.on('open', () => this.#onOpen(ws));
     ws.on('message', (data: WebSocket.RawData) => this.#onMessage(ws, data));
-    ws.on('error', (err: Error) => this.#log.debug('socket error', { error: err.message }));
+    ws.on('error', (err: Error & { code?: unknown }) => {
+      // Network errors are routine on a phone (the close handler reconnects); a frame that breaks the
+      // protocol or the size limit (ws's WS_ERR_* codes) is the peer's fault and worth a warning.
+      if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
+        this.#log.warn('bad frame from the server; reconnecting', { code: err.code, error: err.message, maxFrameBytes: this.#maxFrameBytes });
+      } else {
+        this.#log.debug('socket error', { error: err.message });
+      }
+    });
     ws.on('close', (code: number) => this.#onClose(ws, code));
   }
 
@@ -293,15 +314,23 @@ export class WsConnection {
     const now = Date.now();
     this.#lastMessageMs = now;
     this.counters.messages++;
+    const text = data.toString();
     let msg: unknown;
     try {
-      msg = JSON.parse(data.toString());
+      msg = JSON.parse(text);
     } catch {
-      this.#log.warn('a message that is not JSON', { sample: data.toString().slice(0, 80) });
+      this.#log.warn('a message that is not JSON', { bytes: text.length, sample: text.slice(0, SAMPLE_CHARS) });
       return;
     }
-    if (typeof msg !== 'object' || msg === null) return;
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      this.#log.warn('a message that is not a JSON object', { sample: text.slice(0, SAMPLE_CHARS) });
+      return;
+    }
     const m = msg as Record<string, unknown>;
+    if ('topic' in m && typeof m['topic'] !== 'string') {
+      this.#log.warn('a message whose topic is not a string', { sample: text.slice(0, SAMPLE_CHARS) });
+      return;
+    }
     if (typeof m['topic'] === 'string') {
       this.#lastDataMs = now;
       this.#pingSentMs = null;
@@ -331,7 +360,9 @@ export class WsConnection {
       } else if (this.#health !== 'open' && this.#ready) {
         this.#setHealth('open', 'subscribed');
       }
+      return;
     }
+    this.#log.warn('a message with neither a known topic nor a known op', { sample: text.slice(0, SAMPLE_CHARS) });
   }
 
   #onAuthAnswer(m: Record<string, unknown>): void {
