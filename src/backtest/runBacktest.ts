@@ -201,7 +201,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
     if (i === n - 1) await closeAtEnd(engine, sim, symbol, c, clock);
     if (!flat) exposed++;
     times[i] = c.ts;
-    equity[i] = flat ? walletNum : reportNumber(sim.wallet().equity);
+    equity[i] = flat ? walletNum : reportNumber(sim.equity());
     inventory[i] = signedSize;
   }
   const loopMs = performance.now() - t1;

@@ -61,6 +61,9 @@ interface SymbolRuntime {
   queue: Promise<void>;
   /** Tasks enqueued and not finished yet (0 = the queue is idle). */
   pending: number;
+  /** A task is running inline (#enqueueOrRun), and the resolver of the promise tasks queued meanwhile wait for. */
+  inline: boolean;
+  gate: (() => void) | null;
   lastRequoteMs: number;
   requoteQueued: boolean;
   latestBook: StrategyBookTop | null;
@@ -487,7 +490,8 @@ export class Engine {
     const now = Math.max(this.#now(), candle.ts + rt.settings.intervalMinutes * 60_000);
     this.#rollDailyWindow(now);
     const pos = this.#localPosition(rt);
-    const timeExit = pos !== null && dec(pos.size).gt(0) && rt.settings.exits !== undefined && timeExitDue(pos.openedMs, candle.ts + rt.settings.intervalMinutes * 60_000, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles);
+    // The size (a Decimal to parse) is looked at last: on most candles no time exit is due.
+    const timeExit = pos !== null && rt.settings.exits !== undefined && timeExitDue(pos.openedMs, candle.ts + rt.settings.intervalMinutes * 60_000, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles) && dec(pos.size).gt(0);
     if (timeExit || rt.entryDeadlineMs !== null) return this.#closedCandleSlow(rt, candle, now, timeExit);
     return this.#decide(rt, candle, now);
   }
@@ -522,7 +526,7 @@ export class Engine {
     });
   }
 
-  async #act(rt: SymbolRuntime, intent: Intent, now: number): Promise<void> {
+  #act(rt: SymbolRuntime, intent: Intent, now: number): Promise<void> | void {
     switch (intent.kind) {
       case 'enter':
         return this.#enter(rt, intent, now);
@@ -535,17 +539,29 @@ export class Engine {
 
   // ------------------------------------------------------------------ entries
 
-  async #enter(rt: SymbolRuntime, intent: Extract<Intent, { kind: 'enter' }>, now: number): Promise<void> {
+  /** Not async: a signal refused by these checks (most of a backtest's) costs no promise. */
+  #enter(rt: SymbolRuntime, intent: Extract<Intent, { kind: 'enter' }>, now: number): Promise<void> | void {
+    const why = this.#entryRefusal(rt, now);
+    // The reason is read only by a logger that prints it (the strategy may build it on first read).
+    if (why !== null) return this.#deps.logger.info(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, { get reason() { return intent.reason; } });
+    return this.#enterChecked(rt, intent, now);
+  }
+
+  #entryRefusal(rt: SymbolRuntime, now: number): string | null {
+    if (!rt.settings.sizing || !rt.settings.exits || !rt.instrument) return 'this symbol has no sizing or exit settings';
+    const lock = this.#entryLock(now);
+    if (lock) return `${lock.name}: ${lock.reason}`;
+    if (this.#localPosition(rt) !== null) return 'a position or entry is already open';
+    const openCount = Object.values(this.#deps.store.state.symbols).filter((s) => s.position !== null).length;
+    if (openCount >= this.#settings.risk.maxOpenPositions) return `already ${openCount} open position(s), the maximum`;
+    return null;
+  }
+
+  async #enterChecked(rt: SymbolRuntime, intent: Extract<Intent, { kind: 'enter' }>, now: number): Promise<void> {
     const sym = rt.settings.symbol;
     const { logger } = this.#deps;
     const skip = (why: string): void => logger.info(`${sym} ${intent.side} signal not traded: ${why}`, { reason: intent.reason });
-    if (!rt.settings.sizing || !rt.settings.exits || !rt.instrument) return skip('this symbol has no sizing or exit settings');
-    const lock = this.#entryLock(now);
-    if (lock) return skip(`${lock.name}: ${lock.reason}`);
-    if (this.#localPosition(rt) !== null) return skip('a position or entry is already open');
-    const openCount = Object.values(this.#deps.store.state.symbols).filter((s) => s.position !== null).length;
-    if (openCount >= this.#settings.risk.maxOpenPositions) return skip(`already ${openCount} open position(s), the maximum`);
-
+    if (!rt.settings.sizing || !rt.settings.exits || !rt.instrument) return; // #entryRefusal checked them
     const balance = await this.#balance();
     this.#noteEquity(balance.equity);
     const newLock = this.#evaluateProtections(now);
@@ -970,17 +986,15 @@ export class Engine {
 
   // ------------------------------------------------------------------ protections
 
-  #activeLocks(now: number): { name: ProtectionName; reason: string }[] {
-    const p = this.#deps.store.state.protections;
-    return (Object.entries(p) as [ProtectionName, DeepReadonly<{ reason: string; untilMs: number | null }> | null][])
-      .filter(([, l]) => l !== null && (l.untilMs === null || l.untilMs > now))
-      .map(([name, l]) => ({ name, reason: l!.reason }));
-  }
-
+  /** The first block, else the first protection lock still active: no list built (it runs for every signal). */
   #entryLock(now: number): { name: string; reason: string } | null {
-    const [source, reason] = this.#blocks.entries().next().value ?? [];
-    if (source !== undefined && reason !== undefined) return { name: source, reason };
-    return this.#activeLocks(now)[0] ?? null;
+    for (const [source, reason] of this.#blocks) return { name: source, reason };
+    const p = this.#deps.store.state.protections;
+    for (const name of Object.keys(p) as ProtectionName[]) {
+      const l = p[name];
+      if (l && (l.untilMs === null || l.untilMs > now)) return { name, reason: l.reason };
+    }
+    return null;
   }
 
   /** Checks daily loss, drawdown and loss streak; stores and announces a new lock. */
@@ -1129,6 +1143,8 @@ export class Engine {
   }
 
   #enqueue(rt: SymbolRuntime, task: () => Promise<void> | void): void {
+    // Behind a task running inline, which has no promise in the queue until something must wait for it.
+    if (rt.inline && rt.gate === null) rt.queue = new Promise<void>((resolve) => (rt.gate = resolve));
     rt.pending++;
     rt.queue = rt.queue
       .then(task)
@@ -1148,10 +1164,10 @@ export class Engine {
   #enqueueOrRun(rt: SymbolRuntime, task: () => Promise<void> | void): void {
     if (rt.pending > 0) return this.#enqueue(rt, task);
     rt.pending++;
-    // Events enqueued while this task runs must wait for it, as they would behind a queued task.
-    let finish!: () => void;
-    const previous = rt.queue;
-    rt.queue = new Promise<void>((resolve) => (finish = resolve));
+    // Events enqueued while this task runs must wait for it, as they would behind a queued task:
+    // #enqueue puts a gate in the queue for them. A task that finishes here (most candles) and
+    // that nothing waited for costs no promise at all.
+    rt.inline = true;
     let result: Promise<void> | void;
     try {
       result = task();
@@ -1159,18 +1175,20 @@ export class Engine {
       this.#taskFailed(rt, e);
       result = undefined;
     }
+    rt.inline = false;
+    if (rt.gate === null && result !== undefined) rt.queue = new Promise<void>((resolve) => (rt.gate = resolve));
+    const finish = rt.gate;
+    rt.gate = null;
     if (result === undefined) {
       rt.pending--;
-      // Nothing was chained behind the placeholder: keep the settled queue, skip a promise turn.
-      if (rt.pending === 0) rt.queue = previous;
-      finish();
+      finish?.();
       return;
     }
     result
       .catch((e: unknown) => this.#taskFailed(rt, e))
       .finally(() => {
         rt.pending--;
-        finish();
+        finish!();
       });
   }
 
@@ -1204,6 +1222,8 @@ export class Engine {
       roundTrip: new RoundTrip(s.symbol),
       queue: Promise.resolve(),
       pending: 0,
+      inline: false,
+      gate: null,
       lastRequoteMs: 0,
       requoteQueued: false,
       latestBook: null,

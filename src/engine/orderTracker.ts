@@ -25,6 +25,13 @@ export type UpdateOutcome = 'new' | 'applied' | 'stale' | 'terminal';
 
 export class OrderTracker {
   readonly #byLinkId = new Map<string, Order>();
+  /**
+   * The orders of #byLinkId that are not terminal, and each linkId's place in #byLinkId: `open()`
+   * looks at these few instead of every order ever tracked (it runs on every position change).
+   */
+  readonly #openLinks = new Set<string>();
+  readonly #placeOf = new Map<string, number>();
+  #nextPlace = 0;
   readonly #linkIdByOrderId = new Map<string, string>();
   readonly #misses = new Map<string, number>();
   readonly #closedAt = new Map<string, number>();
@@ -62,7 +69,7 @@ export class OrderTracker {
       createdMs: nowMs,
       updatedMs: nowMs,
     };
-    this.#byLinkId.set(order.orderLinkId, order);
+    this.#set(order);
     return order;
   }
 
@@ -72,8 +79,8 @@ export class OrderTracker {
     if (!o) return;
     this.#linkIdByOrderId.set(orderId, orderLinkId);
     this.#misses.delete(orderLinkId);
-    if (o.status === 'pending') this.#byLinkId.set(orderLinkId, { ...o, orderId, status: 'new', updatedMs: Math.max(o.updatedMs, nowMs) });
-    else if (o.orderId === null) this.#byLinkId.set(orderLinkId, { ...o, orderId });
+    if (o.status === 'pending') this.#set({ ...o, orderId, status: 'new', updatedMs: Math.max(o.updatedMs, nowMs) });
+    else if (o.orderId === null) this.#set({ ...o, orderId });
   }
 
   /** An order state from the stream or REST. */
@@ -136,7 +143,14 @@ export class OrderTracker {
 
   /** Orders not in a terminal state. */
   open(symbol?: string): Order[] {
-    return [...this.#byLinkId.values()].filter((o) => !TERMINAL_ORDER_STATUSES.has(o.status) && (symbol === undefined || o.symbol === symbol));
+    const out: Order[] = [];
+    for (const link of this.#openLinks) {
+      const o = this.#byLinkId.get(link)!;
+      if (symbol === undefined || o.symbol === symbol) out.push(o);
+    }
+    // In #byLinkId's order (first tracked first), as a walk over it would give.
+    if (out.length > 1) out.sort((a, b) => this.#placeOf.get(a.orderLinkId)! - this.#placeOf.get(b.orderLinkId)!);
+    return out;
   }
 
   /** Forgets closed orders older than the retention window. */
@@ -145,15 +159,26 @@ export class OrderTracker {
       if (nowMs - closedAt < this.#retainMs) continue;
       const o = this.#byLinkId.get(link);
       this.#byLinkId.delete(link);
+      this.#placeOf.delete(link);
+      this.#openLinks.delete(link);
       this.#closedAt.delete(link);
       if (o?.orderId) this.#linkIdByOrderId.delete(o.orderId);
     }
   }
 
   #store(order: Order, nowMs: number): void {
-    this.#byLinkId.set(order.orderLinkId, order);
+    this.#set(order);
     if (TERMINAL_ORDER_STATUSES.has(order.status)) {
       if (!this.#closedAt.has(order.orderLinkId)) this.#closedAt.set(order.orderLinkId, nowMs);
     } else this.#closedAt.delete(order.orderLinkId);
+  }
+
+  /** The one writer of #byLinkId, keeping #openLinks and #placeOf in step with it. */
+  #set(order: Order): void {
+    const link = order.orderLinkId;
+    if (!this.#byLinkId.has(link)) this.#placeOf.set(link, this.#nextPlace++);
+    this.#byLinkId.set(link, order);
+    if (TERMINAL_ORDER_STATUSES.has(order.status)) this.#openLinks.delete(link);
+    else this.#openLinks.add(link);
   }
 }

@@ -43,8 +43,30 @@ function zoneOffsetMs(ms: number, timeZone: string): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
+/**
+ * The last plain local day computed per zone, [startMs, endMs): the engine asks for the day of
+ * "now" on every entry and trade of a backtest, and each computation formats dates (Intl).
+ */
+const lastDays = new Map<string, { readonly startMs: number; readonly endMs: number }>();
+const DAY_MS = 86_400_000;
+
 /** The instant local midnight began, for the local day containing `ms` in `timeZone`. */
 export function startOfDayMs(ms: number, timeZone: string): number {
+  const day = lastDays.get(timeZone);
+  if (day !== undefined && ms >= day.startMs && ms < day.endMs) return day.startMs;
+  const startMs = computeStartOfDayMs(ms, timeZone);
+  // 26 h after a midnight is always inside the next local day, whatever DST does.
+  const endMs = computeStartOfDayMs(startMs + 26 * 3_600_000, timeZone);
+  // Remembered only for a plain day: 24 h at one UTC offset, starting at a local midnight. Every
+  // instant of it then has the same local midnight, so the computation would give startMs again.
+  const offset = zoneOffsetMs(startMs, timeZone);
+  if (endMs - startMs === DAY_MS && offset === zoneOffsetMs(endMs - 1, timeZone) && (startMs + offset) % DAY_MS === 0) {
+    lastDays.set(timeZone, { startMs, endMs });
+  }
+  return startMs;
+}
+
+function computeStartOfDayMs(ms: number, timeZone: string): number {
   const local = ms + zoneOffsetMs(ms, timeZone);
   const midnightLocal = Math.floor(local / 86_400_000) * 86_400_000;
   // The offset at midnight can differ from the offset now (a DST change during the day): settle it.
@@ -56,8 +78,9 @@ export function startOfDayMs(ms: number, timeZone: string): number {
 /** The instant the next local day begins. */
 export function nextDayStartMs(ms: number, timeZone: string): number {
   const start = startOfDayMs(ms, timeZone);
-  // 26 h after a midnight is always inside the next local day, whatever DST does.
-  return startOfDayMs(start + 26 * 3_600_000, timeZone);
+  const day = lastDays.get(timeZone);
+  if (day !== undefined && day.startMs === start) return day.endMs;
+  return computeStartOfDayMs(start + 26 * 3_600_000, timeZone);
 }
 
 export function dailyLossLock(a: {

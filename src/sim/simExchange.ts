@@ -249,10 +249,11 @@ export class SimExchange implements ExchangePort {
    */
   feedCandle(symbol: string, intervalMinutes: number, candle: Candle): void {
     this.#sim.stepCandle(symbol, candle);
-    const list = this.#candles.get(symbol) ?? [];
+    let list = this.#candles.get(symbol);
+    if (list === undefined) this.#candles.set(symbol, (list = []));
     list.push(candle);
-    if (list.length > this.#keep) list.splice(0, list.length - this.#keep);
-    this.#candles.set(symbol, list);
+    // One candle over the limit per call: shift() drops it without allocating (splice would).
+    while (list.length > this.#keep) list.shift();
     this.#events?.onCandle?.(symbol, intervalMinutes, candle, true);
   }
 

@@ -359,6 +359,21 @@ export class Simulator {
     return this.#market(symbol).leverage;
   }
 
+  /**
+   * `wallet().equity` (wallet balance plus unrealised PnL), the same Decimal, without the margin
+   * figures: the backtester marks its equity curve with it at every candle a position is open.
+   */
+  equity(): Decimal {
+    // wallet() sums from ZERO; ZERO + x is x (a sum is rounded to the precision, x already is).
+    let upl: Decimal | null = null;
+    for (const m of this.#markets.values()) {
+      if (m.pos.side === null) continue;
+      const u = this.#upl(m);
+      upl = upl === null ? u : upl.add(u);
+    }
+    return upl === null ? this.#wallet : this.#wallet.add(upl);
+  }
+
   wallet(): SimWallet {
     let upl = ZERO;
     let posIM = ZERO;
@@ -1014,7 +1029,8 @@ export class Simulator {
   #upl(m: MarketState): Decimal {
     const p = m.pos;
     if (p.side === null || Number.isNaN(m.last)) return ZERO;
-    return toPrice(m.last).sub(p.entryPrice).mul(p.size).mul(p.side === 'buy' ? 1 : -1);
+    const long = toPrice(m.last).sub(p.entryPrice).mul(p.size);
+    return p.side === 'buy' ? long : long.neg(); // exact, as ×1 and ×(−1) were
   }
 
   #positionView(m: MarketState): SimPosition {

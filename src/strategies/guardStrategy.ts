@@ -88,7 +88,7 @@ export function guardStrategy(inner: Strategy, log: StrategyErrorLog): GuardedSt
 export function intentProblem(intent: Intent, symbol: string): string | null {
   if (intent.symbol !== symbol) return `intent for ${intent.symbol} from the ${symbol} strategy`;
   if (!Number.isFinite(intent.decidedAtMs)) return 'decidedAtMs is not a finite number';
-  if (typeof intent.reason !== 'string' || intent.reason === '') return 'reason is missing';
+  if (!hasReason(intent)) return 'reason is missing';
   switch (intent.kind) {
     case 'exit':
       return null;
@@ -111,4 +111,16 @@ export function intentProblem(intent: Intent, symbol: string): string | null {
       }
       return null;
   }
+}
+
+/**
+ * A reason is a non-empty string, or a getter that builds it on first read (the scalper's: its text
+ * costs more than the rest of a signal, and most signals are refused by a lock and never shown).
+ * The getter is not called here, which would defeat it.
+ */
+function hasReason(intent: Intent): boolean {
+  const d = Object.getOwnPropertyDescriptor(intent, 'reason');
+  if (d === undefined) return false;
+  if (d.get !== undefined) return true;
+  return typeof d.value === 'string' && d.value !== '';
 }

@@ -66,12 +66,24 @@ export class Scalper implements Strategy {
     const targets = this.params.takeProfitR.map((m) => close + dir * m * r);
     const s = this.#signals;
     const pivot = s.triggerPivot!;
+    const k = s.stochK!;
+    const d = s.stochD!;
     const p = this.params;
-    const reason =
-      `${side}: close ${close} within ${p.proximityPct}% of pivot ${side === 'long' ? 'low' : 'high'} ${pivot}; ` +
-      `StochRSI K ${fmt(s.stochK!)} crossed ${side === 'long' ? 'above' : 'below'} D ${fmt(s.stochD!)} from ` +
-      `${side === 'long' ? `below ${p.oversold}` : `above ${p.overbought}`}; stop ${fmt(stop)} (${p.stopMode}), R ${fmt(r)}`;
-    return { kind: 'enter', symbol: this.symbol, side, decidedAtMs, refPrice: close, stopLoss: stop, targets, reason };
+    // The text is built on first read, from the values of this candle: formatting it cost more than
+    // the rest of a signal, and most signals are refused (a lock, the engine's cooldown) unread.
+    let reason: string | undefined;
+    return {
+      kind: 'enter',
+      symbol: this.symbol,
+      side,
+      decidedAtMs,
+      refPrice: close,
+      stopLoss: stop,
+      targets,
+      get reason(): string {
+        return (reason ??= reasonText(p, side, close, pivot, k, d, stop, r));
+      },
+    };
   }
 
   onBook(_top: BookTop, _position: PositionView, _nowMs: number): Intent | null {
@@ -90,6 +102,14 @@ export class Scalper implements Strategy {
     const buffer = p.stopBufferPct / 100;
     return side === 'long' ? pivot * (1 - buffer) : pivot * (1 + buffer);
   }
+}
+
+function reasonText(p: Readonly<ScalperParams>, side: PositionSide, close: number, pivot: number, k: number, d: number, stop: number, r: number): string {
+  return (
+    `${side}: close ${close} within ${p.proximityPct}% of pivot ${side === 'long' ? 'low' : 'high'} ${pivot}; ` +
+    `StochRSI K ${fmt(k)} crossed ${side === 'long' ? 'above' : 'below'} D ${fmt(d)} from ` +
+    `${side === 'long' ? `below ${p.oversold}` : `above ${p.overbought}`}; stop ${fmt(stop)} (${p.stopMode}), R ${fmt(r)}`
+  );
 }
 
 function fmt(x: number): string {
