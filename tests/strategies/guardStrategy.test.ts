@@ -88,4 +88,20 @@ describe('guardStrategy', () => {
     for (const c of candles) expect(guarded.onCandle(c, pos, c.ts + 60_000)).toEqual(bare.onCandle(c, pos, c.ts + 60_000));
     expect(calls).toEqual([]);
   });
+
+  it('accepts a reason built on first read without building it, and refuses a missing one', () => {
+    let built = 0;
+    const lazy = { ...goodEnter } as Intent;
+    Object.defineProperty(lazy, 'reason', { enumerable: true, get: () => (built++, 'long: stochRSI crossed up at pivot S1') });
+    const { calls, log } = recorder();
+    const g = guardStrategy(scripted(() => lazy), log);
+    const out = g.onCandle(candle, FLAT, 0);
+    expect(out).toBe(lazy);
+    expect(built, 'the guard does not build the text').toBe(0);
+    expect(out!.reason).toBe('long: stochRSI crossed up at pivot S1');
+    expect(calls).toEqual([]);
+    const { reason: _dropped, ...withoutReason } = goodEnter;
+    expect(intentProblem(withoutReason as Intent, 'BTCUSDT')).toBe('reason is missing');
+    expect(intentProblem({ ...goodEnter, reason: '' }, 'BTCUSDT')).toBe('reason is missing');
+  });
 });
