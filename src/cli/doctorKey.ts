@@ -12,6 +12,7 @@ import { createHmac } from 'node:crypto';
 import * as v from 'valibot';
 import { redact } from '../util/redact.js';
 import { check, type DoctorCheck } from './doctorChecks.js';
+import { httpFetch, type HttpResponse } from '../util/httpFetch.js';
 
 export class BybitRequestError extends Error {
   override name = 'BybitRequestError';
@@ -44,10 +45,10 @@ export async function bybitSignedGet(baseUrl: string, path: string, query: strin
   const timestamp = String(Math.round(opts.timestampMs));
   const recvWindow = String(opts.recvWindowMs);
   const where = `GET ${baseUrl.replace(/\/+$/, '')}${path}`;
-  let response: Response;
+  let response: HttpResponse;
   try {
-    response = await fetch(url, {
-      signal: AbortSignal.timeout(opts.timeoutMs),
+    response = await httpFetch(url, {
+      timeout: opts.timeoutMs,
       headers: {
         accept: 'application/json',
         'X-BAPI-API-KEY': opts.apiKey,

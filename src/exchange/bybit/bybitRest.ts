@@ -53,6 +53,7 @@ import {
   sideToWire,
   type PriceBand,
 } from './wireToDomain.js';
+import { HttpAbortError, HttpFetchError, httpFetch } from '../../util/httpFetch.js';
 
 export interface BybitCredentials {
   readonly apiKey: string;
@@ -110,6 +111,9 @@ interface HookableBybit {
   nonce: () => number;
   sign: (path: string, api?: unknown, method?: string, params?: unknown, headers?: unknown, body?: unknown) => unknown;
   handleErrors: (httpCode: number, reason: string, url: string, method: string, headers: Record<string, string>, body: string, ...rest: unknown[]) => unknown;
+  fetchImplementation: typeof httpFetch;
+  FetchError: typeof HttpFetchError;
+  AbortError: typeof HttpAbortError;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -182,6 +186,11 @@ export class BybitRest {
   #installHooks(): void {
     const ex = this.#ex as unknown as HookableBybit;
     const clock = this.#clock;
+    // Our own fetch over node:http instead of undici's, whose first use costs ~18 MB of RSS
+    // (src/util/httpFetch.ts); its error classes tell ccxt a network failure from a timeout.
+    ex.fetchImplementation = httpFetch;
+    ex.FetchError = HttpFetchError;
+    ex.AbortError = HttpAbortError;
     // The corrected clock is the only time used to sign (issue 4); ccxt's sign() reads nonce().
     ex.nonce = () => clock.now();
     const sign = ex.sign.bind(ex);

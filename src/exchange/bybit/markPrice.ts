@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { dec, type Decimal } from '../../domain/money.js';
+import { httpFetch } from '../../util/httpFetch.js';
 
 /** The envelope is read first, so a refusal shows Bybit's retCode and retMsg, not a shape complaint. */
 const Envelope = v.object({ retCode: v.number(), retMsg: v.optional(v.nullable(v.string()), ''), result: v.unknown() });
@@ -34,7 +35,7 @@ export async function fetchMarkPrice(baseUrl: string, symbol: string, timeoutMs 
   let text: string;
   let status: number;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await httpFetch(url, { timeout: timeoutMs });
     status = response.status;
     text = await response.text();
   } catch (e) {

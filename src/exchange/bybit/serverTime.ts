@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import type { ExchangeTimeSample } from '../../clock/clockMeasurement.js';
 import { createEpochClock } from '../../clock/epochClock.js';
+import { httpFetch, type HttpResponse } from '../../util/httpFetch.js';
 
 export class BybitServerTimeError extends Error {
   override name = 'BybitServerTimeError';
@@ -51,10 +52,10 @@ export async function fetchBybitServerTime(baseUrl: string, opts: ServerTimeOpti
   const epochMs = opts.epochMs ?? createEpochClock();
   const url = `${baseUrl.replace(/\/+$/, '')}/v5/market/time`;
   const where = `GET ${url}`;
-  let response: Response;
+  let response: HttpResponse;
   const sentMs = epochMs();
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    response = await httpFetch(url, { timeout: timeoutMs, headers: { accept: 'application/json' } });
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
