@@ -17,6 +17,8 @@ const positive = (what: string) => v.pipe(v.number(`expected ${what} (a positive
 const bool = v.boolean('expected true or false');
 
 export function isValidTimeZone(tz: string): boolean {
+  // UTC, the default, is valid without asking Intl, whose first use loads ICU's data (8 MB).
+  if (tz === 'UTC' || tz === 'Etc/UTC') return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
