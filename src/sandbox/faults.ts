@@ -42,6 +42,21 @@ export interface FaultSettings {
   readonly seed: number;
 }
 
+/** The fault types, as named in a SPEC. */
+export const FAULT_NAMES = ['ws-drop', 'stall', 'http5xx', 'timeout', 'latency', 'storm10006', 'err10016', 'partial', 'thin', 'race-cancel'] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+/**
+ * How often each fault actually struck since the sandbox started: connections dropped, stalled
+ * messages and pongs withheld, REST answers replaced (503, held, 10006, 10016), answers and
+ * messages delayed, fills split, market orders cut short by a thin book, cancels that lost the race.
+ */
+export type FaultCounts = Record<FaultName, number>;
+
+export function noFaultCounts(): FaultCounts {
+  return Object.fromEntries(FAULT_NAMES.map((n) => [n, 0])) as FaultCounts;
+}
+
 export const NO_FAULTS: FaultSettings = {
   wsDropEveryMs: null,
   stall: 'none',

@@ -14,7 +14,7 @@ import type { Simulator } from '../sim/simulator.js';
 import type { SimOrder, SimResult } from '../sim/simTypes.js';
 import { OPEN_STATUSES } from '../sim/simTypes.js';
 import { type ApiKeyConfig, verifyRest } from './auth.js';
-import type { FaultSettings } from './faults.js';
+import type { FaultName, FaultSettings } from './faults.js';
 import { KLINE_INTERVALS, type MarketData } from './marketData.js';
 import { RollingWindowLimiter, endpointLimitPerSec } from './rateLimiter.js';
 import { type Wire, wireExecution, wireInstrument, wireKlineRow, wireOrder, wirePosition, wireWallet } from './wire.js';
@@ -35,6 +35,8 @@ export interface RestContext {
   readonly takerFeeRate: string;
   /** Called when a cancel loses the race: the sandbox pushes the Filled order a second time. */
   readonly onRaceFill: (order: SimOrder) => void;
+  /** Counts a fault that struck (FaultCounts). */
+  readonly struck: (fault: FaultName) => void;
 }
 
 export interface RestResponse {
@@ -137,8 +139,12 @@ export class RestApi {
   handle(method: string, rawUrl: string, headers: Record<string, string | string[] | undefined>, rawBody: string, clientIp: string): RestOutcome {
     const ctx = this.#ctx;
     const f = ctx.faults();
-    if (f.timeoutRate > 0 && ctx.dice() < f.timeoutRate) return { kind: 'hang' };
+    if (f.timeoutRate > 0 && ctx.dice() < f.timeoutRate) {
+      ctx.struck('timeout');
+      return { kind: 'hang' };
+    }
     if (f.http5xxRate > 0 && ctx.dice() < f.http5xxRate) {
+      ctx.struck('http5xx');
       return answer(503, { 'content-type': 'text/html' }, '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>');
     }
     const now = ctx.nowMs();
@@ -164,8 +170,14 @@ export class RestApi {
         extra['x-bapi-limit-reset-timestamp'] = String(v.resetMs);
         if (!v.allowed) return this.#envelope(10006, 'Too many visits!', {}, extra);
       }
-      if (f.storm10006Rate > 0 && ctx.dice() < f.storm10006Rate) return this.#envelope(10006, 'Too many visits!', {}, extra);
-      if (f.err10016Rate > 0 && ctx.dice() < f.err10016Rate) return this.#envelope(10016, 'Internal server error.', {}, extra);
+      if (f.storm10006Rate > 0 && ctx.dice() < f.storm10006Rate) {
+        ctx.struck('storm10006');
+        return this.#envelope(10006, 'Too many visits!', {}, extra);
+      }
+      if (f.err10016Rate > 0 && ctx.dice() < f.err10016Rate) {
+        ctx.struck('err10016');
+        return this.#envelope(10016, 'Internal server error.', {}, extra);
+      }
       if (route.trade && key.readOnly) return this.#envelope(10005, 'Permission denied, please check your API key permissions.', {}, extra);
     }
     let params: Params;
@@ -460,6 +472,7 @@ export class RestApi {
       const o = sim.order(ref);
       if (o && o.symbol === inst.symbol && OPEN_STATUSES.has(o.status) && ctx.faults().raceCancel) {
         const filled = sim.forceFill(ref);
+        ctx.struck('race-cancel');
         if (filled && filled.status === 'Filled') ctx.onRaceFill(filled);
         return new SimFailure(110001, 'order not exists or too late to cancel');
       }

@@ -18,7 +18,7 @@ import { Replay, type ReplayFeed } from '../sim/replay.js';
 import { Simulator } from '../sim/simulator.js';
 import type { SimExecution } from '../sim/simTypes.js';
 import type { ApiKeyConfig } from './auth.js';
-import { type FaultSettings, NO_FAULTS, parseFaultSpec } from './faults.js';
+import { type FaultCounts, type FaultName, type FaultSettings, NO_FAULTS, noFaultCounts, parseFaultSpec } from './faults.js';
 import { MarketData } from './marketData.js';
 import { RestApi } from './restApi.js';
 import { PRIVATE_PATH, PUBLIC_PATH, WsHub } from './wsHub.js';
@@ -90,6 +90,8 @@ export interface Sandbox {
   play(speed?: number): void;
   pause(): void;
   faults(): FaultSettings;
+  /** How often each fault struck so far. */
+  faultCounts(): Readonly<FaultCounts>;
   setFaults(change: string | Partial<FaultSettings>): void;
   nowMs(): number;
   setClockOffsetMs(ms: number): void;
@@ -155,7 +157,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const keys = new Map<string, ApiKeyConfig>();
   for (const k of opts.apiKeys ?? [{ apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET }]) keys.set(k.apiKey, k);
 
-  const hub = new WsHub({ sim, market, keys, nowMs, faults: () => faults, intervalMs: (s) => replay.intervalMs(s) });
+  const counts = noFaultCounts();
+  const struck = (fault: FaultName): void => {
+    counts[fault]++;
+  };
+  // Split fills and thin-book market orders happen inside the simulator: counted from its events.
+  sim.onEvent((e) => {
+    if (e.kind === 'execution' && faults.partialFillRatio !== null && e.execution.leavesQty.gt(0)) struck('partial');
+    if (e.kind === 'order' && faults.thinBookRatio !== null && e.order.status === 'PartiallyFilledCanceled' && e.order.orderType === 'market') struck('thin');
+  });
+  const hub = new WsHub({ sim, market, keys, nowMs, faults: () => faults, intervalMs: (s) => replay.intervalMs(s), struck });
   replay.onTick((t) => hub.onTick(t));
   sim.onEvent((e) => hub.onSimEvent(e));
   const rest = new RestApi({
@@ -171,6 +182,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     makerFeeRate,
     takerFeeRate,
     onRaceFill: (o) => hub.pushDuplicateOrder(o),
+    struck,
   });
 
   const hung = new Set<ServerResponse>();
@@ -198,8 +210,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(out) });
         res.end(out);
       };
-      if (faults.latencyMs > 0) setTimeout(send, faults.latencyMs);
-      else send();
+      if (faults.latencyMs > 0) {
+        struck('latency');
+        setTimeout(send, faults.latencyMs);
+      } else send();
     });
   };
   const track = (server: Server): void => {
@@ -255,6 +269,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     play: (speed) => replay.start(speed),
     pause: () => replay.stop(),
     faults: () => faults,
+    faultCounts: () => ({ ...counts }),
     setFaults(change) {
       const next = { ...faults, ...applyFaults(change) };
       if (next.seed !== faults.seed) dice = new Prng(next.seed);

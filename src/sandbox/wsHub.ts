@@ -19,7 +19,7 @@ import type { SimEvent, SimOrder } from '../sim/simTypes.js';
 import type { BookSnapshot } from '../sim/syntheticBook.js';
 import { formatScaled } from '../sim/syntheticBook.js';
 import { type ApiKeyConfig, verifyWsAuth } from './auth.js';
-import type { FaultSettings } from './faults.js';
+import type { FaultName, FaultSettings } from './faults.js';
 import { KLINE_INTERVALS, type MarketData } from './marketData.js';
 import { type Wire, turnover, wireExecution, wireOrder, wirePosition, wireWallet } from './wire.js';
 
@@ -55,6 +55,8 @@ export interface WsContext {
   readonly nowMs: () => number;
   readonly faults: () => FaultSettings;
   readonly intervalMs: (symbol: string) => number;
+  /** Counts a fault that struck (FaultCounts). */
+  readonly struck: (fault: FaultName) => void;
 }
 
 type Parsed =
@@ -103,7 +105,10 @@ export class WsHub {
 
   /** Closes every connection abruptly (the ws-drop fault): no close frame, like a dead network. */
   dropAll(): void {
-    for (const c of this.#conns) c.ws.terminate();
+    for (const c of this.#conns) {
+      c.ws.terminate();
+      this.#ctx.struck('ws-drop');
+    }
   }
 
   async close(): Promise<void> {
@@ -292,6 +297,7 @@ export class WsHub {
     ws.on('ping', (data) => {
       conn.lastSeenMs = Date.now();
       if (!this.#stalled(conn)) ws.pong(data);
+      else this.#ctx.struck('stall');
     });
     ws.on('close', () => this.#forget(conn));
     ws.on('error', () => this.#forget(conn));
@@ -312,10 +318,15 @@ export class WsHub {
   }
 
   #send(conn: Conn, text: string): void {
-    if (this.#stalled(conn) || conn.ws.readyState !== WebSocket.OPEN) return;
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (this.#stalled(conn)) {
+      this.#ctx.struck('stall');
+      return;
+    }
     const lat = this.#ctx.faults().latencyMs;
     this.#sent++;
     if (lat > 0) {
+      this.#ctx.struck('latency');
       setTimeout(() => {
         if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(text);
       }, lat);

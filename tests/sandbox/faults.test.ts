@@ -69,7 +69,12 @@ describe('faults at runtime', () => {
     sb.setFaults('http5xx=0,storm10006=1');
     expect((await call('/v5/account/wallet-balance', { accountType: 'UNIFIED' }, 'GET')).json['retCode']).toBe(10006);
     sb.setFaults('storm10006=0,err10016=1');
+    const before = sb.faultCounts();
     expect((await call('/v5/account/wallet-balance', { accountType: 'UNIFIED' }, 'GET')).json['retCode']).toBe(10016);
+    // Each fault that struck is counted (the soak test's report is built from these).
+    expect(sb.faultCounts().err10016).toBe(before.err10016 + 1);
+    expect(sb.faultCounts().http5xx).toBeGreaterThanOrEqual(1);
+    expect(sb.faultCounts().storm10006).toBeGreaterThanOrEqual(1);
   });
 
   it('a timeout fault leaves the request unanswered', async () => {
@@ -85,8 +90,10 @@ describe('faults at runtime', () => {
     sb.step(2);
     await new Promise((r) => setTimeout(r, 200));
     expect(c.messages.length).toBe(0);
+    expect(sb.faultCounts().stall).toBeGreaterThanOrEqual(2);
     sb.setFaults('stall=none,ws-drop=50ms');
     await c.waitClosed(2000);
+    expect(sb.faultCounts()['ws-drop']).toBeGreaterThanOrEqual(1);
   });
 
   it('race-cancel: the cancel answers 110001 and the order is pushed Filled twice', async () => {
@@ -107,6 +114,7 @@ describe('faults at runtime', () => {
     await p.waitFor(isFilled, 5000, p.messages.indexOf(first) + 1);
     const filled = p.messages.filter(isFilled);
     expect(filled.length).toBe(2);
+    expect(sb.faultCounts()['race-cancel']).toBe(1);
     p.close();
   });
 
@@ -117,6 +125,7 @@ describe('faults at runtime', () => {
     const execs = await call('/v5/execution/list', { category: 'linear', orderLinkId: 'partial-1' }, 'GET');
     const list = (execs.json['result'] as { list: Array<{ execQty: string }> }).list;
     expect(list.map((e) => e.execQty).sort()).toEqual(['0.002', '0.002']);
+    expect(sb.faultCounts().partial).toBeGreaterThanOrEqual(1);
   });
 
   it('latency delays every REST answer', async () => {
