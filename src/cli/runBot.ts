@@ -302,7 +302,8 @@ async function connectMarket(config: Config, opts: RunOptions, mode: string, log
   const symbols = config.symbols.filter((s) => s.enabled).map((s) => s.symbol);
   if (opts.replay) {
     // The whole live stack against the sandbox, in this process, on loopback.
-    const sandbox: Sandbox = await startSandbox({ data: [opts.replay], ntpPort: 0, speed: opts.speed, initialBalance: String(config.paper.startBalanceUsdt) });
+    // The paper account's costs, as the backtest and --paper use them (tests/cli/parity.test.ts).
+    const sandbox: Sandbox = await startSandbox({ data: [opts.replay], ntpPort: 0, speed: opts.speed, ...paperCosts(config) });
     const clock = new ClockService({ ...clockOptionsFrom(config), ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
     const port = createBybitExchange({
       network: 'testnet',
@@ -353,10 +354,7 @@ async function connectMarket(config: Config, opts: RunOptions, mode: string, log
   const instruments = await bybit.loadInstruments(symbols);
   const sim = new Simulator({
     instruments: [...instruments.values()],
-    initialBalance: String(config.paper.startBalanceUsdt),
-    makerFeeRate: dec(config.paper.makerFeePct).div(100).toFixed(),
-    takerFeeRate: dec(config.paper.takerFeePct).div(100).toFixed(),
-    slippageBps: config.paper.slippagePct * 100,
+    ...paperCosts(config),
     marketFill: 'touch',
   });
   const paper = new SimExchange(sim, { name: 'paper', history: (s, i, since, limit) => bybit.fetchCandles(s, i, since, limit) });
@@ -382,6 +380,16 @@ async function connectMarket(config: Config, opts: RunOptions, mode: string, log
       await paper.close();
       await bybit.close();
     },
+  };
+}
+
+/** The simulated account of paper mode and --replay: starting balance, fees and slippage from config.paper. */
+function paperCosts(config: Config): { initialBalance: string; makerFeeRate: string; takerFeeRate: string; slippageBps: number } {
+  return {
+    initialBalance: String(config.paper.startBalanceUsdt),
+    makerFeeRate: dec(config.paper.makerFeePct).div(100).toFixed(),
+    takerFeeRate: dec(config.paper.takerFeePct).div(100).toFixed(),
+    slippageBps: config.paper.slippagePct * 100,
   };
 }
 

@@ -491,7 +491,11 @@ export class Engine {
     this.#rollDailyWindow(now);
     const pos = this.#localPosition(rt);
     // The size (a Decimal to parse) is looked at last: on most candles no time exit is due.
-    const timeExit = pos !== null && rt.settings.exits !== undefined && timeExitDue(pos.openedMs, candle.ts + rt.settings.intervalMinutes * 60_000, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles) && dec(pos.size).gt(0);
+    // Held candles count from the close the entry was decided on: the decision time is that close
+    // plus however long the decision took live (milliseconds), which would otherwise make the
+    // exit wait one candle more than in a backtest (tests/cli/parity.test.ts).
+    const intervalMs = rt.settings.intervalMinutes * 60_000;
+    const timeExit = pos !== null && rt.settings.exits !== undefined && timeExitDue(Math.floor(pos.openedMs / intervalMs) * intervalMs, candle.ts + intervalMs, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles) && dec(pos.size).gt(0);
     if (timeExit || rt.entryDeadlineMs !== null) return this.#closedCandleSlow(rt, candle, now, timeExit);
     return this.#decide(rt, candle, now);
   }
