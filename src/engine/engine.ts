@@ -86,6 +86,8 @@ export class Engine {
   #settings: EngineSettings;
   readonly #symbols = new Map<string, SymbolRuntime>();
   readonly #tracker = new OrderTracker();
+  /** A reconciliation started by #resyncSoon is running. */
+  #resyncing = false;
   readonly #closedTrades: ClosedTrade[] = [];
   #lastEquity: Decimal | null = null;
   /** The newest balance (wallet stream or REST) and when it came, clock time. */
@@ -326,14 +328,18 @@ export class Engine {
   async reconcile(reason: 'start' | 'periodic' | 'stale', opts: { direct?: boolean } = {}): Promise<string[]> {
     const diffs: string[] = [];
     const symbols = this.#enabledSymbols();
-    const positions = await this.#deps.port.fetchPositions(symbols);
     for (const sym of symbols) {
       const rt = this.#symbols.get(sym)!;
-      const ex = positions.find((p) => p.symbol === sym) ?? null;
-      rt.exchangePosition = ex;
+      // The position is read inside the symbol's turn, after the events queued before it: a
+      // snapshot read earlier could predate fills applied meanwhile (see #reconcileSymbol).
+      const task = async (): Promise<void> => {
+        const ex = (await this.#deps.port.fetchPositions([sym])).find((p) => p.symbol === sym) ?? null;
+        rt.exchangePosition = ex;
+        await this.#reconcileSymbol(rt, ex, reason, diffs);
+      };
       // At start the queues are held for us (see start()); afterwards, reconciliation takes its turn.
-      if (opts.direct) await this.#reconcileSymbol(rt, ex, reason, diffs);
-      else await this.#enqueueAndWait(rt, () => this.#reconcileSymbol(rt, ex, reason, diffs));
+      if (opts.direct) await task();
+      else await this.#enqueueAndWait(rt, task);
     }
     if (diffs.length > 0) {
       this.#deps.logger.warn('reconciliation found differences', { reason, count: diffs.length });
@@ -415,6 +421,13 @@ export class Engine {
     }
 
     const nowLocal = this.#deps.store.state.symbols[sym]?.position ?? null;
+    // A snapshot older than a fill the bot has applied (the fill moved the position after the
+    // exchange last did, as far as this answer knows) says nothing about the position now:
+    // comparing with it could wipe a live position or adopt a closed one. The next round decides.
+    if (ex !== null && ex.updatedMs > 0 && rt.lastFillTs !== null && rt.lastFillTs > ex.updatedMs) {
+      this.#deps.logger.debug(`${sym}: position snapshot older than the newest fill; compared next time`, { snapshotMs: ex.updatedMs, lastFillMs: rt.lastFillTs });
+      return;
+    }
     if (exOpen) {
       if (nowLocal === null || dec(nowLocal.size).isZero()) {
         if (nowLocal === null) diffs.push(`${sym}: adopted a ${ex.side} position of ${ex.size.toFixed()} the bot had no record of`);
@@ -643,12 +656,27 @@ export class Engine {
           if (purpose === 'entry' && s.position?.entryOrderLinkId === req.orderLinkId && dec(s.position.size).isZero()) s.position = null;
         });
         if (purpose !== 'quote' && !positionGone) this.#alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
+        // An exit for a position the exchange says is flat: the fills that closed it have not
+        // reached us (a stalled or dropped stream). Fetch them now instead of retrying the exit on
+        // every candle until the stream catches up (found by the soak test).
+        if (positionGone && purpose === 'exit') this.#resyncSoon();
       } else {
         // Unknown outcome (timeout, connection lost): the id makes a later look-up safe.
         this.#deps.logger.warn(`${req.symbol} ${purpose} order outcome unknown; reconciliation will look it up`, { orderLinkId: req.orderLinkId, error: err.message });
       }
       return false;
     }
+  }
+
+  /** One reconciliation at a time, started outside the caller's queue turn (it queues behind it). */
+  #resyncSoon(): void {
+    if (this.#resyncing || this.#stopping) return;
+    this.#resyncing = true;
+    this.reconcile('stale')
+      .catch((e: unknown) => this.#deps.logger.warn('reconciliation failed', { error: e instanceof Error ? e.message : String(e) }))
+      .finally(() => {
+        this.#resyncing = false;
+      });
   }
 
   async #expireEntry(rt: SymbolRuntime, now: number): Promise<void> {

@@ -42,6 +42,29 @@ describe('Engine + scalper over real BTCUSDT candles (SimExchange, real state an
     expect(h.sim.wallet().walletBalance.minus(dec('1000')).toFixed()).toBe(sum.toFixed());
   });
 
+  it('reconciliation never wipes an open position with a position snapshot older than its fills', async () => {
+    // The race the soak test found: a snapshot fetched before the entry filled reached the
+    // comparison after the entry's fills were applied, and the bot "closed" a live position
+    // locally (cancelling its take-profit ladder) while the exchange still held it.
+    h = await startHarness({ candles: BTC_1M, startIndex: 200 });
+    let i = 200;
+    const open = () => {
+      const pos = h!.store.state.symbols.BTCUSDT?.position;
+      return pos !== null && pos !== undefined && dec(pos.size).gt(0) && pos.targets.length > 0;
+    };
+    while (!open() && i < 3200) await h.play([BTC_1M[i++]!]);
+    expect(open(), 'a position with its ladder on this stretch').toBe(true);
+    const laddered = h.sim.openOrders('BTCUSDT').length;
+    const fills = (await h.journalRecords()).filter((r): r is FillRecord => r.type === 'fill');
+    const firstFillTs = Math.min(...fills.map((f) => f.ts));
+    // The exchange answers with the position as it was just before the entry filled: flat.
+    h.ex.fetchPositions = async (symbols) => symbols.map((symbol) => ({ symbol, side: null, size: dec(0), entryPrice: dec(0), stopLoss: null, takeProfit: null, trailingStop: null, unrealisedPnl: dec(0), updatedMs: firstFillTs - 1 }));
+    const diffs = await h.engine.reconcile('periodic');
+    expect(diffs.filter((d) => /closed on the exchange/.test(d))).toEqual([]);
+    expect(open(), 'the local position stands').toBe(true);
+    expect(h.sim.openOrders('BTCUSDT').length, 'its take-profit ladder stands').toBe(laddered);
+  });
+
   it('moves the stop to breakeven after the first target, and the exchange has it', async () => {
     h = await startHarness({ candles: BTC_1M, startIndex: 200 });
     let seen: { entry: number; stop: number } | null = null;
