@@ -369,7 +369,8 @@ async function connectMarket(config: Config, opts: RunOptions, mode: string, log
       if (confirmed) paper.feedCandle(symbol, interval, candle);
     },
     onBookTop: (top) => paper.feedBookTop(top),
-    onStreamHealth: (stream, health, detail) => logger.info(`public ${stream} stream ${health}`, { detail }),
+    // The adapter logs each stream's health itself.
+    onStreamHealth: (stream, health, detail) => logger.debug(`paper market data: ${stream} stream ${health}`, { detail }),
   });
   return {
     port: paper,

@@ -86,6 +86,8 @@ export class Engine {
   #settings: EngineSettings;
   readonly #symbols = new Map<string, SymbolRuntime>();
   readonly #tracker = new OrderTracker();
+  /** When closed orders were last forgotten (market time); see #onClosedCandle. */
+  #lastPruneMs = 0;
   /** A reconciliation started by #resyncSoon is running. */
   #resyncing = false;
   readonly #closedTrades: ClosedTrade[] = [];
@@ -487,6 +489,7 @@ export class Engine {
       rt.strategy.onCandle(c, this.#positionView(rt), c.ts + intervalMs);
     }
     rt.warm = true;
+    this.#deps.logger.info(`${rt.settings.symbol} ready: warmed up on ${rt.history.length} candles, deciding from the candle of ${new Date(first.ts).toISOString()}`);
   }
 
   /**
@@ -502,6 +505,12 @@ export class Engine {
     this.#remember(rt, candle);
     const now = Math.max(this.#now(), candle.ts + rt.settings.intervalMinutes * 60_000);
     this.#rollDailyWindow(now);
+    // Closed orders are kept a while for late fills, then forgotten: without this a market maker's
+    // order history grows for as long as the bot runs (thousands of quotes a day).
+    if (now - this.#lastPruneMs >= 60_000) {
+      this.#lastPruneMs = now;
+      this.#tracker.prune(now);
+    }
     const pos = this.#localPosition(rt);
     // The size (a Decimal to parse) is looked at last: on most candles no time exit is due.
     // Held candles count from the close the entry was decided on: the decision time is that close
@@ -757,8 +766,9 @@ export class Engine {
     const ins = rt.instrument!;
     const entryPrice = entry.avgFillPrice ?? dec(pos.entryPrice);
     const stop = dec(pos.stop!.price);
-    // The stop was attached to the entry; set it on the position as well, so it covers exactly what filled.
-    await this.#setStop(rt, stop, 'entry filled');
+    // The stop was attached to the entry; set it on the position as well, so it covers exactly what
+    // filled. When it was attached, a failure here leaves that stop in force: a warning, not an alarm.
+    await this.#setStop(rt, stop, 'entry filled', entry.stopLoss !== null);
     const orders = ladderOrders({
       symbol: sym,
       side: pos.side,
@@ -780,7 +790,7 @@ export class Engine {
     await this.#deps.store.flush();
     for (const o of orders) await this.#send(o, 'takeProfit', 'take-profit ladder');
     if (exits.trailing.enabled) {
-      await this.#tradingStop(rt, trailingStop({ symbol: sym, side: pos.side, entryPrice, initialStop: stop, activationR: exits.trailing.activationR, distancePct: exits.trailing.distancePct, instrument: ins }), 'trailing stop');
+      await this.#tradingStop(rt, trailingStop({ symbol: sym, side: pos.side, entryPrice, initialStop: stop, activationR: exits.trailing.activationR, distancePct: exits.trailing.distancePct, instrument: ins }), 'trailing stop', true);
     }
     this.#alert('trade', 'fill', `${sym} ${pos.side} opened`, `${entry.filledQty.toFixed()} @ ${entryPrice.toFixed()}, stop ${stop.toFixed()}, ${orders.length} target(s)`, sym);
   }
