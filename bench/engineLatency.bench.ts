@@ -5,10 +5,16 @@
  * sandbox receives it. Both ends are timed in this process, so the figure includes both loopback
  * hops and the sandbox's own request handling: an upper bound. The engine's own share (kline event
  * to placeOrder) is timed in process as well; the adapter's frame-to-event time is in
- * bench/streams.bench.ts. The strategy enters when flat and exits when in a
+ * bench/streams.bench.ts. The bot's own frame-to-order time is timed in process too: from the ws
+ * library handing over the confirmed kline frame to the order request's body being written to the
+ * socket (undici's `undici:request:bodySent` channel; ccxt sends with Node's fetch), so it is the
+ * whole bot (adapter, engine, sizing, signing, ccxt) without either loopback hop.
+ * The strategy enters when flat and exits when in a
  * position, so every candle yields exactly one order (entries and exits reported apart).
  */
+import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
 import { ClockService } from '../src/clock/clockService.js';
 import { readCandleFile } from '../src/domain/candleCsv.js';
 import type { Candle, Intent } from '../src/domain/types.js';
@@ -82,6 +88,27 @@ const observed = new Proxy(port as unknown as ExchangePort, {
     return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
   },
 });
+// The bot's frame-to-order time: the ws library handing over a confirmed kline frame → the order
+// request fully written. Every ws 'message' goes through WebSocket#emit, so one wrapper sees them all.
+let frameAt = 0;
+let awaitingRequest = false;
+const frameToOrder: number[] = [];
+const emit = WebSocket.prototype.emit;
+WebSocket.prototype.emit = function (this: WebSocket, event: string | symbol, ...args: unknown[]): boolean {
+  if (event === 'message' && Buffer.isBuffer(args[0]) && args[0].includes('"confirm":true')) {
+    frameAt = performance.now();
+    awaitingRequest = true;
+  }
+  return emit.call(this, event, ...args);
+};
+diagnostics.subscribe('undici:request:bodySent', (message) => {
+  const { request } = message as { request: { path: string } };
+  if (awaitingRequest && request.path.startsWith('/v5/order/create')) {
+    frameToOrder.push(performance.now() - frameAt);
+    awaitingRequest = false;
+  }
+});
+
 const engine = new Engine(
   {
     port: observed,
@@ -149,6 +176,8 @@ clock.stop();
 await sandbox.close();
 
 engineShare.splice(0, 10);
+frameToOrder.splice(0, 10);
+frameToOrder.sort((a, b) => a - b);
 engineShare.sort((a, b) => a - b);
 entry.sort((a, b) => a - b);
 exit.sort((a, b) => a - b);
@@ -158,6 +187,8 @@ const p99Engine = percentile(engineShare, 99);
 report('engineLatency', [
   { name: 'kline event → placeOrder (engine, in process), p50', value: percentile(engineShare, 50), unit: 'ms' },
   { name: 'kline event → placeOrder (engine, in process), p99', value: p99Engine, unit: 'ms', goal: '< 2 ms', ok: p99Engine < 2 },
+  { name: 'ws frame → order request written (bot), p50', value: percentile(frameToOrder, 50), unit: 'ms' },
+  { name: 'ws frame → order request written (bot), p99', value: percentile(frameToOrder, 99), unit: 'ms', goal: '<= 2 ms', ok: percentile(frameToOrder, 99) <= 2 },
   { name: 'kline → entry order at the exchange, p50', value: percentile(entry, 50), unit: 'ms' },
   { name: 'kline → entry order at the exchange, p99', value: p99Entry, unit: 'ms' },
   { name: 'kline → exit order at the exchange, p50', value: percentile(exit, 50), unit: 'ms' },

@@ -1,12 +1,11 @@
 // `npm run bench`: builds the bundles, then bundles and runs every bench/*.bench.ts in turn (one
 // process each, so one benchmark's heap does not disturb the next), then merges their figures
 // into bench/results.json and prints one table. `npm run bench -- startup` runs matching ones only.
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ccxtBybitOnly } from './esbuildPlugins.mjs';
+import { bundleForNode } from './esbuildPlugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'bench', 'out');
@@ -23,18 +22,7 @@ for (const file of benches) {
   const name = file.replace(/\.bench\.ts$/, '');
   rmSync(join(outDir, `${name}.json`), { force: true });
   const bundle = join(outDir, `${name}.mjs`);
-  await build({
-    entryPoints: [join(root, 'bench', file)],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    external: ['bufferutil', 'utf-8-validate', 'esbuild'],
-    plugins: [ccxtBybitOnly],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  });
+  await bundleForNode(join(root, 'bench', file), bundle);
   process.stdout.write(`\n== ${name}\n`);
   try {
     execFileSync(process.execPath, ['--expose-gc', bundle], { stdio: 'inherit', env: { ...process.env, POCKET_ROOT: root } });

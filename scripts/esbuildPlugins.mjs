@@ -29,3 +29,23 @@ export const ccxtBybitOnly = {
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default {};', loader: 'js' }));
   },
 };
+
+/**
+ * Bundles a TypeScript entry that imports from src/ (a benchmark, the soak test) into one ESM file
+ * for Node, the way the bot itself is bundled (Bybit-only ccxt).
+ */
+export async function bundleForNode(entry, outfile) {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    external: ['bufferutil', 'utf-8-validate', 'esbuild'],
+    plugins: [ccxtBybitOnly],
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  });
+}
