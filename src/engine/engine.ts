@@ -66,6 +66,8 @@ interface SymbolRuntime {
   gate: (() => void) | null;
   lastRequoteMs: number;
   requoteQueued: boolean;
+  /** The owner was told this maker's quotes are below the exchange's minimum order (once). */
+  quoteTooSmallSaid: boolean;
   latestBook: StrategyBookTop | null;
   exchangePosition: Position | null;
   entryDeadlineMs: number | null;
@@ -246,6 +248,7 @@ export class Engine {
       if (next && next !== rt.source) {
         rt.source = next;
         rt.strategy = this.#guard(next);
+        rt.quoteTooSmallSaid = false; // new parameters: a size still too small is said again
         // Re-warm the new instance from the candles already seen, so it decides at the next close.
         for (let i = Math.max(0, rt.history.length - HISTORY_LIMIT); i < rt.history.length; i++) rt.strategy.onCandle(rt.history[i]!, FLAT, rt.history[i]!.ts);
       }
@@ -677,6 +680,23 @@ export class Engine {
     }
   }
 
+  /**
+   * A quote the exchange would refuse for its size: said once per symbol (an error and a critical
+   * alert), since the maker then quotes nothing at all on that symbol.
+   */
+  #quoteTooSmall(rt: SymbolRuntime, wanted: number, rounded: Decimal, price: Decimal): void {
+    if (rt.quoteTooSmallSaid) return;
+    rt.quoteTooSmallSaid = true;
+    const sym = rt.settings.symbol;
+    const ins = rt.instrument!;
+    const body =
+      `A quote of ${wanted} ${sym} (${rounded.toFixed()} after Bybit's step of ${ins.qtyStep.toFixed()}) is below the minimum order ` +
+      `of ${ins.minQty.toFixed()} and ${ins.minNotional.toFixed()} USDT at ${price.toFixed()}, so no quotes are placed. ` +
+      `Raise params.orderQty of ${sym} in config.json.`;
+    this.#deps.logger.error(`${sym} maker cannot quote: ${body}`);
+    this.#alert('critical', 'error', `${sym} maker cannot quote`, body, sym);
+  }
+
   /** One reconciliation at a time, started outside the caller's queue turn (it queues behind it). */
   #resyncSoon(): void {
     if (this.#resyncing || this.#stopping) return;
@@ -1005,7 +1025,10 @@ export class Engine {
     for (const q of diff.create) {
       const price = roundToStep(toPrice(q.price), ins.tickSize, q.side === 'buy' ? 'down' : 'up');
       const qty = roundToStep(toPrice(q.qty), ins.qtyStep, 'down');
-      if (qty.lt(ins.minQty) || qty.mul(price).lt(ins.minNotional)) continue;
+      if (qty.lt(ins.minQty) || qty.mul(price).lt(ins.minNotional)) {
+        this.#quoteTooSmall(rt, q.qty, qty, price);
+        continue;
+      }
       const reduces = pos !== null && (pos.side === 'long' ? q.side === 'sell' : q.side === 'buy');
       await this.#send(
         {
@@ -1268,6 +1291,7 @@ export class Engine {
       gate: null,
       lastRequoteMs: 0,
       requoteQueued: false,
+      quoteTooSmallSaid: false,
       latestBook: null,
       exchangePosition: null,
       entryDeadlineMs: null,

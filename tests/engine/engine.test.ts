@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money.js';
 import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
+import { readCandleFile } from '../../src/domain/candleCsv.js';
 import { Maker } from '../../src/strategies/maker.js';
 import { BTC_1M, SCALPER_SETTINGS, startHarness, type Harness } from './harness.js';
 
@@ -153,6 +154,33 @@ describe('Engine + market maker over the strongest trending hour of the real BTC
     expect(maxInventory, 'the trend pushed the inventory to its limit').toBeGreaterThanOrEqual(orderQty);
     expect(maxInventory).toBeLessThanOrEqual(bound + 1e-12);
     expect(unprotected, 'inventory left without an exchange stop at a candle close').toEqual([]);
+  });
+});
+
+describe('Engine + maker, quote sizes the exchange refuses', () => {
+  it('says so at once when the maker\'s order size is below the instrument\'s minimum, instead of never quoting', async () => {
+    // Found by the soak test: the maker's default orderQty (0.001) is below ETHUSDT's minimum order
+    // of 0.01 (src/sim/instruments.ts, as Bybit's instruments-info), and the bot quoted nothing
+    // for 30 minutes without a word.
+    const eth = readCandleFile(new URL('../../data/bybit-ETHUSDT-1m.csv.gz', import.meta.url).pathname);
+    h = await startHarness({
+      candles: eth,
+      startIndex: 200,
+      symbol: { symbol: 'ETHUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      strategy: new Maker({ symbol: 'ETHUSDT' }),
+    });
+    for (const c of eth.slice(200, 205)) {
+      await h.play([c]);
+      const { bid, ask } = h.sim.touch('ETHUSDT');
+      h.ex.feedBookTop({ symbol: 'ETHUSDT', bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
+      await h.engine.idle();
+    }
+    expect(h.sim.openOrders('ETHUSDT')).toEqual([]);
+    const said = h.alerts.filter((a) => a.level === 'critical' && /below/.test(a.body));
+    expect(said, 'one alert, not one per book update').toHaveLength(1);
+    expect(said[0]!.body).toMatch(/0\.001/);
+    expect(said[0]!.body).toMatch(/minimum/);
+    expect(said[0]!.body).toMatch(/orderQty/);
   });
 });
 
