@@ -21,7 +21,8 @@ const root = projectRoot();
 const DATA = [join(root, 'data', 'bybit-BTCUSDT-1m.csv.gz'), join(root, 'data', 'bybit-ETHUSDT-1m.csv.gz')];
 const SYMBOLS = [
   { symbol: 'BTCUSDT', strategy: 'scalper' },
-  { symbol: 'ETHUSDT', strategy: 'maker' },
+  // 0.05 ETH (about 130 USDT a quote); the default 0.001 is below ETHUSDT's minimum order.
+  { symbol: 'ETHUSDT', strategy: 'maker', params: { orderQty: 0.05 } },
 ];
 const STARTS = 7;
 const RUN_MINUTES = Number(process.env.BENCH_RUN_MINUTES ?? 10);
