@@ -462,9 +462,10 @@ export class Engine {
       if (ex.stopLoss === null && ex.trailingStop === null) {
         const pos = this.#deps.store.state.symbols[sym]!.position!;
         const stop = pos.stop ? dec(pos.stop.price) : this.#fallbackStop(rt, ex.side!, ex.entryPrice);
-        await this.#setStop(rt, stop, 'reconcile: position had no stop on the exchange');
-        diffs.push(`${sym}: the position had no stop on the exchange; placed one at ${stop.toFixed()}`);
-        this.#alert('critical', 'reconcile', `${sym} had no stop`, `Placed a stop at ${stop.toFixed()}.`, sym);
+        const placed = await this.#setStop(rt, stop, 'reconcile: position had no stop on the exchange');
+        diffs.push(`${sym}: the position had no stop on the exchange; ${placed ? `placed one at ${stop.toFixed()}` : 'placing one failed'}`);
+        // A failure has raised its own alarm in #tradingStop; the next round tries again.
+        if (placed) this.#alert('critical', 'reconcile', `${sym} had no stop`, `Placed a stop at ${stop.toFixed()}.`, sym);
       }
     } else if (nowLocal !== null && dec(nowLocal.size).gt(0)) {
       diffs.push(`${sym}: the ${nowLocal.side} position is closed on the exchange`);
@@ -958,6 +959,14 @@ export class Engine {
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       const detail = { retCode: err.retCode, message: err.retMsg ?? err.message };
+      if (err.retCode === 10001 && /zero position/i.test(err.retMsg ?? err.message)) {
+        // Bybit: "can not set tp/sl/ts for zero position". The position closed on the exchange
+        // before this request arrived (a burst of fills, a stop that triggered): there is nothing
+        // to protect. The closing fills are on their way; fetch them if the stream is behind.
+        this.#deps.logger.info(`${rt.settings.symbol} trading-stop not needed (${why}): the position is already closed on the exchange`, detail);
+        this.#resyncSoon();
+        return false;
+      }
       if (stillProtected) {
         this.#deps.logger.warn(`${rt.settings.symbol} trading-stop refused (${why}); the previous stop stays in force`, detail);
         return false;

@@ -184,6 +184,42 @@ describe('Engine + maker, quote sizes the exchange refuses', () => {
   });
 });
 
+describe('Engine + maker, a stop for a position the exchange has already closed', () => {
+  it('takes Bybit\'s "zero position" answer to a stop as the position being gone, not as an unprotected position', async () => {
+    // Found by the soak test: the maker's fills come in bursts, and the stop for a position that a
+    // later fill has already closed is refused (retCode 10001 "can not set tp/sl/ts for zero
+    // position"); each refusal raised a critical "stop not set" alarm on the phone.
+    const start = BTC_1M.findIndex((c) => c.ts === 1750696620000);
+    h = await startHarness({
+      candles: BTC_1M,
+      startIndex: start,
+      symbol: { symbol: 'BTCUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      strategy: new Maker({ symbol: 'BTCUSDT' }),
+    });
+    // The race, made to happen: just before the engine's stop request reaches the exchange, a
+    // market order closes the position there (as the rest of a fill burst would).
+    h.sim.setMarketFill('touch'); // the closing order fills at once, as a live market order does
+    const realStop = h.ex.setTradingStop.bind(h.ex);
+    let raced = 0;
+    h.ex.setTradingStop = async (req) => {
+      const p = h!.sim.position('BTCUSDT');
+      if (p.side !== null && raced < 3) {
+        raced++;
+        h!.sim.placeOrder({ symbol: 'BTCUSDT', side: p.side === 'buy' ? 'sell' : 'buy', orderType: 'market', qty: p.size, reduceOnly: true });
+      }
+      return realStop(req);
+    };
+    for (const c of BTC_1M.slice(start, start + 40)) {
+      await h.play([c]);
+      const { bid, ask } = h.sim.touch('BTCUSDT');
+      h.ex.feedBookTop({ symbol: 'BTCUSDT', bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
+      await h.engine.idle();
+    }
+    expect(raced, 'positions were closed under the stop request').toBeGreaterThan(0);
+    expect(h.alerts.filter((a) => a.level === 'critical')).toEqual([]);
+  });
+});
+
 describe('Engine hot reload', () => {
   it('applies a leverage change on the exchange and keeps trading with the new settings', async () => {
     h = await startHarness({ candles: BTC_1M, startIndex: 200 });
