@@ -23,8 +23,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Decimal } from 'decimal.js';
-import { dec } from '../src/domain/money.js';
+import { Dec, dec, type Decimal } from '../src/domain/money.js';
 import type { FillRecord } from '../src/domain/journalRecord.js';
 import { FAULT_NAMES, NO_FAULTS, type FaultSettings } from '../src/sandbox/faults.js';
 import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox } from '../src/sandbox/startSandbox.js';
@@ -246,7 +245,7 @@ const duplicated = [...linkIds.entries()].filter(([, ids]) => ids.size > 1).map(
 check(duplicated.length === 0, `order ids accepted more than once: ${duplicated.slice(0, 5).join(', ')}`);
 check(maxWorkingEntries <= 1, `${maxWorkingEntries} entry orders were working at once on one symbol`);
 
-/** Wallet balance implied by the fills: linear USDT contracts, average-price position accounting. */
+/** Wallet balance implied by the fills: linear USDT contracts, average-price position accounting, realised PnL per fill. */
 function balanceFromFills(initial: Decimal, list: readonly FillRecord[]): Decimal {
   let balance = initial;
   const pos = new Map<string, { size: Decimal; entry: Decimal }>(); // size signed: + long, − short
@@ -261,7 +260,8 @@ function balanceFromFills(initial: Decimal, list: readonly FillRecord[]): Decima
       continue;
     }
     const closing = p.size.abs().lt(signed.abs()) ? p.size.abs() : signed.abs();
-    balance = balance.plus(price.minus(p.entry).times(closing).times(p.size.isNeg() ? -1 : 1));
+    // Settled per execution in whole 1e-8 USDT, as Bybit settles (and the simulator: src/sim/simulator.ts).
+    balance = balance.plus(price.minus(p.entry).times(closing).times(p.size.isNeg() ? -1 : 1).toDecimalPlaces(8, Dec.ROUND_HALF_EVEN));
     const size = p.size.plus(signed);
     pos.set(f.symbol, { size, entry: size.isZero() ? dec(0) : signed.abs().gt(closing) ? price : p.entry });
   }
