@@ -66,6 +66,8 @@ interface SymbolRuntime {
   gate: (() => void) | null;
   lastRequoteMs: number;
   requoteQueued: boolean;
+  /** Start of the newest closed candle received (queued or handled); see #onClosedCandle. */
+  newestCandleTs: number;
   /** The owner was told this maker's quotes are below the exchange's minimum order (once). */
   quoteTooSmallSaid: boolean;
   latestBook: StrategyBookTop | null;
@@ -155,6 +157,7 @@ export class Engine {
         const rt = this.#symbols.get(symbol);
         if (!rt || !confirmed || intervalMinutes !== rt.settings.intervalMinutes) return;
         this.#observeClose(candle.ts + intervalMinutes * 60_000);
+        if (candle.ts > rt.newestCandleTs) rt.newestCandleTs = candle.ts;
         this.#enqueueOrRun(rt, () => this.#onClosedCandle(rt, candle));
       },
       onBookTop: (top) => this.#onBookTop(top),
@@ -507,6 +510,14 @@ export class Engine {
     const last = rt.history.at(-1);
     if (last && candle.ts <= last.ts) return; // a stream/REST overlap: already handled
     this.#remember(rt, candle);
+    if (candle.ts < rt.newestCandleTs) {
+      // Behind: newer candles wait in the queue (slow exchange calls under faults). This one still
+      // feeds the strategy's indicators, but only the newest is acted on: a signal, a time exit or
+      // an entry timeout judged on a stale close would send one order per queued candle, each
+      // about a market that has moved on (found by the soak test).
+      rt.strategy.onCandle(candle, this.#positionView(rt), candle.ts + rt.settings.intervalMinutes * 60_000);
+      return;
+    }
     const now = Math.max(this.#now(), candle.ts + rt.settings.intervalMinutes * 60_000);
     this.#rollDailyWindow(now);
     // Closed orders are kept a while for late fills, then forgotten: without this a market maker's
@@ -1300,6 +1311,7 @@ export class Engine {
       gate: null,
       lastRequoteMs: 0,
       requoteQueued: false,
+      newestCandleTs: 0,
       quoteTooSmallSaid: false,
       latestBook: null,
       exchangePosition: null,

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money.js';
 import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { readCandleFile } from '../../src/domain/candleCsv.js';
+import type { Candle, Intent } from '../../src/domain/types.js';
 import { Maker } from '../../src/strategies/maker.js';
+import type { BookTop, PositionView, Strategy } from '../../src/strategies/strategy.js';
 import { BTC_1M, SCALPER_SETTINGS, startHarness, type Harness } from './harness.js';
 
 let h: Harness | null = null;
@@ -217,6 +219,44 @@ describe('Engine + maker, a stop for a position the exchange has already closed'
     }
     expect(raced, 'positions were closed under the stop request').toBeGreaterThan(0);
     expect(h.alerts.filter((a) => a.level === 'critical')).toEqual([]);
+  });
+});
+
+describe('Engine behind the market', () => {
+  it('acts on the newest closed candle only when candles queue up behind a slow exchange', async () => {
+    // Found by the soak test: with REST calls slowed by faults, closed candles queued up behind them
+    // and each one, when its turn came, sent an order about a market that had moved on.
+    class EnterThenExit implements Strategy {
+      readonly name = 'scalper' as const;
+      readonly symbol = 'BTCUSDT';
+      readonly warmupCandles = 1;
+      onCandle(c: Candle, position: PositionView): Intent {
+        if (position.side === null) return { kind: 'enter', symbol: this.symbol, side: 'long', decidedAtMs: c.ts + 60_000, refPrice: c.close, stopLoss: c.close * 0.98, targets: [c.close * 1.05], reason: 'test entry' };
+        return { kind: 'exit', symbol: this.symbol, decidedAtMs: c.ts + 60_000, reason: 'test exit' };
+      }
+      onBook(_top: BookTop): Intent | null {
+        return null;
+      }
+    }
+    h = await startHarness({ candles: BTC_1M, startIndex: 200, strategy: new EnterThenExit(), symbol: { ...SCALPER_SETTINGS, exits: { ...SCALPER_SETTINGS.exits!, ladderFractions: [1] } } });
+    await h.play([BTC_1M[200]!]); // enters
+    // The exchange now answers orders only when the test lets it.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const realPlace = h.ex.placeOrder.bind(h.ex);
+    h.ex.placeOrder = async (req) => {
+      await held;
+      return realPlace(req);
+    };
+    // The entry filled on the next candle's path; its take-profit order now hangs, and six closes
+    // arrive behind it.
+    for (const c of BTC_1M.slice(201, 207)) h.ex.feedCandle('BTCUSDT', 1, c);
+    release();
+    await h.engine.idle();
+    const orders = (await h.journalRecords()).filter((r): r is OrderSentRecord => r.type === 'order' && (r.purpose === 'entry' || r.purpose === 'exit'));
+    // One decision, on the newest close: one exit. Acting on each queued close sent six.
+    expect(orders.map((o) => o.purpose)).toEqual(['entry', 'exit']);
+    expect(orders[1]!.ts, 'decided on the newest close').toBe(BTC_1M[206]!.ts + 60_000);
   });
 });
 
