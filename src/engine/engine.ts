@@ -42,7 +42,7 @@ export interface EngineDeps {
 }
 
 /** Exit codes in orderLinkIds (`X<code>`) and the reasons they stand for in the journal. */
-const EXIT_CODES = { T: 'timeExit', S: 'signal', K: 'killSwitch', C: 'closeAll' } as const;
+const EXIT_CODES = { T: 'timeExit', S: 'signal', K: 'killSwitch', C: 'closeAll', L: 'stopLoss' } as const;
 type ExitCode = keyof typeof EXIT_CODES;
 
 const HISTORY_LIMIT = 1000;
@@ -980,6 +980,13 @@ export class Engine {
       }
       if (stillProtected) {
         this.#deps.logger.warn(`${rt.settings.symbol} trading-stop refused (${why}); the previous stop stays in force`, detail);
+        return false;
+      }
+      if (err.retCode === 10001 && /should (lower|greater|higher) than base_price/i.test(err.retMsg ?? err.message) && req.stopLoss !== undefined) {
+        // Bybit: "StopLoss:X set for Buy position should lower than base_price:Y". The market has
+        // already passed the stop, so the stop would have fired: do what it would have done.
+        this.#deps.logger.warn(`${rt.settings.symbol} the market is already beyond the stop (${why}); closing at market`, detail);
+        await this.#closePosition(rt, 'L', `price already beyond the stop ${req.stopLoss.toFixed()}`);
         return false;
       }
       this.#deps.logger.error(`${rt.settings.symbol} trading-stop failed (${why})`, detail);

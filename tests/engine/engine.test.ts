@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ExchangeError } from '../../src/domain/exchangeErrors.js';
 import { dec } from '../../src/domain/money.js';
 import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { readCandleFile } from '../../src/domain/candleCsv.js';
@@ -219,6 +220,37 @@ describe('Engine + maker, a stop for a position the exchange has already closed'
     }
     expect(raced, 'positions were closed under the stop request').toBeGreaterThan(0);
     expect(h.alerts.filter((a) => a.level === 'critical')).toEqual([]);
+  });
+});
+
+describe('Engine + maker, a stop the market has already passed', () => {
+  it('closes the inventory at market when Bybit refuses its stop for lying beyond the price', async () => {
+    // Found by the soak test: a fast move took the price past the maker's protective stop before
+    // the stop was set; Bybit refuses such a stop ("StopLoss:X set for Buy position should lower
+    // than base_price:Y"), and the inventory stayed open with no stop until the next reconciliation.
+    const start = BTC_1M.findIndex((c) => c.ts === 1750696620000);
+    h = await startHarness({
+      candles: BTC_1M,
+      startIndex: start,
+      symbol: { symbol: 'BTCUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      strategy: new Maker({ symbol: 'BTCUSDT' }),
+    });
+    h.ex.setTradingStop = async (req) => {
+      const base = h!.sim.lastPrice('BTCUSDT');
+      throw new ExchangeError(`POST /v5/position/trading-stop: Bybit retCode 10001: StopLoss:${req.stopLoss?.toFixed()} set for Buy position should lower than base_price:${base}??LastPrice`, 'rejected', 10001, `StopLoss:${req.stopLoss?.toFixed()} set for Buy position should lower than base_price:${base}??LastPrice`);
+    };
+    for (const c of BTC_1M.slice(start, start + 20)) {
+      await h.play([c]);
+      const { bid, ask } = h.sim.touch('BTCUSDT');
+      h.ex.feedBookTop({ symbol: 'BTCUSDT', bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
+      await h.engine.idle();
+    }
+    const records = await h.journalRecords();
+    const closes = records.filter((r): r is OrderSentRecord => r.type === 'order' && r.purpose === 'exit');
+    expect(closes.length, 'the inventory was closed at market').toBeGreaterThan(0);
+    expect(closes.every((o) => o.reduceOnly && o.orderType === 'market' && /beyond the stop/.test(o.reason))).toBe(true);
+    expect(records.filter((r): r is ExitRecord => r.type === 'exit').some((e) => e.reason === 'stopLoss')).toBe(true);
+    expect(h.alerts.filter((a) => a.title.endsWith('stop not set'))).toEqual([]);
   });
 });
 
