@@ -7,12 +7,12 @@
  * to placeOrder) is timed in process as well; the adapter's frame-to-event time is in
  * bench/streams.bench.ts. The bot's own frame-to-order time is timed in process too: from the ws
  * library handing over the confirmed kline frame to the order request's body being written to the
- * socket (undici's `undici:request:bodySent` channel; ccxt sends with Node's fetch), so it is the
+ * socket (ClientRequest#end returning; ccxt sends through src/util/httpFetch.ts on node:http), so it is the
  * whole bot (adapter, engine, sizing, signing, ccxt) without either loopback hop.
  * The strategy enters when flat and exits when in a
  * position, so every candle yields exactly one order (entries and exits reported apart).
  */
-import diagnostics from 'node:diagnostics_channel';
+import { ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { ClockService } from '../src/clock/clockService.js';
@@ -101,13 +101,15 @@ WebSocket.prototype.emit = function (this: WebSocket, event: string | symbol, ..
   }
   return emit.call(this, event, ...args);
 };
-diagnostics.subscribe('undici:request:bodySent', (message) => {
-  const { request } = message as { request: { path: string } };
-  if (awaitingRequest && request.path.startsWith('/v5/order/create')) {
+const end = ClientRequest.prototype.end;
+ClientRequest.prototype.end = function (this: ClientRequest, ...args: Parameters<ClientRequest['end']>) {
+  const result = end.apply(this, args);
+  if (awaitingRequest && this.path.startsWith('/v5/order/create')) {
     frameToOrder.push(performance.now() - frameAt);
     awaitingRequest = false;
   }
-});
+  return result;
+} as ClientRequest['end'];
 
 const engine = new Engine(
   {

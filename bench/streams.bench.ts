@@ -63,7 +63,7 @@ function runServer(): void {
       for (const c of wss.clients) c.send(msg);
     }
   }, BOOK_EVERY_MS);
-  let start = 1_700_000_000_000;
+  let start = 1_699_999_980_000; // on a minute boundary, as Bybit's kline starts are (the adapter checks)
   const klineTimer = setInterval(() => {
     start += 60_000;
     for (const s of SYMBOLS) {

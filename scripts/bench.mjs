@@ -44,7 +44,7 @@ process.stdout.write(`${'bench'.padEnd(12)} ${'figure'.padEnd(44)} ${'value'.pad
 for (const [bench, { figures }] of Object.entries(results.benches)) {
   for (const f of figures) {
     const verdict = f.ok === undefined ? '' : f.ok ? '  ok' : '  MISSED';
-    process.stdout.write(`${bench.padEnd(12)} ${f.name.padEnd(44)} ${String(Number(f.value.toPrecision(4))).padStart(14)} ${f.unit.padEnd(10)} ${(f.goal ?? '').padEnd(14)}${verdict}\n`);
+    process.stdout.write(`${bench.padEnd(12)} ${f.name.padEnd(44)} ${(typeof f.value === 'number' ? String(Number(f.value.toPrecision(4))) : 'n/a').padStart(14)} ${f.unit.padEnd(10)} ${(f.goal ?? '').padEnd(14)}${verdict}\n`);
   }
 }
 if (failed.length) {
