@@ -4,6 +4,7 @@ import { dec } from '../../src/domain/money.js';
 import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { readCandleFile } from '../../src/domain/candleCsv.js';
 import type { Candle, Intent } from '../../src/domain/types.js';
+import type { EngineSymbolSettings } from '../../src/engine/ports.js';
 import { Maker } from '../../src/strategies/maker.js';
 import type { BookTop, PositionView, Strategy } from '../../src/strategies/strategy.js';
 import { BTC_1M, SCALPER_SETTINGS, startHarness, type Harness } from './harness.js';
@@ -13,6 +14,22 @@ afterEach(async () => {
   await h?.close();
   h = null;
 });
+
+/** A market maker's symbol settings (2 % protective stop, default quote tolerance). */
+function makerSymbol(symbol: string): EngineSymbolSettings {
+  return { symbol, strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } };
+}
+
+/** Plays each candle, then hands the engine the simulator's touch as the book top, as a stream would. */
+async function playWithBook(harness: Harness, symbol: string, candles: readonly Candle[], after?: (c: Candle) => void): Promise<void> {
+  for (const c of candles) {
+    await harness.play([c]);
+    const { bid, ask } = harness.sim.touch(symbol);
+    harness.ex.feedBookTop({ symbol, bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
+    await harness.engine.idle();
+    after?.(c);
+  }
+}
 
 describe('Engine + scalper over real BTCUSDT candles (SimExchange, real state and journal)', () => {
   it('protects every position with an exchange stop, ladders its targets, and its books balance', async () => {
@@ -130,7 +147,7 @@ describe('Engine + market maker over the strongest trending hour of the real BTC
     h = await startHarness({
       candles: BTC_1M,
       startIndex: start,
-      symbol: { symbol: 'BTCUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      symbol: makerSymbol('BTCUSDT'),
       // A tight limit (1 × orderQty) so the trend really pushes the inventory against it.
       strategy: new Maker({ symbol: 'BTCUSDT', params: { maxInventory: 1 } }),
     });
@@ -169,15 +186,10 @@ describe('Engine + maker, quote sizes the exchange refuses', () => {
     h = await startHarness({
       candles: eth,
       startIndex: 200,
-      symbol: { symbol: 'ETHUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      symbol: makerSymbol('ETHUSDT'),
       strategy: new Maker({ symbol: 'ETHUSDT' }),
     });
-    for (const c of eth.slice(200, 205)) {
-      await h.play([c]);
-      const { bid, ask } = h.sim.touch('ETHUSDT');
-      h.ex.feedBookTop({ symbol: 'ETHUSDT', bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
-      await h.engine.idle();
-    }
+    await playWithBook(h, 'ETHUSDT', eth.slice(200, 205));
     expect(h.sim.openOrders('ETHUSDT')).toEqual([]);
     const said = h.alerts.filter((a) => a.level === 'critical' && /below/.test(a.body));
     expect(said, 'one alert, not one per book update').toHaveLength(1);
@@ -196,7 +208,7 @@ describe('Engine + maker, a stop for a position the exchange has already closed'
     h = await startHarness({
       candles: BTC_1M,
       startIndex: start,
-      symbol: { symbol: 'BTCUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      symbol: makerSymbol('BTCUSDT'),
       strategy: new Maker({ symbol: 'BTCUSDT' }),
     });
     // The race, made to happen: just before the engine's stop request reaches the exchange, a
@@ -212,12 +224,7 @@ describe('Engine + maker, a stop for a position the exchange has already closed'
       }
       return realStop(req);
     };
-    for (const c of BTC_1M.slice(start, start + 40)) {
-      await h.play([c]);
-      const { bid, ask } = h.sim.touch('BTCUSDT');
-      h.ex.feedBookTop({ symbol: 'BTCUSDT', bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
-      await h.engine.idle();
-    }
+    await playWithBook(h, 'BTCUSDT', BTC_1M.slice(start, start + 40));
     expect(raced, 'positions were closed under the stop request').toBeGreaterThan(0);
     expect(h.alerts.filter((a) => a.level === 'critical')).toEqual([]);
   });
@@ -232,19 +239,14 @@ describe('Engine + maker, a stop the market has already passed', () => {
     h = await startHarness({
       candles: BTC_1M,
       startIndex: start,
-      symbol: { symbol: 'BTCUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      symbol: makerSymbol('BTCUSDT'),
       strategy: new Maker({ symbol: 'BTCUSDT' }),
     });
     h.ex.setTradingStop = async (req) => {
       const base = h!.sim.lastPrice('BTCUSDT');
       throw new ExchangeError(`POST /v5/position/trading-stop: Bybit retCode 10001: StopLoss:${req.stopLoss?.toFixed()} set for Buy position should lower than base_price:${base}??LastPrice`, 'rejected', 10001, `StopLoss:${req.stopLoss?.toFixed()} set for Buy position should lower than base_price:${base}??LastPrice`);
     };
-    for (const c of BTC_1M.slice(start, start + 20)) {
-      await h.play([c]);
-      const { bid, ask } = h.sim.touch('BTCUSDT');
-      h.ex.feedBookTop({ symbol: 'BTCUSDT', bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: c.ts + 60_000 });
-      await h.engine.idle();
-    }
+    await playWithBook(h, 'BTCUSDT', BTC_1M.slice(start, start + 20));
     const records = await h.journalRecords();
     const closes = records.filter((r): r is OrderSentRecord => r.type === 'order' && r.purpose === 'exit');
     expect(closes.length, 'the inventory was closed at market').toBeGreaterThan(0);
