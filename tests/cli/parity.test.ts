@@ -29,7 +29,9 @@
  *   how long after each close the bot sent its orders, and refuses to judge parity (with that
  *   message) if the bot fell a step behind, so a slow machine cannot pass or fail the comparison by
  *   chance (the other checks may then fail too; this one names the cause). At SPEED the step is
- *   100 ms; the bot sent its orders 2-31 ms after the close in our runs (2 cores).
+ *   250 ms; the bot sent its orders 2-31 ms after the close on a quiet 2-core machine, and up to
+ *   131 ms with the whole suite running beside it (the crash-restart test's 30 SIGKILLs), which
+ *   broke the 100 ms step of speed 150.
  * Two defects this suite found (issue 9 note), both fixed: `run --replay` started the sandbox
  * without config.json's `paper` fees and slippage (src/cli/runBot.ts connectMarket), and a time exit
  * counted its candles from the decision time, which in the replay (and live) lies a few ms after the
@@ -52,7 +54,7 @@ const SLICE_START = 4150;
 const HISTORY = 200;
 /** Live candles replayed: this stretch of 2025-06 makes 8 closed trades with the config below. */
 const LIVE = 80;
-const SPEED = 150;
+const SPEED = 60;
 const INTERVAL_MS = 60_000;
 const STEP_MS = INTERVAL_MS / 4 / SPEED;
 /** BTCUSDT tick (src/sim/instruments.ts). */
@@ -200,7 +202,7 @@ beforeAll(async () => {
     ...(t.exitReason === 'endOfData' ? { exitPrice: null, exitReason: null, exitDecidedAt: null, pnl: null, fees: null }
       : { exitPrice: t.exitPrice, exitReason: t.exitReason, exitDecidedAt: t.exitReason === 'timeExit' ? t.exitTs : null, pnl: t.pnl, fees: t.fees }),
   }));
-}, 90_000);
+}, 150_000);
 
 afterAll(() => {
   if (bot && bot.exitCode === null) bot.kill('SIGKILL');
