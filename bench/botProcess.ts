@@ -15,8 +15,8 @@ export interface SandboxUrls {
   readonly ntpPort: number | null;
 }
 
-/** Environment without the developer's own POCKET_/BYBIT_ variables, colour off. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+/** Environment without the developer's own POCKET_/BYBIT_ variables, colour off (also used by tests/helpers/cli.ts). */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(POCKET_|BYBIT_|TELEGRAM_|FORCE_COLOR|NO_COLOR)/.test(k)) env[k] = v;
   return { ...env, NO_COLOR: '1', ...extra };

@@ -29,3 +29,18 @@ export class ClockNotTrustedError extends ExchangeError {
     super(`not signing: the clock is not trusted (${reason})`, 'retryable');
   }
 }
+
+/**
+ * Refusals whose meaning the engine acts on. Bybit gives them one generic retCode (10001, params
+ * error) and tells them apart only by retMsg; the simulator answers with the same texts. Kept here
+ * so the wording is known in one place.
+ */
+/** A reduce-only order, or a TP/SL, for a position that is already zero on the exchange. */
+export function refusedForZeroPosition(err: ExchangeError): boolean {
+  return err.retCode === 110017 || (err.retCode === 10001 && /zero position/i.test(err.retMsg ?? err.message));
+}
+
+/** A stop on the wrong side of the market ("StopLoss:X set for Buy position should lower than base_price:Y"). */
+export function refusedStopBeyondPrice(err: ExchangeError): boolean {
+  return err.retCode === 10001 && /should (lower|greater|higher) than base_price/i.test(err.retMsg ?? err.message);
+}

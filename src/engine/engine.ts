@@ -12,7 +12,7 @@ import type { Decimal } from '../domain/money.js';
 import { dec, Dec, money, roundToStep, toPrice, ZERO } from '../domain/money.js';
 import type { JournalRecord } from '../domain/journalRecord.js';
 import type { DeepReadonly, PersistedState, PositionState, ProtectionName } from '../domain/persistedState.js';
-import { ExchangeError } from '../domain/exchangeErrors.js';
+import { ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
 import type { Candle, Fill, Instrument, Intent, Order, Position, PositionSide } from '../domain/types.js';
 import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
 import { diffQuotes, type LiveQuote } from '../strategies/diffQuotes.js';
@@ -671,7 +671,7 @@ export class Engine {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       if (err.kind === 'rejected' || err.kind === 'fatal') {
         // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
-        const positionGone = req.reduceOnly && err.retCode === 110017;
+        const positionGone = req.reduceOnly && refusedForZeroPosition(err);
         this.#deps.logger[positionGone ? 'info' : 'warn'](`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
         this.#tracker.applyUpdate({ ...this.#tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#now() }, this.#now());
         this.#deps.store.update((d) => {
@@ -970,7 +970,7 @@ export class Engine {
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       const detail = { retCode: err.retCode, message: err.retMsg ?? err.message };
-      if (err.retCode === 10001 && /zero position/i.test(err.retMsg ?? err.message)) {
+      if (refusedForZeroPosition(err)) {
         // Bybit: "can not set tp/sl/ts for zero position". The position closed on the exchange
         // before this request arrived (a burst of fills, a stop that triggered): there is nothing
         // to protect. The closing fills are on their way; fetch them if the stream is behind.
@@ -982,7 +982,7 @@ export class Engine {
         this.#deps.logger.warn(`${rt.settings.symbol} trading-stop refused (${why}); the previous stop stays in force`, detail);
         return false;
       }
-      if (err.retCode === 10001 && /should (lower|greater|higher) than base_price/i.test(err.retMsg ?? err.message) && req.stopLoss !== undefined) {
+      if (refusedStopBeyondPrice(err) && req.stopLoss !== undefined) {
         // Bybit: "StopLoss:X set for Buy position should lower than base_price:Y". The market has
         // already passed the stop, so the stop would have fired: do what it would have done.
         this.#deps.logger.warn(`${rt.settings.symbol} the market is already beyond the stop (${why}); closing at market`, detail);

@@ -16,37 +16,17 @@ import { BybitRest } from '../../src/exchange/bybit/bybitRest.js';
 import { bybitUrls } from '../../src/exchange/bybit/bybitUrls.js';
 import { fixedSigningClock } from '../../src/exchange/bybit/signingClock.js';
 import type { PositionView, Strategy } from '../../src/strategies/strategy.js';
-import { KEY, ok, SECRET, startFakeBybitRest, type FakeBybitRest, type FakeRequest, type FakeResponse } from '../exchange/bybit/fakeBybitRest.js';
+import { KEY, ok, SECRET, startFakeBybitRest, type FakeBybitRest } from '../exchange/bybit/fakeBybitRest.js';
 import { startFakeBybitWs, until, type FakeBybitWs } from '../exchange/bybit/fakeBybitWs.js';
-import { BTC_INSTRUMENT, goodExecution, goodKline, goodOrder, goodPosition, goodWallet, klineFrame, STEP, SYMBOL, T0, type WireKline } from './corpus.js';
+import { BTC_INSTRUMENT, goodExecution, goodKline, goodOrder, goodPosition, goodWallet, klineFrame, saneAnswer, STEP, SYMBOL, T0, type WireKline } from './corpus.js';
 import { recordingLogger, type RecordingLogger } from './recordingLogger.js';
 
 let server: FakeBybitRest;
 let log: RecordingLogger;
 
-function saneAnswer(r: FakeRequest): FakeResponse {
-  switch (r.path) {
-    case '/v5/market/instruments-info':
-      return ok({ category: 'linear', list: [BTC_INSTRUMENT], nextPageCursor: '' });
-    case '/v5/market/kline':
-      return ok({ category: 'linear', symbol: SYMBOL, list: [] });
-    case '/v5/account/wallet-balance':
-      return ok({ list: [goodWallet()] });
-    case '/v5/position/list':
-    case '/v5/order/realtime':
-    case '/v5/order/history':
-    case '/v5/execution/list':
-      return ok({ list: [], nextPageCursor: '' });
-    case '/v5/order/create':
-      return ok({ orderId: `id-${String(r.params['orderLinkId'])}`, orderLinkId: r.params['orderLinkId'] });
-    default:
-      return ok({});
-  }
-}
-
 beforeEach(async () => {
   server = await startFakeBybitRest();
-  server.route = saneAnswer;
+  server.route = (req) => saneAnswer(req, 'flat');
   log = recordingLogger();
 });
 afterEach(async () => {
@@ -75,7 +55,7 @@ describe('REST candles with absurd prices', () => {
     const rest = restClient();
     await rest.loadInstruments([SYMBOL]);
     const bad = { ...goodKline(1), close: price, ...(price === '1e12' ? { open: price, high: price, low: price } : {}) };
-    server.route = (r) => (r.path === '/v5/market/kline' ? ok({ category: 'linear', symbol: SYMBOL, list: [row(goodKline(2)), row(bad), row(goodKline(0))] }) : saneAnswer(r));
+    server.route = (r) => (r.path === '/v5/market/kline' ? ok({ category: 'linear', symbol: SYMBOL, list: [row(goodKline(2)), row(bad), row(goodKline(0))] }) : saneAnswer(r, 'flat'));
     const candles = await rest.fetchCandlesBetween(SYMBOL, 1, T0, T0 + 2 * STEP);
     expect(candles.map((c) => c.ts)).toEqual([T0, T0 + 2 * STEP]);
     const dropped = log.problems('dropping a malformed row from Bybit', 'GET /v5/market/kline');
@@ -98,7 +78,7 @@ describe('REST executions, positions, balances and rules with absurd numbers', (
   ])('an execution with %s "%s" is not booked (error logged); its sane neighbours are', async (field, value, says) => {
     const rest = restClient();
     await rest.loadInstruments([SYMBOL]);
-    server.route = (r) => (r.path === '/v5/execution/list' ? ok({ list: [goodExecution('e-2'), { ...goodExecution('bad'), [field]: value }, goodExecution('e-1')], nextPageCursor: '' }) : saneAnswer(r));
+    server.route = (r) => (r.path === '/v5/execution/list' ? ok({ list: [goodExecution('e-2'), { ...goodExecution('bad'), [field]: value }, goodExecution('e-1')], nextPageCursor: '' }) : saneAnswer(r, 'flat'));
     const fills = await rest.fetchFills(SYMBOL, Date.now() - 60_000);
     expect(fills.map((f) => f.execId).sort()).toEqual(['e-1', 'e-2']);
     expect(log.problems('dropping a malformed row', says), log.dump()).toHaveLength(1);
@@ -115,7 +95,7 @@ describe('REST executions, positions, balances and rules with absurd numbers', (
     ['instruments', '/v5/market/instruments-info', { list: [{ ...BTC_INSTRUMENT, lotSizeFilter: { ...BTC_INSTRUMENT.lotSizeFilter, qtyStep: '-0.001' } }] }, 'BTCUSDT lotSizeFilter.qtyStep "-0.001" is not a positive number', (r: BybitRest) => r.loadInstruments([SYMBOL])],
   ])('%s with an absurd number: a rejected ExchangeError naming the field (%#)', async (_n, path, result, says, run) => {
     const rest = restClient();
-    server.route = (r) => (r.path === path ? ok({ ...result, nextPageCursor: '' }) : saneAnswer(r));
+    server.route = (r) => (r.path === path ? ok({ ...result, nextPageCursor: '' }) : saneAnswer(r, 'flat'));
     const err = await run(rest).then(
       () => null,
       (e: unknown) => e,

@@ -4,6 +4,7 @@
  * Good shapes follow the V5 docs' examples (bybit-exchange/docs v5/websocket/public/kline,
  * orderbook; private/order, execution, position, wallet) as collected in reference/bybit-v5.md.
  */
+import { ok, type FakeRequest, type FakeResponse } from '../exchange/bybit/fakeBybitRest.js';
 
 export const SYMBOL = 'BTCUSDT';
 /** 2024-12-01T00:00:00Z, a minute boundary. */
@@ -179,3 +180,29 @@ export const BAD_PRIVATE_FRAMES: readonly BadFrame[] = [
   { name: 'wallet available an object', frame: priv('wallet', [{ ...goodWallet(), totalAvailableBalance: { v: 1 } }]), log: 'totalAvailableBalance' },
   { name: 'wallet equity "Infinity"', frame: priv('wallet', [{ ...goodWallet(), totalEquity: 'Infinity' }]), log: 'wallet totalEquity "Infinity" is not a number' },
 ];
+
+/**
+ * Sane answers for every path the adapter calls; a test replaces the one under test. `trading`: the
+ * account holds a position and has one fill; `flat`: nothing (the engine stories start flat).
+ */
+export function saneAnswer(r: FakeRequest, account: 'trading' | 'flat' = 'trading'): FakeResponse {
+  switch (r.path) {
+    case '/v5/market/instruments-info':
+      return ok({ category: 'linear', list: [BTC_INSTRUMENT], nextPageCursor: '' });
+    case '/v5/market/kline':
+      return ok({ category: 'linear', symbol: SYMBOL, list: [] });
+    case '/v5/account/wallet-balance':
+      return ok({ list: [goodWallet()] });
+    case '/v5/position/list':
+      return ok({ list: account === 'trading' ? [goodPosition()] : [], nextPageCursor: '' });
+    case '/v5/order/realtime':
+    case '/v5/order/history':
+      return ok({ list: [], nextPageCursor: '' });
+    case '/v5/execution/list':
+      return ok({ list: account === 'trading' ? [goodExecution('e-1')] : [], nextPageCursor: '' });
+    case '/v5/order/create':
+      return ok({ orderId: `id-${String(r.params['orderLinkId'])}`, orderLinkId: r.params['orderLinkId'] });
+    default:
+      return ok({});
+  }
+}

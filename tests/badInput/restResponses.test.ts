@@ -14,36 +14,13 @@ import { bybitUrls } from '../../src/exchange/bybit/bybitUrls.js';
 import { fetchMarkPrice, MarkPriceError } from '../../src/exchange/bybit/markPrice.js';
 import { BybitServerTimeError, fetchBybitServerTime } from '../../src/exchange/bybit/serverTime.js';
 import { fixedSigningClock } from '../../src/exchange/bybit/signingClock.js';
-import { KEY, ok, SECRET, startFakeBybitRest, type FakeBybitRest, type FakeRequest, type FakeResponse } from '../exchange/bybit/fakeBybitRest.js';
-import { BTC_INSTRUMENT, goodExecution, goodOrder, goodPosition, goodWallet, SYMBOL, T0 } from './corpus.js';
+import { KEY, ok, SECRET, startFakeBybitRest, type FakeBybitRest, type FakeResponse } from '../exchange/bybit/fakeBybitRest.js';
+import { goodOrder, saneAnswer, SYMBOL, T0 } from './corpus.js';
 import { recordingLogger, type RecordingLogger } from './recordingLogger.js';
 
 let server: FakeBybitRest;
 let rest: BybitRest;
 let log: RecordingLogger;
-
-/** Sane answers for every path; a test replaces the one under test. */
-function saneAnswer(r: FakeRequest): FakeResponse {
-  switch (r.path) {
-    case '/v5/market/instruments-info':
-      return ok({ category: 'linear', list: [BTC_INSTRUMENT], nextPageCursor: '' });
-    case '/v5/market/kline':
-      return ok({ category: 'linear', symbol: SYMBOL, list: [] });
-    case '/v5/account/wallet-balance':
-      return ok({ list: [goodWallet()] });
-    case '/v5/position/list':
-      return ok({ list: [goodPosition()], nextPageCursor: '' });
-    case '/v5/order/realtime':
-    case '/v5/order/history':
-      return ok({ list: [], nextPageCursor: '' });
-    case '/v5/execution/list':
-      return ok({ list: [goodExecution('e-1')], nextPageCursor: '' });
-    case '/v5/order/create':
-      return ok({ orderId: 'o-1', orderLinkId: r.params['orderLinkId'] });
-    default:
-      return ok({});
-  }
-}
 
 beforeEach(async () => {
   server = await startFakeBybitRest();

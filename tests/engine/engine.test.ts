@@ -15,9 +15,13 @@ afterEach(async () => {
   h = null;
 });
 
-/** A market maker's symbol settings (2 % protective stop, default quote tolerance). */
-function makerSymbol(symbol: string): EngineSymbolSettings {
-  return { symbol, strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } };
+/** 2025-06-23 16:37 UTC: the start of the strongest one-hour move (+2.75 %) in data/bybit-BTCUSDT-1m.csv.gz. */
+const TREND_HOUR = BTC_1M.findIndex((c) => c.ts === 1750696620000);
+
+/** The engine with a market maker (2 % protective stop, default quote tolerance) on the maker's symbol. */
+function startMakerHarness(candles: readonly Candle[], startIndex: number, maker: Maker): Promise<Harness> {
+  const symbol: EngineSymbolSettings = { symbol: maker.symbol, strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } };
+  return startHarness({ candles, startIndex, symbol, strategy: maker });
 }
 
 /** Plays each candle, then hands the engine the simulator's touch as the book top, as a stream would. */
@@ -142,15 +146,9 @@ describe('Engine + scalper over real BTCUSDT candles (SimExchange, real state an
 
 describe('Engine + market maker over the strongest trending hour of the real BTCUSDT data', () => {
   it('quotes both sides post-only, stays within its inventory bound, and keeps the inventory under an exchange stop', async () => {
-    // 2025-06-23 16:37–17:36 UTC: +2.75 % in an hour, the largest one-hour move in data/bybit-BTCUSDT-1m.csv.gz.
-    const start = BTC_1M.findIndex((c) => c.ts === 1750696620000);
-    h = await startHarness({
-      candles: BTC_1M,
-      startIndex: start,
-      symbol: makerSymbol('BTCUSDT'),
-      // A tight limit (1 × orderQty) so the trend really pushes the inventory against it.
-      strategy: new Maker({ symbol: 'BTCUSDT', params: { maxInventory: 1 } }),
-    });
+    const start = TREND_HOUR;
+    // A tight limit (1 × orderQty) so the trend really pushes the inventory against it.
+    h = await startMakerHarness(BTC_1M, start, new Maker({ symbol: 'BTCUSDT', params: { maxInventory: 1 } }));
     const orderQty = 0.001; // maker default (src/strategies/makerParams.ts)
     const bound = (1 + 1) * orderQty; // maxInventory, plus one quote already resting when the limit is reached
     let maxInventory = 0;
@@ -183,12 +181,7 @@ describe('Engine + maker, quote sizes the exchange refuses', () => {
     // of 0.01 (src/sim/instruments.ts, as Bybit's instruments-info), and the bot quoted nothing
     // for 30 minutes without a word.
     const eth = readCandleFile(new URL('../../data/bybit-ETHUSDT-1m.csv.gz', import.meta.url).pathname);
-    h = await startHarness({
-      candles: eth,
-      startIndex: 200,
-      symbol: makerSymbol('ETHUSDT'),
-      strategy: new Maker({ symbol: 'ETHUSDT' }),
-    });
+    h = await startMakerHarness(eth, 200, new Maker({ symbol: 'ETHUSDT' }));
     await playWithBook(h, 'ETHUSDT', eth.slice(200, 205));
     expect(h.sim.openOrders('ETHUSDT')).toEqual([]);
     const said = h.alerts.filter((a) => a.level === 'critical' && /below/.test(a.body));
@@ -204,13 +197,8 @@ describe('Engine + maker, a stop for a position the exchange has already closed'
     // Found by the soak test: the maker's fills come in bursts, and the stop for a position that a
     // later fill has already closed is refused (retCode 10001 "can not set tp/sl/ts for zero
     // position"); each refusal raised a critical "stop not set" alarm on the phone.
-    const start = BTC_1M.findIndex((c) => c.ts === 1750696620000);
-    h = await startHarness({
-      candles: BTC_1M,
-      startIndex: start,
-      symbol: makerSymbol('BTCUSDT'),
-      strategy: new Maker({ symbol: 'BTCUSDT' }),
-    });
+    const start = TREND_HOUR;
+    h = await startMakerHarness(BTC_1M, start, new Maker({ symbol: 'BTCUSDT' }));
     // The race, made to happen: just before the engine's stop request reaches the exchange, a
     // market order closes the position there (as the rest of a fill burst would).
     h.sim.setMarketFill('touch'); // the closing order fills at once, as a live market order does
@@ -235,13 +223,8 @@ describe('Engine + maker, a stop the market has already passed', () => {
     // Found by the soak test: a fast move took the price past the maker's protective stop before
     // the stop was set; Bybit refuses such a stop ("StopLoss:X set for Buy position should lower
     // than base_price:Y"), and the inventory stayed open with no stop until the next reconciliation.
-    const start = BTC_1M.findIndex((c) => c.ts === 1750696620000);
-    h = await startHarness({
-      candles: BTC_1M,
-      startIndex: start,
-      symbol: makerSymbol('BTCUSDT'),
-      strategy: new Maker({ symbol: 'BTCUSDT' }),
-    });
+    const start = TREND_HOUR;
+    h = await startMakerHarness(BTC_1M, start, new Maker({ symbol: 'BTCUSDT' }));
     h.ex.setTradingStop = async (req) => {
       const base = h!.sim.lastPrice('BTCUSDT');
       throw new ExchangeError(`POST /v5/position/trading-stop: Bybit retCode 10001: StopLoss:${req.stopLoss?.toFixed()} set for Buy position should lower than base_price:${base}??LastPrice`, 'rejected', 10001, `StopLoss:${req.stopLoss?.toFixed()} set for Buy position should lower than base_price:${base}??LastPrice`);

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, Writable } from 'node:stream';
 import type { CommandIo } from '../../src/cli/command.js';
+import { cleanEnv, sandboxConfig } from '../../bench/botProcess.js';
 import { builtBundle } from './build.js';
+
+export { cleanEnv };
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -14,13 +17,6 @@ export interface RunResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-/** Environment without the developer's own POCKET_/BYBIT_ variables, colour off. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(POCKET_|BYBIT_|TELEGRAM_|FORCE_COLOR|NO_COLOR)/.test(k)) env[k] = v;
-  return { ...env, NO_COLOR: '1', ...extra };
 }
 
 export function runBot(args: readonly string[], opts: { cwd: string; env?: Record<string, string>; input?: string; bundle?: string } ): Promise<RunResult> {
@@ -66,15 +62,5 @@ export function memoryIo(opts: { cwd: string; env?: NodeJS.ProcessEnv; isTTY?: b
  * URL, its NTP responder), with the phone's notifications and battery checks off.
  */
 export function writeSandboxConfig(dir: string, sandbox: { restUrl: string; ntpPort: number | null }, symbol: Record<string, unknown> = {}): void {
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      mode: 'testnet',
-      exchange: { restUrl: sandbox.restUrl },
-      clock: { ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2 },
-      alerts: { termux: { enabled: false } },
-      battery: { enabled: false },
-      symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper', ...symbol }],
-    }),
-  );
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(sandboxConfig(sandbox, 'testnet', { symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper', ...symbol }] })));
 }

@@ -11,6 +11,7 @@ import { BybitRest, type BybitRestOptions } from '../../../src/exchange/bybit/by
 import { bybitUrls } from '../../../src/exchange/bybit/bybitUrls.js';
 import type { SigningClock } from '../../../src/exchange/bybit/signingClock.js';
 import { fail, KEY, ok, SECRET, startFakeBybitRest, type FakeBybitRest } from './fakeBybitRest.js';
+import { BTC_INSTRUMENT } from '../../badInput/corpus.js';
 
 let server: FakeBybitRest;
 let clients: BybitRest[] = [];
@@ -59,16 +60,6 @@ function client(clock: SigningClock = testClock(), extra: Partial<BybitRestOptio
   return { c, waits };
 }
 
-const BTC_INSTRUMENT = {
-  symbol: 'BTCUSDT',
-  contractType: 'LinearPerpetual',
-  status: 'Trading',
-  baseCoin: 'BTC',
-  quoteCoin: 'USDT',
-  priceFilter: { minPrice: '0.10', maxPrice: '199999.80', tickSize: '0.10' },
-  lotSizeFilter: { maxOrderQty: '1190.000', minOrderQty: '0.001', qtyStep: '0.001', maxMktOrderQty: '119.000', minNotionalValue: '5' },
-  leverageFilter: { minLeverage: '1', maxLeverage: '100.00', leverageStep: '0.01' },
-};
 
 function wireOrder(orderLinkId: string, orderId: string, status = 'New') {
   return {
