@@ -38,7 +38,7 @@ import { exchangeBaseUrl } from './doctorChecks.js';
 import { apiKeyChecks, type KeyCheckInput } from './doctorKey.js';
 import { UserFacingError } from '../util/errors.js';
 import type { CommandIo } from './command.js';
-import type { RunOptions } from './run.js';
+import type { RunOptions } from './runOptions.js';
 import { startSchedules } from './schedules.js';
 import { engineSettingsFrom, strategiesFrom, strategyFor } from './wiring.js';
 
