@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ClockMeasurement } from '../clock/clockMeasurement.js';
-import { CLOCK_DEFAULTS, ClockService, type ClockOptions, type ClockStatus } from '../clock/clockService.js';
+import { CLOCK_DEFAULTS, type ClockOptions } from '../clock/clockOptions.js';
+import { ClockService, type ClockStatus } from '../clock/clockService.js';
 import type { NtpServerResult } from '../clock/ntpClient.js';
 import { fetchBybitServerTime } from '../exchange/bybit/serverTime.js';
 import { UsageError } from '../util/errors.js';

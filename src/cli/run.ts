@@ -6,10 +6,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { loadSecrets, SecretsError, type Secrets } from '../config/secrets.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { loadSecrets, SecretsError } from '../config/secrets.js';
 import type { Command, CommandIo } from './command.js';
 import { runWizard } from './init.js';
+import type { RunOptions } from './runOptions.js';
 import { startBot, type RunningBot } from './runBot.js';
 import { ExchangeError } from '../domain/exchangeErrors.js';
 import { UserFacingError } from '../util/errors.js';
@@ -28,17 +29,6 @@ Trades per config.json. Without config.json, starts the setup wizard on a termin
   --restore-backup     replace a corrupt state file by its newest valid backup`;
 
 export const MINIMAL_CONFIG = '{"mode": "paper", "symbols": [{"symbol": "BTCUSDT", "strategy": "scalper"}]}';
-
-export interface RunOptions {
-  readonly loaded: LoadedConfig;
-  readonly secrets: Secrets;
-  readonly stateDir: string;
-  readonly paper: boolean;
-  readonly replay: string | null;
-  readonly speed: number;
-  readonly restoreBackup: boolean;
-  readonly sets: readonly string[];
-}
 
 export const runCommand: Command = {
   name: 'run',

@@ -6,24 +6,14 @@
  * protective orders stay, state is flushed, sockets closed.
  */
 import { resolve } from 'node:path';
-import { Simulator } from '../sim/simulator.js';
-import { SimExchange } from '../sim/simExchange.js';
-import { createAlertRouter, type AlertSystem } from '../alerts/createAlertRouter.js';
 import { BatteryMonitor, isTermux } from '../alerts/BatteryMonitor.js';
 import { isAlertKind } from '../alerts/Alert.js';
-import { ClockService } from '../clock/clockService.js';
-import type { Config } from '../config/schema.js';
+import type { ClockService } from '../clock/clockService.js';
 import { ConfigWatcher } from '../config/watch.js';
-import { dec } from '../domain/money.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
 import { toJsonValue } from '../domain/persistedState.js';
-import type { Candle } from '../domain/types.js';
 import { Engine } from '../engine/engine.js';
-import type { ExchangePort } from '../engine/exchangePort.js';
 import type { EngineAlert } from '../engine/ports.js';
-import { bybitNetworkForMode, createBybitExchange, type BybitExchange } from '../exchange/bybit/bybitExchange.js';
-import { fetchBybitServerTime } from '../exchange/bybit/serverTime.js';
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox, type Sandbox } from '../sandbox/startSandbox.js';
 import { ControlInbox } from '../state/control.js';
 import { Journal, readJournal } from '../state/journal.js';
 import { computeStatistics } from '../state/statistics.js';
@@ -33,12 +23,12 @@ import { startOfDayMs } from '../engine/protections.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { ScheduledJob } from '../util/cronScheduler.js';
-import { clockOptionsFrom } from './clock.js';
-import { exchangeBaseUrl } from './doctorChecks.js';
-import { apiKeyChecks, type KeyCheckInput } from './doctorKey.js';
+import { apiKeyChecks } from './doctorKey.js';
+import { buildAlerts } from './buildAlerts.js';
+import { connectMarket } from './connectMarket.js';
 import { UserFacingError } from '../util/errors.js';
 import type { CommandIo } from './command.js';
-import type { RunOptions } from './run.js';
+import type { RunOptions } from './runOptions.js';
 import { startSchedules } from './schedules.js';
 import { engineSettingsFrom, strategiesFrom, strategyFor } from './wiring.js';
 
@@ -286,114 +276,6 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
   }
 }
 
-interface MarketConnection {
-  readonly port: ExchangePort;
-  readonly clock: ClockService;
-  /** The corrected clock; the engine aligns its decisions with the market's time from there. */
-  readonly now: () => number;
-  /** Signing needs a trusted clock (live and replay); paper mode signs nothing. */
-  readonly needsTrustedClock: boolean;
-  /** Live modes: the key whose permissions are checked before trading. */
-  readonly keyCheck?: Omit<KeyCheckInput, 'timestampMs'>;
-  close(): Promise<void>;
-}
-
-async function connectMarket(config: Config, opts: RunOptions, mode: string, logger: Logger): Promise<MarketConnection> {
-  const symbols = config.symbols.filter((s) => s.enabled).map((s) => s.symbol);
-  if (opts.replay) {
-    // The whole live stack against the sandbox, in this process, on loopback.
-    // The paper account's costs, as the backtest and --paper use them (tests/cli/parity.test.ts).
-    const sandbox: Sandbox = await startSandbox({ data: [opts.replay], ntpPort: 0, speed: opts.speed, ...paperCosts(config) });
-    const clock = new ClockService({ ...clockOptionsFrom(config), ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
-    const port = createBybitExchange({
-      network: 'testnet',
-      restUrl: sandbox.restUrl,
-      credentials: { apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET },
-      clock,
-      recvWindowMs: config.exchange.recvWindowMs,
-      requestTimeoutMs: config.exchange.requestTimeoutMs,
-      logger: logger.child('exchange'),
-      name: 'bybit-sandbox',
-    });
-    const missing = symbols.filter((s) => !sandbox.symbols.includes(s));
-    if (missing.length) logger.warn(`the replay file has no data for ${missing.join(', ')}; those symbols will fail to start`);
-    return {
-      port,
-      clock,
-      // The engine moves decisions onto the replay's market time itself (Engine #marketOffsetMs).
-      now: () => clock.now(),
-      needsTrustedClock: true,
-      close: async () => {
-        await port.close();
-        await sandbox.close();
-      },
-    };
-  }
-  const network = bybitNetworkForMode(config.mode);
-  const clock = new ClockService(clockOptionsFrom(config), { fetchExchangeTime: fetchBybitServerTime });
-  const bybit: BybitExchange = createBybitExchange({
-    network,
-    restUrl: config.exchange.restUrl,
-    wsPublicUrl: config.exchange.wsPublicUrl,
-    wsPrivateUrl: config.exchange.wsPrivateUrl,
-    credentials: mode === 'paper' || !opts.secrets.apiKey || !opts.secrets.apiSecret ? null : { apiKey: opts.secrets.apiKey, apiSecret: opts.secrets.apiSecret },
-    clock,
-    recvWindowMs: config.exchange.recvWindowMs,
-    requestTimeoutMs: config.exchange.requestTimeoutMs,
-    logger: logger.child('exchange'),
-  });
-  if (mode !== 'paper') {
-    const keyCheck =
-      opts.secrets.apiKey && opts.secrets.apiSecret
-        ? { baseUrl: exchangeBaseUrl(config), mode: config.mode, apiKey: opts.secrets.apiKey, apiSecret: opts.secrets.apiSecret, recvWindowMs: config.exchange.recvWindowMs, timeoutMs: config.exchange.requestTimeoutMs }
-        : undefined;
-    return { port: bybit, clock, now: () => clock.now(), needsTrustedClock: true, ...(keyCheck ? { keyCheck } : {}), close: () => bybit.close() };
-  }
-
-  // Paper: the simulated account, moved by the exchange's live public data.
-  const instruments = await bybit.loadInstruments(symbols);
-  const sim = new Simulator({
-    instruments: [...instruments.values()],
-    ...paperCosts(config),
-    marketFill: 'touch',
-  });
-  const paper = new SimExchange(sim, { name: 'paper', history: (s, i, since, limit) => bybit.fetchCandles(s, i, since, limit) });
-  const markets = config.symbols.filter((s) => s.enabled).map((s) => ({ symbol: s.symbol, intervalMinutes: s.intervalMinutes, book: s.strategy === 'maker' }));
-  const seeded = new Set<string>();
-  await bybit.subscribe(markets, {
-    onCandle: (symbol: string, interval: number, candle: Candle, confirmed: boolean) => {
-      if (!seeded.has(symbol)) {
-        sim.setPrice(symbol, candle.close, candle.ts);
-        seeded.add(symbol);
-      }
-      if (confirmed) paper.feedCandle(symbol, interval, candle);
-    },
-    onBookTop: (top) => paper.feedBookTop(top),
-    // The adapter logs each stream's health itself.
-    onStreamHealth: (stream, health, detail) => logger.debug(`paper market data: ${stream} stream ${health}`, { detail }),
-  });
-  return {
-    port: paper,
-    clock,
-    now: () => clock.now(),
-    needsTrustedClock: false,
-    close: async () => {
-      await paper.close();
-      await bybit.close();
-    },
-  };
-}
-
-/** The simulated account of paper mode and --replay: starting balance, fees and slippage from config.paper. */
-function paperCosts(config: Config): { initialBalance: string; makerFeeRate: string; takerFeeRate: string; slippageBps: number } {
-  return {
-    initialBalance: String(config.paper.startBalanceUsdt),
-    makerFeeRate: dec(config.paper.makerFeePct).div(100).toFixed(),
-    takerFeeRate: dec(config.paper.takerFeePct).div(100).toFixed(),
-    slippageBps: config.paper.slippagePct * 100,
-  };
-}
-
 async function waitForTrust(clock: ClockService, logger: Logger): Promise<void> {
   let delayMs = 2000;
   while (!clock.isTrusted()) {
@@ -402,20 +284,4 @@ async function waitForTrust(clock: ClockService, logger: Logger): Promise<void> 
     if (!clock.isTrusted()) logger.warn('still waiting for a trusted clock', { reasons: clock.status().reasons.map((r) => r.message).join('; ') });
     delayMs = Math.min(60_000, delayMs * 2);
   }
-}
-
-function buildAlerts(config: Config, opts: RunOptions, logger: Logger): AlertSystem {
-  const a = config.alerts;
-  return createAlertRouter(
-    {
-      quietHours: a.quietHours ? { ...a.quietHours, timeZone: a.timeZone } : null,
-      secrets: [opts.secrets.apiKey, opts.secrets.apiSecret, opts.secrets.telegramBotToken].filter((s): s is string => s !== null),
-      termux: a.termux.enabled
-        ? { enabled: true, minLevel: a.minLevel, nodePath: process.execPath, botPath: resolve(process.argv[1] ?? 'dist/bot.js'), stateDir: opts.stateDir, timeoutMs: a.termux.timeoutMs }
-        : null,
-      webhook: a.webhook.url ? { enabled: true, minLevel: a.minLevel, url: a.webhook.url } : null,
-      telegram: a.telegram.chatId !== null && opts.secrets.telegramBotToken ? { enabled: true, minLevel: a.minLevel, token: opts.secrets.telegramBotToken, chatId: a.telegram.chatId } : null,
-    },
-    { logger: logger.child('alerts') },
-  );
 }

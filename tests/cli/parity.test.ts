@@ -33,7 +33,7 @@
  *   131 ms with the whole suite running beside it (the crash-restart test's 30 SIGKILLs), which
  *   broke the 100 ms step of speed 150.
  * Two defects this suite found (issue 9 note), both fixed: `run --replay` started the sandbox
- * without config.json's `paper` fees and slippage (src/cli/runBot.ts connectMarket), and a time exit
+ * without config.json's `paper` fees and slippage (src/cli/connectMarket.ts), and a time exit
  * counted its candles from the decision time, which in the replay (and live) lies a few ms after the
  * close, so it could hold one candle more than `exits.timeExitCandles` (src/engine/engine.ts).
  */

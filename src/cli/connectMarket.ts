@@ -1,0 +1,128 @@
+/**
+ * The exchange side of a running bot, per mode: live (Bybit with our key), paper (the simulated
+ * account moved by Bybit's live public data) and `--replay` (the whole live stack against the
+ * sandbox, in this process, on loopback). Each comes with the clock it signs with.
+ */
+import { Simulator } from '../sim/simulator.js';
+import { SimExchange } from '../sim/simExchange.js';
+import { ClockService } from '../clock/clockService.js';
+import type { Config } from '../config/schema.js';
+import { dec } from '../domain/money.js';
+import type { Candle } from '../domain/types.js';
+import type { ExchangePort } from '../engine/exchangePort.js';
+import { bybitNetworkForMode, createBybitExchange, type BybitExchange } from '../exchange/bybit/bybitExchange.js';
+import { fetchBybitServerTime } from '../exchange/bybit/serverTime.js';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox, type Sandbox } from '../sandbox/startSandbox.js';
+import type { Logger } from '../util/logger.js';
+import { clockOptionsFrom } from './clock.js';
+import { exchangeBaseUrl } from './doctorChecks.js';
+import type { KeyCheckInput } from './doctorKey.js';
+import type { RunOptions } from './runOptions.js';
+
+export interface MarketConnection {
+  readonly port: ExchangePort;
+  readonly clock: ClockService;
+  /** The corrected clock; the engine aligns its decisions with the market's time from there. */
+  readonly now: () => number;
+  /** Signing needs a trusted clock (live and replay); paper mode signs nothing. */
+  readonly needsTrustedClock: boolean;
+  /** Live modes: the key whose permissions are checked before trading. */
+  readonly keyCheck?: Omit<KeyCheckInput, 'timestampMs'>;
+  close(): Promise<void>;
+}
+
+export async function connectMarket(config: Config, opts: RunOptions, mode: string, logger: Logger): Promise<MarketConnection> {
+  const symbols = config.symbols.filter((s) => s.enabled).map((s) => s.symbol);
+  if (opts.replay) {
+    // The whole live stack against the sandbox, in this process, on loopback.
+    // The paper account's costs, as the backtest and --paper use them (tests/cli/parity.test.ts).
+    const sandbox: Sandbox = await startSandbox({ data: [opts.replay], ntpPort: 0, speed: opts.speed, ...paperCosts(config) });
+    const clock = new ClockService({ ...clockOptionsFrom(config), ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
+    const port = createBybitExchange({
+      network: 'testnet',
+      restUrl: sandbox.restUrl,
+      credentials: { apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET },
+      clock,
+      recvWindowMs: config.exchange.recvWindowMs,
+      requestTimeoutMs: config.exchange.requestTimeoutMs,
+      logger: logger.child('exchange'),
+      name: 'bybit-sandbox',
+    });
+    const missing = symbols.filter((s) => !sandbox.symbols.includes(s));
+    if (missing.length) logger.warn(`the replay file has no data for ${missing.join(', ')}; those symbols will fail to start`);
+    return {
+      port,
+      clock,
+      // The engine moves decisions onto the replay's market time itself (Engine #marketOffsetMs).
+      now: () => clock.now(),
+      needsTrustedClock: true,
+      close: async () => {
+        await port.close();
+        await sandbox.close();
+      },
+    };
+  }
+  const network = bybitNetworkForMode(config.mode);
+  const clock = new ClockService(clockOptionsFrom(config), { fetchExchangeTime: fetchBybitServerTime });
+  const bybit: BybitExchange = createBybitExchange({
+    network,
+    restUrl: config.exchange.restUrl,
+    wsPublicUrl: config.exchange.wsPublicUrl,
+    wsPrivateUrl: config.exchange.wsPrivateUrl,
+    credentials: mode === 'paper' || !opts.secrets.apiKey || !opts.secrets.apiSecret ? null : { apiKey: opts.secrets.apiKey, apiSecret: opts.secrets.apiSecret },
+    clock,
+    recvWindowMs: config.exchange.recvWindowMs,
+    requestTimeoutMs: config.exchange.requestTimeoutMs,
+    logger: logger.child('exchange'),
+  });
+  if (mode !== 'paper') {
+    const keyCheck =
+      opts.secrets.apiKey && opts.secrets.apiSecret
+        ? { baseUrl: exchangeBaseUrl(config), mode: config.mode, apiKey: opts.secrets.apiKey, apiSecret: opts.secrets.apiSecret, recvWindowMs: config.exchange.recvWindowMs, timeoutMs: config.exchange.requestTimeoutMs }
+        : undefined;
+    return { port: bybit, clock, now: () => clock.now(), needsTrustedClock: true, ...(keyCheck ? { keyCheck } : {}), close: () => bybit.close() };
+  }
+
+  // Paper: the simulated account, moved by the exchange's live public data.
+  const instruments = await bybit.loadInstruments(symbols);
+  const sim = new Simulator({
+    instruments: [...instruments.values()],
+    ...paperCosts(config),
+    marketFill: 'touch',
+  });
+  const paper = new SimExchange(sim, { name: 'paper', history: (s, i, since, limit) => bybit.fetchCandles(s, i, since, limit) });
+  const markets = config.symbols.filter((s) => s.enabled).map((s) => ({ symbol: s.symbol, intervalMinutes: s.intervalMinutes, book: s.strategy === 'maker' }));
+  const seeded = new Set<string>();
+  await bybit.subscribe(markets, {
+    onCandle: (symbol: string, interval: number, candle: Candle, confirmed: boolean) => {
+      if (!seeded.has(symbol)) {
+        sim.setPrice(symbol, candle.close, candle.ts);
+        seeded.add(symbol);
+      }
+      if (confirmed) paper.feedCandle(symbol, interval, candle);
+    },
+    onBookTop: (top) => paper.feedBookTop(top),
+    // The adapter logs each stream's health itself.
+    onStreamHealth: (stream, health, detail) => logger.debug(`paper market data: ${stream} stream ${health}`, { detail }),
+  });
+  return {
+    port: paper,
+    clock,
+    now: () => clock.now(),
+    needsTrustedClock: false,
+    close: async () => {
+      await paper.close();
+      await bybit.close();
+    },
+  };
+}
+
+/** The simulated account of paper mode and --replay: starting balance, fees and slippage from config.paper. */
+export function paperCosts(config: Config): { initialBalance: string; makerFeeRate: string; takerFeeRate: string; slippageBps: number } {
+  return {
+    initialBalance: String(config.paper.startBalanceUsdt),
+    makerFeeRate: dec(config.paper.makerFeePct).div(100).toFixed(),
+    takerFeeRate: dec(config.paper.takerFeePct).div(100).toFixed(),
+    slippageBps: config.paper.slippagePct * 100,
+  };
+}
