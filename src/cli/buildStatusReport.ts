@@ -13,7 +13,7 @@ import type { DeepReadonly, JsonValue, PersistedState, PositionState, Protection
 import { computeStatistics } from '../state/statistics.js';
 import type { TradeStatistics } from '../state/statistics.js';
 
-/** Inputs only a wired-up bot has (the lead connects config and exchange). */
+/** Inputs only a wired-up bot has: the running command connects the config and the exchange. */
 export interface StatusInputs {
   readonly nowMs?: () => number;
   /**
