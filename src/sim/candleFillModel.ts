@@ -22,8 +22,8 @@ import { candlePath, pathPointTime } from './candlePath.js';
 import type { MarketClock } from './marketClock.js';
 import type { RestingOrders } from './restingOrders.js';
 import type { InternalOrder, PositionState, SimMarket } from './simMarket.js';
-import { hasStops } from './simMarket.js';
-import type { SimStopOrderType } from './simTypes.js';
+import { hasStops, syncStopNums } from './simMarket.js';
+import type { SimStopOrderType, TradingStopInput } from './simTypes.js';
 
 type TriggerKind = 'sl' | 'tp' | 'trail' | 'limit';
 
@@ -160,8 +160,24 @@ export class CandleFillModel {
   }
 }
 
-/** Activates a trailing stop just set when price is already at its activation price (or it has none). */
-export function maybeActivateTrail(p: PositionState, last: number): void {
+/**
+ * Sets a position's stops (Bybit set-trading-stop, already checked): `undefined` leaves one as it is,
+ * null clears it. A trailing stop given here starts inactive; an inactive one activates at once when
+ * price is already at its activation price, or when it has none.
+ */
+export function setPositionStops(p: PositionState, input: TradingStopInput, last: number): void {
+  if (input.takeProfit !== undefined) p.takeProfit = input.takeProfit;
+  if (input.stopLoss !== undefined) p.stopLoss = input.stopLoss;
+  if (input.activePrice !== undefined) p.activePrice = input.activePrice;
+  if (input.trailingStop !== undefined) {
+    p.trailingStop = input.trailingStop;
+    p.trailActive = false;
+  }
+  syncStopNums(p);
+  if (p.trailingStop !== null && !p.trailActive) maybeActivateTrail(p, last);
+}
+
+function maybeActivateTrail(p: PositionState, last: number): void {
   if (Number.isNaN(p.activeNum) || (p.side === 'buy' ? last >= p.activeNum : last <= p.activeNum)) {
     p.trailActive = true;
     p.trailPeak = last;

@@ -12,21 +12,21 @@
  * - `partialFillRatio` r splits fills: a resting order fills r of what is left each time price trades
  *   through it; a taker order fills in two executions (r, then the rest; IOC keeps only the first).
  *   A thin book (`thinBookRatio`) gives a market order only that share, the IOC rest is cancelled.
- * Every execution goes through `#fill`, which books it on the account (./simAccount.ts).
+ * Executions and cancellations are carried out by ./orderFiller.ts.
  */
 import type { Dec as Decimal } from '../domain/money.js';
 import type { OrderType, Side, TimeInForce } from '../domain/types.js';
 import { Dec, ZERO, roundToStep, toPrice } from '../domain/money.js';
 import type { MarketClock } from './marketClock.js';
+import type { OrderFiller } from './orderFiller.js';
 import type { OrderRegistry } from './orderRegistry.js';
 import type { Prng } from './prng.js';
-import type { SimAccount } from './simAccount.js';
+import type { MarketFillMode } from './simConfig.js';
+import type { SimEventSink } from './simEvents.js';
 import type { InternalOrder, SimMarket } from './simMarket.js';
-import { num, removeFrom, syncStopNums } from './simMarket.js';
-import type { AmendOrderInput, SimCancelType, SimExecution, SimStopOrderType } from './simTypes.js';
+import { num, removeFrom } from './simMarket.js';
+import type { AmendOrderInput, SimCancelType, SimStopOrderType } from './simTypes.js';
 import { OPEN_STATUSES } from './simTypes.js';
-
-export type MarketFillMode = 'nextPrice' | 'touch';
 
 /** A checked order request (see ./requestChecks.ts). */
 export interface OrderSpec {
@@ -41,45 +41,43 @@ export interface OrderSpec {
   readonly stopLoss: Decimal | null;
 }
 
-/** Where the order book reports what happened (the simulator's listeners). */
-export interface SimEventSink {
-  order(o: InternalOrder): void;
-  execution(e: SimExecution): void;
-  position(m: SimMarket): void;
-  wallet(): void;
-}
-
 export interface RestingOrdersParts {
   readonly registry: OrderRegistry;
-  readonly account: SimAccount;
+  readonly filler: OrderFiller;
   readonly clock: MarketClock;
   readonly prng: Prng;
   readonly events: SimEventSink;
   /** Against the taker, in basis points of price. */
   readonly slippageBps: number;
+  readonly marketFill: MarketFillMode;
+  /** Checked by the caller (`Simulator`), as are the ratios given to the setters. */
+  readonly partialFillRatio: number | null;
+  readonly thinBookRatio: number | null;
 }
 
 export class RestingOrders {
   readonly #registry: OrderRegistry;
-  readonly #account: SimAccount;
+  readonly #filler: OrderFiller;
   readonly #clock: MarketClock;
   readonly #prng: Prng;
   readonly #events: SimEventSink;
   readonly #slip: number;
-  #marketFill: MarketFillMode = 'nextPrice';
-  #partial: number | null = null;
-  #thin: number | null = null;
+  #marketFill: MarketFillMode;
+  #partial: number | null;
+  #thin: number | null;
 
   constructor(parts: RestingOrdersParts) {
     this.#registry = parts.registry;
-    this.#account = parts.account;
+    this.#filler = parts.filler;
     this.#clock = parts.clock;
     this.#prng = parts.prng;
     this.#events = parts.events;
     this.#slip = parts.slippageBps;
+    this.#marketFill = parts.marketFill;
+    this.#partial = parts.partialFillRatio;
+    this.#thin = parts.thinBookRatio;
   }
 
-  /** Ratios are checked by the caller (`Simulator`). */
   setPartialFillRatio(ratio: number | null): void {
     this.#partial = ratio;
   }
@@ -123,7 +121,7 @@ export class RestingOrders {
    */
   forceFill(m: SimMarket, o: InternalOrder): void {
     const price = o.price ?? this.#takerPrice(m, o.side, m.last, true);
-    this.#fill(m, o, o.leavesQty, price, o.price !== null);
+    this.#filler.fill(m, o, o.leavesQty, price, o.price !== null);
   }
 
   /** Price traded strictly beyond a resting limit: it fills (r of what is left, if partial) as maker. */
@@ -131,7 +129,7 @@ export class RestingOrders {
     if (!OPEN_STATUSES.has(o.status)) return;
     let q = o.leavesQty;
     if (this.#partial !== null) q = this.#partialQty(m, q);
-    this.#fill(m, o, q, o.price!, true);
+    this.#filler.fill(m, o, q, o.price!, true);
   }
 
   /** Orders waiting for the next price point meet it (`marketFill: 'nextPrice'`). */
@@ -158,19 +156,11 @@ export class RestingOrders {
       stopLoss: null,
     };
     const o = this.#newOrder(m, spec, true, stopOrderType);
-    this.#fill(m, o, o.qty, this.#slipped(m, closeSide, ref), false);
+    this.#filler.fill(m, o, o.qty, this.#slipped(m, closeSide, ref), false);
   }
 
   cancel(m: SimMarket, o: InternalOrder, cancelType: SimCancelType, reason: string): void {
-    removeFrom(m.resting, o);
-    removeFrom(m.pending, o);
-    o.status = o.cumExecQty.gt(0) ? 'PartiallyFilledCanceled' : 'Cancelled';
-    o.cancelType = cancelType;
-    o.rejectReason = reason;
-    o.leavesQty = ZERO;
-    o.updatedMs = this.#clock.now();
-    this.#registry.finished();
-    this.#events.order(o);
+    this.#filler.cancel(m, o, cancelType, reason);
   }
 
   /** Decides what a new (or re-priced) order does now: fill, rest, wait for the next price, or cancel. */
@@ -205,21 +195,21 @@ export class RestingOrders {
     if (this.#thin !== null && o.orderType === 'market' && !o.reduceOnly) {
       // Thin book: what the touch offers fills, the IOC rest is cancelled.
       const q = roundToStep(o.leavesQty.mul(this.#thin), m.inst.qtyStep, 'down');
-      if (q.gt(0)) this.#fill(m, o, q, px, false);
+      if (q.gt(0)) this.#filler.fill(m, o, q, px, false);
       if (OPEN_STATUSES.has(o.status)) this.cancel(m, o, 'UNKNOWN', 'EC_NoImmediateQtyToFill');
       return;
     }
     if (this.#partial === null || o.timeInForce === 'FOK') {
-      this.#fill(m, o, o.leavesQty, px, false);
+      this.#filler.fill(m, o, o.leavesQty, px, false);
       return;
     }
-    this.#fill(m, o, this.#partialQty(m, o.leavesQty), px, false);
+    this.#filler.fill(m, o, this.#partialQty(m, o.leavesQty), px, false);
     if (!OPEN_STATUSES.has(o.status)) return;
     if (o.timeInForce === 'IOC' && o.orderType === 'limit') {
       this.cancel(m, o, 'UNKNOWN', 'EC_NoImmediateQtyToFill');
       return;
     }
-    if (o.orderType === 'market') this.#fill(m, o, o.leavesQty, px, false);
+    if (o.orderType === 'market') this.#filler.fill(m, o, o.leavesQty, px, false);
     else {
       m.resting.push(o);
       this.#events.order(o);
@@ -256,75 +246,6 @@ export class RestingOrders {
   #partialQty(m: SimMarket, leaves: Decimal): Decimal {
     const q = roundToStep(leaves.mul(this.#partial ?? 1), m.inst.qtyStep, 'down');
     return q.lte(0) ? leaves : q;
-  }
-
-  /** One execution of `qty` of `o` at `price`. The only place money moves (through the account). */
-  #fill(m: SimMarket, o: InternalOrder, qtyIn: Decimal, price: Decimal, isMaker: boolean): void {
-    const p = m.pos;
-    let qty = qtyIn;
-    if (o.reduceOnly) {
-      if (p.side === null || p.side === o.side) {
-        this.cancel(m, o, 'CancelByReduceOnly', 'EC_ReduceOnlySetButNotReducing');
-        return;
-      }
-      if (qty.gt(p.size)) qty = p.size;
-    }
-    if (qty.lte(0)) return;
-    const now = this.#clock.now();
-    const s = this.#account.settle(p, o.side, qty, price, isMaker, now);
-
-    o.cumExecQty = o.cumExecQty.add(qty);
-    o.cumExecValue = o.cumExecValue.add(s.value);
-    o.cumExecFee = o.cumExecFee.add(s.fee);
-    o.leavesQty = o.reduceOnly && p.side === null ? ZERO : o.qty.sub(o.cumExecQty);
-    o.avgPrice = o.cumExecValue.div(o.cumExecQty);
-    o.updatedMs = now;
-    if (o.leavesQty.lte(0)) {
-      o.leavesQty = ZERO;
-      o.status = 'Filled';
-      removeFrom(m.resting, o);
-      removeFrom(m.pending, o);
-      this.#registry.finished();
-    } else o.status = 'PartiallyFilled';
-
-    // Attached TP/SL become the position's when the order opened or added to it (tpslMode Full).
-    if (p.side === o.side && (o.takeProfit !== null || o.stopLoss !== null)) {
-      if (o.takeProfit !== null) p.takeProfit = o.takeProfit;
-      if (o.stopLoss !== null) p.stopLoss = o.stopLoss;
-      syncStopNums(p);
-    }
-
-    const exec: SimExecution = {
-      execId: this.#prng.uuid(),
-      orderId: o.orderId,
-      orderLinkId: o.orderLinkId,
-      symbol: o.symbol,
-      side: o.side,
-      orderType: o.orderType,
-      stopOrderType: o.stopOrderType,
-      orderPrice: o.price,
-      orderQty: o.qty,
-      execPrice: price,
-      execQty: qty,
-      execValue: s.value,
-      execFee: s.fee,
-      feeRate: s.feeRate,
-      isMaker,
-      closedSize: s.closed,
-      closedPnl: s.pnl,
-      leavesQty: o.leavesQty,
-      execTime: now,
-      seq: p.seq,
-    };
-    this.#registry.record(exec);
-    this.#events.execution(exec);
-    this.#events.order(o);
-    if (p.side === null) {
-      // A flat position leaves nothing for reduce-only orders to reduce.
-      for (const r of [...m.resting, ...m.pending]) if (r.reduceOnly) this.cancel(m, r, 'CancelByReduceOnly', 'EC_ReduceOnlySetButNotReducing');
-    }
-    this.#events.position(m);
-    this.#events.wallet();
   }
 
   #newOrder(m: SimMarket, a: OrderSpec, closeOnTrigger: boolean, stopOrderType: SimStopOrderType): InternalOrder {

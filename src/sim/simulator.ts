@@ -15,23 +15,25 @@
 import type { Dec as Decimal } from '../domain/money.js';
 import type { Candle, Instrument } from '../domain/types.js';
 import { Dec, dec } from '../domain/money.js';
-import { CandleFillModel, maybeActivateTrail } from './candleFillModel.js';
+import { CandleFillModel, setPositionStops } from './candleFillModel.js';
 import { MarketClock } from './marketClock.js';
+import { OrderFiller } from './orderFiller.js';
 import { OrderRegistry } from './orderRegistry.js';
 import { Prng } from './prng.js';
 import type { OrderCheckContext } from './requestChecks.js';
 import { checkAmendOrder, checkLeverage, checkPlaceOrder, checkTradingStop, fail, okr } from './requestChecks.js';
-import type { MarketFillMode, SimEventSink } from './restingOrders.js';
 import { RestingOrders } from './restingOrders.js';
 import { SimAccount } from './simAccount.js';
+import type { MarketFillMode, SimConfig } from './simConfig.js';
+import { SimConfigError, checkRatio } from './simConfig.js';
+import { SimEvents } from './simEvents.js';
 import type { SimMarket } from './simMarket.js';
-import { copyOrder, newMarket, syncStopNums } from './simMarket.js';
+import { copyOrder, newMarket } from './simMarket.js';
 import type { SyntheticBook } from './syntheticBook.js';
 import type {
   AmendOrderInput,
   OrderRef,
   PlaceOrderInput,
-  SimEvent,
   SimExecution,
   SimListener,
   SimOrder,
@@ -42,51 +44,17 @@ import type {
 } from './simTypes.js';
 import { OPEN_STATUSES } from './simTypes.js';
 
-export type { MarketFillMode } from './restingOrders.js';
-
-export class SimConfigError extends Error {
-  override name = 'SimConfigError';
-}
-
-export interface SimConfig {
-  readonly instruments?: readonly Instrument[];
-  /** Candle interval per symbol, for path times; default 60 000 ms. */
-  readonly intervalMs?: number;
-  /** USDT wallet balance at the start; default 10 000. */
-  readonly initialBalance?: string | number;
-  /** Default 0.0002 (0.02 %, Bybit linear maker). */
-  readonly makerFeeRate?: string | number;
-  /** Default 0.00055 (0.055 %, Bybit linear taker). */
-  readonly takerFeeRate?: string | number;
-  /** Default 10. */
-  readonly defaultLeverage?: string | number;
-  /** Against the taker, in basis points of price; default 0. */
-  readonly slippageBps?: number;
-  /** Default 'nextPrice' (backtest rule); the sandbox uses 'touch'. */
-  readonly marketFill?: MarketFillMode;
-  /** Fraction filled per fill event, or null for whole fills (default). */
-  readonly partialFillRatio?: number | null;
-  /**
-   * A thin book: a market order finds only this share (0 < r < 1) of its quantity at the touch and,
-   * being IOC on Bybit, has the rest cancelled. Null (default): the book is deep enough.
-   */
-  readonly thinBookRatio?: number | null;
-  /** Seed of the id generator; default 1. */
-  readonly seed?: number;
-  /** Time stamped on orders and executions; default the market time of the last price move. */
-  readonly clock?: () => number;
-  /** How many finished orders and executions are kept for queries; default 10 000. */
-  readonly historyLimit?: number;
-}
+export type { MarketFillMode, SimConfig } from './simConfig.js';
+export { SimConfigError } from './simConfig.js';
 
 export class Simulator {
   readonly #markets = new Map<string, SimMarket>();
-  readonly #listeners: SimListener[] = [];
   readonly #defaultLeverage: Decimal;
   readonly #intervalMs: number;
   readonly #clock: MarketClock;
   readonly #registry: OrderRegistry;
   readonly #account: SimAccount;
+  readonly #events: SimEvents;
   readonly #orders: RestingOrders;
   readonly #fills: CandleFillModel;
   readonly #checks: OrderCheckContext;
@@ -107,17 +75,11 @@ export class Simulator {
     this.#clock = new MarketClock(config.clock ?? null);
     this.#registry = new OrderRegistry(config.historyLimit ?? 10_000);
     this.#account = new SimAccount({ makerFeeRate, takerFeeRate, initialBalance });
-    this.#orders = new RestingOrders({
-      registry: this.#registry,
-      account: this.#account,
-      clock: this.#clock,
-      prng,
-      events: this.#sink(),
-      slippageBps,
-    });
-    this.#orders.setMarketFill(config.marketFill ?? 'nextPrice');
-    this.#orders.setPartialFillRatio(partial);
-    this.#orders.setThinBookRatio(thin);
+    this.#events = new SimEvents(this.#account, this.#markets);
+    const parts = { registry: this.#registry, clock: this.#clock, prng, events: this.#events };
+    const filler = new OrderFiller({ ...parts, account: this.#account });
+    const marketFill = config.marketFill ?? 'nextPrice';
+    this.#orders = new RestingOrders({ ...parts, filler, slippageBps, marketFill, partialFillRatio: partial, thinBookRatio: thin });
     this.#fills = new CandleFillModel(this.#orders, this.#clock);
     this.#checks = {
       hasLinkId: (linkId) => this.#registry.hasLinkId(linkId),
@@ -150,11 +112,7 @@ export class Simulator {
   }
 
   onEvent(listener: SimListener): () => void {
-    this.#listeners.push(listener);
-    return () => {
-      const i = this.#listeners.indexOf(listener);
-      if (i >= 0) this.#listeners.splice(i, 1);
-    };
+    return this.#events.on(listener);
   }
 
   setPartialFillRatio(ratio: number | null): void {
@@ -329,8 +287,8 @@ export class Simulator {
     if (bad) return bad;
     m.leverage = buyLeverage;
     m.pos.updatedMs = this.#clock.now();
-    this.#emitPosition(m);
-    this.#emitWallet();
+    this.#events.position(m);
+    this.#events.wallet();
     return okr(buyLeverage);
   }
 
@@ -340,17 +298,9 @@ export class Simulator {
     const p = m.pos;
     const bad = checkTradingStop(input, p, m.last, m.inst);
     if (bad) return bad;
-    if (input.takeProfit !== undefined) p.takeProfit = input.takeProfit;
-    if (input.stopLoss !== undefined) p.stopLoss = input.stopLoss;
-    if (input.activePrice !== undefined) p.activePrice = input.activePrice;
-    if (input.trailingStop !== undefined) {
-      p.trailingStop = input.trailingStop;
-      p.trailActive = false;
-    }
-    syncStopNums(p);
-    if (p.trailingStop !== null && !p.trailActive) maybeActivateTrail(p, m.last);
+    setPositionStops(p, input, m.last);
     p.updatedMs = this.#clock.now();
-    this.#emitPosition(m);
+    this.#events.position(m);
     return okr(this.#account.positionView(m));
   }
 
@@ -361,33 +311,4 @@ export class Simulator {
     if (m === undefined) throw new SimConfigError(`unknown symbol ${symbol}`);
     return m;
   }
-
-  /** The parts report through this; views are built only when someone listens. */
-  #sink(): SimEventSink {
-    return {
-      order: (o) => {
-        if (this.#listeners.length > 0) this.#emit({ kind: 'order', order: copyOrder(o) });
-      },
-      execution: (e) => this.#emit({ kind: 'execution', execution: e }),
-      position: (m) => this.#emitPosition(m),
-      wallet: () => this.#emitWallet(),
-    };
-  }
-
-  #emit(e: SimEvent): void {
-    for (const l of this.#listeners) l(e);
-  }
-
-  #emitPosition(m: SimMarket): void {
-    if (this.#listeners.length > 0) this.#emit({ kind: 'position', position: this.#account.positionView(m) });
-  }
-
-  #emitWallet(): void {
-    if (this.#listeners.length > 0) this.#emit({ kind: 'wallet', wallet: this.wallet() });
-  }
-}
-
-function checkRatio(name: string, ratio: number | null): number | null {
-  if (ratio !== null && !(ratio > 0 && ratio < 1)) throw new SimConfigError(`${name} must be between 0 and 1 (exclusive), got ${ratio}`);
-  return ratio;
 }
