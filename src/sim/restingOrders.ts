@@ -24,8 +24,8 @@ import type { Prng } from './prng.js';
 import type { MarketFillMode } from './simConfig.js';
 import type { SimEventSink } from './simEvents.js';
 import type { InternalOrder, SimMarket } from './simMarket.js';
-import { num, removeFrom } from './simMarket.js';
-import type { AmendOrderInput, SimCancelType, SimStopOrderType } from './simTypes.js';
+import { copyOrder, num, removeFrom } from './simMarket.js';
+import type { AmendOrderInput, SimCancelType, SimOrder, SimStopOrderType } from './simTypes.js';
 import { OPEN_STATUSES } from './simTypes.js';
 
 /** A checked order request (see ./requestChecks.ts). */
@@ -161,6 +161,19 @@ export class RestingOrders {
 
   cancel(m: SimMarket, o: InternalOrder, cancelType: SimCancelType, reason: string): void {
     this.#filler.cancel(m, o, cancelType, reason);
+  }
+
+  /** Cancels every open order of `markets` (of one symbol, or all); returns what was cancelled. */
+  cancelAll(markets: Iterable<SimMarket>, symbol?: string): SimOrder[] {
+    const out: SimOrder[] = [];
+    for (const m of markets) {
+      if (symbol !== undefined && m.inst.symbol !== symbol) continue;
+      for (const o of [...m.pending, ...m.resting]) {
+        this.cancel(m, o, 'CancelByUser', 'EC_PerCancelRequest');
+        out.push(copyOrder(o));
+      }
+    }
+    return out;
   }
 
   /** Decides what a new (or re-priced) order does now: fill, rest, wait for the next price, or cancel. */

@@ -2,13 +2,10 @@
  * The one simulator (DESIGN section 2, issue 3): instruments, a USDT unified account, one-way
  * positions and a matching model, used in-process by the backtester, paper mode and the sandbox.
  *
- * This class is the simulator's face: it keeps the markets (./simMarket.ts), checks requests
- * (./requestChecks.ts) and reports events, and leaves the work to its parts:
- * - the account: balance, margin, fees and positions (./simAccount.ts);
- * - the order book of resting and pending orders and their matching (./restingOrders.ts), with the
- *   orders and executions it remembers (./orderRegistry.ts);
- * - the candle-path fill model: what happens, in which order, as price moves along the path of a
- *   candle, the stop-first rule of DESIGN section 5 included (./candleFillModel.ts).
+ * This class keeps the markets (./simMarket.ts), checks requests (./requestChecks.ts) and leaves the
+ * work to its parts: the account, for balance, margin, fees and positions (./simAccount.ts); the book
+ * of resting orders and their matching (./restingOrders.ts, ./orderFiller.ts, ./orderRegistry.ts);
+ * the candle-path fill model, stop-first rule included (./candleFillModel.ts).
  * Not modelled: liquidation, funding, the order book's depth for taker fills (one price per fill),
  * hedge mode. Wallet balance changes only by realised PnL minus fees, which tests check.
  */
@@ -71,7 +68,6 @@ export class Simulator {
     const partial = checkRatio('partialFillRatio', config.partialFillRatio ?? null);
     const thin = checkRatio('thinBookRatio', config.thinBookRatio ?? null);
     const initialBalance = dec(config.initialBalance ?? '10000');
-
     this.#clock = new MarketClock(config.clock ?? null);
     this.#registry = new OrderRegistry(config.historyLimit ?? 10_000);
     this.#account = new SimAccount({ makerFeeRate, takerFeeRate, initialBalance });
@@ -257,15 +253,7 @@ export class Simulator {
 
   /** Cancels every open order (of one symbol, or all); returns what was cancelled. */
   cancelAll(symbol?: string): SimOrder[] {
-    const out: SimOrder[] = [];
-    for (const m of this.#markets.values()) {
-      if (symbol !== undefined && m.inst.symbol !== symbol) continue;
-      for (const o of [...m.pending, ...m.resting]) {
-        this.#orders.cancel(m, o, 'CancelByUser', 'EC_PerCancelRequest');
-        out.push(copyOrder(o));
-      }
-    }
-    return out;
+    return this.#orders.cancelAll(this.#markets.values(), symbol);
   }
 
   /**
@@ -303,8 +291,6 @@ export class Simulator {
     this.#events.position(m);
     return okr(this.#account.positionView(m));
   }
-
-  // ---------------------------------------------------------------- helpers
 
   #market(symbol: string): SimMarket {
     const m = this.#markets.get(symbol);
