@@ -14,6 +14,7 @@
  * `signals` prints: its K crossed D one candle later (6.1516 < 6.1531 at 23:15, crossing at 23:20).
  */
 import { fileURLToPath } from 'node:url';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { runBacktest, type BacktestRun } from '../../src/backtest/runBacktest.js';
 import { runConfiguredBacktest } from '../../src/cli/backtest.js';
@@ -25,7 +26,6 @@ import type { Candle, Intent, PositionSide } from '../../src/domain/types.js';
 import { scalperParamsSchema } from '../../src/strategies/scalperParams.js';
 import { ScalperSignals } from '../../src/strategies/scalperSignals.js';
 import type { BookTop, PositionView, Strategy } from '../../src/strategies/strategy.js';
-import * as v from 'valibot';
 
 const BTC_5M = readCandleFile(fileURLToPath(new URL('../../data/bybit-BTCUSDT-5m.csv.gz', import.meta.url)));
 const ETH_1M = readCandleFile(fileURLToPath(new URL('../../data/bybit-ETHUSDT-1m.csv.gz', import.meta.url)));
