@@ -120,8 +120,12 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
   const intervalMs = intervalMinutes * 60_000;
   const symbol = sym.symbol;
 
-  // The engine asks for warmupCandles + 7 closed candles at start-up (src/engine/engine.ts #warmUp).
-  const warmNeed = strategy.warmupCandles + 7;
+  // The engine warms the strategy up on the warmupCandles + 5 closed candles before its first
+  // streamed one (src/engine/engine.ts #warmUpBefore). The default window starts right after exactly
+  // that many, so the strategy sees every candle of the file from the first, as `signals` does: with
+  // more, the first ones were skipped, and since Wilder's RSI remembers where it started, the
+  // backtest's StochRSI crosses could land a candle away from the signals `signals` prints (issue 17).
+  const warmNeed = strategy.warmupCandles + 5;
   const start = input.fromMs === undefined ? Math.min(warmNeed, candles.length - 1) : lowerBound(candles, input.fromMs);
   const end = input.toMs === undefined ? candles.length : lowerBound(candles, input.toMs);
   if (start >= end) throw new BacktestError('the window holds no candles (check --from/--to against the data)');

@@ -48,7 +48,7 @@ describe('scalper on 20,000 real BTCUSDT 1m candles', () => {
 
   it('one equity point per window candle, starting right after the warm-up history', () => {
     const first = BTC_1M.findIndex((c) => c.ts === report.equity[0]![0]);
-    expect(first, 'the engine asked for warmupCandles + 7 candles of history').toBe(run.warmupCandles);
+    expect(first, 'the engine asked for warmupCandles + 5 candles of history').toBe(run.warmupCandles);
     expect(report.equity.map((p) => p[0])).toEqual(BTC_1M.slice(first, 20_000).map((c) => c.ts));
     expect(report.data.candles).toBe(20_000 - first);
   });
