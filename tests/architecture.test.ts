@@ -143,6 +143,15 @@ function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
     });
 }
 
+/** The longest a source file may grow (issue 17): past it, a file holds more than one responsibility. */
+const MAX_SOURCE_LINES = 400;
+
+/** Lines as an editor numbers them: a final newline does not start another line. */
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
 describe('architecture', () => {
   it('no file in src/ imports from a higher or sibling layer', () => {
     expect(upwardImports(walk(SRC).map((file) => ({ file, text: readFileSync(file, 'utf8') })))).toEqual([]);
@@ -182,6 +191,21 @@ describe('architecture', () => {
     ]);
     expect(g.get('cli/a.ts')).toEqual(['cli/b.ts', 'util/c.ts', 'cli/d.ts']);
     expect(g.get('domain/money.ts'), 'a doc comment quoting an import is not an import').toEqual([]);
+  });
+
+  it('no source file is over 400 lines: a longer one is split by responsibility (issue 17)', () => {
+    const long = walk(SRC)
+      .map((file) => ({ file: relative(ROOT, file), lines: lineCount(readFileSync(file, 'utf8')) }))
+      .filter((f) => f.lines > MAX_SOURCE_LINES)
+      .map((f) => `${f.file}: ${f.lines} lines`);
+    expect(long, `split these by responsibility, each part in a file named after its export`).toEqual([]);
+  });
+
+  it('the line count counts the lines an editor shows', () => {
+    expect(lineCount('')).toBe(0);
+    expect(lineCount('a\n')).toBe(1);
+    expect(lineCount('a\nb')).toBe(2);
+    expect(lineCount('a\n\nb\n')).toBe(3);
   });
 
   it('strategies stay pure: no I/O, no clock, no exchange', () => {
