@@ -10,20 +10,21 @@
 import type { Candle, PositionSide } from '../domain/types.js';
 import { Atr } from '../indicators/atr.js';
 import { Pivot } from '../indicators/pivot.js';
-import { Sma } from '../indicators/sma.js';
+import { RingBuffer } from '../indicators/ringBuffer.js';
 import { StochRsi } from '../indicators/stochRsi.js';
+import { volumeAtLeast, withinProximity } from './decimalRules.js';
 import type { ScalperParams } from './scalperParams.js';
 
 export class ScalperSignals {
   /** Candles after which a signal is possible at all (K and D at t−1 and t defined, pivots decided). */
   readonly warmupCandles: number;
   readonly #p: ScalperParams;
-  readonly #proximity: number;
   readonly #stoch: StochRsi;
   readonly #pivotHigh: Pivot;
   readonly #pivotLow: Pivot;
   readonly #atr: Atr;
-  readonly #volume: Sma | null;
+  /** The last volumeLength volumes, when the volume filter is on. */
+  readonly #volumes: RingBuffer | null;
   #prevK: number | null = null;
   #prevD: number | null = null;
   #lastPivotHigh: number | null = null;
@@ -34,12 +35,11 @@ export class ScalperSignals {
 
   constructor(params: ScalperParams) {
     this.#p = params;
-    this.#proximity = params.proximityPct / 100;
     this.#stoch = new StochRsi(params);
     this.#pivotHigh = new Pivot('high', params.pivotLeft, params.pivotRight);
     this.#pivotLow = new Pivot('low', params.pivotLeft, params.pivotRight);
     this.#atr = new Atr(params.atrLength);
-    this.#volume = params.volumeFilter ? new Sma(params.volumeLength) : null;
+    this.#volumes = params.volumeFilter ? new RingBuffer(params.volumeLength) : null;
     this.warmupCandles = Math.max(
       this.#stoch.requiredInputsD + 1,
       params.pivotLeft + params.pivotRight + 1,
@@ -92,7 +92,7 @@ export class ScalperSignals {
     if (pl !== null) this.#lastPivotLow = pl;
     this.#stoch.update(c.close);
     this.#atr.update(c);
-    const volAvg = this.#volume === null ? null : this.#volume.update(c.volume);
+    this.#volumes?.push(c.volume);
 
     const k = this.#stoch.k;
     const d = this.#stoch.d;
@@ -109,17 +109,18 @@ export class ScalperSignals {
     }
     if (k === null || d === null || prevK === null || prevD === null) return null;
     const p = this.#p;
-    if (this.#volume !== null && (volAvg === null || c.volume < p.volumeFactor * volAvg)) return null;
+    const volumes = this.#volumes;
+    if (volumes !== null && (!volumes.isFull || !volumeAtLeast(c.volume, p.volumeFactor, volumes))) return null;
 
     let side: PositionSide | null = null;
     let pivot: number | null = null;
     const close = c.close;
     if (prevK <= prevD && k > d && prevK < p.oversold) {
       pivot = this.#lastPivotLow;
-      if (pivot !== null && Math.abs(close - pivot) <= this.#proximity * pivot) side = 'long';
+      if (pivot !== null && withinProximity(close, pivot, p.proximityPct)) side = 'long';
     } else if (prevK >= prevD && k < d && prevK > p.overbought) {
       pivot = this.#lastPivotHigh;
-      if (pivot !== null && Math.abs(close - pivot) <= this.#proximity * pivot) side = 'short';
+      if (pivot !== null && withinProximity(close, pivot, p.proximityPct)) side = 'short';
     }
     if (side === null) return null;
     this.#signal = side;
