@@ -1,11 +1,20 @@
 /**
- * The scalper's entry rule (DESIGN section 5), candle by candle, independent of positions:
- * long when the close is within proximityPct of the latest confirmed pivot low and StochRSI K
- * crosses above D (K[t−1] ≤ D[t−1], K[t] > D[t]) from below `oversold` (K[t−1] < oversold); short
- * mirrors it with the latest pivot high and `overbought`. Optional volume filter
- * volume[t] ≥ volumeFactor·SMA(volume, volumeLength). After a signal, the next `cooldownCandles`
- * candles give none. This is what `signals` prints and what the Scalper strategy trades.
- * O(1) per candle, no allocation: every output is a field read through a getter.
+ * The scalper's entry rule (DESIGN section 5), candle by candle, independent of positions; decided
+ * at the close of candle t. This is what `signals` prints and what the Scalper strategy trades.
+ * - long:  K[t−1] ≤ D[t−1] and K[t] > D[t] and K[t−1] < oversold, and |close − P| ≤ (proximityPct / 100) × P
+ *          with P the latest confirmed pivot low;
+ * - short: K[t−1] ≥ D[t−1] and K[t] < D[t] and K[t−1] > overbought, with P the latest confirmed pivot high.
+ * "Latest confirmed" is by confirmation candle (pivot candle + pivotRight), and a pivot confirmed
+ * at t itself counts. With the volume filter on, also volume[t] ≥ volumeFactor × SMA(volume,
+ * volumeLength) over candles t−n+1..t (none before n candles). A signal at t blocks candles
+ * t+1..t+cooldownCandles; a blocked candidate does not restart the count.
+ * Every comparison is of the real numbers DESIGN defines, equality included: K = D is a tie, not a
+ * cross (K flat over dSmoothing candles makes D = K), and a close exactly on the proximity bound is
+ * within it. Doubles keep that promise because RSI keeps its value on a flat close, raw is exactly
+ * 0 and 100 at the window's ends, the SMA of equal values is that value (src/indicators), and the
+ * two bounds on decimal inputs are settled on the decimals as written (decimalRules.ts).
+ * Bounded work per candle and no allocation (but for a rare near-tie settled in Decimal): every
+ * output is a field read through a getter.
  */
 import type { Candle, PositionSide } from '../domain/types.js';
 import { Atr } from '../indicators/atr.js';
