@@ -127,3 +127,19 @@ describe('the cooldown blocks exactly the cooldownCandles candles after a signal
     expect(signalRows(BTC, 44, 49, { cooldownCandles: 5 })).toEqual(['44 short']);
   });
 });
+
+describe('a tie does not depend on where the stream started', () => {
+  it('BTCUSDT 1m rows 5522–5526: started at rows 0 to 5, the long is row 5525 every time', () => {
+    // The backtest starts the scalper a warm-up before its window, `signals` at row 0. With a running
+    // sum the SMA's rounding depended on that start: from rows 2 and 5 row 5524 (13:09 UTC, K 0,
+    // D −1.2e-15) was a phantom long whose cooldown swallowed row 5525, so the backtest missed a
+    // trade that `signals` showed.
+    const candles = realCandles('bybit-BTCUSDT-1m.csv.gz');
+    expect(utc('bybit-BTCUSDT-1m.csv.gz', 5525)).toBe('2025-06-02T13:10');
+    for (let start = 0; start <= 5; start++) {
+      const sig = signals(candles.slice(start), 5527 - start);
+      const rows = [5522, 5523, 5524, 5525, 5526].filter((r) => sig[r - start] !== null).map((r) => `${r} ${sig[r - start]}`);
+      expect(rows, `started at row ${start}`).toEqual(['5525 long']);
+    }
+  });
+});
