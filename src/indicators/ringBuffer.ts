@@ -41,11 +41,28 @@ export class RingBuffer {
     return this.#data[j]!;
   }
 
-  /** Sum of the held values, recomputed from scratch (used to cancel running-sum drift). */
+  /**
+   * Sum of the held values, recomputed from scratch in slot order (not time order): a value that
+   * replaces an equal one leaves the slots, hence this sum, bit for bit the same.
+   */
   sum(): number {
     let s = 0;
     for (let i = 0; i < this.#size; i++) s += this.#data[i]!;
     return s;
+  }
+
+  /** Smallest held value (NaN when empty), scanned in slot order like `sum`. */
+  min(): number {
+    let m = NaN;
+    for (let i = 0; i < this.#size; i++) if (!(this.#data[i]! >= m)) m = this.#data[i]!;
+    return m;
+  }
+
+  /** Largest held value (NaN when empty). */
+  max(): number {
+    let m = NaN;
+    for (let i = 0; i < this.#size; i++) if (!(this.#data[i]! <= m)) m = this.#data[i]!;
+    return m;
   }
 
   /** Sum of squares of the held values, recomputed from scratch. */

@@ -1,6 +1,7 @@
 /**
  * Stochastic of a single series over the last `length` inputs: 100·(x − min)/(max − min), 0 when
- * max = min (DESIGN section 5, the "raw" of StochRSI). Scale 0–100 on every branch.
+ * max = min (DESIGN section 5, the "raw" of StochRSI). Scale 0–100 on every branch, both ends
+ * exact: x at the window's min gives 0 and at its max gives 100, to the bit.
  * Reference: StockCharts ChartSchool, "StochRSI", worked example cs-stochrsi.xls.
  */
 import { assertLength, type Indicator } from './indicator.js';
@@ -32,6 +33,7 @@ export class RollingStochastic implements Indicator<number> {
     const lo = this.#min.update(x);
     if (hi === null || lo === null) return null;
     const range = hi - lo;
-    return (this.#value = range > 0 ? (100 * (x - lo)) / range : 0);
+    // Ratio first: x = max gives exactly 1, so raw is exactly 100 at the top as it is 0 at the bottom.
+    return (this.#value = range > 0 ? 100 * ((x - lo) / range) : 0);
   }
 }

@@ -2,6 +2,7 @@
  * Wilder's RSI (DESIGN section 5): the first average gain/loss is the simple mean of the first
  * `length` changes, then `avg = (prev*(length-1) + x)/length`. RSI = 100 − 100/(1 + avgGain/avgLoss);
  * 100 when avgLoss = 0 < avgGain; 50 when both are 0. The first value appears at input length+1.
+ * An unchanged close leaves RSI bit for bit unchanged, as it is in exact arithmetic.
  * Reference: StockCharts ChartSchool, "Relative Strength Index (RSI)", worked example cs-rsi.xls.
  */
 import { assertFinite, assertLength, type Indicator } from './indicator.js';
@@ -51,6 +52,10 @@ export class Rsi implements Indicator<number> {
     } else {
       this.#avgGain = (this.#avgGain * (n - 1) + gain) / n;
       this.#avgLoss = (this.#avgLoss * (n - 1) + loss) / n;
+      // An unchanged close shrinks both averages by (n−1)/n, which leaves their ratio, so RSI, exactly
+      // as it was; recomputed in floating point it would wobble by an ulp, and StochRSI would turn
+      // that wobble into a raw of 99.99999999999997 instead of 100 and a K/D tie into a cross.
+      if (change === 0) return this.#value;
     }
     return (this.#value = rsiFromAverages(this.#avgGain, this.#avgLoss));
   }

@@ -1,7 +1,14 @@
 /**
- * Simple moving average over the last `length` inputs. A running sum keeps the update O(1); it is
- * recomputed from the window once per `length` updates so floating-point drift cannot accumulate
- * over a long-running bot (amortised O(1)).
+ * Simple moving average over the last `length` inputs, kept to the rules of a real-number mean
+ * where a signal can hang on the last bit (DESIGN section 5 compares StochRSI's K = SMA(raw) with
+ * D = SMA(K) by `≤`, so K = D must stay a tie, never a 1e-16 "cross"):
+ * - the window is summed afresh on every update, in ring-slot order: the same contents give the
+ *   same bits (a periodic input, e.g. raw 0, 0, x, 0, 0, x, keeps K exactly constant), and a small
+ *   mean is as precise as its inputs (a running sum carries ~1e-14 of absolute error from values
+ *   that left the window, enough to invert K 1.21e-14 vs D 1.30e-14);
+ * - the mean is clamped to the window's [min, max], which rounding can overstep: a window of equal
+ *   values averages to exactly that value (three K of 0 give D = 0, not −4e-16; 100s give 100).
+ * O(length) per update (3 for StochRSI's smoothing, 20 for the volume filter), no allocation.
  * Reference: StockCharts ChartSchool, "Moving Averages - Simple and Exponential".
  */
 import { assertFinite, assertLength, type Indicator } from './indicator.js';
@@ -11,8 +18,6 @@ export class Sma implements Indicator<number> {
   readonly requiredInputs: number;
   readonly #length: number;
   readonly #window: RingBuffer;
-  #sum = 0;
-  #sinceResync = 0;
   #value: number | null = null;
 
   constructor(length: number) {
@@ -32,14 +37,12 @@ export class Sma implements Indicator<number> {
 
   update(x: number): number | null {
     assertFinite(x, 'Sma');
-    const evicted = this.#window.push(x);
-    if (evicted === evicted) this.#sum += x - evicted; // evicted is NaN until the window is full
-    else this.#sum += x;
-    if (!this.#window.isFull) return null;
-    if (++this.#sinceResync === this.#length) {
-      this.#sinceResync = 0;
-      this.#sum = this.#window.sum();
-    }
-    return (this.#value = this.#sum / this.#length);
+    const w = this.#window;
+    w.push(x);
+    if (!w.isFull) return null;
+    const mean = w.sum() / this.#length;
+    const hi = w.max();
+    const lo = w.min();
+    return (this.#value = mean > hi ? hi : mean < lo ? lo : mean);
   }
 }

@@ -1,29 +1,39 @@
 /**
- * The scalper's entry rule (DESIGN section 5), candle by candle, independent of positions:
- * long when the close is within proximityPct of the latest confirmed pivot low and StochRSI K
- * crosses above D (K[t−1] ≤ D[t−1], K[t] > D[t]) from below `oversold` (K[t−1] < oversold); short
- * mirrors it with the latest pivot high and `overbought`. Optional volume filter
- * volume[t] ≥ volumeFactor·SMA(volume, volumeLength). After a signal, the next `cooldownCandles`
- * candles give none. This is what `signals` prints and what the Scalper strategy trades.
- * O(1) per candle, no allocation: every output is a field read through a getter.
+ * The scalper's entry rule (DESIGN section 5), candle by candle, independent of positions; decided
+ * at the close of candle t. This is what `signals` prints and what the Scalper strategy trades.
+ * - long:  K[t−1] ≤ D[t−1] and K[t] > D[t] and K[t−1] < oversold, and |close − P| ≤ (proximityPct / 100) × P
+ *          with P the latest confirmed pivot low;
+ * - short: K[t−1] ≥ D[t−1] and K[t] < D[t] and K[t−1] > overbought, with P the latest confirmed pivot high.
+ * "Latest confirmed" is by confirmation candle (pivot candle + pivotRight), and a pivot confirmed
+ * at t itself counts. With the volume filter on, also volume[t] ≥ volumeFactor × SMA(volume,
+ * volumeLength) over candles t−n+1..t (none before n candles). A signal at t blocks candles
+ * t+1..t+cooldownCandles; a blocked candidate does not restart the count.
+ * Every comparison is of the real numbers DESIGN defines, equality included: K = D is a tie, not a
+ * cross (K flat over dSmoothing candles makes D = K), and a close exactly on the proximity bound is
+ * within it. Doubles keep that promise because RSI keeps its value on a flat close, raw is exactly
+ * 0 and 100 at the window's ends, the SMA of equal values is that value (src/indicators), and the
+ * two bounds on decimal inputs are settled on the decimals as written (decimalRules.ts).
+ * Bounded work per candle and no allocation (but for a rare near-tie settled in Decimal): every
+ * output is a field read through a getter.
  */
 import type { Candle, PositionSide } from '../domain/types.js';
 import { Atr } from '../indicators/atr.js';
 import { Pivot } from '../indicators/pivot.js';
-import { Sma } from '../indicators/sma.js';
+import { RingBuffer } from '../indicators/ringBuffer.js';
 import { StochRsi } from '../indicators/stochRsi.js';
+import { volumeAtLeast, withinProximity } from './decimalRules.js';
 import type { ScalperParams } from './scalperParams.js';
 
 export class ScalperSignals {
   /** Candles after which a signal is possible at all (K and D at t−1 and t defined, pivots decided). */
   readonly warmupCandles: number;
   readonly #p: ScalperParams;
-  readonly #proximity: number;
   readonly #stoch: StochRsi;
   readonly #pivotHigh: Pivot;
   readonly #pivotLow: Pivot;
   readonly #atr: Atr;
-  readonly #volume: Sma | null;
+  /** The last volumeLength volumes, when the volume filter is on. */
+  readonly #volumes: RingBuffer | null;
   #prevK: number | null = null;
   #prevD: number | null = null;
   #lastPivotHigh: number | null = null;
@@ -34,12 +44,11 @@ export class ScalperSignals {
 
   constructor(params: ScalperParams) {
     this.#p = params;
-    this.#proximity = params.proximityPct / 100;
     this.#stoch = new StochRsi(params);
     this.#pivotHigh = new Pivot('high', params.pivotLeft, params.pivotRight);
     this.#pivotLow = new Pivot('low', params.pivotLeft, params.pivotRight);
     this.#atr = new Atr(params.atrLength);
-    this.#volume = params.volumeFilter ? new Sma(params.volumeLength) : null;
+    this.#volumes = params.volumeFilter ? new RingBuffer(params.volumeLength) : null;
     this.warmupCandles = Math.max(
       this.#stoch.requiredInputsD + 1,
       params.pivotLeft + params.pivotRight + 1,
@@ -92,7 +101,7 @@ export class ScalperSignals {
     if (pl !== null) this.#lastPivotLow = pl;
     this.#stoch.update(c.close);
     this.#atr.update(c);
-    const volAvg = this.#volume === null ? null : this.#volume.update(c.volume);
+    this.#volumes?.push(c.volume);
 
     const k = this.#stoch.k;
     const d = this.#stoch.d;
@@ -109,17 +118,18 @@ export class ScalperSignals {
     }
     if (k === null || d === null || prevK === null || prevD === null) return null;
     const p = this.#p;
-    if (this.#volume !== null && (volAvg === null || c.volume < p.volumeFactor * volAvg)) return null;
+    const volumes = this.#volumes;
+    if (volumes !== null && (!volumes.isFull || !volumeAtLeast(c.volume, p.volumeFactor, volumes))) return null;
 
     let side: PositionSide | null = null;
     let pivot: number | null = null;
     const close = c.close;
     if (prevK <= prevD && k > d && prevK < p.oversold) {
       pivot = this.#lastPivotLow;
-      if (pivot !== null && Math.abs(close - pivot) <= this.#proximity * pivot) side = 'long';
+      if (pivot !== null && withinProximity(close, pivot, p.proximityPct)) side = 'long';
     } else if (prevK >= prevD && k < d && prevK > p.overbought) {
       pivot = this.#lastPivotHigh;
-      if (pivot !== null && Math.abs(close - pivot) <= this.#proximity * pivot) side = 'short';
+      if (pivot !== null && withinProximity(close, pivot, p.proximityPct)) side = 'short';
     }
     if (side === null) return null;
     this.#signal = side;

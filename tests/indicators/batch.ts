@@ -63,6 +63,12 @@ export function batchRsi(xs: readonly number[], n: number): Out {
       const ch = xs[i]! - xs[i - 1]!;
       ag = (ag * (n - 1) + Math.max(ch, 0)) / n;
       al = (al * (n - 1) + Math.max(-ch, 0)) / n;
+      if (ch === 0) {
+        // Exactly, both averages shrink by (n−1)/n and RSI keeps its value (DESIGN's real numbers);
+        // recomputed in doubles it wobbles by an ulp, which StochRSI's raw turns into 0–100 noise.
+        out.push(out[i - 1]!);
+        continue;
+      }
     }
     out.push(al === 0 ? (ag === 0 ? 50 : 100) : 100 - 100 / (1 + ag / al));
   }
