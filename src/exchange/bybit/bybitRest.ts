@@ -20,7 +20,7 @@ import type { Candle, Fill, Instrument, Order, Position } from '../../domain/typ
 import type { AmendRequest, Balance, OrderRequest, PlaceResult, TradingStopRequest } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { registerSecret } from '../../util/redact.js';
-import { backoffDelayMs, type BackoffPolicy } from './backoffDelayMs.js';
+import { backoffDelayMs, type BackoffPolicy } from '../../util/backoffDelayMs.js';
 import type { BybitUrls } from './bybitUrls.js';
 import {
   listOf,

@@ -18,7 +18,7 @@
 import WebSocket from 'ws';
 import type { StreamHealth } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { backoffDelayMs, type BackoffPolicy } from './backoffDelayMs.js';
+import { backoffDelayMs, type BackoffPolicy } from '../../util/backoffDelayMs.js';
 
 export const WS_STATES = ['idle', 'connecting', 'open', 'reconnecting', 'closing'] as const;
 export type WsState = (typeof WS_STATES)[number];
