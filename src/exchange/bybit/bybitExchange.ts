@@ -25,7 +25,7 @@ import { bybitUrls, type BybitNetwork, type BybitUrls } from './bybitUrls.js';
 import { BybitRest, type BybitCredentials, type RestCounters, type RetryPolicy } from './bybitRest.js';
 import { BybitStreams, type BybitStreamsOptions, type StreamCounters } from './bybitStreams.js';
 import type { SigningClock } from './signingClock.js';
-import type { WsTiming } from './wsConnection.js';
+import type { WsTiming } from './wsTiming.js';
 
 /** The streams' tuning (staleness, gap polling, book depth…) passes straight through. */
 export interface BybitExchangeOptions extends Pick<BybitStreamsOptions, 'publicDataStaleAfterMs' | 'gapPollMs' | 'resyncTimeoutMs' | 'bookDepth' | 'klineRetryMs'> {

@@ -34,7 +34,9 @@ import {
   positionFromWire,
   type PriceBand,
 } from './wireToDomain.js';
-import { WsConnection, type WsCounters, type WsState, type WsTiming } from './wsConnection.js';
+import { WsConnection, type WsState } from './wsConnection.js';
+import type { WsCounters } from './wsConnectionOptions.js';
+import type { WsTiming } from './wsTiming.js';
 
 /** What the streams need from REST to fill gaps (BybitRest has all of it). */
 export interface StreamRestSource {

@@ -5,7 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StreamHealth } from '../../../src/engine/exchangePort.js';
-import { WsConnection, type WsTiming } from '../../../src/exchange/bybit/wsConnection.js';
+import { WsConnection } from '../../../src/exchange/bybit/wsConnection.js';
+import type { WsTiming } from '../../../src/exchange/bybit/wsTiming.js';
 import { startFakeBybitWs, until, type FakeBybitWs } from './fakeBybitWs.js';
 
 const FAST: Partial<WsTiming> = {
