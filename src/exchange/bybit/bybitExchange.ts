@@ -22,7 +22,9 @@ import type {
 } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { bybitUrls, type BybitNetwork, type BybitUrls } from './bybitUrls.js';
-import { BybitRest, type BybitCredentials, type RestCounters, type RetryPolicy } from './bybitRest.js';
+import type { BybitCredentials } from './bybitCredentials.js';
+import { BybitRest } from './bybitRest.js';
+import type { RestCounters, RetryPolicy } from './restPipeline.js';
 import { BybitStreams, type BybitStreamsOptions, type StreamCounters } from './bybitStreams.js';
 import type { SigningClock } from './signingClock.js';
 import type { WsTiming } from './wsTiming.js';

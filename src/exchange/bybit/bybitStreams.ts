@@ -17,7 +17,7 @@ import { ClockNotTrustedError } from '../../domain/exchangeErrors.js';
 import type { Fill } from '../../domain/types.js';
 import type { ExchangeEvents, MarketSubscription, StreamHealth, StreamName } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import type { BybitCredentials } from './bybitRest.js';
+import type { BybitCredentials } from './bybitCredentials.js';
 import { errorText } from './errorText.js';
 import type { KlineCounters } from './klineSequencer.js';
 import type { OrderBook } from './orderBook.js';
