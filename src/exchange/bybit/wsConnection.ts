@@ -12,14 +12,16 @@
  * - reconnects after an unexpected close with exponential backoff and full jitter, and never after
  *   `close()`.
  *
- * Its parts: ./wsTiming.ts (the clocks), ./wsHeartbeat.ts (ping and deadlines), ./classifyWsFrame.ts
- * (what a frame is), ../../util/backoffDelayMs.ts (the reconnect delay).
+ * Its parts: ./openWsSocket.ts (the socket), ./wsTiming.ts (the clocks), ./wsHeartbeat.ts (ping and
+ * deadlines), ./classifyWsFrame.ts (what a frame is), ./topicSubscriptions.ts (the wanted topics),
+ * ../../util/backoffDelayMs.ts (the reconnect delay).
  */
 import WebSocket from 'ws';
 import type { StreamHealth } from '../../engine/exchangePort.js';
 import { backoffDelayMs } from '../../util/backoffDelayMs.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { classifyWsFrame } from './classifyWsFrame.js';
+import { openWsSocket } from './openWsSocket.js';
 import { TopicSubscriptions, type SubscriptionOp } from './topicSubscriptions.js';
 import type { WsConnectionOptions, WsCounters, WsHandlers } from './wsConnectionOptions.js';
 import { WsHeartbeat } from './wsHeartbeat.js';
@@ -145,22 +147,12 @@ export class WsConnection {
     this.#state = 'connecting';
     this.#ready = false;
     this.#topics.forgetPending();
-    // No compression (Bybit does not offer it) and no UTF-8 check of each frame: JSON.parse rejects
-    // what matters, and the check is a measurable share of an idle stream's CPU (bench/streams.bench.ts).
-    const ws = new WebSocket(this.#url, { handshakeTimeout: this.#timing.connectTimeoutMs, perMessageDeflate: false, skipUTF8Validation: true, maxPayload: this.#maxFrameBytes });
-    this.#ws = ws;
-    ws.on('open', () => this.#onOpen(ws));
-    ws.on('message', (data: WebSocket.RawData) => this.#onMessage(ws, data));
-    ws.on('error', (err: Error & { code?: unknown }) => {
-      // Network errors are routine on a phone (the close handler reconnects); a frame that breaks the
-      // protocol or the size limit (ws's WS_ERR_* codes) is the peer's fault and worth a warning.
-      if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
-        this.#log.warn('bad frame from the server; reconnecting', { code: err.code, error: err.message, maxFrameBytes: this.#maxFrameBytes });
-      } else {
-        this.#log.debug('socket error', { error: err.message });
-      }
+    const ws = openWsSocket(this.#url, { connectTimeoutMs: this.#timing.connectTimeoutMs, maxFrameBytes: this.#maxFrameBytes }, this.#log, {
+      onOpen: () => this.#onOpen(ws),
+      onMessage: (data) => this.#onMessage(ws, data),
+      onClose: (code) => this.#onClose(ws, code),
     });
-    ws.on('close', (code: number) => this.#onClose(ws, code));
+    this.#ws = ws;
   }
 
   #onOpen(ws: WebSocket): void {
