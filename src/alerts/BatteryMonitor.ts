@@ -7,7 +7,7 @@
  * and the next read backs off.
  */
 import type { AlertInput } from './Alert.js';
-import { backoffDelayMs } from './backoffDelayMs.js';
+import { backoffDelayMs } from '../util/backoffDelayMs.js';
 import { decideBattery, resolveBatteryPolicy, type BatteryCondition, type BatteryDecision, type BatteryPolicy, type BatteryReading } from './decideBattery.js';
 import { describeGuarded, runGuarded } from './runGuarded.js';
 

@@ -7,7 +7,7 @@
 import type { Alert, AlertLevel } from './Alert.js';
 import { AlertConfigError } from './AlertConfigError.js';
 import type { AlertChannel, DeliveryResult } from './AlertChannel.js';
-import type { BackoffOptions } from './backoffDelayMs.js';
+import type { BackoffOptions } from '../util/backoffDelayMs.js';
 import { attemptsText, postJson } from './postJson.js';
 import { REDACTED, Redactor } from './Redactor.js';
 

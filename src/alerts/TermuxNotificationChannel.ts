@@ -16,7 +16,7 @@ import { isAbsolute } from 'node:path';
 import type { Alert, AlertLevel, StatusSnapshot } from './Alert.js';
 import { AlertConfigError } from './AlertConfigError.js';
 import type { AlertChannel, DeliveryResult } from './AlertChannel.js';
-import { backoffDelayMs } from './backoffDelayMs.js';
+import { backoffDelayMs } from '../util/backoffDelayMs.js';
 import { describeGuarded, runGuarded, type GuardedResult } from './runGuarded.js';
 import { shellCommand } from './shellQuote.js';
 

@@ -5,7 +5,7 @@
 import type { Alert } from './Alert.js';
 import { AlertConfigError } from './AlertConfigError.js';
 import type { AlertChannel, DeliveryResult } from './AlertChannel.js';
-import type { BackoffOptions } from './backoffDelayMs.js';
+import type { BackoffOptions } from '../util/backoffDelayMs.js';
 import { attemptsText, postJson, safeOrigin } from './postJson.js';
 
 export interface WebhookOptions {

@@ -5,7 +5,7 @@
  * Errors describe the target with `safeTarget`, never the URL itself: a Telegram URL carries the
  * bot token and many webhook URLs (Discord, Slack) carry one too.
  */
-import { backoffDelayMs, type BackoffOptions } from './backoffDelayMs.js';
+import { backoffDelayMs, type BackoffOptions } from '../util/backoffDelayMs.js';
 
 export interface PostJsonOptions {
   /** Per attempt. */

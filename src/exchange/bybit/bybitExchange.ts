@@ -22,10 +22,12 @@ import type {
 } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { bybitUrls, type BybitNetwork, type BybitUrls } from './bybitUrls.js';
-import { BybitRest, type BybitCredentials, type RestCounters, type RetryPolicy } from './bybitRest.js';
+import type { BybitCredentials } from './bybitCredentials.js';
+import { BybitRest } from './bybitRest.js';
+import type { RestCounters, RetryPolicy } from './restPipeline.js';
 import { BybitStreams, type BybitStreamsOptions, type StreamCounters } from './bybitStreams.js';
 import type { SigningClock } from './signingClock.js';
-import type { WsTiming } from './wsConnection.js';
+import type { WsTiming } from './wsTiming.js';
 
 /** The streams' tuning (staleness, gap polling, book depth…) passes straight through. */
 export interface BybitExchangeOptions extends Pick<BybitStreamsOptions, 'publicDataStaleAfterMs' | 'gapPollMs' | 'resyncTimeoutMs' | 'bookDepth' | 'klineRetryMs'> {

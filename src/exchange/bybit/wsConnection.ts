@@ -12,89 +12,29 @@
  * - reconnects after an unexpected close with exponential backoff and full jitter, and never after
  *   `close()`.
  *
- * Timers are few and periodic (one ping timer, one deadline check), not one per message, so an idle
- * stream costs next to nothing (bench/streams.bench.ts).
+ * Its parts: ./openWsSocket.ts (the socket), ./wsTiming.ts (the clocks), ./wsHeartbeat.ts (ping and
+ * deadlines), ./classifyWsFrame.ts (what a frame is), ./topicSubscriptions.ts (the wanted topics),
+ * ../../util/backoffDelayMs.ts (the reconnect delay).
  */
 import WebSocket from 'ws';
 import type { StreamHealth } from '../../engine/exchangePort.js';
+import { backoffDelayMs } from '../../util/backoffDelayMs.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { backoffDelayMs, type BackoffPolicy } from './backoffDelayMs.js';
+import { classifyWsFrame } from './classifyWsFrame.js';
+import { openWsSocket } from './openWsSocket.js';
+import { TopicSubscriptions, type SubscriptionOp } from './topicSubscriptions.js';
+import type { WsConnectionOptions, WsCounters, WsHandlers } from './wsConnectionOptions.js';
+import { WsHeartbeat } from './wsHeartbeat.js';
+import { DEFAULT_WS_TIMING, type WsTiming } from './wsTiming.js';
 
 export const WS_STATES = ['idle', 'connecting', 'open', 'reconnecting', 'closing'] as const;
 export type WsState = (typeof WS_STATES)[number];
-
-export interface WsTiming {
-  /** Bybit: send a ping every 20 s. */
-  readonly pingIntervalMs: number;
-  /** No pong (or anything) this long after a ping: the connection is dead. */
-  readonly pongTimeoutMs: number;
-  /** No topic data this long while open: stale. Null: silence is normal (the private stream). */
-  readonly dataStaleAfterMs: number | null;
-  readonly connectTimeoutMs: number;
-  /** Auth answer deadline on the private stream. */
-  readonly authTimeoutMs: number;
-  readonly backoff: BackoffPolicy;
-  /** A connection that stayed healthy this long resets the backoff. */
-  readonly healthyResetMs: number;
-}
-
-export const DEFAULT_WS_TIMING: WsTiming = {
-  pingIntervalMs: 20_000,
-  pongTimeoutMs: 10_000,
-  dataStaleAfterMs: null,
-  connectTimeoutMs: 10_000,
-  authTimeoutMs: 10_000,
-  backoff: { baseMs: 500, maxMs: 30_000, minMs: 100 },
-  healthyResetMs: 5_000,
-};
-
-export interface WsConnectionOptions {
-  /** "public" / "private": for logs and health reports. */
-  readonly name: string;
-  readonly url: string;
-  readonly timing?: Partial<WsTiming>;
-  /**
-   * Private streams: builds the auth frame on every open. Throwing postpones the connection (e.g. the
-   * clock is not trusted); the error message becomes the health detail.
-   */
-  readonly auth?: () => Record<string, unknown>;
-  readonly logger?: Logger;
-  readonly random?: () => number;
-  /** Frames larger than this close the socket (then it reconnects). Default MAX_FRAME_BYTES. */
-  readonly maxFrameBytes?: number;
-}
 
 /**
  * Bybit's largest push, an orderbook.1000 snapshot, is some 60 KB. ws accepts 100 MiB by default, which
  * a bad peer could make the phone buffer and parse; 4 MiB leaves a wide margin and bounds the memory.
  */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
-
-/** How much of a frame a log line quotes. */
-const SAMPLE_CHARS = 80;
-
-export interface WsHandlers {
-  /** A topic push (`topic` present). `receivedMs` is Date.now() at arrival. */
-  onData(message: Record<string, unknown>, receivedMs: number): void;
-  onHealth(health: StreamHealth, detail: string): void;
-  /** Auth refused (often the clock): the owner of the connection may re-measure. */
-  onAuthFailed?(retMsg: string): void;
-  /** A subscribe request was refused, e.g. `error:handler not found,topic:...`. */
-  onSubscribeFailed?(retMsg: string, topics: readonly string[]): void;
-}
-
-export interface WsCounters {
-  opens: number;
-  reconnects: number;
-  pongTimeouts: number;
-  staleDrops: number;
-  authFailures: number;
-  subscribeFailures: number;
-  messages: number;
-}
-
-/** Bybit public linear accepts at most 10 args per subscribe request. */
-const SUBSCRIBE_BATCH = 10;
 
 export class WsConnection {
   readonly name: string;
@@ -106,22 +46,16 @@ export class WsConnection {
   readonly #random: () => number;
   readonly #handlers: WsHandlers;
   readonly #maxFrameBytes: number;
-  readonly #wanted = new Set<string>();
+  readonly #topics = new TopicSubscriptions();
   #state: WsState = 'idle';
   #health: StreamHealth = 'closed';
   #ws: WebSocket | null = null;
   #attempt = 0;
   #ready = false;
-  #reqId = 0;
   #openedAtMs = 0;
-  #lastMessageMs = 0;
-  #lastDataMs = 0;
-  #pingSentMs: number | null = null;
-  #pingTimer: NodeJS.Timeout | null = null;
-  #watchTimer: NodeJS.Timeout | null = null;
+  readonly #heartbeat: WsHeartbeat;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #authTimer: NodeJS.Timeout | null = null;
-  #pendingSubs = new Map<string, readonly string[]>();
   #closeWaiters: (() => void)[] = [];
 
   constructor(opts: WsConnectionOptions, handlers: WsHandlers) {
@@ -133,6 +67,7 @@ export class WsConnection {
     this.#random = opts.random ?? Math.random;
     this.#handlers = handlers;
     this.#maxFrameBytes = opts.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.#heartbeat = new WsHeartbeat(this.#timing);
   }
 
   get state(): WsState {
@@ -144,7 +79,7 @@ export class WsConnection {
   }
 
   get wantedTopics(): ReadonlySet<string> {
-    return this.#wanted;
+    return this.#topics.wanted;
   }
 
   /** Connects (if idle). Topics added before or after are subscribed on every open. */
@@ -154,19 +89,18 @@ export class WsConnection {
   }
 
   subscribe(topics: readonly string[]): void {
-    const fresh = topics.filter((t) => !this.#wanted.has(t));
-    for (const t of fresh) this.#wanted.add(t);
+    const fresh = this.#topics.add(topics);
     if (this.#ready && fresh.length > 0) this.#sendSubscribe('subscribe', fresh);
   }
 
   unsubscribe(topics: readonly string[]): void {
-    const gone = topics.filter((t) => this.#wanted.delete(t));
+    const gone = this.#topics.remove(topics);
     if (this.#ready && gone.length > 0) this.#sendSubscribe('unsubscribe', gone);
   }
 
   /** Asks for a topic afresh (Bybit answers a new subscribe with a snapshot): an order-book re-sync. */
   resubscribe(topic: string): void {
-    if (!this.#ready || !this.#wanted.has(topic)) return;
+    if (!this.#ready || !this.#topics.wanted.has(topic)) return;
     this.#sendSubscribe('unsubscribe', [topic]);
     this.#sendSubscribe('subscribe', [topic]);
   }
@@ -212,23 +146,13 @@ export class WsConnection {
   #connect(): void {
     this.#state = 'connecting';
     this.#ready = false;
-    this.#pendingSubs.clear();
-    // No compression (Bybit does not offer it) and no UTF-8 check of each frame: JSON.parse rejects
-    // what matters, and the check is a measurable share of an idle stream's CPU (bench/streams.bench.ts).
-    const ws = new WebSocket(this.#url, { handshakeTimeout: this.#timing.connectTimeoutMs, perMessageDeflate: false, skipUTF8Validation: true, maxPayload: this.#maxFrameBytes });
-    this.#ws = ws;
-    ws.on('open', () => this.#onOpen(ws));
-    ws.on('message', (data: WebSocket.RawData) => this.#onMessage(ws, data));
-    ws.on('error', (err: Error & { code?: unknown }) => {
-      // Network errors are routine on a phone (the close handler reconnects); a frame that breaks the
-      // protocol or the size limit (ws's WS_ERR_* codes) is the peer's fault and worth a warning.
-      if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
-        this.#log.warn('bad frame from the server; reconnecting', { code: err.code, error: err.message, maxFrameBytes: this.#maxFrameBytes });
-      } else {
-        this.#log.debug('socket error', { error: err.message });
-      }
+    this.#topics.forgetPending();
+    const ws = openWsSocket(this.#url, { connectTimeoutMs: this.#timing.connectTimeoutMs, maxFrameBytes: this.#maxFrameBytes }, this.#log, {
+      onOpen: () => this.#onOpen(ws),
+      onMessage: (data) => this.#onMessage(ws, data),
+      onClose: (code) => this.#onClose(ws, code),
     });
-    ws.on('close', (code: number) => this.#onClose(ws, code));
+    this.#ws = ws;
   }
 
   #onOpen(ws: WebSocket): void {
@@ -237,15 +161,7 @@ export class WsConnection {
     this.counters.opens++;
     const now = Date.now();
     this.#openedAtMs = now;
-    this.#lastMessageMs = now;
-    this.#lastDataMs = now;
-    this.#pingSentMs = null;
-    this.#pingTimer = setInterval(() => this.#ping(), this.#timing.pingIntervalMs);
-    this.#pingTimer.unref();
-    const stale = this.#timing.dataStaleAfterMs;
-    const watchEvery = Math.max(10, Math.min(this.#timing.pongTimeoutMs, stale ?? Infinity) / 4);
-    this.#watchTimer = setInterval(() => this.#watch(), watchEvery);
-    this.#watchTimer.unref();
+    this.#heartbeat.start(now, () => this.#ping(), () => this.#watch());
     if (this.#auth === undefined) {
       this.#becomeReady();
       return;
@@ -263,18 +179,14 @@ export class WsConnection {
 
   #becomeReady(): void {
     this.#ready = true;
-    if (this.#wanted.size > 0) this.#sendSubscribe('subscribe', [...this.#wanted]);
+    const wanted = this.#topics.wanted;
+    if (wanted.size > 0) this.#sendSubscribe('subscribe', [...wanted]);
     // A fresh socket sends no push for a while on quiet topics: ask for a pong to prove it is alive.
     this.#ping();
   }
 
-  #sendSubscribe(op: 'subscribe' | 'unsubscribe', topics: readonly string[]): void {
-    for (let i = 0; i < topics.length; i += SUBSCRIBE_BATCH) {
-      const args = topics.slice(i, i + SUBSCRIBE_BATCH);
-      const reqId = `${op === 'subscribe' ? 's' : 'u'}${++this.#reqId}`;
-      if (op === 'subscribe') this.#pendingSubs.set(reqId, args);
-      this.#send({ req_id: reqId, op, args });
-    }
+  #sendSubscribe(op: SubscriptionOp, topics: readonly string[]): void {
+    for (const frame of this.#topics.requests(op, topics)) this.#send(frame);
   }
 
   #send(frame: Record<string, unknown>): void {
@@ -288,22 +200,22 @@ export class WsConnection {
   #ping(): void {
     if (this.#state !== 'open') return;
     // One outstanding ping at a time; the deadline check (#watch) judges it.
-    if (this.#pingSentMs === null) this.#pingSentMs = Date.now();
-    this.#send({ req_id: `p${++this.#reqId}`, op: 'ping' });
+    this.#heartbeat.pingSent(Date.now());
+    this.#send(this.#topics.pingFrame());
   }
 
   #watch(): void {
     if (this.#state !== 'open') return;
     const now = Date.now();
-    if (this.#pingSentMs !== null && this.#lastMessageMs < this.#pingSentMs && now - this.#pingSentMs > this.#timing.pongTimeoutMs) {
+    const verdict = this.#heartbeat.verdict(now, this.#ready && this.#topics.wanted.size > 0);
+    if (verdict === 'noPong') {
       this.counters.pongTimeouts++;
       this.#drop(`no pong within ${this.#timing.pongTimeoutMs} ms`);
       return;
     }
-    const stale = this.#timing.dataStaleAfterMs;
-    if (stale !== null && this.#ready && this.#wanted.size > 0 && now - this.#lastDataMs > stale) {
+    if (verdict === 'noData') {
       this.counters.staleDrops++;
-      this.#drop(`no data for ${stale} ms`);
+      this.#drop(`no data for ${String(this.#timing.dataStaleAfterMs)} ms`);
       return;
     }
     if (this.#attempt > 0 && this.#health === 'open' && now - this.#openedAtMs > this.#timing.healthyResetMs) this.#attempt = 0;
@@ -312,70 +224,49 @@ export class WsConnection {
   #onMessage(ws: WebSocket, data: WebSocket.RawData): void {
     if (ws !== this.#ws) return;
     const now = Date.now();
-    this.#lastMessageMs = now;
+    this.#heartbeat.messageReceived(now);
     this.counters.messages++;
-    const text = data.toString();
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      this.#log.warn('a message that is not JSON', { bytes: text.length, sample: text.slice(0, SAMPLE_CHARS) });
-      return;
-    }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      this.#log.warn('a message that is not a JSON object', { sample: text.slice(0, SAMPLE_CHARS) });
-      return;
-    }
-    const m = msg as Record<string, unknown>;
-    if ('topic' in m && typeof m['topic'] !== 'string') {
-      this.#log.warn('a message whose topic is not a string', { sample: text.slice(0, SAMPLE_CHARS) });
-      return;
-    }
-    if (typeof m['topic'] === 'string') {
-      this.#lastDataMs = now;
-      this.#pingSentMs = null;
-      if (this.#health !== 'open') this.#setHealth('open', 'receiving');
-      this.#handlers.onData(m, now);
-      return;
-    }
-    const op = m['op'];
-    if (op === 'pong' || (op === 'ping' && m['ret_msg'] === 'pong')) {
-      this.#pingSentMs = null;
-      if (this.#health !== 'open' && this.#ready) this.#setHealth('open', 'pong received');
-      return;
-    }
-    if (op === 'auth') {
-      this.#onAuthAnswer(m);
-      return;
-    }
-    if (op === 'subscribe' || op === 'unsubscribe') {
-      const reqId = typeof m['req_id'] === 'string' ? m['req_id'] : '';
-      const topics = this.#pendingSubs.get(reqId) ?? [];
-      this.#pendingSubs.delete(reqId);
-      if (m['success'] === false) {
-        const retMsg = typeof m['ret_msg'] === 'string' ? m['ret_msg'] : '';
-        this.counters.subscribeFailures++;
-        this.#log.warn(`${String(op)} refused`, { retMsg, topics: topics.join(',') });
-        this.#handlers.onSubscribeFailed?.(retMsg, topics);
-      } else if (this.#health !== 'open' && this.#ready) {
-        this.#setHealth('open', 'subscribed');
+    const frame = classifyWsFrame(data.toString());
+    switch (frame.kind) {
+      case 'ignored':
+        this.#log.warn(frame.warning, frame.detail);
+        return;
+      case 'data':
+        this.#heartbeat.dataReceived(now);
+        if (this.#health !== 'open') this.#setHealth('open', 'receiving');
+        this.#handlers.onData(frame.message, now);
+        return;
+      case 'pong':
+        this.#heartbeat.pongReceived();
+        if (this.#health !== 'open' && this.#ready) this.#setHealth('open', 'pong received');
+        return;
+      case 'auth':
+        this.#onAuthAnswer(frame.accepted, frame.retMsg);
+        return;
+      case 'subscription': {
+        const topics = this.#topics.answered(frame.reqId);
+        if (frame.refused) {
+          this.counters.subscribeFailures++;
+          this.#log.warn(`${frame.op} refused`, { retMsg: frame.retMsg, topics: topics.join(',') });
+          this.#handlers.onSubscribeFailed?.(frame.retMsg, topics);
+        } else if (this.#health !== 'open' && this.#ready) {
+          this.#setHealth('open', 'subscribed');
+        }
+        return;
       }
-      return;
     }
-    this.#log.warn('a message with neither a known topic nor a known op', { sample: text.slice(0, SAMPLE_CHARS) });
   }
 
-  #onAuthAnswer(m: Record<string, unknown>): void {
+  #onAuthAnswer(accepted: boolean, retMsg: string): void {
     if (this.#authTimer !== null) {
       clearTimeout(this.#authTimer);
       this.#authTimer = null;
     }
-    if (m['success'] === true) {
+    if (accepted) {
       this.#becomeReady();
       this.#setHealth('open', 'authenticated');
       return;
     }
-    const retMsg = typeof m['ret_msg'] === 'string' ? m['ret_msg'] : 'refused';
     this.counters.authFailures++;
     this.#handlers.onAuthFailed?.(retMsg);
     this.#drop(`auth refused: ${retMsg}`);
@@ -420,11 +311,8 @@ export class WsConnection {
   }
 
   #clearTimers(): void {
-    if (this.#pingTimer !== null) clearInterval(this.#pingTimer);
-    if (this.#watchTimer !== null) clearInterval(this.#watchTimer);
+    this.#heartbeat.stop();
     if (this.#authTimer !== null) clearTimeout(this.#authTimer);
-    this.#pingTimer = null;
-    this.#watchTimer = null;
     this.#authTimer = null;
   }
 }

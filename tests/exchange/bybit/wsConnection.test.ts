@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StreamHealth } from '../../../src/engine/exchangePort.js';
-import { backoffDelayMs } from '../../../src/exchange/bybit/backoffDelayMs.js';
-import { WsConnection, type WsTiming } from '../../../src/exchange/bybit/wsConnection.js';
+import { WsConnection } from '../../../src/exchange/bybit/wsConnection.js';
+import type { WsTiming } from '../../../src/exchange/bybit/wsTiming.js';
 import { startFakeBybitWs, until, type FakeBybitWs } from './fakeBybitWs.js';
 
 const FAST: Partial<WsTiming> = {
@@ -46,22 +46,6 @@ function connect(extra: { timing?: Partial<WsTiming>; auth?: () => Record<string
 function subscribedTopics(frames: readonly Record<string, unknown>[]): string[] {
   return frames.filter((f) => f['op'] === 'subscribe').flatMap((f) => f['args'] as string[]);
 }
-
-describe('backoffDelayMs', () => {
-  it('grows exponentially up to the cap, with full jitter between the floor and the ceiling', () => {
-    const policy = { baseMs: 500, maxMs: 30_000, minMs: 100 };
-    expect([0, 1, 2, 3, 10].map((a) => backoffDelayMs(a, policy, () => 0.999999))).toEqual([
-      expect.closeTo(500, 0),
-      expect.closeTo(1000, 0),
-      expect.closeTo(2000, 0),
-      expect.closeTo(4000, 0),
-      expect.closeTo(30_000, 0),
-    ]);
-    expect(backoffDelayMs(5, policy, () => 0), 'the floor, never zero').toBe(100);
-    // Jitter: different dice give different delays for the same attempt (no lock-step reconnects).
-    expect(new Set([0.1, 0.5, 0.9].map((r) => backoffDelayMs(4, policy, () => r))).size).toBe(3);
-  });
-});
 
 describe('WsConnection', () => {
   it('subscribes the wanted topics on open, and again on every reconnect', async () => {

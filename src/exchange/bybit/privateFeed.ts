@@ -1,0 +1,208 @@
+/**
+ * The private stream's pushes turned into the engine's events (issue 4, item 3): `order`,
+ * `execution`, `position`, `wallet` → domain events, fills de-duplicated by execId. When the stream
+ * was down, REST fills in what it missed: open orders, positions, balance, and executions since the
+ * last one seen (plus the orders those executions belong to).
+ */
+import type { Fill, Order, Position } from '../../domain/types.js';
+import type { Balance } from '../../engine/exchangePort.js';
+import type { Logger } from '../../util/logger.js';
+import { parseWire, WireError, WireExecution, WireOrder, WirePosition, WireWallet } from './bybitWire.js';
+import { errorText } from './errorText.js';
+import { RecentIds } from './recentIds.js';
+import type { StreamEventSink } from './streamEventSink.js';
+import { balanceFromWire, fillFromWire, isFillExecution, orderFromWire, outsideBand, positionFromWire, type PriceBand } from './wireToDomain.js';
+
+/** What the private feed needs from REST to fill a gap (BybitRest has all of it). */
+export interface PrivateRestSource {
+  fetchOpenOrders(symbol: string): Promise<readonly Order[]>;
+  fetchOrder(symbol: string, orderLinkId: string): Promise<Order | null>;
+  fetchPositions(symbols: readonly string[]): Promise<readonly Position[]>;
+  fetchBalance(): Promise<Balance>;
+  /** Newest executions, back to `stopBeforeMs` (or the first `maxPages` pages). */
+  recentFills(symbol: string, stopBeforeMs: number | null, maxPages?: number): Promise<readonly Fill[]>;
+  /** Bybit's price limits of a loaded instrument: pushed prices outside them are corrupt. */
+  priceBand?(symbol: string): PriceBand | null;
+}
+
+export interface PrivateFeedOptions {
+  readonly rest: PrivateRestSource;
+  readonly sink: StreamEventSink;
+  readonly log: Logger;
+  /** The symbols traded, as of now. */
+  readonly symbols: () => readonly string[];
+  /** True once the streams are closing: a gap fill under way does not go round again. */
+  readonly closed: () => boolean;
+}
+
+export interface PrivateFeedCounters {
+  readonly fills: { readonly delivered: number; readonly duplicatesDropped: number; readonly recovered: number };
+  readonly gapFills: number;
+  readonly gapFillErrors: number;
+}
+
+/** Execution ids remembered for de-duplication; old ones are forgotten first. */
+const SEEN_FILLS_CAP = 20_000;
+/** Executions re-read before the newest one seen, to cover clock and ordering slack. */
+const FILL_OVERLAP_MS = 60_000;
+
+/** Private topics we subscribe to (and their per-category forms, `order.linear`…). */
+const PRIVATE_TOPICS: ReadonlySet<string> = new Set(['order', 'execution', 'position', 'wallet']);
+
+export class PrivateFeed {
+  readonly #o: PrivateFeedOptions;
+  readonly #seenFills = new RecentIds(SEEN_FILLS_CAP);
+  #lastExecTs: number | null = null;
+  #privateFill: Promise<void> | null = null;
+  #privateFillAgain = false;
+  readonly #c = { fillsDelivered: 0, fillDuplicates: 0, fillsRecovered: 0, privateGapFills: 0, gapFillErrors: 0 };
+
+  constructor(options: PrivateFeedOptions) {
+    this.#o = options;
+  }
+
+  /** Marks fills as already known (the adapter's own fetchFills), so the stream never repeats them. */
+  markFillsSeen(fills: readonly Fill[]): void {
+    for (const f of fills) {
+      this.#seenFills.add(f.execId);
+      this.#noteExecTs(f.ts);
+    }
+  }
+
+  counters(): PrivateFeedCounters {
+    const c = this.#c;
+    return { fills: { delivered: c.fillsDelivered, duplicatesDropped: c.fillDuplicates, recovered: c.fillsRecovered }, gapFills: c.privateGapFills, gapFillErrors: c.gapFillErrors };
+  }
+
+  /** The gap fill under way, if any, as a promise that resolves when it ends (failures are logged). */
+  settled(): Promise<void> | undefined {
+    return this.#privateFill?.catch(() => undefined);
+  }
+
+  /** Reads from REST what the stream may have missed; a call during a fill makes it go round once more. */
+  fillGap(): void {
+    if (this.#privateFill !== null) {
+      this.#privateFillAgain = true;
+      return;
+    }
+    this.#privateFill = (async () => {
+      do {
+        this.#privateFillAgain = false;
+        this.#c.privateGapFills++;
+        try {
+          await this.#fillPrivateOnce();
+        } catch (err) {
+          this.#c.gapFillErrors++;
+          this.#o.log.warn('private gap fill failed', { error: errorText(err) });
+        }
+      } while (this.#privateFillAgain && !this.#o.closed());
+    })().finally(() => {
+      this.#privateFill = null;
+    });
+  }
+
+  async #fillPrivateOnce(): Promise<void> {
+    const ev = this.#o.sink.events;
+    const stopBefore = this.#lastExecTs === null ? null : this.#lastExecTs - FILL_OVERLAP_MS;
+    for (const symbol of this.#o.symbols()) {
+      const fills = await this.#o.rest.recentFills(symbol, stopBefore, stopBefore === null ? 1 : 20);
+      const touched = new Set<string>();
+      for (const f of fills) {
+        if (this.#deliverFill(f)) {
+          this.#c.fillsRecovered++;
+          if (f.orderLinkId !== '') touched.add(f.orderLinkId);
+        }
+      }
+      const open = await this.#o.rest.fetchOpenOrders(symbol);
+      for (const o of open) this.#o.sink.safe(() => ev.onOrder?.(o));
+      // Orders that filled while we were away are no longer open: look those up by id.
+      for (const linkId of touched) {
+        if (open.some((o) => o.orderLinkId === linkId)) continue;
+        const o = await this.#o.rest.fetchOrder(symbol, linkId);
+        if (o !== null) this.#o.sink.safe(() => ev.onOrder?.(o));
+      }
+    }
+    if (this.#o.symbols().length > 0) {
+      for (const p of await this.#o.rest.fetchPositions(this.#o.symbols())) this.#o.sink.safe(() => ev.onPosition?.(p));
+    }
+    const balance = await this.#o.rest.fetchBalance();
+    this.#o.sink.safe(() => ev.onBalance?.(balance));
+  }
+
+  #noteExecTs(ts: number): void {
+    if (this.#lastExecTs === null || ts > this.#lastExecTs) this.#lastExecTs = ts;
+  }
+
+  /** True when the fill was new and went to the engine. */
+  #deliverFill(f: Fill): boolean {
+    if (!this.#seenFills.add(f.execId)) {
+      this.#c.fillDuplicates++;
+      return false;
+    }
+    this.#noteExecTs(f.ts);
+    this.#c.fillsDelivered++;
+    this.#o.sink.safe(() => this.#o.sink.events.onFill?.(f));
+    return true;
+  }
+
+  #band(symbol: string): PriceBand | null {
+    return this.#o.rest.priceBand?.(symbol) ?? null;
+  }
+
+  /** One push of the private stream. */
+  onPush(m: Record<string, unknown>): void {
+    const topic = m['topic'] as string;
+    const base = topic.split('.')[0] ?? '';
+    if (!PRIVATE_TOPICS.has(base)) {
+      this.#o.sink.unexpectedTopic('private', topic);
+      return;
+    }
+    if (!Array.isArray(m['data'])) {
+      this.#o.sink.wireError();
+      this.#o.log.warn('dropped a malformed private message', { topic, error: `data is ${m['data'] === null ? 'null' : typeof m['data']}, not an array` });
+      return;
+    }
+    for (const raw of m['data'] as unknown[]) {
+      try {
+        if (typeof raw === 'object' && raw !== null && 'category' in raw && (raw as { category: unknown }).category !== 'linear') continue;
+        switch (base) {
+          case 'order': {
+            const o = orderFromWire(parseWire(WireOrder, raw, 'order push'));
+            this.#o.sink.safe(() => this.#o.sink.events.onOrder?.(o));
+            break;
+          }
+          case 'execution': {
+            const w = parseWire(WireExecution, raw, 'execution push');
+            if (!isFillExecution(w)) break;
+            const fill = fillFromWire(w);
+            const outside = outsideBand(fill.price.toNumber(), this.#band(fill.symbol), `execution ${fill.execId} execPrice`);
+            // Not marked as seen: if REST later reads a sane version of this execution, it is booked then.
+            if (outside !== null) throw new WireError(outside);
+            this.#deliverFill(fill);
+            break;
+          }
+          case 'position': {
+            const p = positionFromWire(parseWire(WirePosition, raw, 'position push'));
+            this.#o.sink.safe(() => this.#o.sink.events.onPosition?.(p));
+            break;
+          }
+          case 'wallet': {
+            const w = parseWire(WireWallet, raw, 'wallet push');
+            if (w.accountType === '' || w.accountType === 'UNIFIED') {
+              const b = balanceFromWire(w);
+              this.#o.sink.safe(() => this.#o.sink.events.onBalance?.(b));
+            }
+            break;
+          }
+          default:
+            break;
+        }
+      } catch (err) {
+        this.#o.sink.wireError();
+        // An execution that cannot be booked is an error for the owner (the ledger may miss a fill
+        // until REST reconciles it); a bad order/position/wallet push is replaced by the next one.
+        this.#o.log[base === 'execution' ? 'error' : 'warn']('dropped a malformed private message', { topic, error: errorText(err) });
+      }
+    }
+  }
+}
