@@ -4,11 +4,9 @@
  * in the EngineStore (flushed before an order goes out), writes every order, fill and exit to the
  * journal, and tells the owner through EngineAlerts.
  *
- * This class is the wiring: it builds the parts (reconciler, strategy runner, entry placer,
- * position manager, maker quoting, risk gate, ledger writer), owns one task queue per symbol, and
- * dispatches the exchange's events into those queues. Events for one symbol are handled strictly
- * one after another, so a fill arriving while an entry is being placed never races it. Money is
- * Decimal throughout; strategies see plain numbers through `positionView`.
+ * This class is the wiring: it builds the parts (one file each in this folder), owns one task
+ * queue per symbol and dispatches the exchange's events into it, so events for one symbol are
+ * handled strictly one after another and a fill arriving while an entry is placed never races it.
  */
 import { dec } from '../domain/money.js';
 import { ExchangeError } from '../domain/exchangeErrors.js';
@@ -20,6 +18,7 @@ import type { ExchangePort } from './exchangePort.js';
 import { ExecutionHandler } from './executionHandler.js';
 import { LedgerWriter } from './ledgerWriter.js';
 import { MakerQuoting } from './makerQuoting.js';
+import { MarketClock } from './marketClock.js';
 import { OrderSender } from './orderSender.js';
 import { OrderTracker } from './orderTracker.js';
 import { PositionManager } from './positionManager.js';
@@ -50,6 +49,7 @@ export class Engine {
   readonly #symbols = new Map<string, SymbolRuntime>();
   readonly #queues = new Map<string, SymbolQueue>();
   readonly #tracker = new OrderTracker();
+  readonly #clock: MarketClock;
   readonly #ctx: EngineContext;
   readonly #ledger: LedgerWriter;
   readonly #risk: RiskGate;
@@ -61,27 +61,20 @@ export class Engine {
   readonly #runner: StrategyRunner;
   /** A reconciliation started by #resyncSoon is running. */
   #resyncing = false;
-  /**
-   * Market time minus the clock's time, learned from the newest confirmed candle: against Bybit it
-   * is about minus the stream latency; against a replay it absorbs the replay's shift in time. It
-   * keeps decisions, holding times and day windows on the exchange's market clock, so a candle
-   * that arrives late (a backfill) is recognised as old however the data is timed.
-   */
-  #marketOffsetMs: number | null = null;
-  #newestCloseMs = -Infinity;
   #started = false;
   #stopping = false;
 
   constructor(deps: EngineDeps, settings: EngineSettings) {
     this.#deps = deps;
     this.#settings = settings;
+    this.#clock = new MarketClock(() => deps.now());
     this.#ctx = {
       port: deps.port,
       store: deps.store,
       tracker: this.#tracker,
       logger: deps.logger,
       clockMs: () => deps.now(),
-      now: () => this.#now(),
+      now: () => this.#clock.now(),
       settings: () => this.#settings,
       stopping: () => this.#stopping,
       alert: ownerAlert(deps.alerts, deps.logger),
@@ -145,19 +138,13 @@ export class Engine {
       onCandle: (symbol, intervalMinutes, candle, confirmed) => {
         const rt = this.#symbols.get(symbol);
         if (!rt || !confirmed || intervalMinutes !== rt.settings.intervalMinutes) return;
-        this.#observeClose(candle.ts + intervalMinutes * 60_000);
+        this.#clock.observeClose(candle.ts + intervalMinutes * 60_000);
         if (candle.ts > rt.newestCandleTs) rt.newestCandleTs = candle.ts;
         this.#queues.get(symbol)!.runOrEnqueue(() => this.#runner.onClosedCandle(rt, candle));
       },
       onBookTop: (top) => {
         const rt = this.#symbols.get(top.symbol);
-        if (!rt || rt.settings.strategy !== 'maker') return;
-        rt.latestBook = top;
-        if (rt.requoteQueued) return; // one requote at a time; it will use the newest book
-        const now = this.#now();
-        if (now - rt.lastRequoteMs < this.#settings.requoteMinIntervalMs) return;
-        rt.requoteQueued = true;
-        this.#queues.get(top.symbol)!.enqueue(() => this.#runner.onBook(rt));
+        if (rt && this.#runner.wantsRequote(rt, top)) this.#queues.get(top.symbol)!.enqueue(() => this.#runner.onBook(rt));
       },
       onOrder: (order) => {
         const rt = this.#symbols.get(order.symbol);
@@ -212,10 +199,7 @@ export class Engine {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
-    for (const rt of this.#symbols.values()) {
-      if (rt.settings.strategy !== 'maker') continue;
-      this.#queueOf(rt).enqueue(() => this.#maker.cancelAll(rt, 'shutdown'));
-    }
+    for (const rt of this.#symbols.values()) if (rt.settings.strategy === 'maker') this.#queueOf(rt).enqueue(() => this.#maker.cancelAll(rt, 'shutdown'));
     await this.idle();
     await this.#deps.store.flush();
   }
@@ -278,7 +262,7 @@ export class Engine {
   }
 
   snapshot(): EngineSnapshot {
-    return this.#risk.snapshot(this.#now());
+    return this.#risk.snapshot(this.#clock.now());
   }
 
   /**
@@ -306,17 +290,6 @@ export class Engine {
 
   async #flattenAll(code: 'K' | 'C'): Promise<void> {
     for (const rt of this.#symbols.values()) await this.#queueOf(rt).enqueueAndWait(() => this.#positions.flatten(rt, code));
-  }
-
-  /** Decision time: the clock, moved onto the market's time (see #marketOffsetMs). */
-  #now(): number {
-    return this.#deps.now() + (this.#marketOffsetMs ?? 0);
-  }
-
-  #observeClose(closeMs: number): void {
-    if (closeMs <= this.#newestCloseMs) return;
-    this.#newestCloseMs = closeMs;
-    this.#marketOffsetMs = closeMs - this.#deps.now();
   }
 
   #queueOf(rt: SymbolRuntime): SymbolQueue {

@@ -4,7 +4,7 @@
  * market maker. Intents go to the entry placer, the position manager or the maker's quoting.
  */
 import type { Candle, Intent } from '../domain/types.js';
-import { FLAT, type Strategy } from '../strategies/strategy.js';
+import { FLAT, type BookTop as StrategyBookTop, type Strategy } from '../strategies/strategy.js';
 import type { EngineContext } from './engineContext.js';
 import type { EntryPlacer } from './entryPlacer.js';
 import type { MakerQuoting } from './makerQuoting.js';
@@ -59,6 +59,21 @@ export class StrategyRunner {
     const timeExit = this.#positions.timeExitDue(rt, candle.ts);
     if (timeExit || rt.entryDeadlineMs !== null) return this.#closedCandleSlow(rt, candle, now, timeExit);
     return this.#decide(rt, candle, now);
+  }
+
+  /**
+   * A new book top: kept as the newest, and true when a requote should be queued for it (a
+   * maker only; one requote at a time, which will use the newest book; at most every
+   * requoteMinIntervalMs).
+   */
+  wantsRequote(rt: SymbolRuntime, top: StrategyBookTop): boolean {
+    if (rt.settings.strategy !== 'maker') return false;
+    rt.latestBook = top;
+    if (rt.requoteQueued) return false;
+    const now = this.#ctx.now();
+    if (now - rt.lastRequoteMs < this.#ctx.settings().requoteMinIntervalMs) return false;
+    rt.requoteQueued = true;
+    return true;
   }
 
   /** The maker's turn after a book top (the Engine queues it, one at a time): requote from the newest book. */
