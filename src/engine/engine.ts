@@ -174,8 +174,7 @@ export class Engine {
 
   /**
    * True while an event is queued or being handled, or a journal write is in flight. A caller that
-   * drives the engine itself (the backtester) checks it to skip `idle()` when there is nothing to
-   * wait for.
+   * drives the engine itself (the backtester) checks it to skip `idle()` when nothing is pending.
    */
   get busy(): boolean {
     if (this.#ledger.inFlight.size > 0) return true;
@@ -266,9 +265,8 @@ export class Engine {
   }
 
   /**
-   * Compares local state with the exchange (issue 7 item 6; see Reconciler) and returns the
-   * differences found. At start the queues are held for it (see start()); afterwards, each
-   * symbol's reconciliation takes its turn in the symbol's queue.
+   * Compares local state with the exchange (issue 7 item 6; see Reconciler); returns the differences.
+   * At start the queues are held for it (start()); afterwards each symbol takes its turn in its queue.
    */
   reconcile(reason: ReconcileReason, opts: { direct?: boolean } = {}): Promise<string[]> {
     const runtimes = this.#enabledSymbols().map((sym) => this.#symbols.get(sym)!);
