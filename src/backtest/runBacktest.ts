@@ -120,7 +120,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
   const intervalMs = intervalMinutes * 60_000;
   const symbol = sym.symbol;
 
-  // The engine asks for warmupCandles + 7 closed candles at start-up (src/engine/engine.ts #warmUp).
+  // The engine asks for warmupCandles + 7 closed candles at start-up (src/engine/strategyRunner.ts #warmUpBefore).
   const warmNeed = strategy.warmupCandles + 7;
   const start = input.fromMs === undefined ? Math.min(warmNeed, candles.length - 1) : lowerBound(candles, input.fromMs);
   const end = input.toMs === undefined ? candles.length : lowerBound(candles, input.toMs);
