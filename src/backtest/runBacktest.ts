@@ -121,7 +121,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
   const symbol = sym.symbol;
 
   // The engine warms the strategy up on the warmupCandles + 5 closed candles before its first
-  // streamed one (src/engine/engine.ts #warmUpBefore). The default window starts right after exactly
+  // streamed one (src/engine/strategyRunner.ts #warmUpBefore). The default window starts right after exactly
   // that many, so the strategy sees every candle of the file from the first, as `signals` does: with
   // more, the first ones were skipped, and since Wilder's RSI remembers where it started, the
   // backtest's StochRSI crosses could land a candle away from the signals `signals` prints (issue 17).

@@ -53,7 +53,7 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
     return {
       port,
       clock,
-      // The engine moves decisions onto the replay's market time itself (Engine #marketOffsetMs).
+      // The engine moves decisions onto the replay's market time itself (src/engine/marketClock.ts).
       now: () => clock.now(),
       needsTrustedClock: true,
       close: async () => {

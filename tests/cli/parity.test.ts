@@ -20,7 +20,7 @@
  * - PnL follows: |ΔPnL| ≤ qty·(|Δentry| + |Δexit|)·(1 + fee rate) + 1e-8 per fill of rounding.
  * - Times. The sandbox stamps fills with its own (wall) clock, so replay fills and exits carry
  *   today's date; the decision candle is taken from the entry order's record, which the engine
- *   stamps on the market's clock (src/engine/engine.ts #now).
+ *   stamps on the market's clock (src/engine/marketClock.ts).
  * - Start. The replay has 200 closed candles when it starts (src/sim/replay.ts) and plays on while
  *   the bot measures its clock; the bot logs the first candle it decides on, and the backtest's
  *   window starts at that candle, the earlier ones being its warm-up (as they are the bot's).
@@ -35,7 +35,7 @@
  * Two defects this suite found (issue 9 note), both fixed: `run --replay` started the sandbox
  * without config.json's `paper` fees and slippage (src/cli/connectMarket.ts), and a time exit
  * counted its candles from the decision time, which in the replay (and live) lies a few ms after the
- * close, so it could hold one candle more than `exits.timeExitCandles` (src/engine/engine.ts).
+ * close, so it could hold one candle more than `exits.timeExitCandles` (src/engine/positionManager.ts timeExitDue).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,0 +1,109 @@
+/**
+ * Entries: a strategy's `enter` intent becomes an entry order with its stop attached, once the
+ * risk gate allows it. The plan (size, stop, targets) is durable in the store before the order
+ * leaves, so a restart knows what was sent; an entry not filled in time has its rest cancelled.
+ */
+import { money, toPrice } from '../domain/money.js';
+import type { Intent } from '../domain/types.js';
+import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
+import type { EngineContext } from './engineContext.js';
+import { planEntry } from './executor.js';
+import { makeOrderLinkId } from './orderLinkId.js';
+import { storedOrder, type OrderSender } from './orderSender.js';
+import type { RiskGate } from './riskGate.js';
+import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
+
+type EnterIntent = Extract<Intent, { kind: 'enter' }>;
+
+export class EntryPlacer {
+  readonly #ctx: EngineContext;
+  readonly #risk: RiskGate;
+  readonly #orders: OrderSender;
+
+  constructor(ctx: EngineContext, risk: RiskGate, orders: OrderSender) {
+    this.#ctx = ctx;
+    this.#risk = risk;
+    this.#orders = orders;
+  }
+
+  /** Not async: a signal refused by these checks (most of a backtest's) costs no promise. */
+  enter(rt: SymbolRuntime, intent: EnterIntent, now: number): Promise<void> | void {
+    const why = this.#refusal(rt, now);
+    // The reason is read only by a logger that prints it (the strategy may build it on first read).
+    if (why !== null) return this.#ctx.logger.info(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, { get reason() { return intent.reason; } });
+    return this.#enterChecked(rt, intent, now);
+  }
+
+  /** At a candle's close: an entry past its deadline has what is left of it cancelled. */
+  async expire(rt: SymbolRuntime, now: number): Promise<void> {
+    if (rt.entryDeadlineMs === null || now < rt.entryDeadlineMs) return;
+    rt.entryDeadlineMs = null;
+    const pos = localPosition(this.#ctx.store, rt);
+    const linkId = pos?.entryOrderLinkId;
+    if (!linkId) return;
+    const o = this.#ctx.tracker.get(linkId);
+    if (o && !TERMINAL_ORDER_STATUSES.has(o.status)) await this.#orders.cancel(rt.settings.symbol, linkId, 'entry timeout');
+  }
+
+  #refusal(rt: SymbolRuntime, now: number): string | null {
+    if (!rt.settings.sizing || !rt.settings.exits || !rt.instrument) return 'this symbol has no sizing or exit settings';
+    const lock = this.#risk.entryLock(now);
+    if (lock) return `${lock.name}: ${lock.reason}`;
+    if (localPosition(this.#ctx.store, rt) !== null) return 'a position or entry is already open';
+    const openCount = Object.values(this.#ctx.store.state.symbols).filter((s) => s.position !== null).length;
+    if (openCount >= this.#ctx.settings().risk.maxOpenPositions) return `already ${openCount} open position(s), the maximum`;
+    return null;
+  }
+
+  async #enterChecked(rt: SymbolRuntime, intent: EnterIntent, now: number): Promise<void> {
+    const sym = rt.settings.symbol;
+    const { logger, store } = this.#ctx;
+    const skip = (why: string): void => logger.info(`${sym} ${intent.side} signal not traded: ${why}`, { reason: intent.reason });
+    if (!rt.settings.sizing || !rt.settings.exits || !rt.instrument) return; // #refusal checked them
+    const balance = await this.#risk.balance();
+    this.#risk.noteEquity(balance.equity);
+    const newLock = this.#risk.evaluateProtections(now);
+    if (newLock) return skip(`${newLock.kind}: ${newLock.reason}`);
+
+    const settings = this.#ctx.settings();
+    const plan = planEntry(intent, {
+      instrument: rt.instrument,
+      equity: balance.equity,
+      available: balance.available,
+      sizing: rt.settings.sizing,
+      leverage: rt.settings.leverage,
+      takerFeePct: settings.takerFeePct,
+      ladderFractions: rt.settings.exits.ladderFractions,
+      orderIdPrefix: settings.orderIdPrefix,
+    });
+    if (plan.status === 'skipped') {
+      logger.info(plan.reason);
+      return;
+    }
+    const req = plan.request;
+    const stamp = intent.decidedAtMs;
+    // The plan is durable before the order leaves: after a crash the restart knows what was sent.
+    store.update((d) => {
+      const s = d.symbols[sym]!;
+      s.position = {
+        side: intent.side,
+        size: '0',
+        entryPrice: money(toPrice(intent.refPrice)),
+        openedMs: now,
+        entryOrderLinkId: req.orderLinkId,
+        stop: { price: money(plan.stopLoss), orderLinkId: null, orderId: null },
+        targets: plan.targets.map((t, i) => ({
+          price: money(t.price),
+          qty: money(t.qty),
+          filled: false,
+          orderLinkId: makeOrderLinkId(settings.orderIdPrefix, sym, { kind: 'target', index: i + 1 }, stamp),
+          orderId: null,
+        })),
+      };
+      s.openOrders[req.orderLinkId] = storedOrder(req, 'entry', now);
+    });
+    await store.flush();
+    rt.entryDeadlineMs = now + rt.settings.exits.entryTimeoutSec * 1000;
+    await this.#orders.send(req, 'entry', intent.reason);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Sends and cancels the bot's orders: the order is journaled and tracked before it leaves, the
+ * store learns the exchange's id when it is accepted, and a refusal undoes the record. An unknown
+ * outcome (timeout, connection lost) is left for reconciliation, which the deterministic
+ * orderLinkId makes safe.
+ */
+import { ExchangeError, refusedForZeroPosition } from '../domain/exchangeErrors.js';
+import { dec, money } from '../domain/money.js';
+import type { PersistedState } from '../domain/persistedState.js';
+import type { EngineContext } from './engineContext.js';
+import type { OrderRequest } from './exchangePort.js';
+import type { LedgerWriter, OrderPurpose } from './ledgerWriter.js';
+
+/** The store's record of an order about to be sent (quotes are not stored: a restart cancels them). */
+export function storedOrder(req: OrderRequest, purpose: 'entry' | 'exit' | 'takeProfit', now: number): PersistedState['symbols'][string]['openOrders'][string] {
+  return { orderLinkId: req.orderLinkId, orderId: null, side: req.side, type: req.type, purpose, status: 'pending', price: req.price ? money(req.price) : null, qty: money(req.qty), filledQty: '0', reduceOnly: req.reduceOnly, createdMs: now };
+}
+
+export class OrderSender {
+  readonly #ctx: EngineContext;
+  readonly #ledger: LedgerWriter;
+  /** Asks for a reconciliation soon: the exchange says a position is flat that we still hold. */
+  readonly #resync: () => void;
+
+  constructor(ctx: EngineContext, ledger: LedgerWriter, resync: () => void) {
+    this.#ctx = ctx;
+    this.#ledger = ledger;
+    this.#resync = resync;
+  }
+
+  /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
+  async send(req: OrderRequest, purpose: OrderPurpose, reason: string): Promise<boolean> {
+    const { tracker, store, logger } = this.#ctx;
+    const now = this.#ctx.now();
+    this.#ledger.order(req, purpose, reason, now);
+    tracker.trackSent(req, now);
+    try {
+      const res = await this.#ctx.port.placeOrder(req);
+      tracker.acknowledge(req.orderLinkId, res.orderId, this.#ctx.now());
+      if (purpose !== 'quote') {
+        store.update((d) => {
+          const o = d.symbols[req.symbol]?.openOrders[req.orderLinkId];
+          if (o && o.status === 'pending') {
+            o.orderId = res.orderId;
+            o.status = 'new';
+          }
+        });
+      }
+      return true;
+    } catch (e) {
+      const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
+      if (err.kind === 'rejected' || err.kind === 'fatal') {
+        // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
+        const positionGone = req.reduceOnly && refusedForZeroPosition(err);
+        logger[positionGone ? 'info' : 'warn'](`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
+        tracker.applyUpdate({ ...tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#ctx.now() }, this.#ctx.now());
+        store.update((d) => {
+          const s = d.symbols[req.symbol]!;
+          delete s.openOrders[req.orderLinkId];
+          if (purpose === 'entry' && s.position?.entryOrderLinkId === req.orderLinkId && dec(s.position.size).isZero()) s.position = null;
+        });
+        if (purpose !== 'quote' && !positionGone) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
+        // An exit for a position the exchange says is flat: the fills that closed it have not
+        // reached us (a stalled or dropped stream). Fetch them now instead of retrying the exit on
+        // every candle until the stream catches up (found by the soak test).
+        if (positionGone && purpose === 'exit') this.#resync();
+      } else {
+        // Unknown outcome (timeout, connection lost): the id makes a later look-up safe.
+        logger.warn(`${req.symbol} ${purpose} order outcome unknown; reconciliation will look it up`, { orderLinkId: req.orderLinkId, error: err.message });
+      }
+      return false;
+    }
+  }
+
+  /** Cancels one of our orders; one already closed, or a failure, is logged and not thrown. */
+  async cancel(symbol: string, orderLinkId: string, why: string): Promise<void> {
+    try {
+      const cancelled = await this.#ctx.port.cancelOrder(symbol, orderLinkId);
+      if (!cancelled) this.#ctx.logger.debug(`${orderLinkId} was already closed (${why})`);
+    } catch (e) {
+      this.#ctx.logger.warn(`${symbol} cancel failed (${why})`, { orderLinkId, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}

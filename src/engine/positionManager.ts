@@ -1,0 +1,236 @@
+/**
+ * The position manager: what happens to a position after its entry. The entry's fill gets its
+ * stop set on the position and its take-profit ladder placed (and the trailing stop, when on);
+ * a filled target can move the stop to breakeven; a time exit or a signal closes at market; a
+ * position found without a stop gets one. The rules themselves are the pure functions of
+ * positionPlan.ts; this part turns them into exchange calls and store records.
+ */
+import { ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
+import { dec, money, roundToStep, type Decimal } from '../domain/money.js';
+import type { Order, PositionSide } from '../domain/types.js';
+import type { EngineContext } from './engineContext.js';
+import type { ExchangePort, OrderRequest } from './exchangePort.js';
+import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
+import { storedOrder, type OrderSender } from './orderSender.js';
+import { breakevenStop, improvesStop, ladderOrders, timeExitDue, trailingStop } from './positionPlan.js';
+import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
+
+export class PositionManager {
+  readonly #ctx: EngineContext;
+  readonly #orders: OrderSender;
+  /** Asks for a reconciliation soon: the exchange says a position is flat that we still hold. */
+  readonly #resync: () => void;
+
+  constructor(ctx: EngineContext, orders: OrderSender, resync: () => void) {
+    this.#ctx = ctx;
+    this.#orders = orders;
+    this.#resync = resync;
+  }
+
+  /** The entry is done (filled, or partly filled and the rest cancelled): protect and ladder what filled. */
+  async afterEntry(rt: SymbolRuntime, entry: Order): Promise<void> {
+    const { store } = this.#ctx;
+    rt.entryDeadlineMs = null;
+    const sym = rt.settings.symbol;
+    const pos = localPosition(store, rt);
+    if (!pos || pos.entryOrderLinkId !== entry.orderLinkId) return;
+    if (entry.filledQty.isZero()) {
+      store.update((d) => {
+        d.symbols[sym]!.position = null;
+      });
+      this.#ctx.logger.info(`${sym} entry ${entry.orderLinkId} ended unfilled (${entry.status})`);
+      return;
+    }
+    const exits = rt.settings.exits!;
+    const ins = rt.instrument!;
+    const entryPrice = entry.avgFillPrice ?? dec(pos.entryPrice);
+    const stop = dec(pos.stop!.price);
+    // The stop was attached to the entry; set it on the position as well, so it covers exactly what
+    // filled. When it was attached, a failure here leaves that stop in force: a warning, not an alarm.
+    await this.setStop(rt, stop, 'entry filled', entry.stopLoss !== null);
+    const orders = ladderOrders({
+      symbol: sym,
+      side: pos.side,
+      filledQty: entry.filledQty,
+      prices: pos.targets.map((t) => dec(t.price)),
+      fractions: exits.ladderFractions,
+      instrument: ins,
+      prefix: this.#ctx.settings().orderIdPrefix,
+      entryStampMs: parseOrderLinkId(this.#ctx.settings().orderIdPrefix, entry.orderLinkId)?.stampMs ?? pos.openedMs,
+    });
+    const now = this.#ctx.now();
+    store.update((d) => {
+      const p = d.symbols[sym]!.position!;
+      p.size = money(entry.filledQty);
+      p.entryPrice = money(entryPrice);
+      p.targets = orders.map((o) => ({ price: money(o.price!), qty: money(o.qty), filled: false, orderLinkId: o.orderLinkId, orderId: null }));
+      for (const o of orders) d.symbols[sym]!.openOrders[o.orderLinkId] = storedOrder(o, 'takeProfit', now);
+    });
+    await store.flush();
+    for (const o of orders) await this.#orders.send(o, 'takeProfit', 'take-profit ladder');
+    if (exits.trailing.enabled) {
+      await this.#tradingStop(rt, trailingStop({ symbol: sym, side: pos.side, entryPrice, initialStop: stop, activationR: exits.trailing.activationR, distancePct: exits.trailing.distancePct, instrument: ins }), 'trailing stop', true);
+    }
+    this.#ctx.alert('trade', 'fill', `${sym} ${pos.side} opened`, `${entry.filledQty.toFixed()} @ ${entryPrice.toFixed()}, stop ${stop.toFixed()}, ${orders.length} target(s)`, sym);
+  }
+
+  /** Take-profit `index` filled: note it, and move the stop to breakeven once enough targets have. */
+  async afterTarget(rt: SymbolRuntime, index: number): Promise<void> {
+    const { store } = this.#ctx;
+    const sym = rt.settings.symbol;
+    const pos = localPosition(store, rt);
+    if (!pos) return;
+    store.update((d) => {
+      const t = d.symbols[sym]!.position?.targets.find((x) => x.orderLinkId?.includes(`-T${index}-`));
+      if (t) t.filled = true;
+    });
+    const filled = localPosition(store, rt)?.targets.filter((t) => t.filled).length ?? 0;
+    this.#ctx.alert('trade', 'takeProfit', `${sym} target ${index} filled`, `${filled} of ${pos.targets.length} targets done`, sym);
+    const be = rt.settings.exits?.breakeven;
+    const remaining = localPosition(store, rt);
+    if (!be?.enabled || filled < be.afterTargets || !remaining || dec(remaining.size).isZero() || !rt.instrument) return;
+    const stop = breakevenStop(remaining.side, dec(remaining.entryPrice), be.feeBufferPct, rt.instrument);
+    const current = remaining.stop ? dec(remaining.stop.price) : null;
+    if (!improvesStop(remaining.side, current, stop)) return;
+    // If price is already back through the breakeven level the exchange refuses the move; the
+    // existing stop still protects the position, so that is a warning, not an alarm.
+    if (!(await this.setStop(rt, stop, 'breakeven', current !== null))) return;
+    this.#ctx.alert('trade', 'breakeven', `${sym} stop to breakeven`, `Stop moved to ${stop.toFixed()} after target ${index}.`, sym);
+  }
+
+  /**
+   * True when the open position has been held its configured number of candles at the close of
+   * the candle that started at `candleTs`. The size (a Decimal to parse) is looked at last: on
+   * most candles no time exit is due.
+   */
+  timeExitDue(rt: SymbolRuntime, candleTs: number): boolean {
+    const pos = localPosition(this.#ctx.store, rt);
+    // Held candles count from the close the entry was decided on: the decision time is that close
+    // plus however long the decision took live (milliseconds), which would otherwise make the
+    // exit wait one candle more than in a backtest (tests/cli/parity.test.ts).
+    const intervalMs = rt.settings.intervalMinutes * 60_000;
+    return pos !== null && rt.settings.exits !== undefined && timeExitDue(Math.floor(pos.openedMs / intervalMs) * intervalMs, candleTs + intervalMs, rt.settings.intervalMinutes, rt.settings.exits.timeExitCandles) && dec(pos.size).gt(0);
+  }
+
+  /** After a position ends: cancel what is left of its ladder and forget it. */
+  async clear(rt: SymbolRuntime): Promise<void> {
+    const sym = rt.settings.symbol;
+    for (const o of this.#ctx.tracker.open(sym)) {
+      const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, o.orderLinkId)?.role;
+      if (role?.kind === 'target') await this.#orders.cancel(sym, o.orderLinkId, 'position closed');
+    }
+    this.#ctx.store.update((d) => {
+      const s = d.symbols[sym]!;
+      s.position = null;
+      for (const [id, o] of Object.entries(s.openOrders)) if (o.purpose === 'takeProfit') delete s.openOrders[id];
+    });
+  }
+
+  /**
+   * Closes the position at market. Orders that could add to it (an entry, the maker's quotes) are
+   * cancelled first; the exit goes out next; the reduce-only ladder, which can never open a
+   * position, is cancelled after it, so the exit waits for no round trip it does not need.
+   */
+  async close(rt: SymbolRuntime, code: ExitCode, reason: string): Promise<void> {
+    const { tracker } = this.#ctx;
+    const sym = rt.settings.symbol;
+    const roleOf = (o: Order) => parseOrderLinkId(this.#ctx.settings().orderIdPrefix, o.orderLinkId)?.role.kind;
+    for (const o of tracker.open(sym)) if (roleOf(o) === 'quote' || roleOf(o) === 'entry') await this.#orders.cancel(sym, o.orderLinkId, reason);
+    const pos = localPosition(this.#ctx.store, rt);
+    if (pos && !dec(pos.size).isZero()) {
+      const now = this.#ctx.now();
+      const req: OrderRequest = {
+        symbol: sym,
+        side: pos.side === 'long' ? 'sell' : 'buy',
+        type: 'market',
+        qty: dec(pos.size),
+        price: null,
+        timeInForce: 'IOC',
+        reduceOnly: true,
+        orderLinkId: makeOrderLinkId(this.#ctx.settings().orderIdPrefix, sym, { kind: 'exit', code }, now),
+        stopLoss: null,
+        takeProfit: null,
+      };
+      // Recorded, not flushed first: an exit repeated after a crash is refused (reduce-only on a
+      // flat position), so unlike an entry it cannot do harm twice.
+      this.#ctx.store.update((d) => {
+        d.symbols[sym]!.openOrders[req.orderLinkId] = storedOrder(req, 'exit', now);
+      });
+      await this.#orders.send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`);
+    }
+    for (const o of tracker.open(sym)) if (roleOf(o) === 'target') await this.#orders.cancel(sym, o.orderLinkId, reason);
+  }
+
+  /** Kill switch and close-all: cancel every order of the symbol, then close its position. */
+  async flatten(rt: SymbolRuntime, code: 'K' | 'C'): Promise<void> {
+    for (const o of this.#ctx.tracker.open(rt.settings.symbol)) await this.#orders.cancel(rt.settings.symbol, o.orderLinkId, EXIT_CODES[code]);
+    await this.close(rt, code, EXIT_CODES[code]);
+  }
+
+  /** Sets the position's stop; false when the exchange refused (see #tradingStop). */
+  async setStop(rt: SymbolRuntime, stop: Decimal, why: string, stillProtected = false): Promise<boolean> {
+    const ok = await this.#tradingStop(rt, { symbol: rt.settings.symbol, stopLoss: stop }, why, stillProtected);
+    if (!ok) return false;
+    this.#ctx.store.update((d) => {
+      const p = d.symbols[rt.settings.symbol]?.position;
+      if (p) p.stop = { price: money(stop), orderLinkId: null, orderId: null };
+    });
+    return true;
+  }
+
+  /** The stop for a position found without one: fallbackStopPct from its entry, rounded away from the price. */
+  fallbackStop(rt: SymbolRuntime, side: PositionSide, entry: Decimal): Decimal {
+    const move = entry.mul(this.#ctx.settings().fallbackStopPct).div(100);
+    const tick = rt.instrument?.tickSize ?? dec('0.01');
+    return side === 'long' ? roundToStep(entry.minus(move), tick, 'down') : roundToStep(entry.plus(move), tick, 'up');
+  }
+
+  /** The maker's inventory gets an exchange-side stop too (DESIGN section 1: every position). */
+  async protectMakerInventory(rt: SymbolRuntime): Promise<void> {
+    const pos = localPosition(this.#ctx.store, rt);
+    const pct = rt.settings.protectiveStopPct;
+    if (!pos || pct === undefined || dec(pos.size).isZero() || !rt.instrument) return;
+    const entry = dec(pos.entryPrice);
+    const move = entry.mul(pct).div(100);
+    const stop = pos.side === 'long' ? roundToStep(entry.minus(move), rt.instrument.tickSize, 'down') : roundToStep(entry.plus(move), rt.instrument.tickSize, 'up');
+    if (pos.stop && dec(pos.stop.price).eq(stop)) return;
+    await this.setStop(rt, stop, 'maker inventory stop');
+  }
+
+  /**
+   * A trading-stop call. A failure is an alarm when it may leave the position unprotected; when an
+   * earlier stop still stands (`stillProtected`, e.g. a breakeven move refused), it is a warning.
+   */
+  async #tradingStop(rt: SymbolRuntime, req: Parameters<ExchangePort['setTradingStop']>[0], why: string, stillProtected = false): Promise<boolean> {
+    const { logger } = this.#ctx;
+    try {
+      await this.#ctx.port.setTradingStop(req);
+      return true;
+    } catch (e) {
+      const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
+      const detail = { retCode: err.retCode, message: err.retMsg ?? err.message };
+      if (refusedForZeroPosition(err)) {
+        // Bybit: "can not set tp/sl/ts for zero position". The position closed on the exchange
+        // before this request arrived (a burst of fills, a stop that triggered): there is nothing
+        // to protect. The closing fills are on their way; fetch them if the stream is behind.
+        logger.info(`${rt.settings.symbol} trading-stop not needed (${why}): the position is already closed on the exchange`, detail);
+        this.#resync();
+        return false;
+      }
+      if (stillProtected) {
+        logger.warn(`${rt.settings.symbol} trading-stop refused (${why}); the previous stop stays in force`, detail);
+        return false;
+      }
+      if (refusedStopBeyondPrice(err) && req.stopLoss !== undefined) {
+        // Bybit: "StopLoss:X set for Buy position should lower than base_price:Y". The market has
+        // already passed the stop, so the stop would have fired: do what it would have done.
+        logger.warn(`${rt.settings.symbol} the market is already beyond the stop (${why}); closing at market`, detail);
+        await this.close(rt, 'L', `price already beyond the stop ${req.stopLoss.toFixed()}`);
+        return false;
+      }
+      logger.error(`${rt.settings.symbol} trading-stop failed (${why})`, detail);
+      this.#ctx.alert('critical', 'error', `${rt.settings.symbol} stop not set`, `${why}: ${err.retCode ?? ''} ${err.retMsg ?? err.message}. Reconciliation retries within a minute.`, rt.settings.symbol);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The risk gate: whether new entries are allowed. It keeps the owner's pause and kill switch, the
+ * protections' locks (daily loss, drawdown, loss streak; see protections.ts), the daily window
+ * they are measured in, the equity peak, and the blocks the bot sets itself (battery, clock).
+ * A lock stops new entries only; open positions stay managed.
+ */
+import { dec, money, type Decimal } from '../domain/money.js';
+import type { DeepReadonly, ProtectionName } from '../domain/persistedState.js';
+import type { PositionSide } from '../domain/types.js';
+import type { EngineContext } from './engineContext.js';
+import type { Balance } from './exchangePort.js';
+import { dailyLossLock, drawdownLock, lossStreakLock, nextDayStartMs, startOfDayMs, type ClosedTrade, type Lock } from './protections.js';
+
+/** A pushed balance this recent sizes an entry without asking the exchange again. */
+const BALANCE_FRESH_MS = 30_000;
+/** Closed trades remembered for the loss streak. */
+const CLOSED_TRADES_KEPT = 200;
+
+export interface EngineSnapshot {
+  readonly paused: boolean;
+  readonly locks: readonly { readonly name: ProtectionName; readonly reason: string; readonly untilMs: number | null }[];
+  readonly positions: readonly { readonly symbol: string; readonly side: PositionSide; readonly size: string; readonly entryPrice: string }[];
+  readonly realisedPnlToday: string;
+}
+
+export class RiskGate {
+  readonly #ctx: EngineContext;
+  /** Entry blocks that live only while the process does (battery, clock), apart from the owner's persisted pause. */
+  readonly #blocks = new Map<string, string>();
+  readonly #closedTrades: ClosedTrade[] = [];
+  #lastEquity: Decimal | null = null;
+  /** The newest balance (wallet stream or REST) and when it came, clock time. */
+  #lastBalance: { readonly balance: Balance; readonly atMs: number } | null = null;
+  #dayEnd: { readonly dayStartMs: number; readonly tz: string; readonly endMs: number } | null = null;
+
+  constructor(ctx: EngineContext) {
+    this.#ctx = ctx;
+  }
+
+  pause(reason: string): void {
+    this.#setLock('paused', { reason, sinceMs: this.#ctx.now(), untilMs: null });
+    this.#ctx.alert('warning', 'control', 'Paused', `${reason}. Open positions stay managed; no new entries.`);
+  }
+
+  /** Lifts pause, kill switch and drawdown locks (the manual ones). Time-bound locks run out by themselves. */
+  resume(): void {
+    this.#ctx.store.update((d) => {
+      d.protections.paused = null;
+      d.protections.killSwitch = null;
+      d.protections.drawdown = null;
+    });
+    this.#ctx.alert('info', 'control', 'Resumed', 'New entries allowed again.');
+  }
+
+  /** Locks entries until `resume` and tells the owner; the Engine then flattens. */
+  killSwitch(reason: string): void {
+    this.#setLock('killSwitch', { reason, sinceMs: this.#ctx.now(), untilMs: null });
+    this.#ctx.alert('critical', 'killSwitch', 'Kill switch', `${reason}. Cancelling the bot's orders and closing its positions.`);
+  }
+
+  setBlock(source: 'battery' | 'clock', reason: string | null): void {
+    if (reason === null) this.#blocks.delete(source);
+    else this.#blocks.set(source, reason);
+  }
+
+  /** The first block, else the first protection lock still active: no list built (it runs for every signal). */
+  entryLock(now: number): { name: string; reason: string } | null {
+    for (const [source, reason] of this.#blocks) return { name: source, reason };
+    const p = this.#ctx.store.state.protections;
+    for (const name of Object.keys(p) as ProtectionName[]) {
+      const l = p[name];
+      if (l && (l.untilMs === null || l.untilMs > now)) return { name, reason: l.reason };
+    }
+    return null;
+  }
+
+  /** Checks daily loss, drawdown and loss streak; stores and announces a new lock. */
+  evaluateProtections(now: number): Lock | null {
+    const risk = this.#ctx.settings().risk;
+    const st = this.#ctx.store.state;
+    const found: [ProtectionName, Lock | null][] = [
+      [
+        'dailyLoss',
+        st.daily?.equityAtDayStart
+          ? dailyLossLock({ trades: [{ symbol: '*', closedAtMs: st.daily.dayStartMs, pnl: dec(st.daily.realisedPnl) }], nowMs: now, timeZone: risk.dayTimeZone, dayStartEquity: dec(st.daily.equityAtDayStart), maxDailyLossPct: risk.maxDailyLossPct })
+          : null,
+      ],
+      ['drawdown', st.equityPeak && this.#lastEquity ? drawdownLock({ equityPeak: dec(st.equityPeak.equity), equity: this.#lastEquity, maxDrawdownPct: risk.maxDrawdownPct, nowMs: now }) : null],
+      ['consecutiveLoss', lossStreakLock({ trades: this.#closedTrades, nowMs: now, losses: risk.lossStreak.losses, cooldownMinutes: risk.lossStreak.cooldownMinutes })],
+    ];
+    let first: Lock | null = null;
+    for (const [name, lock] of found) {
+      if (!lock) continue;
+      first ??= lock;
+      const existing = st.protections[name];
+      if (existing && (existing.untilMs === null || existing.untilMs > now)) continue;
+      this.#setLock(name, { reason: lock.reason, sinceMs: lock.sinceMs, untilMs: lock.untilMs });
+      this.#ctx.alert(name === 'drawdown' ? 'critical' : 'warning', name === 'drawdown' ? 'killSwitch' : 'error', `Entries stopped: ${name}`, lock.reason);
+    }
+    return first;
+  }
+
+  /** A completed trade (PnL net of fees) counts toward the loss streak and the day's realised PnL. */
+  recordTrade(symbol: string, pnl: Decimal, now: number): void {
+    this.#closedTrades.push({ symbol, closedAtMs: now, pnl });
+    if (this.#closedTrades.length > CLOSED_TRADES_KEPT) this.#closedTrades.splice(0, this.#closedTrades.length - CLOSED_TRADES_KEPT);
+    this.rollDailyWindow(now);
+    this.#ctx.store.update((d) => {
+      if (d.daily) d.daily.realisedPnl = money(dec(d.daily.realisedPnl).plus(pnl).toDecimalPlaces(8));
+    });
+  }
+
+  rollDailyWindow(now: number): void {
+    const tz = this.#ctx.settings().risk.dayTimeZone;
+    const daily = this.#ctx.store.state.daily;
+    if (daily && now < this.#dayEndMs(daily.dayStartMs, tz)) {
+      if (daily.equityAtDayStart === null && this.#lastEquity) {
+        const eq = money(this.#lastEquity);
+        this.#ctx.store.update((d) => {
+          d.daily!.equityAtDayStart = eq;
+        });
+      }
+      return;
+    }
+    const equityAtDayStart = this.#lastEquity ? money(this.#lastEquity) : null;
+    this.#ctx.store.update((d) => {
+      d.daily = { dayStartMs: startOfDayMs(now, tz), realisedPnl: '0', equityAtDayStart };
+    });
+  }
+
+  /**
+   * The balance to size an entry with: the wallet stream's newest while fresh (it pushes on every
+   * change), so an entry costs no REST round trip; otherwise asked for.
+   */
+  async balance(): Promise<Balance> {
+    const cached = this.#lastBalance;
+    if (cached && this.#ctx.clockMs() - cached.atMs < BALANCE_FRESH_MS) return cached.balance;
+    const balance = await this.#ctx.port.fetchBalance();
+    this.#lastBalance = { balance, atMs: this.#ctx.clockMs() };
+    return balance;
+  }
+
+  /** A balance pushed by the wallet stream. */
+  noteBalance(balance: Balance): void {
+    this.#lastBalance = { balance, atMs: this.#ctx.clockMs() };
+    this.noteEquity(balance.equity);
+  }
+
+  noteEquity(equity: Decimal): void {
+    this.#lastEquity = equity;
+    const peak = this.#ctx.store.state.equityPeak;
+    if (!peak || equity.gt(dec(peak.equity))) {
+      this.#ctx.store.update((d) => {
+        d.equityPeak = { equity: money(equity), atMs: this.#ctx.now() };
+      });
+    }
+  }
+
+  /** Pause, active locks, open positions and today's realised PnL, as the owner's status shows them. */
+  snapshot(now: number): EngineSnapshot {
+    const st = this.#ctx.store.state;
+    const locks = (Object.entries(st.protections) as [ProtectionName, DeepReadonly<{ reason: string; untilMs: number | null }> | null][])
+      .filter(([, l]) => l !== null && (l.untilMs === null || l.untilMs > now))
+      .map(([name, l]) => ({ name, reason: l!.reason, untilMs: l!.untilMs }));
+    const positions = Object.entries(st.symbols)
+      .filter(([, s]) => s.position !== null && dec(s.position.size).gt(0))
+      .map(([symbol, s]) => ({ symbol, side: s.position!.side, size: s.position!.size, entryPrice: s.position!.entryPrice }));
+    return { paused: st.protections.paused !== null, locks, positions, realisedPnlToday: st.daily?.realisedPnl ?? '0' };
+  }
+
+  #setLock(name: ProtectionName, lock: { reason: string; sinceMs: number; untilMs: number | null }): void {
+    this.#ctx.store.update((d) => {
+      d.protections[name] = lock;
+    });
+  }
+
+  /**
+   * nextDayStartMs for the current daily window, remembered: it formats dates in the zone (Intl),
+   * far too slow to repeat on every candle of a backtest, and it only changes with the window.
+   */
+  #dayEndMs(dayStartMs: number, tz: string): number {
+    const c = this.#dayEnd;
+    if (c !== null && c.dayStartMs === dayStartMs && c.tz === tz) return c.endMs;
+    const endMs = nextDayStartMs(dayStartMs, tz);
+    this.#dayEnd = { dayStartMs, tz, endMs };
+    return endMs;
+  }
+}

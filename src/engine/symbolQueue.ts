@@ -1,0 +1,84 @@
+/**
+ * One symbol's task queue: the Engine handles events for a symbol strictly one after another, so
+ * a fill arriving while an entry is being placed never races it. A task that fails is reported
+ * and the next one still runs.
+ */
+export type Task = () => Promise<void> | void;
+
+export class SymbolQueue {
+  #tail: Promise<void> = Promise.resolve();
+  /** Tasks enqueued and not finished yet (0 = the queue is idle). */
+  #pending = 0;
+  /** A task is running inline (runOrEnqueue), and the resolver of the promise tasks queued meanwhile wait for. */
+  #inline = false;
+  #gate: (() => void) | null = null;
+  readonly #failed: (e: unknown) => void;
+
+  constructor(failed: (e: unknown) => void) {
+    this.#failed = failed;
+  }
+
+  /** Settles when every task queued so far is done (a later task replaces it). */
+  get tail(): Promise<void> {
+    return this.#tail;
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  enqueue(task: Task): void {
+    // Behind a task running inline, which has no promise in the queue until something must wait for it.
+    if (this.#inline && this.#gate === null) this.#tail = new Promise<void>((resolve) => (this.#gate = resolve));
+    this.#pending++;
+    this.#tail = this.#tail
+      .then(task)
+      .catch((e: unknown) => this.#failed(e))
+      .finally(() => {
+        this.#pending--;
+      });
+  }
+
+  /**
+   * Like enqueue, but when nothing is queued for the symbol the task starts at once, in the
+   * caller's turn, instead of one microtask later: the same order of events, and a task that has
+   * nothing to wait for (a candle with no decision, the common case) finishes before this returns.
+   * Used for closed candles only, which exchanges push from a quiet point (never from inside a
+   * simulator call), so starting the handler there cannot re-enter anything.
+   */
+  runOrEnqueue(task: Task): void {
+    if (this.#pending > 0) return this.enqueue(task);
+    this.#pending++;
+    // Events enqueued while this task runs must wait for it, as they would behind a queued task:
+    // enqueue puts a gate in the queue for them. A task that finishes here (most candles) and
+    // that nothing waited for costs no promise at all.
+    this.#inline = true;
+    let result: Promise<void> | void;
+    try {
+      result = task();
+    } catch (e) {
+      this.#failed(e);
+      result = undefined;
+    }
+    this.#inline = false;
+    if (this.#gate === null && result !== undefined) this.#tail = new Promise<void>((resolve) => (this.#gate = resolve));
+    const finish = this.#gate;
+    this.#gate = null;
+    if (result === undefined) {
+      this.#pending--;
+      finish?.();
+      return;
+    }
+    result
+      .catch((e: unknown) => this.#failed(e))
+      .finally(() => {
+        this.#pending--;
+        finish!();
+      });
+  }
+
+  enqueueAndWait(task: () => Promise<void>): Promise<void> {
+    this.enqueue(task);
+    return this.#tail;
+  }
+}

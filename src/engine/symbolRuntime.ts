@@ -1,0 +1,85 @@
+/**
+ * What the engine keeps per traded symbol while it runs: settings, the guarded strategy, trading
+ * rules, candle history, round-trip accounting and a few timers. Plain data that the engine's
+ * parts read and update; what must survive a restart lives in the EngineStore instead.
+ */
+import type { DeepReadonly, PositionState } from '../domain/persistedState.js';
+import type { Candle, Instrument, Position } from '../domain/types.js';
+import { guardStrategy, type GuardedStrategy } from '../strategies/guardStrategy.js';
+import type { BookTop as StrategyBookTop, PositionView, Strategy } from '../strategies/strategy.js';
+import { FLAT } from '../strategies/strategy.js';
+import type { Logger } from '../util/logger.js';
+import type { EngineStore, EngineSymbolSettings } from './ports.js';
+import { RoundTrip } from './roundTrip.js';
+
+/** Candles of history kept per symbol (and replayed into a strategy replaced by hot reload). */
+export const HISTORY_LIMIT = 1000;
+
+export interface SymbolRuntime {
+  settings: EngineSymbolSettings;
+  /** The strategy as given (hot reload compares with it); `strategy` is it, guarded. */
+  source: Strategy;
+  strategy: GuardedStrategy;
+  instrument: Instrument | null;
+  readonly history: Candle[];
+  readonly roundTrip: RoundTrip;
+  lastRequoteMs: number;
+  requoteQueued: boolean;
+  /** Start of the newest closed candle received (queued or handled); see StrategyRunner.onClosedCandle. */
+  newestCandleTs: number;
+  /** The owner was told this maker's quotes are below the exchange's minimum order (once). */
+  quoteTooSmallSaid: boolean;
+  latestBook: StrategyBookTop | null;
+  exchangePosition: Position | null;
+  entryDeadlineMs: number | null;
+  warm: boolean;
+  /** Exchange time of the newest fill recorded for this symbol: where fill recovery resumes. */
+  lastFillTs: number | null;
+}
+
+/** A strategy wrapped so that a throw is logged and yields no intent (STYLE point 11). */
+export function guardWithLog(strategy: Strategy, logger: Logger): GuardedStrategy {
+  return guardStrategy(strategy, (message, error) => logger.error(message, { error: error instanceof Error ? error.message : String(error) }));
+}
+
+export function newSymbolRuntime(s: EngineSymbolSettings, strategies: ReadonlyMap<string, Strategy>, logger: Logger): SymbolRuntime {
+  const strategy = strategies.get(s.symbol);
+  if (!strategy) throw new RangeError(`no strategy for ${s.symbol}`);
+  return {
+    settings: s,
+    source: strategy,
+    strategy: guardWithLog(strategy, logger),
+    instrument: null,
+    history: [],
+    roundTrip: new RoundTrip(s.symbol),
+    lastRequoteMs: 0,
+    requoteQueued: false,
+    newestCandleTs: 0,
+    quoteTooSmallSaid: false,
+    latestBook: null,
+    exchangePosition: null,
+    entryDeadlineMs: null,
+    warm: false,
+    lastFillTs: null,
+  };
+}
+
+/** The symbol's position as the store has it (a pending entry included), or null. */
+export function localPosition(store: EngineStore, rt: SymbolRuntime): DeepReadonly<PositionState> | null {
+  return store.state.symbols[rt.settings.symbol]?.position ?? null;
+}
+
+/** The position as a strategy sees it: plain numbers. */
+export function positionView(store: EngineStore, rt: SymbolRuntime): PositionView {
+  const p = localPosition(store, rt);
+  if (!p) return FLAT;
+  // A pending entry counts as open: the strategy must not signal a second one.
+  return { side: p.side, sizeBase: Math.max(Number(p.size), Number.MIN_VALUE), entryPrice: Number(p.entryPrice) };
+}
+
+export function rememberCandle(rt: SymbolRuntime, c: Candle): void {
+  rt.history.push(c);
+  // Trimmed in batches (one splice per HISTORY_LIMIT candles, not one per candle); readers look at
+  // the newest HISTORY_LIMIT only.
+  if (rt.history.length >= 2 * HISTORY_LIMIT) rt.history.splice(0, rt.history.length - HISTORY_LIMIT);
+}

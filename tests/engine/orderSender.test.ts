@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { dec } from '../../src/domain/money.js';
+import type { OrderRequest } from '../../src/engine/exchangePort.js';
+import { makeOrderLinkId } from '../../src/engine/orderLinkId.js';
+import { storedOrder } from '../../src/engine/orderSender.js';
+import { partsKit, T0, wireParts, type PartsKit } from './partsKit.js';
+
+function request(over: Partial<OrderRequest> = {}): OrderRequest {
+  return { symbol: 'BTCUSDT', side: 'buy', type: 'limit', qty: dec('0.001'), price: dec('59000'), timeInForce: 'GTC', reduceOnly: false, orderLinkId: makeOrderLinkId('ps', 'BTCUSDT', { kind: 'entry', side: 'long' }, T0), stopLoss: null, takeProfit: null, ...over };
+}
+
+/** Records the order in the store as the entry placer does before sending it. */
+function record(kit: PartsKit, req: OrderRequest, purpose: 'entry' | 'exit'): void {
+  kit.store.update((d) => {
+    const s = d.symbols.BTCUSDT!;
+    if (purpose === 'entry') s.position = { side: 'long', size: '0', entryPrice: '59000', openedMs: T0, entryOrderLinkId: req.orderLinkId, stop: null, targets: [] };
+    s.openOrders[req.orderLinkId] = storedOrder(req, purpose, T0);
+  });
+}
+
+describe('OrderSender', () => {
+  it('journals and tracks an order before it leaves, and stores the exchange id once accepted', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const req = request();
+    record(kit, req, 'entry');
+    expect(await w.orders.send(req, 'entry', 'test')).toBe(true);
+    expect(kit.journal.records[0]).toMatchObject({ type: 'order', orderLinkId: req.orderLinkId, purpose: 'entry', qty: '0.001', price: '59000', reason: 'test' });
+    const orderId = kit.sim.order({ symbol: 'BTCUSDT', orderLinkId: req.orderLinkId })!.orderId;
+    expect(kit.tracker.get(req.orderLinkId)?.orderId).toBe(orderId);
+    expect(kit.store.state.symbols.BTCUSDT?.openOrders[req.orderLinkId]).toMatchObject({ orderId, status: 'new' });
+  });
+
+  it('a refused entry undoes its record and plan, and the owner hears why', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const req = request({ qty: dec('0.0001') }); // below the 0.001 minimum
+    record(kit, req, 'entry');
+    expect(await w.orders.send(req, 'entry', 'test')).toBe(false);
+    expect(kit.store.state.symbols.BTCUSDT).toMatchObject({ position: null, openOrders: {} });
+    expect(kit.tracker.get(req.orderLinkId)?.status).toBe('rejected');
+    expect(kit.alerts).toEqual([expect.objectContaining({ level: 'warning', title: 'BTCUSDT entry refused' })]);
+  });
+
+  it('an exit refused because the position is already flat is expected: no alarm, fetch the missing fills', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const req = request({ side: 'sell', type: 'market', price: null, timeInForce: 'IOC', reduceOnly: true, orderLinkId: makeOrderLinkId('ps', 'BTCUSDT', { kind: 'exit', code: 'S' }, T0) });
+    record(kit, req, 'exit');
+    expect(await w.orders.send(req, 'exit', 'signal')).toBe(false);
+    expect(kit.alerts).toEqual([]);
+    expect(w.resyncs.count).toBe(1);
+    expect(kit.logs.at(-1)).toMatchObject({ level: 'info', message: 'BTCUSDT exit order refused' });
+  });
+
+  it('an unknown outcome leaves the record for reconciliation to look up', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    kit.port.placeOrder = async () => {
+      throw new Error('socket hang up');
+    };
+    const req = request();
+    record(kit, req, 'entry');
+    expect(await w.orders.send(req, 'entry', 'test')).toBe(false);
+    expect(kit.store.state.symbols.BTCUSDT?.openOrders[req.orderLinkId]?.status).toBe('pending');
+    expect(kit.logs.at(-1)).toMatchObject({ level: 'warn', message: 'BTCUSDT entry order outcome unknown; reconciliation will look it up' });
+  });
+
+  it('cancelling an order that is already closed is not an error', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    await w.orders.cancel('BTCUSDT', 'ps-BTCUSDT-QB0-abc', 'requote');
+    expect(kit.logs.at(-1)).toMatchObject({ level: 'debug', message: 'ps-BTCUSDT-QB0-abc was already closed (requote)' });
+  });
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { dec } from '../../src/domain/money.js';
+import { RiskGate } from '../../src/engine/riskGate.js';
+import { partsKit, T0 } from './partsKit.js';
+
+const MINUTE = 60_000;
+
+describe('RiskGate', () => {
+  it('pause blocks entries until resume, and both are told to the owner', () => {
+    const kit = partsKit();
+    const gate = new RiskGate(kit.ctx);
+    expect(gate.entryLock(T0)).toBeNull();
+    gate.pause('owner asked');
+    expect(gate.entryLock(T0 + 86_400_000), 'a pause has no end time').toEqual({ name: 'paused', reason: 'owner asked' });
+    expect(gate.snapshot(T0).paused).toBe(true);
+    gate.resume();
+    expect(gate.entryLock(T0)).toBeNull();
+    expect(kit.alerts.map((a) => [a.level, a.title])).toEqual([
+      ['warning', 'Paused'],
+      ['info', 'Resumed'],
+    ]);
+  });
+
+  it('the kill switch locks entries with a critical alert; resume lifts it', () => {
+    const kit = partsKit();
+    const gate = new RiskGate(kit.ctx);
+    gate.killSwitch('drawdown on the phone');
+    expect(gate.entryLock(T0)?.name).toBe('killSwitch');
+    expect(kit.alerts[0]).toMatchObject({ level: 'critical', kind: 'killSwitch', title: 'Kill switch' });
+    expect(kit.store.state.protections.killSwitch?.reason, 'persisted: a restart keeps it').toBe('drawdown on the phone');
+    gate.resume();
+    expect(gate.entryLock(T0)).toBeNull();
+  });
+
+  it("the bot's own blocks (battery, clock) come first, live only in memory, and lift by themselves", () => {
+    const kit = partsKit();
+    const gate = new RiskGate(kit.ctx);
+    gate.pause('owner');
+    gate.setBlock('battery', 'battery at 9 %');
+    expect(gate.entryLock(T0)).toEqual({ name: 'battery', reason: 'battery at 9 %' });
+    expect(kit.store.state.protections.paused, 'the owner pause is still stored apart').not.toBeNull();
+    gate.setBlock('battery', null);
+    expect(gate.entryLock(T0)?.name).toBe('paused');
+  });
+
+  it('a loss streak locks entries for the cooldown, announced once, and the lock runs out by itself', () => {
+    const kit = partsKit({ settings: { risk: { maxDailyLossPct: 50, maxDrawdownPct: 90, lossStreak: { losses: 2, cooldownMinutes: 30 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
+    const gate = new RiskGate(kit.ctx);
+    gate.recordTrade('BTCUSDT', dec('-1'), T0);
+    expect(gate.evaluateProtections(T0)).toBeNull();
+    gate.recordTrade('BTCUSDT', dec('-2'), T0 + MINUTE);
+    const lock = gate.evaluateProtections(T0 + MINUTE);
+    expect(lock?.kind).toBe('lossStreak');
+    expect(gate.entryLock(T0 + 10 * MINUTE)?.name).toBe('consecutiveLoss');
+    expect(gate.evaluateProtections(T0 + 2 * MINUTE), 'still locked').not.toBeNull();
+    expect(kit.alerts.filter((a) => a.title === 'Entries stopped: consecutiveLoss'), 'announced once').toHaveLength(1);
+    expect(gate.entryLock(T0 + 32 * MINUTE), 'cooldown over').toBeNull();
+  });
+
+  it('the day window: realised PnL adds up within a day and starts again at midnight (day zone)', () => {
+    const kit = partsKit();
+    const gate = new RiskGate(kit.ctx);
+    gate.noteEquity(dec('1000'));
+    gate.recordTrade('BTCUSDT', dec('-12.5'), T0);
+    gate.recordTrade('BTCUSDT', dec('2.25'), T0 + MINUTE);
+    expect(kit.store.state.daily).toMatchObject({ dayStartMs: Date.UTC(2025, 5, 23), realisedPnl: '-10.25', equityAtDayStart: '1000' });
+    expect(gate.snapshot(T0).realisedPnlToday).toBe('-10.25');
+    gate.rollDailyWindow(Date.UTC(2025, 5, 24, 0, 0, 1));
+    expect(kit.store.state.daily).toMatchObject({ dayStartMs: Date.UTC(2025, 5, 24), realisedPnl: '0' });
+  });
+
+  it('a daily loss beyond the limit locks entries until the next midnight', () => {
+    const kit = partsKit({ settings: { risk: { maxDailyLossPct: 2, maxDrawdownPct: 90, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
+    const gate = new RiskGate(kit.ctx);
+    gate.noteEquity(dec('1000'));
+    gate.recordTrade('BTCUSDT', dec('-25'), T0);
+    expect(gate.evaluateProtections(T0)?.kind).toBe('dailyLoss');
+    expect(gate.entryLock(T0 + 3600_000)?.name).toBe('dailyLoss');
+    expect(gate.entryLock(Date.UTC(2025, 5, 24, 0, 0, 1)), 'lifted at midnight UTC').toBeNull();
+  });
+
+  it('equity falling past the drawdown limit from its peak locks entries until the owner resumes', () => {
+    const kit = partsKit({ settings: { risk: { maxDailyLossPct: 50, maxDrawdownPct: 10, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
+    const gate = new RiskGate(kit.ctx);
+    gate.noteEquity(dec('1200'));
+    gate.noteEquity(dec('1100'));
+    expect(kit.store.state.equityPeak?.equity, 'the peak stays at the high').toBe('1200');
+    expect(gate.evaluateProtections(T0)).toBeNull();
+    gate.noteEquity(dec('1079'));
+    expect(gate.evaluateProtections(T0)?.kind).toBe('drawdown');
+    expect(kit.alerts.at(-1)).toMatchObject({ level: 'critical', kind: 'killSwitch', title: 'Entries stopped: drawdown' });
+    expect(gate.entryLock(T0 + 30 * 86_400_000)?.name, 'no end time').toBe('drawdown');
+    gate.resume();
+    expect(gate.entryLock(T0)).toBeNull();
+  });
+
+  it('sizes with the pushed balance while it is fresh, and asks the exchange once it is older than 30 s', async () => {
+    const kit = partsKit();
+    const gate = new RiskGate(kit.ctx);
+    const pushed = { equity: dec('777'), available: dec('700'), walletBalance: dec('777') };
+    gate.noteBalance(pushed);
+    kit.clock += 29_000;
+    expect(await gate.balance()).toBe(pushed);
+    kit.clock += 2_000;
+    expect((await gate.balance()).equity.toFixed(), "the simulator's wallet").toBe('1000');
+  });
+
+  it('the snapshot lists only locks still in force', () => {
+    const kit = partsKit();
+    const gate = new RiskGate(kit.ctx);
+    kit.store.update((d) => {
+      d.protections.consecutiveLoss = { reason: 'old streak', sinceMs: T0 - 2 * MINUTE, untilMs: T0 - MINUTE };
+      d.protections.dailyLoss = { reason: 'down 5 %', sinceMs: T0, untilMs: T0 + 3600_000 };
+    });
+    expect(gate.snapshot(T0).locks).toEqual([{ name: 'dailyLoss', reason: 'down 5 %', untilMs: T0 + 3600_000 }]);
+  });
+});
