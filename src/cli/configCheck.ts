@@ -13,8 +13,9 @@ import { defaultConfigPath } from './paths.js';
 const USAGE = `Usage: node dist/bot.js config check [--config PATH] [--set key.path=value]... [--json]
 
 Validates the configuration (defaults, then config.json, then POCKET_* environment variables,
-then --set) and prints the effective result with every secret redacted. Exit 0 when valid,
-2 with one line per problem when not. The file is never modified.`;
+then --set) and prints the effective result on stdout with every secret redacted; warnings and
+problems go to stderr. Exit 0 when valid, 2 with one line per problem when not. The file is
+never modified.`;
 
 export const configCommand: Command = {
   name: 'config',
@@ -55,10 +56,12 @@ export const configCommand: Command = {
       };
       if (values.json) io.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
       else {
-        io.stderr.write(redact(JSON.stringify(doc.config, null, 2)) + '\n');
-        io.stderr.write(`secrets: API key ${doc.secrets.apiKey}, secret ${doc.secrets.apiSecret} (from ${secrets.source})\n`);
+        // The effective configuration is what the owner asked for: stdout, so `| less` pages it.
+        // Warnings go to stderr, where they stay on screen when stdout is piped.
+        io.stdout.write(redact(JSON.stringify(doc.config, null, 2)) + '\n');
+        io.stdout.write(`secrets: API key ${doc.secrets.apiKey}, secret ${doc.secrets.apiSecret} (from ${secrets.source})\n`);
         for (const w of doc.warnings) io.stderr.write(`warning: ${w}\n`);
-        io.stderr.write(`${loaded.path}: valid\n`);
+        io.stdout.write(`${loaded.path}: valid\n`);
       }
       return 0;
     } catch (e) {
