@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { knownOrderMinimum } from '../config/orderMinimums.js';
 import { describeSecret, loadSecrets, secretsPath, SecretsError } from '../config/secrets.js';
 import type { Config } from '../config/schema.js';
 import { redact } from '../util/redact.js';
@@ -98,5 +99,16 @@ function warnings(config: Config, hasKeys: boolean): string[] {
   const out: string[] = [];
   if (config.mode !== 'paper' && !hasKeys) out.push(`mode "${config.mode}" needs BYBIT_API_KEY and BYBIT_API_SECRET (or run init); run will refuse to start`);
   if (config.mode === 'mainnet') out.push('mode "mainnet" trades real money');
+  config.symbols.forEach((s, i) => {
+    if (s.strategy !== 'maker') return;
+    // Offline, so only the shipped minimums: the bot itself checks Bybit's live rules at start.
+    const known = knownOrderMinimum(s.symbol);
+    if (known && s.params.orderQty < Number(known.minQty)) {
+      const coin = s.symbol.replace(/(USDT|USDC)$/, '');
+      out.push(
+        `symbols[${i}].params.orderQty is ${s.params.orderQty} ${coin}, below ${s.symbol}'s minimum order of ${known.minQty} ${coin}: the market maker could never quote. Set "params": {"orderQty": ${known.minQty}} or more (minimum from ${known.source})`,
+      );
+    }
+  });
   return out;
 }
