@@ -4,6 +4,9 @@
  * exit, a drawdown chart, the maker's inventory over time, and the trades. The charts are inline SVG
  * drawn here, so the page needs no script, no font and no network at view time.
  *
+ * On a phone the page is as wide as the screen: parameters wrap as a list, axis labels grow with the
+ * charts' shrinking scale (never below 11 px as drawn) and lines keep their width in screen pixels.
+ *
  * Long curves are thinned to at most ~1200 columns, each keeping its lowest and highest point in
  * time order, so no peak or trough of the curve disappears from the chart.
  */
@@ -11,11 +14,36 @@ import { drawdownSeries } from './metrics.js';
 import type { BacktestReport } from './backtestReport.js';
 
 const W = 720;
-const PAD_L = 58;
+// The y labels sit inside the plot (left-aligned over their grid lines), so the left margin stays
+// small at any label size; the bottom margin holds the x labels at their largest (phone) size.
+const PAD_L = 6;
 const PAD_R = 10;
 const PAD_T = 10;
-const PAD_B = 22;
+const PAD_B = 34;
 const COLUMNS = 1200;
+
+/**
+ * Axis label sizes in the charts' own units (the SVG is W = 720 units wide and scaled to the page),
+ * per screen width, so a label is never drawn below 11 CSS px: the chart is min(screen − 24, 760)
+ * − 2 px wide, so a size of 11 × 720 / that width is needed at the narrow end of each step.
+ */
+const LABEL_STEPS: readonly (readonly [minScreenPx: number, size: number])[] = [
+  [786, 11],
+  [640, 13],
+  [520, 16.5],
+  [400, 21.5],
+  [320, 27.5],
+  [0, 34],
+];
+
+function labelCss(): string {
+  return LABEL_STEPS.map(([min, size], i) => {
+    const max = i === 0 ? null : LABEL_STEPS[i - 1]![0] - 0.02;
+    const rule = `.ylab,.xlab{font-size:${size}px}`;
+    if (max === null) return `@media (min-width:${min}px){${rule}}`;
+    return `@media ${min > 0 ? `(min-width:${min}px) and ` : ''}(max-width:${max}px){${rule}}`;
+  }).join('\n');
+}
 
 const COLOURS = { equity: '#1565c0', drawdown: '#c62828', inventory: '#6a1b9a', long: '#2e7d32', short: '#ef6c00', win: '#2e7d32', loss: '#c62828' } as const;
 
@@ -95,8 +123,12 @@ function linePath(times: readonly number[], values: ArrayLike<number>, s: Scale)
 function axes(s: Scale, t0: number, t1: number, unit: string): string {
   const ticks = [s.lo, (s.lo + s.hi) / 2, s.hi];
   const label = (v: number): string => (Math.abs(s.hi - s.lo) >= 100 ? v.toFixed(0) : Math.abs(s.hi - s.lo) >= 1 ? v.toFixed(2) : v.toPrecision(3));
+  // Inside the plot: the top label hangs below its line, the others stand on theirs.
   const y = ticks
-    .map((v) => `<line class="grid" x1="${PAD_L}" x2="${W - PAD_R}" y1="${f1(s.y(v))}" y2="${f1(s.y(v))}"/><text class="ylab" x="${PAD_L - 4}" y="${f1(s.y(v) + 4)}">${esc(label(v))}${unit}</text>`)
+    .map(
+      (v, i) =>
+        `<line class="grid" x1="${PAD_L}" x2="${W - PAD_R}" y1="${f1(s.y(v))}" y2="${f1(s.y(v))}"/><text class="ylab" x="${PAD_L + 4}" y="${f1(s.y(v))}" dy="${i === ticks.length - 1 ? '1em' : '-0.3em'}">${esc(label(v))}${unit}</text>`,
+    )
     .join('');
   const day = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
   return `${y}<text class="xlab" x="${PAD_L}" y="${s.h - 6}">${day(t0)}</text><text class="xlab end" x="${W - PAD_R}" y="${s.h - 6}">${day(t1)}</text>`;
@@ -137,24 +169,24 @@ export function renderHtmlReport(r: BacktestReport, notes: readonly string[] = [
       return entry + exit;
     })
     .join('');
-  const equitySvg = `${axes(es, t0, t1, '')}<path id="equity-line" d="${linePath(times, eq, es)}" fill="none" stroke="${COLOURS.equity}" stroke-width="2" stroke-linejoin="round"/>${markers}`;
+  const equitySvg = `${axes(es, t0, t1, '')}<path id="equity-line" d="${linePath(times, eq, es)}" fill="none" stroke="${COLOURS.equity}" stroke-width="2" stroke-linejoin="round" vector-effect="non-scaling-stroke"/>${markers}`;
 
   // Drawdown, as a filled area below zero.
   const dd = drawdownSeries(eq).map((x) => -x);
-  const dH = 160;
+  const dH = 200;
   const ds = scale(t0, t1, extent(dd, -0.01)[0], 0, dH, false);
   const ddLine = linePath(times, dd, ds);
-  const ddSvg = `${axes(ds, t0, t1, '%')}<path id="drawdown-area" d="${ddLine}L${f1(ds.x(t1))} ${f1(ds.y(0))}L${f1(ds.x(t0))} ${f1(ds.y(0))}Z" fill="${COLOURS.drawdown}" fill-opacity="0.35" stroke="${COLOURS.drawdown}" stroke-width="1.5"/>`;
+  const ddSvg = `${axes(ds, t0, t1, '%')}<path id="drawdown-area" d="${ddLine}L${f1(ds.x(t1))} ${f1(ds.y(0))}L${f1(ds.x(t0))} ${f1(ds.y(0))}Z" fill="${COLOURS.drawdown}" fill-opacity="0.35" stroke="${COLOURS.drawdown}" stroke-width="1.5" vector-effect="non-scaling-stroke"/>`;
 
   let inventorySection = '';
   if (r.inventory) {
     const inv = r.inventory.map((p) => p[1]);
-    const iH = 160;
+    const iH = 200;
     const is = scale(t0, t1, ...extent(inv, 0), iH);
     inventorySection = chart(
       'inventory-chart',
       'Inventory (base units, long > 0)',
-      `${axes(is, t0, t1, '')}<line class="zero" x1="${PAD_L}" x2="${W - PAD_R}" y1="${f1(is.y(0))}" y2="${f1(is.y(0))}"/><path id="inventory-line" d="${linePath(times, inv, is)}" fill="none" stroke="${COLOURS.inventory}" stroke-width="1.5"/>`,
+      `${axes(is, t0, t1, '')}<line class="zero" x1="${PAD_L}" x2="${W - PAD_R}" y1="${f1(is.y(0))}" y2="${f1(is.y(0))}"/><path id="inventory-line" d="${linePath(times, inv, is)}" fill="none" stroke="${COLOURS.inventory}" stroke-width="1.5" vector-effect="non-scaling-stroke"/>`,
       iH,
     );
   }
@@ -180,26 +212,31 @@ export function renderHtmlReport(r: BacktestReport, notes: readonly string[] = [
         `<tr class="${t.pnl >= 0 ? 'win' : 'loss'}"><td>${new Date(t.entryTs).toISOString().slice(5, 16).replace('T', ' ')}</td><td>${t.side}</td><td>${t.entryPrice}</td><td>${t.exitPrice}</td><td>${esc(t.exitReason)}</td><td>${num(t.pnl)}</td></tr>`,
     )
     .join('');
+  // A list that wraps item by item: one long line of parameters would be wider than a phone.
   const params = Object.entries(r.params)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(' ');
+    .map(([k, v]) => `<li>${esc(k)}=${esc(JSON.stringify(v))}</li>`)
+    .join('');
   const title = `${r.data.symbol} ${r.strategy} ${r.data.interval}m backtest`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
 <style>
 body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:12px;background:#fafafa;color:#222;max-width:760px}
-h1{font-size:19px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}p.sub{margin:0;color:#666;font-size:13px}
-.chart{width:100%;height:auto;background:#fff;border:1px solid #ddd;border-radius:6px}
+h1{font-size:19px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}p.sub{margin:0;color:#666;font-size:13px;overflow-wrap:anywhere}
+ul.params{display:flex;flex-wrap:wrap;gap:0 12px;list-style:none;margin:2px 0 8px;padding:0;color:#666;font-size:13px}ul.params li{overflow-wrap:anywhere}
+.chart{display:block;box-sizing:border-box;width:100%;height:auto;background:#fff;border:1px solid #ddd;border-radius:6px}
 .grid{stroke:#eee;stroke-width:1}.zero{stroke:#999;stroke-width:1;stroke-dasharray:4 3}
-.ylab{font-size:11px;fill:#666;text-anchor:end}.xlab{font-size:11px;fill:#666}.xlab.end{text-anchor:end}
+.ylab,.xlab{font-size:11px;fill:#555;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}.xlab.end{text-anchor:end}
+${labelCss()}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:3px 6px;border-bottom:1px solid #eee;text-align:right;font-size:13px}
+table.trades td{overflow-wrap:anywhere}
+@media (max-width:520px){th,td{padding:3px 3px;font-size:12px}}
 table.metrics th{text-align:left;font-weight:normal;color:#555}tr.win td:last-child{color:${COLOURS.win}}tr.loss td:last-child{color:${COLOURS.loss}}
-.legend span{display:inline-block;margin-right:10px;font-size:12px}.notes{color:#8a6d00;font-size:13px}
+.legend span{display:inline-block;margin-right:10px;font-size:12px}.notes{color:#8a6d00;font-size:13px;overflow-wrap:anywhere}
 </style></head><body>
 <h1>${esc(title)}</h1>
 <p class="sub">${esc(r.data.from)} → ${esc(r.data.to)} · ${r.data.candles.toLocaleString('en-US')} candles · ${esc(r.data.file)}</p>
-<p class="sub">${esc(params)}</p>
+<ul class="params">${params}</ul>
 <table class="metrics">${metrics}</table>
 ${chart('equity-chart', 'Equity (USDT)', equitySvg, eH)}
 <p class="legend"><span style="color:${COLOURS.long}">● long entry</span><span style="color:${COLOURS.short}">● short entry</span><span style="color:${COLOURS.win}">■ winning exit</span><span style="color:${COLOURS.loss}">■ losing exit</span></p>

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { knownOrderMinimum } from '../config/orderMinimums.js';
 import { describeSecret, loadSecrets, secretsPath, SecretsError } from '../config/secrets.js';
 import type { Config } from '../config/schema.js';
 import { redact } from '../util/redact.js';
@@ -13,8 +14,9 @@ import { defaultConfigPath } from './paths.js';
 const USAGE = `Usage: node dist/bot.js config check [--config PATH] [--set key.path=value]... [--json]
 
 Validates the configuration (defaults, then config.json, then POCKET_* environment variables,
-then --set) and prints the effective result with every secret redacted. Exit 0 when valid,
-2 with one line per problem when not. The file is never modified.`;
+then --set) and prints the effective result on stdout with every secret redacted; warnings and
+problems go to stderr. Exit 0 when valid, 2 with one line per problem when not. The file is
+never modified.`;
 
 export const configCommand: Command = {
   name: 'config',
@@ -55,10 +57,12 @@ export const configCommand: Command = {
       };
       if (values.json) io.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
       else {
-        io.stderr.write(redact(JSON.stringify(doc.config, null, 2)) + '\n');
-        io.stderr.write(`secrets: API key ${doc.secrets.apiKey}, secret ${doc.secrets.apiSecret} (from ${secrets.source})\n`);
+        // The effective configuration is what the owner asked for: stdout, so `| less` pages it.
+        // Warnings go to stderr, where they stay on screen when stdout is piped.
+        io.stdout.write(redact(JSON.stringify(doc.config, null, 2)) + '\n');
+        io.stdout.write(`secrets: API key ${doc.secrets.apiKey}, secret ${doc.secrets.apiSecret} (from ${secrets.source})\n`);
         for (const w of doc.warnings) io.stderr.write(`warning: ${w}\n`);
-        io.stderr.write(`${loaded.path}: valid\n`);
+        io.stdout.write(`${loaded.path}: valid\n`);
       }
       return 0;
     } catch (e) {
@@ -95,5 +99,16 @@ function warnings(config: Config, hasKeys: boolean): string[] {
   const out: string[] = [];
   if (config.mode !== 'paper' && !hasKeys) out.push(`mode "${config.mode}" needs BYBIT_API_KEY and BYBIT_API_SECRET (or run init); run will refuse to start`);
   if (config.mode === 'mainnet') out.push('mode "mainnet" trades real money');
+  config.symbols.forEach((s, i) => {
+    if (s.strategy !== 'maker') return;
+    // Offline, so only the shipped minimums: the bot itself checks Bybit's live rules at start.
+    const known = knownOrderMinimum(s.symbol);
+    if (known && s.params.orderQty < Number(known.minQty)) {
+      const coin = s.symbol.replace(/(USDT|USDC)$/, '');
+      out.push(
+        `symbols[${i}].params.orderQty is ${s.params.orderQty} ${coin}, below ${s.symbol}'s minimum order of ${known.minQty} ${coin}: the market maker could never quote. Set "params": {"orderQty": ${known.minQty}} or more (minimum from ${known.source})`,
+      );
+    }
+  });
   return out;
 }

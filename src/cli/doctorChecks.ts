@@ -190,12 +190,15 @@ export function clockChecks({ measurement, status }: ClockCheckInput): DoctorChe
       'ok',
       `trusted: offset ${signedMs(measurement.offsetMs)} ±${(measurement.uncertaintyMs ?? 0).toFixed(1)} ms (source ${measurement.source ?? '?'}), corrected before signing${notes}`,
     );
+  } else if (answered.length === 0) {
+    // The ntp check above already shows each server's error and the fix: say it once.
+    clock = check('clock', 'fail', 'not trusted, the bot would refuse to sign: no NTP server answered (see ntp)', 'Fix ntp first.');
   } else {
     clock = check(
       'clock',
       'fail',
       `not trusted, the bot would refuse to sign: ${status.reasons.map((r) => r.message).join('; ')}`,
-      answered.length === 0 ? NTP_FIX : 'Run node dist/bot.js clock for details; a phone on a slow link may need a larger clock.maxUncertaintyMs.',
+      'Run node dist/bot.js clock for details; a phone on a slow link may need a larger clock.maxUncertaintyMs.',
     );
   }
   return [ntp, clock];

@@ -13,15 +13,18 @@ import { writeSecrets } from '../config/secrets.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultConfigPath } from './paths.js';
 import { PromptAborted, Prompter } from './prompt.js';
+import { symbolMinimum } from './symbolMinimum.js';
 
 /** Typed in full to choose mainnet: real money needs a deliberate act, not a stray "y". */
 export const MAINNET_PHRASE = 'I ACCEPT REAL MONEY RISK';
 
 const USAGE = `Usage: node dist/bot.js init [--config PATH]
 
-Asks mode, API key and secret (hidden; not asked in paper mode), symbols, strategy, risk per
-trade, leverage and notifications; shows a summary; writes config.json and, for live modes, the
-secrets file <stateDir>/secrets.json with mode 0600. Needs an interactive terminal.
+Asks mode, API key and secret (hidden; not asked in paper mode), symbols, strategy, the market
+maker's order size (showing the symbol's minimum: from Bybit where it answers, else from a table
+of common symbols), risk per trade, leverage and notifications; shows a summary; writes
+config.json and, for live modes, the secrets file <stateDir>/secrets.json with mode 0600. Needs
+an interactive terminal. POCKET_EXCHANGE__REST_URL points the minimum's look-up elsewhere.
 Choosing mainnet asks you to type: ${MAINNET_PHRASE}`;
 
 export const initCommand: Command = {
@@ -47,7 +50,8 @@ export interface WizardAnswers {
   readonly mode: Mode;
   readonly apiKey: string | null;
   readonly apiSecret: string | null;
-  readonly symbols: readonly { symbol: string; strategy: StrategyName }[];
+  /** `orderQty`: the maker's size per quote in the base coin (the scalper sizes by risk). */
+  readonly symbols: readonly { symbol: string; strategy: StrategyName; orderQty?: number }[];
   readonly riskPerTradePct: number;
   readonly leverage: number;
   readonly notifications: boolean;
@@ -82,13 +86,15 @@ export async function runWizard(configPath: string, io: CommandIo): Promise<bool
         const list = splitSymbols(a);
         if (list.length === 0) return 'name at least one symbol, e.g. BTCUSDT';
         const bad = list.filter((s) => !SYMBOL_PATTERN.test(s));
-        if (bad.length) return `not a Bybit linear symbol: ${bad.join(', ')} (use capitals with no separator, e.g. BTCUSDT)`;
+        if (bad.length) return `not a Bybit linear symbol: ${bad.join(', ')} (no separator, e.g. BTCUSDT)`;
         return new Set(list).size === list.length ? null : 'a symbol is listed twice';
       },
     });
-    const symbols: { symbol: string; strategy: StrategyName }[] = [];
+    const symbols: { symbol: string; strategy: StrategyName; orderQty?: number }[] = [];
     for (const symbol of splitSymbols(symbolText)) {
-      symbols.push({ symbol, strategy: await p.choose(`Strategy for ${symbol}`, STRATEGY_NAMES, 'scalper') });
+      const strategy = await p.choose(`Strategy for ${symbol}`, STRATEGY_NAMES, 'scalper');
+      if (strategy === 'scalper') symbols.push({ symbol, strategy });
+      else symbols.push({ symbol, strategy, orderQty: await askOrderQty(p, symbol, mode, io.env.POCKET_EXCHANGE__REST_URL) });
     }
     const riskPerTradePct = Number(
       await p.ask('Risk per trade, % of equity', { default: '1', validate: (a) => (isNumberIn(a, 0.01, 10) ? null : 'a number from 0.01 to 10') }),
@@ -104,8 +110,9 @@ export async function runWizard(configPath: string, io: CommandIo): Promise<bool
     p.say('');
     p.say('Summary');
     p.say(`  mode           ${mode}`);
-    p.say(`  API key        ${apiKey ? `set (${apiKey.length} characters, stored in ${loaded.stateDir}/secrets.json, mode 0600)` : 'not needed in paper mode'}`);
-    for (const s of symbols) p.say(`  ${s.symbol.padEnd(14)} ${s.strategy}`);
+    // Nothing is stored before the owner says yes below.
+    p.say(`  API key        ${apiKey ? `given (${apiKey.length} characters); will be stored in ${loaded.stateDir}/secrets.json, mode 0600` : 'not needed in paper mode'}`);
+    for (const s of symbols) p.say(`  ${s.symbol.padEnd(14)} ${s.strategy}${s.orderQty !== undefined ? `, ${s.orderQty} ${baseCoin(s.symbol)} per quote` : ''}`);
     p.say(`  risk per trade ${riskPerTradePct} %`);
     p.say(`  leverage       ${leverage}x`);
     p.say(`  notifications  ${notifications ? 'on' : 'off'}`);
@@ -138,17 +145,44 @@ export function configFromAnswers(a: WizardAnswers): Record<string, unknown> {
     symbols: a.symbols.map((s) =>
       s.strategy === 'scalper'
         ? { symbol: s.symbol, strategy: 'scalper', leverage: a.leverage, sizing: { mode: 'risk', riskPerTradePct: a.riskPerTradePct } }
-        : { symbol: s.symbol, strategy: 'maker', leverage: a.leverage },
+        : { symbol: s.symbol, strategy: 'maker', leverage: a.leverage, ...(s.orderQty !== undefined ? { params: { orderQty: s.orderQty } } : {}) },
     ),
     alerts: { termux: { enabled: a.notifications } },
   };
 }
 
+/** Symbols as typed, upper-cased: Bybit's names are in capitals, a phone keyboard starts in lower case. */
 function splitSymbols(text: string): string[] {
   return text
     .split(/[,\s]+/)
-    .map((s) => s.trim())
+    .map((s) => s.trim().toUpperCase())
     .filter(Boolean);
+}
+
+function baseCoin(symbol: string): string {
+  return symbol.replace(/(USDT|USDC)$/, '');
+}
+
+/**
+ * The maker quotes a fixed size: one below the symbol's minimum can never trade, so the minimum is
+ * shown and enforced where it is known (from Bybit, else the shipped table), and the default is it.
+ */
+async function askOrderQty(p: Prompter, symbol: string, mode: Mode, restUrl: string | undefined): Promise<number> {
+  const coin = baseCoin(symbol);
+  p.say(`Looking up the minimum order of ${symbol}...`);
+  const min = await symbolMinimum(symbol, { mode, restUrl: restUrl || null });
+  if (min) p.say(`${symbol}: the smallest order is ${min.minQty} ${coin} (${min.from === 'exchange' ? 'from Bybit' : "Bybit could not be asked: from pocket-scalper's list of common symbols"}).`);
+  else p.say(`${symbol}: the smallest order is not known offline; check it on Bybit (the contract's "Min. order quantity").`);
+  const answer = await p.ask(`Order size per quote for ${symbol}, in ${coin}`, {
+    ...(min ? { default: min.minQty } : {}),
+    validate: (a) => {
+      const n = Number(a);
+      if (a.trim() === '' || !Number.isFinite(n) || n <= 0) return `a size in ${coin} greater than 0, e.g. ${min?.minQty ?? '0.01'}`;
+      if (min && n < Number(min.minQty)) return `below ${symbol}'s minimum of ${min.minQty} ${coin}: it could never trade`;
+      return null;
+    },
+  });
+  return Number(answer);
 }
 
 function isNumberIn(text: string, min: number, max: number): boolean {

@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     io.stderr.write(helpText() + '\n');
     return 0;
   }
-  if (first === '--version' || first === '-v') {
+  if (first === '--version' || first === '-v' || first === '-V') {
     io.stdout.write(VERSION + '\n');
     return 0;
   }

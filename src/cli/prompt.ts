@@ -1,6 +1,8 @@
 /**
  * Terminal questions for the first-run wizard: plain answers with a default, choices, validated
  * answers that are asked again until valid, and hidden input for secrets (nothing is echoed).
+ * Text and questions wrap at word boundaries to the terminal's width (a phone in portrait shows
+ * about 48 columns), so no word is cut at the edge of the screen.
  */
 import { createInterface, type Interface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -34,7 +36,7 @@ export class Prompter {
   }
 
   say(text: string): void {
-    this.#out.write(text + '\n');
+    this.#out.write(wrapText(text, this.#width()).join('\n') + '\n');
   }
 
   /** Asks until `validate` returns null; returns the trimmed answer, or the default when empty. */
@@ -69,8 +71,18 @@ export class Prompter {
     this.#rl.close();
   }
 
-  #question(prompt: string, hidden: boolean): Promise<string> {
+  /** The terminal's width; 80 where it is not known. */
+  #width(): number {
+    const columns = (this.#out as { columns?: unknown }).columns;
+    return typeof columns === 'number' && columns > 0 ? columns : 80;
+  }
+
+  #question(text: string, hidden: boolean): Promise<string> {
     if (this.#closed) return Promise.reject(new PromptAborted('input closed'));
+    // All but the last line are printed; readline keeps the last one as the prompt, with room to type.
+    const lines = wrapText(text, this.#width() - 8);
+    const prompt = lines.pop() ?? '';
+    if (lines.length) this.#out.write(lines.join('\n') + '\n');
     return new Promise((resolve, reject) => {
       const onClose = (): void => reject(new PromptAborted('cancelled'));
       this.#rl.once('close', onClose);
@@ -87,4 +99,33 @@ export class Prompter {
       this.#muted = hidden;
     });
   }
+}
+
+/**
+ * Splits `text` into lines of at most `width` characters at spaces (a word longer than the width
+ * gets a line of its own); a line's leading indent is kept on the lines it wraps into. Trailing
+ * spaces of the text (a prompt's "… [y]: ") stay on its last line.
+ */
+export function wrapText(text: string, width: number): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const indent = /^ */.exec(line)![0];
+    const trailing = / *$/.exec(line)![0];
+    const words = line.trim().split(/ +/).filter(Boolean);
+    // A line that fits is kept as it is, with any spacing that aligns it (the summary's columns).
+    if (words.length === 0 || line.length <= width) {
+      out.push(line);
+      continue;
+    }
+    let current = indent + words[0]!;
+    for (const word of words.slice(1)) {
+      if (current.length + 1 + word.length <= width) current += ' ' + word;
+      else {
+        out.push(current);
+        current = indent + word;
+      }
+    }
+    out.push(current + trailing);
+  }
+  return out;
 }

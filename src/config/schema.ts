@@ -37,9 +37,12 @@ const wsUrl = v.pipe(v.string('expected a URL'), v.check((s) => /^wss?:\/\/[^\s]
 
 /** Bybit linear symbols: upper-case base coin and the quote coin, e.g. BTCUSDT, 1000PEPEUSDT. */
 export const SYMBOL_PATTERN = /^[A-Z0-9]{2,24}(USDT|USDC)$/;
+// "ethusdt" is taken as ETHUSDT: Bybit's names are in capitals, and nothing else could be meant.
 const symbol = v.pipe(
   v.string('expected a symbol such as "BTCUSDT"'),
-  v.regex(SYMBOL_PATTERN, 'expected a Bybit linear symbol in capitals with no separator, such as "BTCUSDT" or "ETHUSDT"'),
+  // Checked before upper-casing, so a problem shows the value as it was written.
+  v.check((s) => SYMBOL_PATTERN.test(s.toUpperCase()), 'expected a Bybit linear symbol with no separator, such as "BTCUSDT" or "ETHUSDT"'),
+  v.toUpperCase(),
 );
 
 /** Bybit kline intervals, in minutes (D = 1440). */

@@ -1,6 +1,9 @@
 /**
  * The trade journal (issue 6, part 2): append-only JSON Lines under `<stateDir>/journal/`, one file
- * per UTC month of the record's `ts` (`journal/2026-11.jsonl`).
+ * per UTC month (`journal/2026-11.jsonl`): the month of the run's market clock when the journal is
+ * given one (`monthClock`), else of the record's `ts`. A replay's records carry two clocks (orders
+ * the candles' time, the sandbox's fills today's date); filing by the market clock keeps one run's
+ * records in one month file. A record keeps the `ts` it carries either way.
  *
  * Durability: `append()` resolves only after the line is written and, by default, fdatasync'd
  * (`durability: 'fsync'`), so an acknowledged record survives SIGKILL and power loss. With
@@ -30,6 +33,8 @@ export type JournalDurability = 'fsync' | 'write';
 export interface JournalOptions {
   /** Default 'fsync' (see the file comment). */
   readonly durability?: JournalDurability;
+  /** The run's market time in Unix ms; every record is filed under its month at append time (see the file comment). */
+  readonly monthClock?: () => number;
 }
 
 /** A torn last line found when a month file was opened for appending, cut off and kept aside. */
@@ -61,6 +66,7 @@ export function journalMonth(ts: number): string {
 export class Journal {
   readonly dir: string;
   readonly #durability: JournalDurability;
+  readonly #monthClock: (() => number) | null;
   readonly #repairs: JournalRepair[] = [];
   #handle: FileHandle | null = null;
   #handleMonth: string | null = null;
@@ -73,6 +79,7 @@ export class Journal {
   constructor(stateDir: string, options: JournalOptions = {}) {
     this.dir = journalDir(stateDir);
     this.#durability = options.durability ?? 'fsync';
+    this.#monthClock = options.monthClock ?? null;
   }
 
   /**
@@ -88,7 +95,7 @@ export class Journal {
     }
     const line = `${JSON.stringify(checked.output)}\n`;
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ month: journalMonth(record.ts), line, resolve, reject });
+      this.#queue.push({ month: journalMonth(this.#monthClock?.() ?? record.ts), line, resolve, reject });
       this.#draining ??= this.#drain();
     });
   }
@@ -249,14 +256,12 @@ export async function readJournal(stateDir: string, options: JournalReadOptions 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [] };
     throw err;
   }
-  const fromMonth = options.fromMs === undefined ? null : journalMonth(options.fromMs);
-  const toMonth = options.toMs === undefined ? null : journalMonth(options.toMs);
+  // Every file is read: a file's month is the market month its records were filed under, which
+  // need not be the month of each record's own `ts` (see the file comment).
   const months = names.filter((n) => MONTH_FILE.test(n)).sort();
   const records: JournalRecord[] = [];
   const problems: JournalProblem[] = [];
   for (const name of months) {
-    const month = name.slice(0, 7);
-    if ((fromMonth !== null && month < fromMonth) || (toMonth !== null && month > toMonth)) continue;
     const file = join(dir, name);
     const text = await readFile(file, 'utf8');
     const lines = text.split('\n');

@@ -31,8 +31,10 @@ describe('node dist/bot.js', () => {
 
   it('--version prints the package version on stdout', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    const r = await runBot(['--version'], { cwd: dir });
-    expect([r.code, r.stdout.trim()]).toEqual([0, pkg.version]);
+    for (const flag of ['--version', '-v', '-V']) {
+      const r = await runBot([flag], { cwd: dir });
+      expect([r.code, r.stdout.trim()], flag).toEqual([0, pkg.version]);
+    }
   });
 
   it('an unknown command or option is a usage error, exit 2', async () => {
@@ -77,6 +79,20 @@ describe('node dist/bot.js', () => {
     const doc = JSON.parse(r.stdout) as { ok: boolean; config: { mode: string }; secrets: { source: string } };
     expect([doc.ok, doc.config.mode, doc.secrets.source]).toEqual([true, 'demo', 'environment']);
     expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  it('config check without --json prints the effective configuration on stdout (for `| less`), problems on stderr', async () => {
+    writeFileSync(join(dir, 'config.json'), '{"mode": "paper", "symbols": [{"symbol": "ETHUSDT", "strategy": "scalper"}]}');
+    const ok = await runBot(['config', 'check'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout.slice(0, ok.stdout.lastIndexOf('}') + 1)).symbols[0].symbol, 'the effective config is on stdout').toBe('ETHUSDT');
+    expect(ok.stdout).toMatch(/config\.json: valid/);
+    expect(ok.stderr).toBe('');
+    writeFileSync(join(dir, 'config.json'), '{"mode": "paper", "symbols": [{"symbol": "ETHUSDT", "strategy": "scalpr"}]}');
+    const bad = await runBot(['config', 'check'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/symbols\[0\]/);
   });
 
   it('init refuses without a terminal', async () => {

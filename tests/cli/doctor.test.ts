@@ -196,6 +196,11 @@ describe('doctor --json against the sandbox', () => {
     expect(messageOf(report, 'clock')).toMatch(/not trusted/);
     expect(statusOf(report, 'exchange')).toBe('ok');
     expect(code).toBe(1);
+    // The owner reads the NTP error and the UDP advice once, under ntp; clock points there.
+    const text = report.checks.filter((c) => c.id === 'ntp' || c.id === 'clock').map((c) => `${c.message}\n${c.fix ?? ''}`).join('\n');
+    expect(text.split(`127.0.0.1:${sandbox.port}`).length - 1, 'the NTP error is printed once').toBe(1);
+    expect(text.split('UDP port 123').length - 1, 'the UDP advice is printed once').toBe(1);
+    expect(messageOf(report, 'clock')).toMatch(/no NTP server answered \(see ntp\)/);
   });
 
   it('an unreachable exchange fails the exchange and api-key checks', async () => {

@@ -33,6 +33,27 @@ describe('config.json validation', () => {
     expect(loaded.config.symbols.map((s) => s.strategy)).toEqual(['scalper', 'maker']);
   });
 
+  it('the committed config.json trades as committed: config check finds nothing to warn about', async () => {
+    const r = await check(readFileSync(join(ROOT, 'config.json'), 'utf8'));
+    expect(r.code).toBe(0);
+    expect(r.err, 'no warnings').toBe('');
+    expect(r.out).toMatch(/config\.json: valid/);
+  });
+
+  it('warns when a market maker\'s size is below the symbol\'s known minimum order (the default 0.001 on ETHUSDT)', async () => {
+    const r = await check('{"symbols": [{"symbol": "ETHUSDT", "strategy": "maker"}, {"symbol": "XRPUSDT", "strategy": "maker", "params": {"orderQty": 1}}]}');
+    expect(r.code, 'a warning, not an error: the file is valid').toBe(0);
+    expect(r.err).toMatch(/warning: symbols\[0\]\.params\.orderQty is 0\.001 ETH, below ETHUSDT's minimum order of 0\.01 ETH: the market maker could never quote\. Set "params": \{"orderQty": 0\.01\} or more/);
+    expect(r.err, 'XRPUSDT at its minimum is fine').not.toMatch(/XRPUSDT/);
+    const json = await check('{"symbols": [{"symbol": "ETHUSDT", "strategy": "maker"}]}', { json: true });
+    expect((JSON.parse(json.out) as { warnings: string[] }).warnings.join('\n')).toMatch(/below ETHUSDT's minimum order of 0\.01 ETH/);
+  });
+
+  it('accepts a symbol in lower case and upper-cases it', () => {
+    const { config } = parseConfigText('{"symbols": [{"symbol": "ethusdt", "strategy": "scalper"}]}', join(dir, 'config.json'));
+    expect(config.symbols[0]!.symbol).toBe('ETHUSDT');
+  });
+
   it('fills every default from a minimal file of a few lines', () => {
     const { config } = parseConfigText(MINIMAL, join(dir, 'config.json'));
     const s = config.symbols[0]!;

@@ -19,9 +19,10 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function runBot(args: readonly string[], opts: { cwd: string; env?: Record<string, string>; input?: string; bundle?: string } ): Promise<RunResult> {
+/** `timeoutMs` (default 60 s): a command that hangs is killed, so the test fails on its output instead of timing out blind. */
+export function runBot(args: readonly string[], opts: { cwd: string; env?: Record<string, string>; input?: string; bundle?: string; timeoutMs?: number } ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [opts.bundle ?? builtBundle('bot'), ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bundle ?? builtBundle('bot'), ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

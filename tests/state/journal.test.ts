@@ -38,6 +38,23 @@ describe('Journal', () => {
     expect((await readJournal(dir, { fromMs: DEC })).records.map((r) => r.type)).toEqual(['exit', 'alert']);
   });
 
+  it('with the run\'s market clock, files every record of a replay under the market month, however it is stamped', async () => {
+    // A replay of June 2025: orders carry the candles' time, the sandbox stamps fills (and alerts) with today's date.
+    const JUNE_2025 = Date.parse('2025-06-07T10:00:00Z');
+    let market = JUNE_2025;
+    const j = new Journal(dir, { monthClock: () => market });
+    await j.append(order(1, JUNE_2025));
+    await j.append({ type: 'fill', ts: DEC + 10, symbol: 'BTCUSDT', execId: 'e1', orderLinkId: 'ps-1', orderId: 'b1', side: 'buy', price: '64000.5', qty: '0.001', fee: '0.0128', isMaker: false });
+    await j.append({ type: 'alert', ts: DEC + 11, level: 'trade', kind: 'fill', title: 'Filled', body: 'BTCUSDT buy 0.001' });
+    market = Date.parse('2025-07-01T00:00:00Z');
+    await j.append(order(2, market));
+    await j.close();
+    expect(readdirSync(join(dir, 'journal')).sort(), 'one month file by market time, none for today').toEqual(['2025-06.jsonl', '2025-07.jsonl']);
+    expect(readFileSync(join(dir, 'journal', '2025-06.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['order', 'fill', 'alert']);
+    // The records keep the time they carry, and a time-window read still finds the fill.
+    expect((await readJournal(dir, { fromMs: DEC })).records.map((r) => r.type)).toEqual(['fill', 'alert']);
+  });
+
   it('rejects a record that does not match the schema and writes nothing', async () => {
     const j = new Journal(dir);
     const bad = { ...order(1), qty: '-1' } as JournalRecord;
