@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NtpTimeSync } from 'ntp-time-sync';
-import { combineNtpResults, measureNtp, parseNtpServer, queryNtpServer, type NtpServerResult } from '../../src/clock/ntpClient.js';
+import { combineNtpResults } from '../../src/clock/combineNtpResults.js';
+import { measureNtp, parseNtpServer, queryNtpServer, type NtpServerResult } from '../../src/clock/ntpClient.js';
 import { startNtpResponder, type NtpResponder } from '../../src/clock/ntpResponder.js';
 import { writeNtpTimestamp } from '../../src/clock/ntpTimestamp.js';
 
