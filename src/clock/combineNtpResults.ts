@@ -5,7 +5,7 @@
  * u is a reading's uncertainty (half its round trip + the server's root distance + its precision).
  * An honest server's readings always overlap: each interval θ ± u contains the true offset.
  */
-import type { NtpServerResult } from './ntpClient.js';
+import type { NtpServerResult } from './ntpServerResult.js';
 
 /**
  * Slack when deciding whether two readings' error bounds overlap, ms. Readings a few ms apart are
