@@ -71,6 +71,8 @@ export interface StatusClock {
   readonly measured: boolean | null;
   readonly offsetMs: number | null;
   readonly measuredAtMs: number | null;
+  /** Why it is not trusted, from a `reasons` list of strings; empty when absent or trusted. */
+  readonly reasons: readonly string[];
 }
 
 export interface StatusToday {
@@ -183,5 +185,6 @@ function readClock(record: DeepReadonly<JsonValue>): StatusClock | null {
   const r = record as { readonly [key: string]: DeepReadonly<JsonValue> };
   const bool = (k: string): boolean | null => (typeof r[k] === 'boolean' ? (r[k] as boolean) : null);
   const num = (k: string): number | null => (typeof r[k] === 'number' ? (r[k] as number) : null);
-  return { trusted: bool('trusted'), measured: bool('ok'), offsetMs: num('offsetMs'), measuredAtMs: num('measuredAtMs') };
+  const reasons = Array.isArray(r['reasons']) ? r['reasons'].filter((x): x is string => typeof x === 'string') : [];
+  return { trusted: bool('trusted'), measured: bool('ok'), offsetMs: num('offsetMs'), measuredAtMs: num('measuredAtMs'), reasons };
 }

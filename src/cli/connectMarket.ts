@@ -1,7 +1,8 @@
 /**
  * The exchange side of a running bot, per mode: live (Bybit with our key), paper (the simulated
  * account moved by Bybit's live public data) and `--replay` (the whole live stack against the
- * sandbox, in this process, on loopback). Each comes with the clock it signs with.
+ * sandbox, in this process, on loopback). Each comes with the clock it signs with, cross-checked
+ * against the server time of the exchange it talks to.
  */
 import { Simulator } from '../sim/simulator.js';
 import { SimExchange } from '../sim/simExchange.js';
@@ -63,7 +64,9 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
     };
   }
   const network = bybitNetworkForMode(config.mode);
-  const clock = new ClockService(clockOptionsFrom(config), { fetchExchangeTime: fetchBybitServerTime });
+  // Bybit's server time is the second source in every mode (issue 20, item 5): NTP alone once signed
+  // 3 s ahead when the NTP server lied. The drift gate refuses while the two disagree.
+  const clock = new ClockService({ ...clockOptionsFrom(config), exchangeUrl: exchangeBaseUrl(config) }, { fetchExchangeTime: fetchBybitServerTime });
   const bybit: BybitExchange = createBybitExchange({
     network,
     restUrl: config.exchange.restUrl,

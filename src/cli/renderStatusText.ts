@@ -33,6 +33,7 @@ export function renderStatusText(r: StatusReport): string {
       const offset = c.offsetMs === null ? '' : `, ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs.toFixed(1)} ms`;
       const age = c.measuredAtMs === null ? '' : `, ${ago(r.nowMs - c.measuredAtMs)}`;
       kv('clock', `${verdict}${offset}${age}`);
+      for (const reason of c.reasons) kv('why', reason);
     }
     if (r.protections.length === 0) kv('protect', 'none in force');
     for (const p of r.protections) {

@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { BatteryMonitor, isTermux } from '../alerts/BatteryMonitor.js';
 import { isAlertKind } from '../alerts/Alert.js';
+import type { ClockMeasurement } from '../clock/clockMeasurement.js';
 import type { ClockService } from '../clock/clockService.js';
 import { ConfigWatcher } from '../config/watch.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
@@ -20,7 +21,7 @@ import { computeStatistics } from '../state/statistics.js';
 import { StateFileError } from '../state/stateErrors.js';
 import { StateStore } from '../state/stateStore.js';
 import { startOfDayMs } from '../engine/protections.js';
-import { createLogger, type Logger } from '../util/logger.js';
+import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { ScheduledJob } from '../util/cronScheduler.js';
 import { apiKeyChecks } from './doctorKey.js';
@@ -100,24 +101,33 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     const clock = market.clock;
     // Declared before the clock's listeners: the first measurement already reports a trust change.
     let engine: Engine | null = null;
+    // What `status` shows: the latest attempt with the verdict and its reasons, kept current on every change of trust.
+    const recordClock = (m: ClockMeasurement | null): void => {
+      if (m === null) return;
+      const s = clock.status();
+      store.update((d) => {
+        d.lastClock = toJsonValue({ ...m, trusted: s.trusted, reasons: s.reasons.map((r) => r.message) });
+      });
+    };
+    // Said once per change of trust (ClockService calls this once per flip, not per measurement).
     clock.onTrustChange((s) => {
-      engine?.setBlock('clock', s.trusted ? null : s.reasons.map((r) => r.message).join('; '));
+      recordClock(s.lastAttempt);
+      const reasons = s.reasons.map((r) => r.message).join('; ');
+      if (s.trusted) logger.info('clock trusted', { offsetMs: Math.round(clock.offsetMs) });
+      else logger.warn('clock not trusted: not signing', { reasons });
+      engine?.setBlock('clock', s.trusted ? null : reasons);
       send(
         s.trusted
           ? { level: 'info', kind: 'clockTrusted', title: 'Clock trusted again', body: `offset ${clock.offsetMs.toFixed(0)} ms` }
           : { level: 'critical', kind: 'clockDistrust', title: 'Clock not trusted: not signing', body: s.reasons.map((r) => r.message).join('\n') },
       );
     });
-    clock.onMeasurement((m) => {
-      store.update((d) => {
-        d.lastClock = toJsonValue({ ...m, trusted: clock.isTrusted() });
-      });
-    });
+    clock.onMeasurement((m) => recordClock(m));
     if (market.needsTrustedClock) {
       const status = await clock.start();
       cleanups.push(() => clock.stop());
-      if (!status.trusted) logger.warn('the clock is not trusted yet: waiting before trading', { reasons: status.reasons.map((r) => r.message).join('; ') });
-      await waitForTrust(clock, logger);
+      if (!status.trusted) logger.warn('waiting for a trusted clock before trading (re-measuring by itself; stop with SIGTERM)');
+      await waitForTrust(clock);
     }
     if (market.keyCheck) {
       // The bot never needs to withdraw: a key that can is refused before anything trades (as doctor does).
@@ -276,12 +286,28 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
   }
 }
 
-async function waitForTrust(clock: ClockService, logger: Logger): Promise<void> {
-  let delayMs = 2000;
-  while (!clock.isTrusted()) {
-    await new Promise((r) => setTimeout(r, delayMs));
-    await clock.remeasureNow();
-    if (!clock.isTrusted()) logger.warn('still waiting for a trusted clock', { reasons: clock.status().reasons.map((r) => r.message).join('; ') });
-    delayMs = Math.min(60_000, delayMs * 2);
+/**
+ * Waits, without exiting, until the clock is trusted: the clock re-measures by itself meanwhile
+ * (ClockService backs off up to a minute) and the owner heard why once, through the clockDistrust
+ * alert. SIGINT/SIGTERM during the wait end start-up cleanly (exit 0): run.ts holds those signals
+ * until startBot returns, which it would not do while the sources disagree.
+ */
+async function waitForTrust(clock: ClockService): Promise<void> {
+  if (clock.isTrusted()) return;
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  let offTrust: () => void = () => {};
+  try {
+    await new Promise<void>((resolve, reject) => {
+      offTrust = clock.onTrustChange((s) => {
+        if (s.trusted) resolve();
+      });
+      onSignal = (signal) => reject(new UserFacingError(`stopped (${signal}) while waiting for a trusted clock; nothing was signed`, 0));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    });
+  } finally {
+    offTrust();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -11,6 +11,8 @@ export interface ExchangeTimeSample {
   readonly serverMs: number;
   readonly sentMs: number;
   readonly receivedMs: number;
+  /** Resolution of the server's stamp, ms; default 1 (Bybit's envelope `time` is whole ms). */
+  readonly resolutionMs?: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface ExchangeCheck {
   /** Server time minus the midpoint of our round trip, ms. */
   readonly offsetMs?: number;
   readonly rttMs?: number;
-  /** Half the round trip: the server's stamp lies somewhere inside it. */
+  /** Half the round trip (the server's stamp lies somewhere inside it) plus the stamp's resolution. */
   readonly uncertaintyMs?: number;
   readonly error?: string;
 }
@@ -46,6 +48,11 @@ export interface ClockMeasurement {
   readonly exchangeOffsetMs?: number;
   /** |NTP offset − exchange offset|, ms, when both were measured. */
   readonly disagreementMs?: number;
+  /**
+   * Set when the NTP offset came only from servers whose samples of this round disagree with each
+   * other (combineNtpResults.ts): the worst server, its samples' distance and their bound.
+   */
+  readonly sampleSpread?: { readonly server: string; readonly spreadMs: number; readonly limitMs: number };
   /** Why no offset was obtained. */
   readonly error?: string;
 }

@@ -14,13 +14,16 @@ export interface ClockOptions {
   readonly timeoutMs: number;
   /** Trusted only while the measurement's uncertainty is at most this, ms. */
   readonly maxUncertaintyMs: number;
-  /** Trusted only while |NTP − exchange| is at most this plus the exchange's half round trip, ms. */
+  /**
+   * Margin of the cross-check, ms: trusted only while |NTP offset − exchange offset| is at most the
+   * NTP uncertainty + the exchange's (half round trip + resolution) + this (driftGate.ts).
+   */
   readonly maxDisagreementMs: number;
   /** A measurement older than this (machine wall clock) is stale, ms. */
   readonly maxAgeMs: number;
   /** The wall clock moving this much against the monotonic clock since a measurement voids it, ms. */
   readonly maxStepMs: number;
-  /** Exchange base URL to cross-check against (e.g. https://api.bybit.com); none: no cross-check. */
+  /** Exchange base URL to cross-check against (e.g. https://api.bybit.com); the bot sets it in every mode. None: no cross-check. */
   readonly exchangeUrl?: string;
   /** Use the exchange's offset when no NTP server answers (networks that block UDP 123). */
   readonly exchangeFallback: boolean;

@@ -1,10 +1,16 @@
 /**
- * Clock discipline (issue 4, item 1; DESIGN section 1 "the clock drifts and cannot be set"): measures
- * the machine clock's offset over NTP, cross-checks it against the exchange's server time, and
- * provides the corrected time the bot signs with. A drift gate (driftGate.ts) decides whether that
- * time can be trusted; while it cannot, `assertTrusted()` throws and the adapter must not sign. The
- * service keeps re-measuring on a cron schedule (and on demand after a Bybit 10002), and trust
- * returns by itself.
+ * Clock discipline (issue 4, item 1; issue 20, item 5; DESIGN section 1 "the clock drifts and cannot
+ * be set"): measures the machine clock's offset over NTP, cross-checks it against the exchange's
+ * server time (Bybit's, in every mode that signs), and provides the corrected time the bot signs with.
+ * A drift gate (driftGate.ts, where each reason is defined) decides whether that time can be trusted;
+ * while it cannot, `assertTrusted()` throws and the adapter must not sign.
+ *
+ * Trust is lost on evidence, not only on age: a round whose sources disagree (NTP against the
+ * exchange, or one NTP server against itself) is untrusted at once, whatever an earlier round said;
+ * so is the clock after the exchange refused a signed timestamp (`remeasureNow()`, called on Bybit's
+ * 10002) until a round with the exchange's time clears it. Listeners hear of a change of trust once
+ * per change (not per round). Once started, the service re-measures on a cron schedule and, while
+ * untrusted, with a backoff of its own, so trust returns by itself when the sources agree again.
  */
 import type { ClockMeasurement, ExchangeTimeFetcher } from './clockMeasurement.js';
 import { checkClockOptions, type ClockOptions } from './clockOptions.js';
@@ -21,6 +27,8 @@ export interface ClockDeps {
   readonly scheduler?: CronScheduler;
   /** Required when `exchangeUrl` is set, e.g. `fetchBybitServerTime` from src/exchange/bybit/serverTime.ts. */
   readonly fetchExchangeTime?: ExchangeTimeFetcher;
+  /** While untrusted after `start()`, re-measure after `firstMs`, doubling up to `maxMs`. Default 2 s to 60 s. */
+  readonly untrustedRetry?: { readonly firstMs: number; readonly maxMs: number };
 }
 
 export interface ClockStatus {
@@ -56,6 +64,8 @@ export type MeasurementListener = (measurement: ClockMeasurement) => void;
 
 /** A detected clock step triggers a re-measurement at most this often (monotonic ms). */
 const STEP_REMEASURE_GAP_MS = 10_000;
+const UNTRUSTED_RETRY = { firstMs: 2000, maxMs: 60_000 } as const;
+const REJECTED_MESSAGE = "the exchange refused a signed timestamp (Bybit 10002, or a stream login); not signing until a measurement against the exchange's time clears it";
 
 export class ClockService {
   readonly options: ClockOptions;
@@ -69,7 +79,12 @@ export class ClockService {
   #inFlight: Promise<ClockMeasurement> | null = null;
   #job: ScheduledJob | null = null;
   #lastStepRemeasureMonoMs = -Infinity;
-  #notified: { trusted: boolean; codes: string } | null = null;
+  #notified: boolean | null = null;
+  /** Set by `remeasureNow()`: the exchange refused our time; cleared by a round that read the exchange's. */
+  #rejected = false;
+  #untrustedRetry: { readonly firstMs: number; readonly maxMs: number };
+  #retryDelayMs: number;
+  #retryTimer: NodeJS.Timeout | null = null;
   #trustListeners = new Set<TrustListener>();
   #measurementListeners = new Set<MeasurementListener>();
 
@@ -82,6 +97,8 @@ export class ClockService {
     this.#epochClock = deps.epochClock ?? (() => createEpochClock());
     this.#scheduler = deps.scheduler ?? nodeCronScheduler;
     this.#fetchExchangeTime = deps.fetchExchangeTime;
+    this.#untrustedRetry = deps.untrustedRetry ?? UNTRUSTED_RETRY;
+    this.#retryDelayMs = this.#untrustedRetry.firstMs;
   }
 
   /** The offset in use: true time minus machine time, ms (0 before the first good measurement). */
@@ -108,7 +125,15 @@ export class ClockService {
     const nowWall = this.#time.wallMs();
     const nowMono = this.#time.monoMs();
     const good = this.#good;
-    const verdict = evaluateDriftGate({ good, goodMonoMs: this.#goodMonoMs, lastAttempt: this.#lastAttempt, nowWallMs: nowWall, nowMonoMs: nowMono, options: this.options });
+    const verdict = evaluateDriftGate({
+      good,
+      goodMonoMs: this.#goodMonoMs,
+      lastAttempt: this.#lastAttempt,
+      nowWallMs: nowWall,
+      nowMonoMs: nowMono,
+      options: this.options,
+      rejectedByExchange: this.#rejected ? REJECTED_MESSAGE : null,
+    });
     // A stepped wall clock voids the measurement: measure again (rate-limited) rather than wait for cron.
     if (verdict.stepped) this.#remeasureAfterStep(nowMono);
     const status: ClockStatus = {
@@ -152,8 +177,14 @@ export class ClockService {
     return this.#inFlight;
   }
 
-  /** Re-measure right away, e.g. when the adapter sees Bybit's 10002 (timestamp outside recv_window). */
+  /**
+   * The exchange refused our time: Bybit's 10002 (timestamp outside recv_window) or a failed stream
+   * login. Nothing is signed until a measurement that read the exchange's time clears that (the
+   * adapter retries after this resolves); a refusal is evidence, so an earlier good round does not
+   * count. Listeners are told only if the clock is still untrusted after this re-measurement.
+   */
   remeasureNow(): Promise<ClockMeasurement> {
+    this.#rejected = true;
     return this.measure();
   }
 
@@ -175,9 +206,11 @@ export class ClockService {
   stop(): void {
     this.#job?.stop();
     this.#job = null;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
   }
 
-  /** Called when trust flips or the set of reasons changes (and after the first attempt). Returns an unsubscribe. */
+  /** Called after the first attempt and whenever trust flips, once per flip. Returns an unsubscribe. */
   onTrustChange(listener: TrustListener): () => void {
     this.#trustListeners.add(listener);
     return () => this.#trustListeners.delete(listener);
@@ -198,6 +231,8 @@ export class ClockService {
     if (record.ok) {
       this.#good = record;
       this.#goodMonoMs = this.#time.monoMs();
+      // The exchange's refusal is answered only by a round that read the exchange's time too.
+      if (this.options.exchangeUrl === undefined || record.exchange?.ok === true) this.#rejected = false;
     }
     for (const listener of this.#measurementListeners) {
       try {
@@ -206,8 +241,25 @@ export class ClockService {
         // A listener (the state store) must not break clock discipline.
       }
     }
-    this.status();
+    this.#retryWhileUntrusted(this.status().trusted);
     return record;
+  }
+
+  /** Once started: while untrusted, measure again with a doubling delay, so trust returns by itself. */
+  #retryWhileUntrusted(trusted: boolean): void {
+    if (trusted) {
+      if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      this.#retryDelayMs = this.#untrustedRetry.firstMs;
+      return;
+    }
+    if (this.#job === null || this.#retryTimer !== null) return;
+    const delayMs = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(this.#untrustedRetry.maxMs, delayMs * 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      void this.measure();
+    }, delayMs);
   }
 
   #remeasureAfterStep(nowMono: number): void {
@@ -217,10 +269,11 @@ export class ClockService {
   }
 
   #notifyTrust(status: ClockStatus): void {
-    if (this.#lastAttempt === null) return;
-    const codes = status.reasons.map((r) => r.code).join(',');
-    if (this.#notified !== null && this.#notified.trusted === status.trusted && this.#notified.codes === codes) return;
-    this.#notified = { trusted: status.trusted, codes };
+    // A refusal being checked is not news yet: the round in flight tells (signing is refused meanwhile).
+    if (this.#lastAttempt === null || (this.#rejected && this.#inFlight !== null)) return;
+    // Once per change of trust: the reasons shift from round to round (a lying server's answers vary).
+    if (this.#notified === status.trusted) return;
+    this.#notified = status.trusted;
     for (const listener of this.#trustListeners) {
       try {
         listener(status);

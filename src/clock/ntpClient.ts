@@ -1,6 +1,7 @@
 /**
- * NTP client (issue 4, item 1): several samples per server, the lowest-delay sample kept, servers
- * combined by their median with falsetickers set aside.
+ * NTP client (issue 4, item 1): several samples per server, the lowest-delay sample kept, the
+ * round's other samples checked against it (a server answering different times to different packets
+ * is inconsistent), servers combined by their median with falsetickers set aside (combineNtpResults.ts).
  *
  * Why not `ntp-time-sync`'s `getTime()`: its offset is
  * `sign(T3 − T4) · (|T2 − T1| + |T3 − T4|) / 2`, which is wrong whenever the true offset is smaller
@@ -23,8 +24,12 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { NtpPacketParser } from 'ntp-packet-parser';
 import { UsageError } from '../util/errors.js';
+import { combineNtpResults, sampleSpread, type NtpMeasurement } from './combineNtpResults.js';
 import { createEpochClock, type EpochMs } from './epochClock.js';
+import type { NtpServerResult } from './ntpServerResult.js';
 import { isZeroNtpTimestamp, readNtpTimestamp, writeNtpTimestamp } from './ntpTimestamp.js';
+
+export type { NtpServerResult } from './ntpServerResult.js';
 
 export const NTP_DEFAULT_PORT = 123;
 
@@ -43,42 +48,6 @@ export interface NtpSample {
   readonly t4Ms: number;
   readonly offsetMs: number;
   readonly delayMs: number;
-}
-
-/** What one server gave us; plain JSON (it is stored in state as part of a clock measurement). */
-export interface NtpServerResult {
-  readonly server: string;
-  readonly ok: boolean;
-  /** θ of the lowest-delay sample: how far the server's clock is ahead of ours, ms. */
-  readonly offsetMs?: number;
-  /** δ of that sample, ms. */
-  readonly delayMs?: number;
-  /** δ/2 plus the server's root distance (root delay / 2 + root dispersion), ms. */
-  readonly uncertaintyMs?: number;
-  /** RMS of the accepted samples' offsets around the chosen one, ms. */
-  readonly jitterMs?: number;
-  readonly stratum?: number;
-  readonly referenceId?: string;
-  readonly samplesSent: number;
-  readonly samplesAccepted: number;
-  /** Why replies were discarded (e.g. origin mismatch), one entry per discarded reply, capped. */
-  readonly rejected?: readonly string[];
-  /** Set by `combineNtpResults` when this server disagrees with the majority. */
-  readonly falseticker?: boolean;
-  readonly error?: string;
-}
-
-/** The servers combined. */
-export interface NtpMeasurement {
-  readonly offsetMs: number;
-  readonly delayMs: number;
-  /** Median of the agreeing servers' uncertainties plus their spread around the chosen offset. */
-  readonly uncertaintyMs: number;
-  /** Largest distance of an agreeing server's offset from the chosen offset, ms. */
-  readonly spreadMs: number;
-  /** Size of the largest group of servers that agree; when it is not a strict majority, all servers were used. */
-  readonly agreeingServers: number;
-  readonly servers: readonly NtpServerResult[];
 }
 
 export interface NtpQueryOptions {
@@ -100,12 +69,6 @@ const MODE_SERVER = 4;
 /** Two lost replies in a row with nothing received: the server is unreachable, stop paying timeouts. */
 const MAX_CONSECUTIVE_TIMEOUTS = 2;
 const MAX_REJECTIONS_REPORTED = 5;
-/**
- * Slack when deciding whether two servers' error bounds overlap, ms. Servers a few ms apart are both
- * fine for signing (Bybit's window is hundreds of ms wide); a falseticker that matters is far beyond.
- */
-const AGREEMENT_SLACK_MS = 10;
-
 /** Parses `host`, `host:port`, `[v6]:port` or a bare IPv6 address. Throws UsageError on bad input. */
 export function parseNtpServer(spec: string, defaultPort = NTP_DEFAULT_PORT): NtpServerSpec {
   const text = spec.trim();
@@ -132,11 +95,6 @@ export function parseNtpServer(spec: string, defaultPort = NTP_DEFAULT_PORT): Nt
 
 /** Microsecond rounding keeps reports readable; the timers behind them are not finer than that. */
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
-
-function median(sorted: readonly number[]): number {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function errorText(err: unknown): string {
   if (err instanceof Error) {
@@ -186,6 +144,16 @@ function rootDistanceMs(reply: Buffer): number {
   const rootDelayMs = (reply.readUInt32BE(4) / 65_536) * 1000;
   const rootDispersionMs = (reply.readUInt32BE(8) / 65_536) * 1000;
   return rootDelayMs / 2 + rootDispersionMs;
+}
+
+/** The server's clock precision, 2^precision s (RFC 5905 section 7.3), ms: what one of its stamps can resolve. */
+function precisionMs(reply: Buffer): number {
+  return 2 ** reply.readInt8(3) * 1000;
+}
+
+/** A sample's error bound: half its round trip, the server's root distance and its precision. */
+function sampleUncertaintyMs(s: { sample: NtpSample; reply: Buffer }): number {
+  return s.sample.delayMs / 2 + rootDistanceMs(s.reply) + precisionMs(s.reply);
 }
 
 function buildRequest(transmitMs: number): Buffer {
@@ -319,49 +287,22 @@ export async function queryNtpServer(server: string | NtpServerSpec, opts: NtpQu
   const best = samples[0]!;
   const header = NtpPacketParser.parse(best.reply);
   const jitterMs = Math.sqrt(samples.reduce((acc, s) => acc + (s.sample.offsetMs - best.sample.offsetMs) ** 2, 0) / samples.length);
+  const reading = (s: { sample: NtpSample; reply: Buffer }) => ({ offsetMs: s.sample.offsetMs, uncertaintyMs: sampleUncertaintyMs(s) });
+  const spread = sampleSpread(reading(best), samples.slice(1).map(reading));
   return {
     server: spec.label,
     ok: true,
     offsetMs: round3(best.sample.offsetMs),
     delayMs: round3(best.sample.delayMs),
-    uncertaintyMs: round3(best.sample.delayMs / 2 + rootDistanceMs(best.reply)),
+    uncertaintyMs: round3(sampleUncertaintyMs(best)),
     jitterMs: round3(jitterMs),
+    ...(spread !== null ? { sampleSpreadMs: round3(spread.spreadMs), sampleSpreadLimitMs: round3(spread.limitMs) } : {}),
     stratum: header.stratum ?? 0,
     referenceId: header.referenceId ?? '',
     samplesSent: sent,
     samplesAccepted: samples.length,
     ...(rejected.length > 0 ? { rejected } : {}),
   };
-}
-
-/**
- * Combines per-server results. Two servers agree when their error bounds overlap, give or take a
- * slack (|θᵢ − θⱼ| ≤ uᵢ + uⱼ + slack, Marzullo's interval idea as in RFC 5905 section 11.2.1). The
- * largest group agreeing with one server wins; if it is a strict majority of the servers that
- * answered, the others are marked falsetickers and the offset is the median of the group. Otherwise
- * every answering server counts, so the spread (and the uncertainty) is large and the drift gate will
- * refuse to trust it. Returns null when no server answered.
- */
-export function combineNtpResults(results: readonly NtpServerResult[]): NtpMeasurement | null {
-  const ok = results.filter((r) => r.ok && r.offsetMs !== undefined);
-  if (ok.length === 0) return null;
-  const offsetOf = (r: NtpServerResult): number => r.offsetMs ?? 0;
-  const uncertaintyOf = (r: NtpServerResult): number => r.uncertaintyMs ?? 0;
-  const agree = (a: NtpServerResult, b: NtpServerResult): boolean =>
-    Math.abs(offsetOf(a) - offsetOf(b)) <= uncertaintyOf(a) + uncertaintyOf(b) + AGREEMENT_SLACK_MS;
-  let group: NtpServerResult[] = [];
-  for (const centre of ok) {
-    const members = ok.filter((r) => agree(centre, r));
-    if (members.length > group.length) group = members;
-  }
-  const majority = group.length * 2 > ok.length;
-  const chosen = majority ? group : ok;
-  const offsetMs = median(chosen.map(offsetOf).sort((a, b) => a - b));
-  const spreadMs = Math.max(...chosen.map((r) => Math.abs(offsetOf(r) - offsetMs)));
-  const uncertaintyMs = median(chosen.map(uncertaintyOf).sort((a, b) => a - b)) + spreadMs;
-  const delayMs = median(chosen.map((r) => r.delayMs ?? 0).sort((a, b) => a - b));
-  const servers = results.map((r) => (majority && r.ok && !group.includes(r) ? { ...r, falseticker: true } : r));
-  return { offsetMs, delayMs, uncertaintyMs, spreadMs, agreeingServers: group.length, servers };
 }
 
 /** Queries all servers in parallel and combines them. Throws NtpError when none answered usefully. */

@@ -7,6 +7,9 @@
  * With one-way delay d: T2 (receive) and T3 (transmit) are stamped as the moment d after the request
  * arrived, and the reply is sent 2d after it arrived, so a correct client measures offset ≈ offsetMs
  * and delay ≈ 2d (RFC 5905 section 8 formulas).
+ *
+ * It can also lie the way a broken server does (issue 20, item 5): `setOffsetPatternMs([0, 3000])`
+ * answers each packet with the next offset of the pattern, in turn.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -26,7 +29,10 @@ export interface NtpResponderOptions {
 
 export interface NtpResponder {
   readonly port: number;
+  /** One offset for every reply (clears a pattern). */
   setOffsetMs(ms: number): void;
+  /** Each reply uses the next offset of the list, cycling: a server that answers packets inconsistently. */
+  setOffsetPatternMs(ms: readonly number[]): void;
   setDelayMs(ms: number): void;
   close(): Promise<void>;
 }
@@ -57,6 +63,8 @@ function checkMs(name: string, ms: number, min: number): number {
 export async function startNtpResponder(opts: NtpResponderOptions = {}): Promise<NtpResponder> {
   const host = opts.host ?? '127.0.0.1';
   let offsetMs = checkMs('offsetMs', opts.offsetMs ?? 0, -Infinity);
+  let pattern: readonly number[] = [];
+  let replies = 0;
   let delayMs = checkMs('delayMs', opts.delayMs ?? 0, 0);
   const epochMs = createEpochClock();
   const timers = new Set<NodeJS.Timeout>();
@@ -90,7 +98,8 @@ export async function startNtpResponder(opts: NtpResponderOptions = {}): Promise
     // a busy machine does not skew the simulated path; the reply is due at arrival + 2d.
     const arrivedMs = epochMs();
     const d = delayMs;
-    const stampedMs = arrivedMs + d + offsetMs;
+    const offsetNowMs = pattern.length > 0 ? pattern[replies++ % pattern.length]! : offsetMs;
+    const stampedMs = arrivedMs + d + offsetNowMs;
     const out = Buffer.alloc(NTP_PACKET_BYTES);
     out[0] = (0 << 6) | (version << 3) | MODE_SERVER; // leap indicator 0: synchronised
     out[1] = STRATUM;
@@ -103,7 +112,7 @@ export async function startNtpResponder(opts: NtpResponderOptions = {}): Promise
     request.copy(out, 24, 40, 48); // origin = the client's transmit timestamp, byte for byte
     writeNtpTimestamp(out, 32, stampedMs);
     // Without a simulated delay, T3 is the real transmit time (a real server's processing time).
-    writeNtpTimestamp(out, 40, d > 0 ? stampedMs : epochMs() + offsetMs);
+    writeNtpTimestamp(out, 40, d > 0 ? stampedMs : epochMs() + offsetNowMs);
     at(arrivedMs + 2 * d, () => {
       socket.send(out, peer.port, peer.address);
     });
@@ -126,6 +135,11 @@ export async function startNtpResponder(opts: NtpResponderOptions = {}): Promise
     port,
     setOffsetMs(ms: number): void {
       offsetMs = checkMs('offsetMs', ms, -Infinity);
+      pattern = [];
+    },
+    setOffsetPatternMs(ms: readonly number[]): void {
+      pattern = ms.map((x) => checkMs('offsetMs', x, -Infinity));
+      replies = 0;
     },
     setDelayMs(ms: number): void {
       delayMs = checkMs('delayMs', ms, 0);

@@ -159,7 +159,7 @@ export const configSchema = v.pipe(
         timeoutMs: v.optional(int(100, 30_000), 2000),
         /** Refuse to sign when the offset is not known better than this. */
         maxUncertaintyMs: v.optional(int(1, 60_000), 250),
-        /** Refuse to sign when NTP and Bybit's clock disagree by more than this. */
+        /** Refuse to sign when NTP and Bybit's clock disagree by more than both readings' uncertainties plus this. */
         maxDisagreementMs: v.optional(int(1, 60_000), 500),
         /** A measurement older than this is stale. */
         maxAgeMs: v.optional(int(10_000, 86_400_000), 900_000),

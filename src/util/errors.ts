@@ -4,12 +4,12 @@ export class UsageError extends Error {
   readonly exitCode = 2;
 }
 
-/** A failure the user can act on, reported without a stack trace. */
+/** A failure the user can act on, reported without a stack trace (exit code 0: a stop asked for during start-up). */
 export class UserFacingError extends Error {
   override name = 'UserFacingError';
   constructor(
     message: string,
-    readonly exitCode: 1 | 2 = 1,
+    readonly exitCode: 0 | 1 | 2 = 1,
   ) {
     super(message);
   }

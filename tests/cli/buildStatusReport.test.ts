@@ -58,7 +58,7 @@ describe('buildStatusReport', () => {
     await seed((d) => {
       d.lastClock = { ok: false, offsetMs: 'twelve', measuredAtMs: NOW - 5000, extra: [1, 2] };
     });
-    expect((await buildStatusReport(dir, { nowMs: () => NOW })).clock).toEqual({ trusted: null, measured: false, offsetMs: null, measuredAtMs: NOW - 5000 });
+    expect((await buildStatusReport(dir, { nowMs: () => NOW })).clock).toEqual({ trusted: null, measured: false, offsetMs: null, measuredAtMs: NOW - 5000, reasons: [] });
   });
 
   it('asks for unrealised PnL per open position, and takes statistics from the journal', async () => {

@@ -40,7 +40,7 @@ describe('renderStatusText', () => {
 
   it('clock verdicts and ages, from seconds to days', () => {
     const clock = (trusted: boolean | null, measured: boolean | null, agoMs: number, offsetMs: number | null = -3.25) =>
-      renderStatusText({ ...EMPTY, clock: { trusted, measured, offsetMs, measuredAtMs: NOW - agoMs } }).split('\n').find((l) => l.startsWith('clock'));
+      renderStatusText({ ...EMPTY, clock: { trusted, measured, offsetMs, measuredAtMs: NOW - agoMs, reasons: [] } }).split('\n').find((l) => l.startsWith('clock'));
     expect(clock(true, true, 30_000)).toBe('clock    trusted, -3.3 ms, 30 s ago');
     expect(clock(false, true, 7_200_000)).toBe('clock    NOT trusted, -3.3 ms, 2 h ago');
     expect(clock(null, false, 3 * 86_400_000)).toBe('clock    not measured, -3.3 ms, 3 d ago');

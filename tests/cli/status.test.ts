@@ -92,7 +92,7 @@ describe('status', () => {
     expect(io.err()).toBe('');
     const doc = JSON.parse(io.out());
     expect(doc.mode).toBe('paper');
-    expect(doc.clock).toEqual({ trusted: true, measured: true, offsetMs: 12.5, measuredAtMs: NOW - 300_000 });
+    expect(doc.clock).toEqual({ trusted: true, measured: true, offsetMs: 12.5, measuredAtMs: NOW - 300_000, reasons: [] });
     expect(doc.symbols[0]).toMatchObject({ symbol: 'BTCUSDT', position: { side: 'long', size: 0.015, entryPrice: 64000.5, stopPrice: 63500, targetsFilled: 1, targets: 3, unrealisedPnl: 7.5 } });
     expect(doc.symbols[0].openOrders[0]).toMatchObject({ orderLinkId: 'ps-btc-1-tp2', orderId: 'b-4', price: 65000, qty: 0.005 });
     expect(doc.symbols[1]).toMatchObject({ symbol: 'ETHUSDT', position: null, cooldownUntilMs: NOW + 600_000 });

@@ -16,7 +16,7 @@ describe('statusJson', () => {
       running: { pid: 7, startedMs: NOW - 1 },
       mode: 'testnet',
       updatedMs: NOW,
-      clock: { trusted: true, measured: true, offsetMs: 1.5, measuredAtMs: NOW },
+      clock: { trusted: true, measured: true, offsetMs: 1.5, measuredAtMs: NOW, reasons: [] },
       symbols: [
         {
           symbol: 'BTCUSDT',

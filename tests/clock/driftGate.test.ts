@@ -45,12 +45,35 @@ describe('evaluateDriftGate', () => {
     expect(stepped.reasons[0]!.message).toMatch(/moved 59000 ms against the monotonic clock/);
   });
 
-  it('too uncertain, or NTP and exchange disagreeing beyond the limit plus the exchange round trip', () => {
+  it('too uncertain, or NTP and exchange disagreeing beyond both uncertainties plus the margin', () => {
     expect(codes(input({ good: { ...GOOD, uncertaintyMs: 400 } }))).toEqual(['uncertainty']);
     expect(codes(input({ good: { ...GOOD, uncertaintyMs: null } })), 'unknown uncertainty is too much').toEqual(['uncertainty']);
-    const exchange = { url: 'http://x', ok: true, offsetMs: 700, rttMs: 100, uncertaintyMs: 50 };
-    expect(codes(input({ good: { ...GOOD, exchange, disagreementMs: 549 } }))).toEqual([]);
-    expect(codes(input({ good: { ...GOOD, exchange, disagreementMs: 551 } }))).toEqual(['disagreement']);
+    // NTP +12 ms ±15, exchange ±50 (half its round trip + resolution), margin 500: the limit is 565 ms.
+    const exchangeAt = (offsetMs: number) => ({ url: 'http://x', ok: true, offsetMs, rttMs: 98, uncertaintyMs: 50 });
+    expect(codes(input({ good: { ...GOOD, exchange: exchangeAt(12 + 564.9) } }))).toEqual([]);
+    expect(codes(input({ good: { ...GOOD, exchange: exchangeAt(12 - 564.9) } })), 'either direction').toEqual([]);
+    const far = evaluateDriftGate(input({ good: { ...GOOD, exchange: exchangeAt(12 + 565.1) } }));
+    expect(far.reasons).toEqual([
+      { code: 'disagreement', message: "NTP and the exchange's time disagree by 565.1 ms (NTP +12.0 ms ±15.0, exchange +577.1 ms ±50.0; limit 565.0 ms with a margin of 500 ms)" },
+    ]);
+    expect(codes(input({ good: { ...GOOD, source: 'exchange', exchange: exchangeAt(3000) } })), 'exchange time alone has nothing to disagree with').toEqual([]);
+    expect(codes(input({ good: { ...GOOD, exchange: { url: 'http://x', ok: false, error: 'timeout' } } })), 'an unreadable exchange only warns').toEqual([]);
+  });
+
+  it('refuses a round whose only NTP server answered inconsistent times, and warns when such a server was set aside', () => {
+    const sampleSpread = { server: '10.0.0.1:123', spreadMs: 3000.2, limitMs: 12.4 };
+    expect(evaluateDriftGate(input({ good: { ...GOOD, sampleSpread } })).reasons).toEqual([
+      { code: 'spread', message: 'NTP server 10.0.0.1:123 answered inconsistent times within one round: samples 3000.2 ms apart, beyond their error bounds of 12.4 ms' },
+    ]);
+    const liar = { server: 'liar:123', ok: true, offsetMs: 3000, uncertaintyMs: 1, sampleSpreadMs: 3000, sampleSpreadLimitMs: 12, samplesSent: 2, samplesAccepted: 2 };
+    const setAside = evaluateDriftGate(input({ good: { ...GOOD, servers: [...GOOD.servers, liar] } }));
+    expect(setAside.reasons).toEqual([]);
+    expect(setAside.warnings).toEqual(['NTP servers answering inconsistent times, ignored: liar:123']);
+  });
+
+  it('refuses after the exchange refused a signed timestamp, however good the measurement', () => {
+    expect(evaluateDriftGate(input({ rejectedByExchange: 'Bybit said 10002' })).reasons).toEqual([{ code: 'exchange-rejected', message: 'Bybit said 10002' }]);
+    expect(codes(input({ rejectedByExchange: null }))).toEqual([]);
   });
 
   it('warns, without refusing, about an unchecked exchange, falsetickers, exchange-only time and a failed re-measurement', () => {

@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NtpTimeSync } from 'ntp-time-sync';
-import { combineNtpResults, measureNtp, parseNtpServer, queryNtpServer, type NtpServerResult } from '../../src/clock/ntpClient.js';
+import { combineNtpResults, isInconsistent } from '../../src/clock/combineNtpResults.js';
+import { measureNtp, parseNtpServer, queryNtpServer, type NtpServerResult } from '../../src/clock/ntpClient.js';
 import { startNtpResponder, type NtpResponder } from '../../src/clock/ntpResponder.js';
 import { writeNtpTimestamp } from '../../src/clock/ntpTimestamp.js';
 
@@ -130,6 +131,26 @@ describe('NTP client: bad replies and bad servers', () => {
     expect(byServer.get(`127.0.0.1:${bad.port}`)?.falseticker).toBe(true);
     expect(byServer.get(`127.0.0.1:${silentPort}`)?.ok).toBe(false);
     expect(byServer.get(`127.0.0.1:${a.port}`)?.falseticker).toBeUndefined();
+  });
+
+  it('checks a round of samples against each other: an honest server overlaps, one answering 0 / +3 s per packet does not', async () => {
+    const fair = await responder(1000);
+    const liar = await responder(0);
+    liar.setOffsetPatternMs([0, 3000]);
+    const [good, bad] = await Promise.all([
+      queryNtpServer(`127.0.0.1:${fair.port}`, { samplesPerServer: 4, timeoutMs: 300 }),
+      queryNtpServer(`127.0.0.1:${liar.port}`, { samplesPerServer: 4, timeoutMs: 300 }),
+    ]);
+    expect(good.sampleSpreadMs!, 'an honest round stays inside its error bounds').toBeLessThanOrEqual(good.sampleSpreadLimitMs!);
+    expect(isInconsistent(good)).toBe(false);
+    expect(Math.abs(bad.sampleSpreadMs! - 3000)).toBeLessThan(20);
+    expect(bad.sampleSpreadLimitMs!, 'bound: both samples\' half round trip, root distance and precision, plus 10 ms').toBeLessThan(40);
+    expect(isInconsistent(bad)).toBe(true);
+    const alone = combineNtpResults([bad])!;
+    expect(alone.inconsistent, 'a lone inconsistent server still gives an offset, flagged').toMatchObject({ server: bad.server, spreadMs: bad.sampleSpreadMs });
+    const among = combineNtpResults([bad, good])!;
+    expect(among.inconsistent, 'set aside when a consistent server answered').toBeUndefined();
+    expect(Math.abs(among.offsetMs - 1000)).toBeLessThanOrEqual(10);
   });
 
   it('throws a named error listing each server when none answers', async () => {
