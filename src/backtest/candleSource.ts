@@ -73,15 +73,19 @@ export function sourceIntervalMinutes(source: CandleSource): number | null {
 export class RecentCandles {
   readonly #keep: number;
   #candles: Candle[] = [];
-  /** Candles seen, held or not. */
-  seen = 0;
+  #seen = 0;
 
   constructor(keep: number) {
     this.#keep = keep;
   }
 
+  /** Candles seen, held or not. */
+  get seen(): number {
+    return this.#seen;
+  }
+
   push(c: Candle): void {
-    this.seen++;
+    this.#seen++;
     this.#candles.push(c);
     if (this.#candles.length >= 2 * this.#keep) this.#candles.splice(0, this.#candles.length - this.#keep);
   }

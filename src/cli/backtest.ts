@@ -9,15 +9,14 @@
  * ccxt into the cache in the state directory (src/backtest/downloadCandles.ts); `--exchange-url`
  * (or config `exchange.restUrl`) points the download elsewhere (the sandbox).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { metricsOf, reportHead, type ReportCurves, type ReportHead } from '../backtest/backtestReport.js';
+import { metricsOf, reportHead } from '../backtest/backtestReport.js';
 import { sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
-import { renderHtmlReport } from '../backtest/htmlReport.js';
-import { writeReportFile, writeReportJson } from '../backtest/reportJson.js';
+import { writeReportFile } from '../backtest/reportJson.js';
 import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
 import type { BacktestMetrics } from '../backtest/metrics.js';
 import { expandGrid, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
@@ -31,6 +30,7 @@ import { UsageError } from '../util/errors.js';
 import { colourEnabled } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultConfigPath, openDataArg } from './paths.js';
+import { writeBacktestOutputs, type BacktestResult as Result } from './writeBacktestOutputs.js';
 import { engineSettingsFrom, strategyFor } from './wiring.js';
 
 const USAGE = `Usage: node dist/bot.js backtest --data FILE.csv [options]
@@ -304,7 +304,7 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
         paint,
       ),
     );
-    writeOutputs(values, io, { report: best! }, best!);
+    writeBacktestOutputs(values, io, { report: best! }, best!);
     return 0;
   }
 
@@ -312,37 +312,8 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics })), rankBy, paint));
   io.stderr.write(`backtest: ${saved.length} results saved in ${dirname(saved[0]!.file)}\n`);
   const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics })) };
-  writeOutputs(values, io, { summary }, best!);
+  writeBacktestOutputs(values, io, { summary }, best!);
   return 0;
-}
-
-/** One run's report: its head, its curves, and the notes for the summary and the HTML page. */
-interface Result {
-  readonly head: ReportHead;
-  readonly curves: ReportCurves;
-  readonly notes: readonly string[];
-}
-
-/** `--json` gets the report (streamed, never built as one string) or a sweep's summary; `--html` the (best) run. */
-function writeOutputs(values: Values, io: CommandIo, json: { report: Result } | { summary: unknown }, html: Result): void {
-  if (values.json !== undefined) {
-    if (values.json === '-') {
-      if ('report' in json) writeReportJson(json.report.head, json.report.curves, { write: (text) => void io.stdout.write(text) });
-      else io.stdout.write(JSON.stringify(json.summary) + '\n');
-    } else {
-      const out = resolve(io.cwd, values.json);
-      mkdirSync(dirname(out), { recursive: true });
-      if ('report' in json) writeReportFile(out, json.report.head, json.report.curves);
-      else writeFileSync(out, JSON.stringify(json.summary) + '\n');
-      io.stderr.write(`backtest: JSON written to ${values.json}\n`);
-    }
-  }
-  if (values.html !== undefined) {
-    const out = resolve(io.cwd, values.html);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, renderHtmlReport(html.head, html.curves, html.notes));
-    io.stderr.write(`backtest: HTML report written to ${values.html} (on the phone: termux-open ${values.html})\n`);
-  }
 }
 
 /** Cache folder per exchange, so sandbox and Bybit candles never mix. */
