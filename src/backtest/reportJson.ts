@@ -21,9 +21,10 @@ const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
 /** Writes the report, then a newline, as `JSON.stringify(report) + '\n'` would. */
 export function writeReportJson(head: ReportHead, curves: ReportCurves, sink: TextSink): void {
   const { perf, ...rest } = head;
-  const out = buffered(sink);
+  // The head may hold any text (the file name): it goes out as it is; the rest is ASCII.
   const start = JSON.stringify(rest);
-  out.write(start.slice(0, -1));
+  sink.write(start.slice(0, -1));
+  const out = asciiPieces(sink);
   const series = (key: string, values: Float64Array): void => {
     out.write(`,"${key}":[`);
     for (let i = 0; i < values.length; i++) out.write(`${i === 0 ? '' : ','}[${num(curves.times.at(i))},${num(values[i]!)}]`);
@@ -45,19 +46,22 @@ export function writeReportFile(path: string, head: ReportHead, curves: ReportCu
   }
 }
 
-function buffered(sink: TextSink): { write(text: string): void; flush(): void } {
-  let pending = '';
+/**
+ * Collects short ASCII pieces (numbers, brackets: the curves) in one reused byte buffer, no chain
+ * of joined strings per piece, and hands each full buffer on as text.
+ */
+function asciiPieces(sink: TextSink): { write(ascii: string): void; flush(): void } {
+  const buf = Buffer.allocUnsafe(PIECE_CHARS + 1024);
+  let used = 0;
+  const flush = (): void => {
+    if (used > 0) sink.write(buf.toString('latin1', 0, used));
+    used = 0;
+  };
   return {
     write(text) {
-      pending += text;
-      if (pending.length >= PIECE_CHARS) {
-        sink.write(pending);
-        pending = '';
-      }
+      used += buf.write(text, used, 'latin1');
+      if (used >= PIECE_CHARS) flush();
     },
-    flush() {
-      if (pending.length > 0) sink.write(pending);
-      pending = '';
-    },
+    flush,
   };
 }
