@@ -49,12 +49,13 @@ export function metricsOf(run: BacktestRun): BacktestMetrics {
   });
 }
 
-export function backtestReport(run: BacktestRun, meta: ReportMeta, metrics: BacktestMetrics = metricsOf(run)): BacktestReport {
-  const pairs = (values: Float64Array): [number, number][] => {
-    const out: [number, number][] = new Array(values.length);
-    for (let i = 0; i < values.length; i++) out[i] = [run.times[i]!, values[i]!];
-    return out;
-  };
+/** The report without its curves, in the document's key order (the curves follow `trades`). */
+export type ReportHead = Omit<BacktestReport, 'equity' | 'inventory'>;
+
+/** The curves of a run the report is written from: one point per window candle. */
+export type ReportCurves = Pick<BacktestRun, 'times' | 'equity' | 'inventory'>;
+
+export function reportHead(run: BacktestRun, meta: ReportMeta, metrics: BacktestMetrics = metricsOf(run)): ReportHead {
   const wallMs = Math.round(run.wallMs * 1000) / 1000;
   return {
     strategy: run.strategy,
@@ -69,8 +70,25 @@ export function backtestReport(run: BacktestRun, meta: ReportMeta, metrics: Back
     },
     metrics,
     trades: run.trades,
+    perf: { wallMs, candlesPerSec: wallMs > 0 ? Math.round((run.candles * 1000) / wallMs) : 0 },
+  };
+}
+
+/**
+ * The whole report as one object, its curves as `[ts, value]` pairs. For a long run prefer
+ * `writeReportJson` (src/backtest/reportJson.ts), which writes the same text without them.
+ */
+export function backtestReport(run: BacktestRun, meta: ReportMeta, metrics: BacktestMetrics = metricsOf(run)): BacktestReport {
+  const pairs = (values: Float64Array): [number, number][] => {
+    const out: [number, number][] = new Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = [run.times.at(i), values[i]!];
+    return out;
+  };
+  const { perf, ...head } = reportHead(run, meta, metrics);
+  return {
+    ...head,
     equity: pairs(run.equity),
     ...(run.strategy === 'maker' ? { inventory: pairs(run.inventory) } : {}),
-    perf: { wallMs, candlesPerSec: wallMs > 0 ? Math.round((run.candles * 1000) / wallMs) : 0 },
+    perf,
   };
 }

@@ -8,10 +8,11 @@
  * charts' shrinking scale (never below 11 px as drawn) and lines keep their width in screen pixels.
  *
  * Long curves are thinned to at most ~1200 columns, each keeping its lowest and highest point in
- * time order, so no peak or trough of the curve disappears from the chart.
+ * time order, so no peak or trough of the curve disappears from the chart. The curves are read from
+ * the run's typed arrays (issue 21): no per-point objects, only the drawn points become text.
  */
 import { drawdownSeries } from './metrics.js';
-import type { BacktestReport } from './backtestReport.js';
+import type { ReportCurves, ReportHead } from './backtestReport.js';
 
 const W = 720;
 // The y labels sit inside the plot (left-aligned over their grid lines), so the left margin stays
@@ -96,10 +97,11 @@ function scale(t0: number, t1: number, lo0: number, hi0: number, h: number, padT
 const f1 = (x: number): string => x.toFixed(1);
 
 /** Lowest and highest value (a loop: spreading a long curve into Math.min would overflow the stack). */
-function extent(values: readonly number[], ...extra: number[]): [number, number] {
+function extent(values: ArrayLike<number>, ...extra: number[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
@@ -110,12 +112,18 @@ function extent(values: readonly number[], ...extra: number[]): [number, number]
   return Number.isFinite(lo) ? [lo, hi] : [0, 1];
 }
 
-function linePath(times: readonly number[], values: ArrayLike<number>, s: Scale): string {
+/** Open times of the curve's points. */
+interface Times {
+  readonly length: number;
+  at(i: number): number;
+}
+
+function linePath(times: Times, values: ArrayLike<number>, s: Scale): string {
   const idx = thinIndices(values);
   let d = '';
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k]!;
-    d += `${k === 0 ? 'M' : 'L'}${f1(s.x(times[i]!))} ${f1(s.y(values[i]!))}`;
+    d += `${k === 0 ? 'M' : 'L'}${f1(s.x(times.at(i)))} ${f1(s.y(values[i]!))}`;
   }
   return d;
 }
@@ -139,22 +147,22 @@ function chart(id: string, title: string, body: string, h: number): string {
 }
 
 /** Index of the last point with time <= ts (the candle a trade event belongs to). */
-function indexAt(times: readonly number[], ts: number): number {
+function indexAt(times: Times, ts: number): number {
   let lo = 0;
   let hi = times.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    if (times[mid]! <= ts) lo = mid;
+    if (times.at(mid) <= ts) lo = mid;
     else hi = mid - 1;
   }
   return lo;
 }
 
-export function renderHtmlReport(r: BacktestReport, notes: readonly string[] = []): string {
-  const times = r.equity.map((p) => p[0]);
-  const eq = r.equity.map((p) => p[1]);
-  const t0 = times[0] ?? 0;
-  const t1 = times.at(-1) ?? 1;
+export function renderHtmlReport(r: ReportHead, curves: ReportCurves, notes: readonly string[] = []): string {
+  const times = curves.times;
+  const eq = curves.equity;
+  const t0 = times.length > 0 ? times.at(0) : 0;
+  const t1 = times.length > 0 ? times.at(times.length - 1) : 1;
   const m = r.metrics;
 
   // Equity with trade markers.
@@ -164,23 +172,24 @@ export function renderHtmlReport(r: BacktestReport, notes: readonly string[] = [
     .map((t, k) => {
       const ie = indexAt(times, t.entryTs);
       const ix = indexAt(times, t.exitTs);
-      const entry = `<circle class="trade-marker entry ${t.side}" cx="${f1(es.x(times[ie]!))}" cy="${f1(es.y(eq[ie]!))}" r="3.5" fill="${t.side === 'long' ? COLOURS.long : COLOURS.short}"><title>#${k + 1} ${t.side} entry ${t.entryPrice}</title></circle>`;
-      const exit = `<rect class="trade-marker exit ${t.pnl >= 0 ? 'win' : 'loss'}" x="${f1(es.x(times[ix]!) - 3)}" y="${f1(es.y(eq[ix]!) - 3)}" width="6" height="6" fill="${t.pnl >= 0 ? COLOURS.win : COLOURS.loss}"><title>#${k + 1} exit ${t.exitPrice} (${t.exitReason}) PnL ${t.pnl}</title></rect>`;
+      const entry = `<circle class="trade-marker entry ${t.side}" cx="${f1(es.x(times.at(ie)))}" cy="${f1(es.y(eq[ie]!))}" r="3.5" fill="${t.side === 'long' ? COLOURS.long : COLOURS.short}"><title>#${k + 1} ${t.side} entry ${t.entryPrice}</title></circle>`;
+      const exit = `<rect class="trade-marker exit ${t.pnl >= 0 ? 'win' : 'loss'}" x="${f1(es.x(times.at(ix)) - 3)}" y="${f1(es.y(eq[ix]!) - 3)}" width="6" height="6" fill="${t.pnl >= 0 ? COLOURS.win : COLOURS.loss}"><title>#${k + 1} exit ${t.exitPrice} (${t.exitReason}) PnL ${t.pnl}</title></rect>`;
       return entry + exit;
     })
     .join('');
   const equitySvg = `${axes(es, t0, t1, '')}<path id="equity-line" d="${linePath(times, eq, es)}" fill="none" stroke="${COLOURS.equity}" stroke-width="2" stroke-linejoin="round" vector-effect="non-scaling-stroke"/>${markers}`;
 
   // Drawdown, as a filled area below zero.
-  const dd = drawdownSeries(eq).map((x) => -x);
+  const dd = drawdownSeries(eq);
+  for (let i = 0; i < dd.length; i++) dd[i] = -dd[i]!;
   const dH = 200;
   const ds = scale(t0, t1, extent(dd, -0.01)[0], 0, dH, false);
   const ddLine = linePath(times, dd, ds);
   const ddSvg = `${axes(ds, t0, t1, '%')}<path id="drawdown-area" d="${ddLine}L${f1(ds.x(t1))} ${f1(ds.y(0))}L${f1(ds.x(t0))} ${f1(ds.y(0))}Z" fill="${COLOURS.drawdown}" fill-opacity="0.35" stroke="${COLOURS.drawdown}" stroke-width="1.5" vector-effect="non-scaling-stroke"/>`;
 
   let inventorySection = '';
-  if (r.inventory) {
-    const inv = r.inventory.map((p) => p[1]);
+  if (r.strategy === 'maker') {
+    const inv = curves.inventory;
     const iH = 200;
     const is = scale(t0, t1, ...extent(inv, 0), iH);
     inventorySection = chart(

@@ -38,31 +38,62 @@ export function perCandleReturns(equity: ArrayLike<number>): number[] {
   return out;
 }
 
-function mean(xs: readonly number[]): number {
+/** The i-th of `length` values: returns read from an array, or worked out from the curve as needed. */
+interface Series {
+  readonly length: number;
+  at(i: number): number;
+}
+
+const listed = (xs: readonly number[]): Series => ({ length: xs.length, at: (i) => xs[i]! });
+
+/**
+ * The curve's per-candle returns without an array of them (issue 21: a year of 1m candles would
+ * make one of 525,599): r_i is computed where it is read, with the same operations, so the sums
+ * below add the same numbers in the same order as over `perCandleReturns(equity)`.
+ */
+function returnsOf(equity: ArrayLike<number>): Series {
+  return { length: Math.max(0, equity.length - 1), at: (i) => equity[i + 1]! / equity[i]! - 1 };
+}
+
+function mean(xs: Series): number {
   let s = 0;
-  for (const x of xs) s += x;
+  for (let i = 0; i < xs.length; i++) s += xs.at(i);
   return s / xs.length;
 }
 
-/** Annualised Sharpe ratio of per-candle returns (sample stdev, risk-free 0). */
-export function sharpeRatio(returns: readonly number[], intervalMinutes: number): number {
+function sharpeOf(returns: Series, intervalMinutes: number): number {
   const factor = annualisationFactor(intervalMinutes);
   if (returns.length < 2) return 0;
   const m = mean(returns);
   let ss = 0;
-  for (const r of returns) ss += (r - m) * (r - m);
+  for (let i = 0; i < returns.length; i++) {
+    const r = returns.at(i);
+    ss += (r - m) * (r - m);
+  }
   const sd = Math.sqrt(ss / (returns.length - 1));
   return sd > 0 ? (m / sd) * factor : 0;
 }
 
-/** Annualised Sortino ratio: downside deviation below 0 over all returns, n − 1. */
-export function sortinoRatio(returns: readonly number[], intervalMinutes: number): number {
+function sortinoOf(returns: Series, intervalMinutes: number): number {
   const factor = annualisationFactor(intervalMinutes);
   if (returns.length < 2) return 0;
   let ss = 0;
-  for (const r of returns) if (r < 0) ss += r * r;
+  for (let i = 0; i < returns.length; i++) {
+    const r = returns.at(i);
+    if (r < 0) ss += r * r;
+  }
   const dd = Math.sqrt(ss / (returns.length - 1));
   return dd > 0 ? (mean(returns) / dd) * factor : 0;
+}
+
+/** Annualised Sharpe ratio of per-candle returns (sample stdev, risk-free 0). */
+export function sharpeRatio(returns: readonly number[], intervalMinutes: number): number {
+  return sharpeOf(listed(returns), intervalMinutes);
+}
+
+/** Annualised Sortino ratio: downside deviation below 0 over all returns, n − 1. */
+export function sortinoRatio(returns: readonly number[], intervalMinutes: number): number {
+  return sortinoOf(listed(returns), intervalMinutes);
 }
 
 /** Largest peak-to-trough fall, percent of the peak (0 for a curve that never falls). */
@@ -81,9 +112,9 @@ export function maxDrawdownPct(equity: ArrayLike<number>): number {
 }
 
 /** Drawdown at each point, percent below the running peak (for the HTML chart). */
-export function drawdownSeries(equity: ArrayLike<number>): number[] {
+export function drawdownSeries(equity: ArrayLike<number>): Float64Array {
   let peak = -Infinity;
-  const out: number[] = new Array(equity.length);
+  const out = new Float64Array(equity.length);
   for (let i = 0; i < equity.length; i++) {
     const e = equity[i]!;
     if (e > peak) peak = e;
@@ -120,7 +151,7 @@ export interface MetricsInput {
 const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
 
 export function computeMetrics(m: MetricsInput): BacktestMetrics {
-  const returns = perCandleReturns(m.equity);
+  const returns = returnsOf(m.equity);
   let wins = 0;
   let grossProfit = dec(0);
   let grossLoss = dec(0);
@@ -139,8 +170,8 @@ export function computeMetrics(m: MetricsInput): BacktestMetrics {
     netPnl: reportNumber(m.netPnl),
     returnPct: reportNumber(m.netPnl.div(m.startEquity).mul(100)),
     maxDrawdownPct: round8(maxDrawdownPct(m.equity)),
-    sharpe: round8(sharpeRatio(returns, m.intervalMinutes)),
-    sortino: round8(sortinoRatio(returns, m.intervalMinutes)),
+    sharpe: round8(sharpeOf(returns, m.intervalMinutes)),
+    sortino: round8(sortinoOf(returns, m.intervalMinutes)),
     profitFactor: grossLoss.isZero() ? (grossProfit.isZero() ? 0 : null) : reportNumber(grossProfit.div(grossLoss)),
     fees: reportNumber(m.fees),
     exposurePct: m.equity.length === 0 ? 0 : round8((m.exposedCandles / m.equity.length) * 100),

@@ -2,7 +2,7 @@
  * Parameter sweeps (issue 9 item 4): `--set key=v1,v2,v3`, for one or several keys, runs the grid
  * (every combination), ranks the results and saves each as `<stateDir>/results/backtest-<timestamp>.json`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSweepArg, type SetOverride } from '../config/set.js';
 import { UsageError } from '../util/errors.js';
@@ -60,11 +60,11 @@ export function resultFileName(atMs: number, index: number | null): string {
   return `backtest-${stamp}${index === null ? '' : `-${String(index + 1).padStart(3, '0')}`}.json`;
 }
 
-/** Writes one result document under `<stateDir>/results/`; returns its path. */
-export function saveResult(stateDir: string, name: string, doc: unknown): string {
+/** Writes one result document under `<stateDir>/results/` with `write(path)` (the report is streamed, src/backtest/reportJson.ts); returns its path. */
+export function saveResult(stateDir: string, name: string, write: (path: string) => void): string {
   const dir = join(stateDir, 'results');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify(doc) + '\n');
+  write(path);
   return path;
 }

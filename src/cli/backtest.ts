@@ -9,25 +9,28 @@
  * ccxt into the cache in the state directory (src/backtest/downloadCandles.ts); `--exchange-url`
  * (or config `exchange.restUrl`) points the download elsewhere (the sandbox).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backtestReport, metricsOf, type BacktestReport } from '../backtest/backtestReport.js';
+import { metricsOf, reportHead } from '../backtest/backtestReport.js';
+import { sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
-import { renderHtmlReport } from '../backtest/htmlReport.js';
+import { writeReportFile } from '../backtest/reportJson.js';
 import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
+import type { BacktestMetrics } from '../backtest/metrics.js';
 import { expandGrid, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
 import { paintFor, renderSummary, renderSweep } from '../backtest/terminalSummary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { INTERVALS_MINUTES } from '../config/schema.js';
-import { describeCandleFile, inferIntervalMinutes } from '../domain/candleCsv.js';
+import { describeCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
 import { colourEnabled } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
-import { defaultConfigPath, readDataArg } from './paths.js';
+import { defaultConfigPath, openDataArg } from './paths.js';
+import { writeBacktestOutputs, type BacktestResult as Result } from './writeBacktestOutputs.js';
 import { engineSettingsFrom, strategyFor } from './wiring.js';
 
 const USAGE = `Usage: node dist/bot.js backtest --data FILE.csv [options]
@@ -148,17 +151,18 @@ export function parseIntervalArg(s: string | undefined): number | undefined {
 }
 
 interface DataSource {
-  readonly candles: readonly Candle[];
+  readonly candles: readonly Candle[] | CandleSource;
   readonly intervalMinutes: number;
   readonly file: string;
   readonly symbol: string | null;
 }
 
-function readDataFile(arg: string, io: CommandIo, intervalArg: number | undefined): DataSource {
-  const { path, candles } = readDataArg(arg, io);
-  if (candles.length < 2) throw new UsageError(`--data ${arg} holds ${candles.length} candle(s); a backtest needs more`);
+/** The `--data` file, checked whole and counted; each run reads it again in batches (issue 21). */
+async function readDataFile(arg: string, io: CommandIo, intervalArg: number | undefined): Promise<DataSource> {
+  const { path, source: candles } = await openDataArg(arg, io);
+  if (candles.count < 2) throw new UsageError(`--data ${arg} holds ${candles.count} candle(s); a backtest needs more`);
   const named = describeCandleFile(path);
-  const inferred = inferIntervalMinutes(candles);
+  const inferred = sourceIntervalMinutes(candles);
   const minutes = intervalArg ?? named.intervalMinutes ?? inferred;
   if (minutes === null || !(INTERVALS_MINUTES as readonly number[]).includes(minutes)) {
     throw new UsageError(`cannot tell the candle interval of ${arg}: name it like bybit-BTCUSDT-1m.csv or give --interval`);
@@ -191,7 +195,7 @@ export interface PreparedRun {
 }
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
-export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[]; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}): Promise<BacktestRun> {
+export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[] | CandleSource; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}): Promise<BacktestRun> {
   const entry = config.symbols[0]!;
   return runBacktest({
     candles: data.candles,
@@ -220,7 +224,7 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   const paint = paintFor(colourEnabled(io.env, io.stderr as { isTTY?: boolean }));
 
   const base = baseConfig(values, io);
-  const file = download ? null : readDataFile(values.data!, io, intervalArg);
+  const file = download ? null : await readDataFile(values.data!, io, intervalArg);
   const intervalMinutes = file?.intervalMinutes ?? intervalArg!;
   const selected = selectEntry(base.raw, {
     ...(values.symbol !== undefined ? { symbol: values.symbol } : {}),
@@ -259,67 +263,57 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
       notes.push(g);
     }
     data = { candles: result.candles, intervalMinutes, file: result.file, symbol: selected.symbol };
-    if (data.candles.length < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+    if (result.candles.length < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
   }
   const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
   for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
 
-  const results: { label: string; report: BacktestReport; notes: readonly string[] }[] = [];
-  for (const r of runs) {
+  // One run at a time: each sweep member's result is saved as soon as it is known, and only the
+  // best run so far keeps its curves (for --html), so a sweep holds at most two runs (issue 21).
+  const single = runs.length === 1;
+  const saved: { label: string; file: string; metrics: BacktestMetrics }[] = [];
+  let best: Result | null = null;
+  let at = 0;
+  for (const [i, r] of runs.entries()) {
     const run = await runConfiguredBacktest(r.config, data, window).catch((e: unknown) => {
       // A window outside the data, an interval the symbol is not set up for: the command line is wrong.
       throw e instanceof BacktestError ? new UsageError(e.message) : e;
     });
-    const report = backtestReport(run, { file: data.file, params: r.config.symbols[0]!.params as Record<string, unknown> }, metricsOf(run));
-    results.push({ label: r.label, report, notes: [...notes, ...run.notes] });
+    const result: Result = { head: reportHead(run, { file: data.file, params: r.config.symbols[0]!.params as Record<string, unknown> }, metricsOf(run)), curves: run, notes: [...notes, ...run.notes] };
+    if (single) {
+      best = result;
+      break;
+    }
+    if (saved.length === 0) at = Date.now();
+    saved.push({ label: r.label, metrics: result.head.metrics, file: saveResult(base.stateDir, resultFileName(at, i), (path: string) => writeReportFile(path, result.head, result.curves)) });
+    best = best === null ? result : rankResults([best, result].map((x) => ({ x, metrics: x.head.metrics })), rankBy)[0]!.x;
   }
 
-  if (results.length === 1) {
-    const { report, notes: runNotes } = results[0]!;
+  if (single) {
+    const { head: report, curves, notes: runNotes } = best!;
     io.stderr.write(
       renderSummary(
         {
           title: `${report.data.symbol} ${report.strategy} ${report.data.interval}m, ${report.data.candles.toLocaleString('en-US')} candles`,
           subtitle: `${report.data.from.slice(0, 16).replace('T', ' ')} → ${report.data.to.slice(5, 16).replace('T', ' ')}`,
           metrics: report.metrics,
-          equity: report.equity.map((p) => p[1]),
+          equity: curves.equity,
           startEquity: runs[0]!.config.paper.startBalanceUsdt,
           notes: runNotes,
         },
         paint,
       ),
     );
-    writeOutputs(values, io, report, report, runNotes);
+    writeBacktestOutputs(values, io, { report: best! }, best!);
     return 0;
   }
 
-  const at = Date.now();
-  const saved = results.map((r, i) => ({ ...r, metrics: r.report.metrics, file: saveResult(base.stateDir, resultFileName(at, i), r.report) }));
   const ranked = rankResults(saved, rankBy);
   io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics })), rankBy, paint));
   io.stderr.write(`backtest: ${saved.length} results saved in ${dirname(saved[0]!.file)}\n`);
   const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics })) };
-  writeOutputs(values, io, summary, ranked[0]!.report, ranked[0]!.notes);
+  writeBacktestOutputs(values, io, { summary }, best!);
   return 0;
-}
-
-function writeOutputs(values: Values, io: CommandIo, json: unknown, htmlReport: BacktestReport, notes: readonly string[]): void {
-  if (values.json !== undefined) {
-    const text = JSON.stringify(json) + '\n';
-    if (values.json === '-') io.stdout.write(text);
-    else {
-      const out = resolve(io.cwd, values.json);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, text);
-      io.stderr.write(`backtest: JSON written to ${values.json}\n`);
-    }
-  }
-  if (values.html !== undefined) {
-    const out = resolve(io.cwd, values.html);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, renderHtmlReport(htmlReport, notes));
-    io.stderr.write(`backtest: HTML report written to ${values.html} (on the phone: termux-open ${values.html})\n`);
-  }
 }
 
 /** Cache folder per exchange, so sandbox and Bybit candles never mix. */

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { fileCandleSource, type CandleSource } from '../backtest/candleSource.js';
 import { CandleCsvError, readCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
@@ -13,12 +14,33 @@ export function defaultConfigPath(io: CommandIo, flag?: string): string {
 
 /** Reads the candle file named by `--data` (relative to the working directory); UsageError saying why not. */
 export function readDataArg(arg: string, io: CommandIo): { path: string; candles: Candle[] } {
-  const path = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
+  const path = dataPath(arg, io);
   try {
     return { path, candles: readCandleFile(path) };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof CandleCsvError ? error.message : String((error as Error).message);
-    throw new UsageError(`cannot read --data ${arg}: ${why}`);
+    throw dataError(arg, error);
   }
+}
+
+/**
+ * The candle file named by `--data` as a source read in batches (issue 21: never held whole),
+ * checked through once first; UsageError saying why not, worded as `readDataArg` words it.
+ */
+export async function openDataArg(arg: string, io: CommandIo): Promise<{ path: string; source: CandleSource }> {
+  const path = dataPath(arg, io);
+  try {
+    return { path, source: await fileCandleSource(path) };
+  } catch (error) {
+    throw dataError(arg, error);
+  }
+}
+
+function dataPath(arg: string, io: CommandIo): string {
+  return isAbsolute(arg) ? arg : resolve(io.cwd, arg);
+}
+
+function dataError(arg: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : error instanceof CandleCsvError ? error.message : String((error as Error).message);
+  return new UsageError(`cannot read --data ${arg}: ${why}`);
 }

@@ -2,50 +2,61 @@
  * The canonical candle CSV (DESIGN section 4): header `ts,open,high,low,close,volume`, ts = candle
  * open in Unix ms UTC, ascending. `.csv.gz` files are accepted too.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { CANDLE_CSV_HEADER, CandleCsvParser } from './candleCsvParser.js';
 import type { Candle } from './types.js';
 
-export class CandleCsvError extends Error {
-  override name = 'CandleCsvError';
-}
+export { CandleCsvError } from './candleCsvParser.js';
 
-const HEADER = 'ts,open,high,low,close,volume';
+const HEADER = CANDLE_CSV_HEADER;
 
 /** Parses CSV text; throws CandleCsvError naming the line for any malformed or out-of-order row. */
 export function parseCandleCsv(text: string, source = 'input'): Candle[] {
-  const lines = text.split(/\r?\n/);
-  if ((lines[0] ?? '').trim() !== HEADER) {
-    throw new CandleCsvError(`${source}: line 1 must be the header "${HEADER}", found "${(lines[0] ?? '').slice(0, 60)}"`);
-  }
-  const candles: Candle[] = [];
-  let prevTs = -Infinity;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const cells = line.split(',');
-    if (cells.length !== 6) throw new CandleCsvError(`${source}: line ${i + 1} has ${cells.length} fields, expected 6`);
-    const [ts, open, high, low, close, volume] = cells.map(Number) as [number, number, number, number, number, number];
-    if (![ts, open, high, low, close, volume].every(Number.isFinite)) {
-      throw new CandleCsvError(`${source}: line ${i + 1} has a field that is not a number: "${line}"`);
-    }
-    if (!Number.isInteger(ts)) throw new CandleCsvError(`${source}: line ${i + 1}: ts must be integer milliseconds`);
-    if (ts <= prevTs) throw new CandleCsvError(`${source}: line ${i + 1}: ts ${ts} is not after the previous row's ${prevTs}`);
-    if (high < Math.max(open, close, low) || low > Math.min(open, close) || volume < 0) {
-      throw new CandleCsvError(`${source}: line ${i + 1}: inconsistent OHLCV "${line}"`);
-    }
-    prevTs = ts;
-    candles.push({ ts, open, high, low, close, volume });
-  }
+  return parseAll(Buffer.from(text, 'utf8'), source);
+}
+
+function parseAll(bytes: Uint8Array, source: string): Candle[] {
+  const parser = new CandleCsvParser(source);
+  const candles = parser.push(bytes);
+  for (const c of parser.end()) candles.push(c);
   return candles;
 }
 
 /** Reads a `.csv` or `.csv.gz` candle file. */
 export function readCandleFile(path: string): Candle[] {
   const raw = readFileSync(path);
-  const text = path.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
-  return parseCandleCsv(text, path);
+  return parseAll(path.endsWith('.gz') ? gunzipSync(raw) : raw, path);
+}
+
+/** Bytes read (or inflated) at a time when streaming a candle file: about a thousand rows. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Streams a `.csv` or `.csv.gz` candle file as batches of candles, about a thousand at a time, so a
+ * long history is never held whole (issue 21). Same checks and errors as `readCandleFile`; a
+ * missing file rejects with the `fs` error (code ENOENT, EISDIR) on the first batch.
+ */
+export async function* readCandleBatches(path: string): AsyncGenerator<Candle[], void, undefined> {
+  const parser = new CandleCsvParser(path);
+  const file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  let bytes: AsyncIterable<Uint8Array> = file;
+  if (path.endsWith('.gz')) {
+    const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+    file.on('error', (e) => gunzip.destroy(e));
+    bytes = file.pipe(gunzip);
+  }
+  try {
+    for await (const chunk of bytes) {
+      const candles = parser.push(chunk);
+      if (candles.length > 0) yield candles;
+    }
+  } finally {
+    file.destroy();
+  }
+  const last = parser.end();
+  if (last.length > 0) yield last;
 }
 
 /** Writes candles in the canonical format. */

@@ -1,0 +1,76 @@
+/**
+ * Backtest memory (issue 21): peak RSS of `node dist/bot.js backtest --data FILE --json OUT` as a
+ * user runs it, for one month and one year of 1m candles. Goal: at most 100 MB for the year, and at
+ * most 10 MB more than the month. The year is the real BTCUSDT month in data/ repeated, each copy
+ * shifted in time so the candles stay ascending and one minute apart; it is written to a temporary
+ * directory here, never committed. Each process reports its own peak (`process.resourceUsage()
+ * .maxRSS`, the kernel's high-water mark) from a preloaded exit hook. A two-run sweep shows that a
+ * sweep holds one run at a time; `--max-semi-space-size=1` shows the share of V8's young generation.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { projectRoot, report, type Figure } from './harness.js';
+
+const root = projectRoot();
+const bot = join(root, 'dist', 'bot.js');
+const dir = mkdtempSync(join(tmpdir(), 'backtest-memory-'));
+const MONTH = 44_613;
+const YEAR = 525_600;
+
+/** The real month, repeated until `n` candles, each copy shifted to follow the previous one. */
+function writeCandles(name: string, n: number): string {
+  const lines = gunzipSync(readFileSync(join(root, 'data', 'bybit-BTCUSDT-1m.csv.gz'))).toString('utf8').trim().split('\n').slice(1);
+  const first = Number(lines[0]!.split(',')[0]);
+  const spanMs = Number(lines.at(-1)!.split(',')[0]) - first + 60_000;
+  const out: string[] = ['ts,open,high,low,close,volume'];
+  for (let i = 0; i < n; i++) {
+    const line = lines[i % lines.length]!;
+    const comma = line.indexOf(',');
+    out.push(`${Number(line.slice(0, comma)) + Math.floor(i / lines.length) * spanMs}${line.slice(comma)}`);
+  }
+  const path = join(dir, name);
+  writeFileSync(path, out.join('\n') + '\n');
+  return path;
+}
+
+const hook = join(dir, 'maxrss.cjs');
+writeFileSync(hook, "process.on('exit', () => require('node:fs').writeFileSync(process.env.MAXRSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+
+/** Runs node with the exit hook; peak RSS in MB and the whole process's wall time in seconds. */
+function measure(nodeArgs: readonly string[], args: readonly string[]): { rssMb: number; wallS: number } {
+  const out = join(dir, 'maxrss.txt');
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [...nodeArgs, '--require', hook, ...args], { cwd: dir, env: { ...process.env, MAXRSS_OUT: out }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const wallS = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
+  return { rssMb: Number(readFileSync(out, 'utf8')) / 1024, wallS };
+}
+
+const backtest = (file: string, ...more: string[]): string[] => [bot, 'backtest', '--data', file, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state'), '--json', join(dir, 'out.json'), ...more];
+
+try {
+  const month = writeCandles('bybit-BTCUSDT-1m-month.csv', MONTH);
+  const year = writeCandles('bybit-BTCUSDT-1m-year.csv', YEAR);
+  const bare = measure([], ['-e', '0']);
+  const m = measure([], backtest(month));
+  const y = measure([], backtest(year));
+  const sweep = measure([], backtest(year, '--set', 'proximityPct=0.3,0.5'));
+  const small = measure(['--max-semi-space-size=1'], backtest(year));
+  const growth = y.rssMb - m.rssMb;
+  const figures: Figure[] = [
+    { name: 'bare node -e 0', value: bare.rssMb, unit: 'MB' },
+    { name: `month (${MONTH.toLocaleString('en-US')} 1m candles), peak RSS`, value: m.rssMb, unit: 'MB' },
+    { name: `year (${YEAR.toLocaleString('en-US')} 1m candles), peak RSS`, value: y.rssMb, unit: 'MB', goal: '<= 100 MB', ok: y.rssMb <= 100 },
+    { name: 'year minus month, peak RSS', value: growth, unit: 'MB', goal: '<= 10 MB', ok: growth <= 10 },
+    { name: 'year, sweep of 2 runs, peak RSS', value: sweep.rssMb, unit: 'MB' },
+    { name: 'year, node --max-semi-space-size=1, peak RSS', value: small.rssMb, unit: 'MB' },
+    { name: 'month, whole process', value: m.wallS, unit: 's' },
+    { name: 'year, whole process', value: y.wallS, unit: 's' },
+  ];
+  report('backtestMemory', figures);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

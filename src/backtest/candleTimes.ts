@@ -1,0 +1,43 @@
+/**
+ * The open times of a backtest's window candles, held as runs of evenly spaced candles: a year of
+ * gap-free 1m candles is one run (a few numbers) instead of 525,600 (issue 21). `at(i)` gives back
+ * exactly the time that was pushed: integer milliseconds below 2^53 add up exactly.
+ */
+export class CandleTimes {
+  readonly #stepMs: number;
+  /** Index and time of the first candle of each run. */
+  readonly #runIndex: number[] = [];
+  readonly #runTs: number[] = [];
+  #last = NaN;
+  #length = 0;
+
+  constructor(stepMs: number) {
+    this.#stepMs = stepMs;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(ts: number): void {
+    if (ts !== this.#last + this.#stepMs) {
+      this.#runIndex.push(this.#length);
+      this.#runTs.push(ts);
+    }
+    this.#last = ts;
+    this.#length++;
+  }
+
+  /** Open time of the i-th candle (0 <= i < length). */
+  at(i: number): number {
+    const idx = this.#runIndex;
+    let lo = 0;
+    let hi = idx.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (idx[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.#runTs[lo]! + (i - idx[lo]!) * this.#stepMs;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * An incremental reader of the canonical candle CSV (DESIGN section 4) over bytes, so a year of 1m
+ * candles (30 MB) never has to sit in memory as one string, a line array and a cell array per row
+ * (issue 21): `push` takes the file chunk by chunk and returns the candles completed so far.
+ *
+ * Every row in the plain form the exchange and our cache write (`-`? digits, an optional fraction,
+ * six cells) is read straight from the bytes. Any other line (spaces, exponents, a stray `\r`, a bad
+ * cell, a failed check) is decoded and read the way `parseCandleCsv` always read text: `Number` on
+ * each cell, the same checks in the same order, the same error naming the line. So both paths give
+ * the same numbers and the same errors.
+ *
+ * Exactness of the fast path: a cell of at most 15 digits is an integer m < 2^53 and a power of ten
+ * 10^k with k <= 15, both exact doubles, so m / 10^k is the correctly rounded value of the decimal,
+ * which is what `Number` returns (Clinger's fast path).
+ */
+import type { Candle } from './types.js';
+
+export class CandleCsvError extends Error {
+  override name = 'CandleCsvError';
+}
+
+export const CANDLE_CSV_HEADER = 'ts,open,high,low,close,volume';
+
+const NL = 0x0a;
+const CR = 0x0d;
+const COMMA = 0x2c;
+const DOT = 0x2e;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const MAX_DIGITS = 15;
+const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, k) => 10 ** k);
+
+export class CandleCsvParser {
+  readonly #source: string;
+  /** Bytes of a line the last chunk ended inside. */
+  #carry: Uint8Array | null = null;
+  /** Lines seen so far (1 = the header). */
+  #line = 0;
+  #prevTs = -Infinity;
+  #out: Candle[] = [];
+  /** The six cells of the row being read, reused (no allocation per row). */
+  readonly #cells = new Float64Array(6);
+  readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+  constructor(source = 'input') {
+    this.#source = source;
+  }
+
+  /** Reads one chunk of the file; returns the candles of the lines it completed. */
+  push(chunk: Uint8Array): Candle[] {
+    this.#out = [];
+    let from = 0;
+    if (this.#carry !== null) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.#carry = concat(this.#carry, chunk);
+        return this.#out;
+      }
+      const line = concat(this.#carry, chunk.subarray(0, nl));
+      this.#carry = null;
+      this.#readLine(line, 0, line.length, true);
+      from = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(NL, from);
+      if (nl < 0) break;
+      this.#readLine(chunk, from, nl, true);
+      from = nl + 1;
+    }
+    if (from < chunk.length) this.#carry = chunk.slice(from);
+    return this.#out;
+  }
+
+  /** The end of the file: reads a last line without a newline; returns its candle if any. */
+  end(): Candle[] {
+    this.#out = [];
+    const carry = this.#carry;
+    this.#carry = null;
+    if (carry !== null) this.#readLine(carry, 0, carry.length, false);
+    else if (this.#line === 0) this.#readLine(new Uint8Array(0), 0, 0, false);
+    return this.#out;
+  }
+
+  /** Bytes [start, end) of the next line; `newline` when a `\n` ended it (a `\r` before it is no part of the line). */
+  #readLine(bytes: Uint8Array, start: number, end: number, newline: boolean): void {
+    const lineNo = ++this.#line;
+    if (newline && end > start && bytes[end - 1] === CR) end--;
+    if (lineNo === 1) {
+      const header = this.#decoder.decode(bytes.subarray(start, end));
+      if (header.trim() !== CANDLE_CSV_HEADER) {
+        throw new CandleCsvError(`${this.#source}: line 1 must be the header "${CANDLE_CSV_HEADER}", found "${header.slice(0, 60)}"`);
+      }
+      return;
+    }
+    if (start === end) return;
+    if (!this.#plainRow(bytes, start, end)) {
+      this.#textRow(this.#decoder.decode(bytes.subarray(start, end)), lineNo);
+      return;
+    }
+    const c = this.#cells;
+    const ts = c[0]!;
+    const open = c[1]!;
+    const high = c[2]!;
+    const low = c[3]!;
+    const close = c[4]!;
+    const volume = c[5]!;
+    if (!Number.isInteger(ts) || ts <= this.#prevTs || high < Math.max(open, close, low) || low > Math.min(open, close) || volume < 0) {
+      // The text path raises the same error, with the line as text.
+      this.#textRow(this.#decoder.decode(bytes.subarray(start, end)), lineNo);
+      return;
+    }
+    this.#prevTs = ts;
+    this.#out.push({ ts, open, high, low, close, volume });
+  }
+
+  /** Six plain decimal cells into #cells; false for anything else. */
+  #plainRow(b: Uint8Array, start: number, end: number): boolean {
+    let i = start;
+    for (let k = 0; k < 6; k++) {
+      const neg = b[i] === MINUS;
+      if (neg) i++;
+      let m = 0;
+      let digits = 0;
+      let frac = 0;
+      let d = b[i]! - ZERO;
+      if (i >= end || d < 0 || d > 9) return false;
+      while (i < end && d >= 0 && d <= 9) {
+        m = m * 10 + d;
+        digits++;
+        d = b[++i]! - ZERO;
+      }
+      if (i < end && b[i] === DOT) {
+        d = b[++i]! - ZERO;
+        if (i >= end || d < 0 || d > 9) return false;
+        while (i < end && d >= 0 && d <= 9) {
+          m = m * 10 + d;
+          digits++;
+          frac++;
+          d = b[++i]! - ZERO;
+        }
+      }
+      if (digits > MAX_DIGITS) return false;
+      const v = frac === 0 ? m : m / POW10[frac]!;
+      this.#cells[k] = neg ? -v : v;
+      if (k < 5) {
+        if (i >= end || b[i] !== COMMA) return false;
+        i++;
+      }
+    }
+    return i === end;
+  }
+
+  /** One data line as text, read and checked exactly as the text reader always did. */
+  #textRow(line: string, lineNo: number): void {
+    const source = this.#source;
+    if (line.trim() === '') return;
+    const cells = line.split(',');
+    if (cells.length !== 6) throw new CandleCsvError(`${source}: line ${lineNo} has ${cells.length} fields, expected 6`);
+    const [ts, open, high, low, close, volume] = cells.map(Number) as [number, number, number, number, number, number];
+    if (![ts, open, high, low, close, volume].every(Number.isFinite)) {
+      throw new CandleCsvError(`${source}: line ${lineNo} has a field that is not a number: "${line}"`);
+    }
+    if (!Number.isInteger(ts)) throw new CandleCsvError(`${source}: line ${lineNo}: ts must be integer milliseconds`);
+    if (ts <= this.#prevTs) throw new CandleCsvError(`${source}: line ${lineNo}: ts ${ts} is not after the previous row's ${this.#prevTs}`);
+    if (high < Math.max(open, close, low) || low > Math.min(open, close) || volume < 0) {
+      throw new CandleCsvError(`${source}: line ${lineNo}: inconsistent OHLCV "${line}"`);
+    }
+    this.#prevTs = ts;
+    this.#out.push({ ts, open, high, low, close, volume });
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

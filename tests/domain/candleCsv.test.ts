@@ -1,0 +1,113 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CandleCsvError, parseCandleCsv, readCandleBatches, readCandleFile } from '../../src/domain/candleCsv.js';
+import { CandleCsvParser } from '../../src/domain/candleCsvParser.js';
+import type { Candle } from '../../src/domain/types.js';
+
+const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'candle-csv-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The text reader as it was before the byte reader (split, Number per cell): the reference. */
+function textReference(text: string): Candle[] {
+  const lines = text.split(/\r?\n/);
+  const out: Candle[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const [ts, open, high, low, close, volume] = line.split(',').map(Number) as [number, number, number, number, number, number];
+    out.push({ ts, open, high, low, close, volume });
+  }
+  return out;
+}
+
+/** Parses `bytes` fed in pieces of `size` bytes. */
+function inPieces(bytes: Uint8Array, size: number): Candle[] {
+  const p = new CandleCsvParser('t');
+  const out: Candle[] = [];
+  for (let o = 0; o < bytes.length; o += size) out.push(...p.push(bytes.subarray(o, o + size)));
+  out.push(...p.end());
+  return out;
+}
+
+const errorOf = (text: string): string => {
+  try {
+    parseCandleCsv(text, 'f.csv');
+  } catch (e) {
+    expect(e).toBeInstanceOf(CandleCsvError);
+    return (e as Error).message;
+  }
+  return 'no error';
+};
+
+describe('candle CSV reader', () => {
+  it('reads the real month to exactly the numbers Number() gives for each cell', () => {
+    const candles = readCandleFile(BTC_1M);
+    expect(candles.length).toBeGreaterThan(44_000);
+    expect(candles).toEqual(textReference(gunzipSync(readFileSync(BTC_1M)).toString('utf8')));
+  });
+
+  it('gives the same numbers as Number() for decimals the fast path reads and those it leaves to Number()', () => {
+    const cells = ['0.1', '0.30000000000000004', '106567.0', '-0.0', '007', '1.', '.5', '1e3', ' 2 ', '123456789012345', '1234567890123456789', '9007199254740993', '0.000000015', '2.675'];
+    for (const x of cells) {
+      const text = `ts,open,high,low,close,volume\n1000,${x},${x},${x},${x},1\n`;
+      if (!Number.isFinite(Number(x))) continue;
+      expect(parseCandleCsv(text), x).toEqual(textReference(text));
+      expect(Object.is(parseCandleCsv(text)[0]!.open, Number(x)), `${x} keeps its sign and value`).toBe(true);
+    }
+  });
+
+  it('reads the same candles whatever the chunk boundaries, with CRLF, blank lines, a BOM and no final newline', () => {
+    const text = '\ufeffts,open,high,low,close,volume\r\n1000,1,2,0.5,1.5,10\r\n\r\n  \n2000,1.5,2.5,1.25,2,0\n3000, 2 ,3,1e0,2.5,1\r';
+    const bytes = Buffer.from(text, 'utf8');
+    const want = textReference(text);
+    expect(want).toHaveLength(3);
+    for (const size of [1, 2, 3, 5, 7, 16, 64, bytes.length]) expect(inPieces(bytes, size), `pieces of ${size} bytes`).toEqual(want);
+  });
+
+  it('names the line and what is wrong, as before', () => {
+    expect(errorOf('')).toBe('f.csv: line 1 must be the header "ts,open,high,low,close,volume", found ""');
+    expect(errorOf('time,o,h,l,c,v\n')).toMatch(/line 1 must be the header .*found "time,o,h,l,c,v"/);
+    expect(errorOf('ts,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n2000,1,2\n')).toBe('f.csv: line 3 has 3 fields, expected 6');
+    expect(errorOf('ts,open,high,low,close,volume\n1000,1,2,x,1.5,10\n')).toBe('f.csv: line 2 has a field that is not a number: "1000,1,2,x,1.5,10"');
+    expect(errorOf('ts,open,high,low,close,volume\n1000.5,1,2,0.5,1.5,10\n')).toBe('f.csv: line 2: ts must be integer milliseconds');
+    expect(errorOf('ts,open,high,low,close,volume\n2000,1,2,0.5,1.5,10\n\n1000,1,2,0.5,1.5,10\n')).toBe('f.csv: line 4: ts 1000 is not after the previous row\'s 2000');
+    expect(errorOf('ts,open,high,low,close,volume\n1000,1,0.9,0.5,1.5,10\n')).toBe('f.csv: line 2: inconsistent OHLCV "1000,1,0.9,0.5,1.5,10"');
+    expect(errorOf('ts,open,high,low,close,volume\n1000,1,2,0.5,1.5,-1\n')).toBe('f.csv: line 2: inconsistent OHLCV "1000,1,2,0.5,1.5,-1"');
+  });
+
+  it('streams .csv and .csv.gz files in batches equal to reading them whole', async () => {
+    const all = readCandleFile(BTC_1M);
+    const plain = join(tmp, 'month.csv');
+    const gz = join(tmp, 'month.csv.gz');
+    const text = `ts,open,high,low,close,volume\n${all.map((c) => `${c.ts},${c.open},${c.high},${c.low},${c.close},${c.volume}`).join('\n')}\n`;
+    writeFileSync(plain, text);
+    writeFileSync(gz, gzipSync(text));
+    for (const file of [plain, gz, BTC_1M]) {
+      const batches: Candle[][] = [];
+      for await (const b of readCandleBatches(file)) batches.push(b);
+      expect(batches.length, 'many small batches, never the whole file at once').toBeGreaterThan(20);
+      expect(Math.max(...batches.map((b) => b.length))).toBeLessThan(5000);
+      expect(batches.flat()).toEqual(all);
+    }
+  });
+
+  it('a streamed file fails as the whole-file reader does: the missing file by its code, a bad line by its number', async () => {
+    const drain = async (path: string): Promise<unknown> => {
+      try {
+        for await (const _ of readCandleBatches(path));
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    expect(((await drain(join(tmp, 'nope.csv'))) as NodeJS.ErrnoException).code).toBe('ENOENT');
+    const bad = join(tmp, 'bad.csv');
+    writeFileSync(bad, `ts,open,high,low,close,volume\n${'1000,1,2,0.5,1.5,10\n'.repeat(1)}2000,1,2\n`);
+    expect(String(await drain(bad))).toBe(`CandleCsvError: ${bad}: line 3 has 3 fields, expected 6`);
+  });
+});
