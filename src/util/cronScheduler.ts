@@ -1,10 +1,12 @@
 /**
- * The scheduling seam over node-cron: clock re-measurement, instrument refresh, the daily summary,
- * backups and the status notification run on cron expressions, optionally in a time zone. Tests
- * pass a fake that fires ticks by hand.
+ * The scheduling seam: clock re-measurement, instrument refresh, the daily summary, backups and the
+ * status notification run on cron expressions, optionally in a time zone. Tests pass a fake that
+ * fires ticks by hand.
  */
 import cron from 'node-cron';
 import { UsageError } from '../util/errors.js';
+import { FixedCronJob } from './fixedCronJob.js';
+import { fixedCronFields } from './fixedCronFields.js';
 
 export interface ScheduledJob {
   stop(): void;
@@ -42,5 +44,18 @@ export const nodeCronScheduler: CronScheduler = {
         void task.destroy();
       },
     };
+  },
+};
+
+/**
+ * The bot's scheduler: schedules that need no time zone (UTC, the default, and the clock's
+ * every-five-minutes) run on a plain timer, because node-cron's `Intl` use costs the running bot
+ * about 8 MB (BENCHMARKS.md, Memory); schedules in a named zone, with daylight saving, stay on
+ * node-cron. Either way a job fires at the same times.
+ */
+export const cronScheduler: CronScheduler = {
+  schedule(expression, tick, options = {}) {
+    const fields = fixedCronFields(checkCronExpression(expression), options.timeZone);
+    return fields === null ? nodeCronScheduler.schedule(expression, tick, options) : new FixedCronJob(fields, tick);
   },
 };
