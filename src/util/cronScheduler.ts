@@ -50,8 +50,10 @@ export const nodeCronScheduler: CronScheduler = {
 /**
  * The bot's scheduler: schedules that need no time zone (UTC, the default, and the clock's
  * every-five-minutes) run on a plain timer, because node-cron's `Intl` use costs the running bot
- * about 8 MB (BENCHMARKS.md, Memory); schedules in a named zone, with daylight saving, stay on
- * node-cron. Either way a job fires at the same times.
+ * about 6 MB (BENCHMARKS.md, Memory); schedules in a named zone, with daylight saving, stay on
+ * node-cron. Either way a job fires at the same times, with one exception: on a machine in a zone
+ * with daylight saving, node-cron skipped the clock's re-measurements through the hour repeated when
+ * it ends (65 minutes without one, past the clock's 15-minute age limit); the timer does not.
  */
 export const cronScheduler: CronScheduler = {
   schedule(expression, tick, options = {}) {

@@ -1,7 +1,7 @@
 /**
  * Cron schedules that need no time zone: those read in UTC, and those that match the same instants
  * in every zone. node-cron finds every fire time through `Intl.DateTimeFormat`, even in UTC, and the
- * first `Intl` call loads ICU's data: about 8 MB of the running bot's 75 (BENCHMARKS.md, Memory).
+ * first `Intl` call loads ICU's data: 6 MB of the running bot's RSS (BENCHMARKS.md, Memory).
  * Here the next fire time is plain UTC arithmetic. node-cron's own parser expands the fields, so the
  * expressions accepted and what they mean stay node-cron's.
  */
