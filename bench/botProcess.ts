@@ -72,6 +72,26 @@ export function sampleProcess(pid: number): ProcessSample | null {
   }
 }
 
+export interface MemoryParts {
+  /** Resident pages backed by files: the node binary's code and read-only data (ICU's data among them). */
+  readonly fileBytes: number;
+  /** Resident anonymous pages: V8's heaps, compiled code, buffers. */
+  readonly anonBytes: number;
+}
+
+/** The two parts of a live process's RSS (/proc/<pid>/status, Linux 4.5 and later); null once it is gone. */
+export function memoryParts(pid: number): MemoryParts | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const file = /RssFile:\s+(\d+) kB/.exec(status);
+    const anon = /RssAnon:\s+(\d+) kB/.exec(status);
+    if (!file || !anon) return null;
+    return { fileBytes: Number(file[1]) * 1024, anonBytes: Number(anon[1]) * 1024 };
+  } catch {
+    return null;
+  }
+}
+
 export interface BotProcess {
   readonly child: ChildProcess;
   readonly dir: string;

@@ -9,12 +9,14 @@
  *    with two symbols, the scalper on BTCUSDT and the market maker on ETHUSDT (order book
  *    subscribed), replaying the real candles in real time. After BENCH_RUN_MINUTES (default 10):
  *    RSS, and CPU per wall minute over the last two minutes. Bare Node's RSS on the same machine is
- *    reported beside it.
+ *    reported beside it, and the RSS split into file-backed pages (the node binary's code and data,
+ *    ICU's among them) and anonymous ones (V8's heaps). BENCH_RUN_STARTS=0 skips part 1, to measure
+ *    memory alone on a busy machine.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox } from '../src/sandbox/startSandbox.js';
-import { sampleProcess, sandboxConfig, startBot, type ProcessSample } from './botProcess.js';
+import { memoryParts, sampleProcess, sandboxConfig, startBot, type MemoryParts, type ProcessSample } from './botProcess.js';
 import { percentile, projectRoot, report, type Figure } from './harness.js';
 
 const root = projectRoot();
@@ -24,7 +26,7 @@ const SYMBOLS = [
   // 0.05 ETH (about 130 USDT a quote); the default 0.001 is below ETHUSDT's minimum order.
   { symbol: 'ETHUSDT', strategy: 'maker', params: { orderQty: 0.05 } },
 ];
-const STARTS = 7;
+const STARTS = Number(process.env.BENCH_RUN_STARTS ?? 7);
 const RUN_MINUTES = Number(process.env.BENCH_RUN_MINUTES ?? 10);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,6 +70,7 @@ const bot = startBot({
 });
 const samples: ProcessSample[] = [];
 let messagesAtStart = 0;
+let parts: MemoryParts | null = null;
 try {
   await bot.waitFor(/ running mode=testnet/, 60_000);
   messagesAtStart = sandbox.wsMessagesSent();
@@ -79,6 +82,7 @@ try {
     samples.push(s);
     process.stdout.write(`\r  steady state: ${((end - Date.now()) / 60_000).toFixed(1)} min left, RSS ${(s.rssBytes / 1e6).toFixed(1)} MB   `);
   }
+  parts = memoryParts(bot.child.pid!);
   process.stdout.write('\n');
 } finally {
   const code = await bot.stop();
@@ -100,6 +104,8 @@ const figures: Figure[] = [
   { name: 'run --paper: spawn → first decision, median', value: percentile(toDecision, 50), unit: 'ms' },
   { name: `run, 2 symbols, RSS after ${RUN_MINUTES} min`, value: rssMB, unit: 'MB', goal: '<= 75 MB', ok: last.rssBytes <= 75e6 },
   { name: 'run, 2 symbols, peak RSS', value: peakMB, unit: 'MB' },
+  { name: 'run, 2 symbols, RSS file-backed (code, data)', value: (parts?.fileBytes ?? NaN) / 1e6, unit: 'MB' },
+  { name: 'run, 2 symbols, RSS anonymous (heaps)', value: (parts?.anonBytes ?? NaN) / 1e6, unit: 'MB' },
   { name: 'bare node, RSS', value: bareRss / 1e6, unit: 'MB' },
   { name: 'run, 2 symbols, CPU per wall minute', value: cpuMsPerMin, unit: 'ms/min' },
   { name: 'run, 2 symbols, CPU', value: cpuPct, unit: '% core', goal: '<= 1 %', ok: cpuPct <= 1 },

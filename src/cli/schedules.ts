@@ -1,11 +1,11 @@
 /**
- * The running bot's schedules (issue 8 item 3), on node-cron in the configured time zones: the
+ * The running bot's schedules (issue 8 item 3), in the configured time zones (util/cronScheduler.ts): the
  * daily summary notification, the daily-loss day boundary, instrument refresh, state backups and
  * the status notification refresh. (Clock re-measurement is the ClockService's own schedule.)
  * A task that fails is logged and tried again at its next time; it never stops the others.
  */
 import type { Config } from '../config/schema.js';
-import { nodeCronScheduler, type CronScheduler, type ScheduledJob } from '../util/cronScheduler.js';
+import { cronScheduler, type CronScheduler, type ScheduledJob } from '../util/cronScheduler.js';
 import type { Logger } from '../util/logger.js';
 
 export interface ScheduledTasks {
@@ -17,7 +17,7 @@ export interface ScheduledTasks {
   statusRefresh(): Promise<void> | void;
 }
 
-export function startSchedules(config: Config, tasks: ScheduledTasks, logger: Logger, scheduler: CronScheduler = nodeCronScheduler): ScheduledJob[] {
+export function startSchedules(config: Config, tasks: ScheduledTasks, logger: Logger, scheduler: CronScheduler = cronScheduler): ScheduledJob[] {
   const s = config.schedules;
   const plan: [keyof ScheduledTasks, string, string][] = [
     ['dailySummary', s.dailySummary, s.timeZone],

@@ -14,7 +14,7 @@
  */
 import type { ClockMeasurement, ExchangeTimeFetcher } from './clockMeasurement.js';
 import { checkClockOptions, type ClockOptions } from './clockOptions.js';
-import { nodeCronScheduler, type CronScheduler, type ScheduledJob } from '../util/cronScheduler.js';
+import { cronScheduler, type CronScheduler, type ScheduledJob } from '../util/cronScheduler.js';
 import { evaluateDriftGate, type ClockReason } from './driftGate.js';
 import { createEpochClock, systemTimeSource, type EpochMs, type TimeSource } from './epochClock.js';
 import { takeMeasurement } from './takeMeasurement.js';
@@ -95,7 +95,7 @@ export class ClockService {
     }
     this.#time = deps.time ?? systemTimeSource;
     this.#epochClock = deps.epochClock ?? (() => createEpochClock());
-    this.#scheduler = deps.scheduler ?? nodeCronScheduler;
+    this.#scheduler = deps.scheduler ?? cronScheduler;
     this.#fetchExchangeTime = deps.fetchExchangeTime;
     this.#untrustedRetry = deps.untrustedRetry ?? UNTRUSTED_RETRY;
     this.#retryDelayMs = this.#untrustedRetry.firstMs;
