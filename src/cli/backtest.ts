@@ -17,7 +17,7 @@ import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestCo
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
 import { renderHtmlReport } from '../backtest/htmlReport.js';
 import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
-import { expandGrid, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
+import { expandGrid, LockRefusals, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
 import { paintFor, renderSummary, renderSweep } from '../backtest/terminalSummary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -25,7 +25,7 @@ import { INTERVALS_MINUTES } from '../config/schema.js';
 import { describeCandleFile, inferIntervalMinutes } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
-import { colourEnabled } from '../util/logger.js';
+import { colourEnabled, type Logger } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultConfigPath, readDataArg } from './paths.js';
 import { engineSettingsFrom, strategyFor } from './wiring.js';
@@ -191,7 +191,7 @@ export interface PreparedRun {
 }
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
-export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[]; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}): Promise<BacktestRun> {
+export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[]; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}, logger?: Logger): Promise<BacktestRun> {
   const entry = config.symbols[0]!;
   return runBacktest({
     candles: data.candles,
@@ -201,6 +201,7 @@ export function runConfiguredBacktest(config: Config, data: { readonly candles: 
     costs: config.paper,
     ...(window.fromMs !== undefined ? { fromMs: window.fromMs } : {}),
     ...(window.toMs !== undefined ? { toMs: window.toMs } : {}),
+    ...(logger ? { logger } : {}),
   });
 }
 
@@ -264,14 +265,16 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
   for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
 
-  const results: { label: string; report: BacktestReport; notes: readonly string[] }[] = [];
+  const results: { label: string; report: BacktestReport; notes: readonly string[]; locks: LockRefusals }[] = [];
   for (const r of runs) {
-    const run = await runConfiguredBacktest(r.config, data, window).catch((e: unknown) => {
+    // A sweep shows which locks refused entries: runs that trade alike often do so because of one.
+    const locks = new LockRefusals();
+    const run = await runConfiguredBacktest(r.config, data, window, runs.length > 1 ? locks : undefined).catch((e: unknown) => {
       // A window outside the data, an interval the symbol is not set up for: the command line is wrong.
       throw e instanceof BacktestError ? new UsageError(e.message) : e;
     });
     const report = backtestReport(run, { file: data.file, params: r.config.symbols[0]!.params as Record<string, unknown> }, metricsOf(run));
-    results.push({ label: r.label, report, notes: [...notes, ...run.notes] });
+    results.push({ label: r.label, report, notes: [...notes, ...run.notes], locks });
   }
 
   if (results.length === 1) {
@@ -296,9 +299,9 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   const at = Date.now();
   const saved = results.map((r, i) => ({ ...r, metrics: r.report.metrics, file: saveResult(base.stateDir, resultFileName(at, i), r.report) }));
   const ranked = rankResults(saved, rankBy);
-  io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics })), rankBy, paint));
+  io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics, locks: { column: r.locks.column(), summary: r.locks.summary() } })), rankBy, paint));
   io.stderr.write(`backtest: ${saved.length} results saved in ${dirname(saved[0]!.file)}\n`);
-  const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics })) };
+  const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics, lockRefusals: Object.fromEntries(r.locks.counts) })) };
   writeOutputs(values, io, summary, ranked[0]!.report, ranked[0]!.notes);
   return 0;
 }
