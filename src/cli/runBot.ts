@@ -85,7 +85,10 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     cleanups.push(() => journal.close());
     // Set once the engine exists: the ongoing status notification follows trades and controls.
     let refreshStatusSoon = (): void => {};
+    // Set once the engine exists: a new entry lock comes with an alert, and is reported at once.
+    let checkLocks = (): void => {};
     const send = (a: EngineAlert): void => {
+      checkLocks();
       // A trade notifies twice (opened, closed); a target filled or a stop moved to breakeven
       // updates the ongoing status notification instead (statusSnapshot shows the progress).
       if (a.kind !== 'takeProfit' && a.kind !== 'breakeven') alerts.router.send({ ...a, kind: isAlertKind(a.kind) ? a.kind : 'error', ts: Date.now() });
@@ -287,7 +290,9 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     };
     const paused = store.state.protections.paused;
     if (paused) logger.warn(`paused since ${new Date(paused.sinceMs).toISOString()}, by the pause command (${paused.reason}): no new entries until "node dist/bot.js resume"`);
-    cleanups.push(watchLocks(liveEngine, logger));
+    const locks = watchLocks(liveEngine, logger);
+    checkLocks = locks.check;
+    cleanups.push(locks.stop);
     logger.info('running', { mode, symbols: config.symbols.filter((s) => s.enabled).map((s) => `${s.symbol}:${s.strategy}`).join(','), stateDir: opts.stateDir });
     return { engine: liveEngine, stateDir: opts.stateDir, stop, stopped };
   } catch (e) {
@@ -312,7 +317,7 @@ function positionProgress(pos: DeepReadonly<PositionState> | null): string | und
  * Says once when an entry lock (daily loss, drawdown, loss streak, pause, kill switch) starts and
  * once when it ends (a pause is reported by its command); the signals it refuses go to the debug log.
  */
-function watchLocks(engine: Engine, logger: Logger): () => void {
+function watchLocks(engine: Engine, logger: Logger): { check(): void; stop(): void } {
   let active = new Map<string, string>();
   const check = (): void => {
     // A pause is the owner's own act: its control command and the start-up line report it.
@@ -325,7 +330,7 @@ function watchLocks(engine: Engine, logger: Logger): () => void {
   };
   check();
   const timer = setInterval(check, LOCK_CHECK_MS);
-  return () => clearInterval(timer);
+  return { check, stop: () => clearInterval(timer) };
 }
 
 async function waitForTrust(clock: ClockService, logger: Logger): Promise<void> {

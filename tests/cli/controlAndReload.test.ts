@@ -38,9 +38,9 @@ async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Pr
   }
 }
 
-function start(env: NodeJS.ProcessEnv): ChildProcess {
+function start(env: NodeJS.ProcessEnv, speed = 300): ChildProcess {
   output = '';
-  const child = spawn(process.execPath, [bundle, 'run', '--replay', join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz'), '--speed', '300'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bundle, 'run', '--replay', join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz'), '--speed', String(speed)], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return child;
@@ -108,6 +108,24 @@ describe('control commands and config edits on a running bot', () => {
     writeFileSync(join(dir, 'config.json'), CONFIG);
     await until('the original applied', () => /INFO {2}config\.json reloaded and applied/.test(output), 15_000);
     expect(output).not.toMatch(/restartRequired/);
+    expect(await stop(bot)).toBe(0);
+  }, 120_000);
+
+  it('an entry lock is reported once when it starts and once when it ends; the signals it refuses stay off the terminal', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pocket-lock-'));
+    termux = makeFakeTermux('pocket-lock-termux-');
+    termux.record('termux-notification');
+    termux.record('termux-notification-remove');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...JSON.parse(CONFIG), risk: { lossStreak: { losses: 1, cooldownMinutes: 30 } } }));
+    const env = cleanEnv({ PATH: `${termux.binDir}:${process.env.PATH ?? ''}`, NO_COLOR: '1' });
+    bot = start(env, 900);
+    await until('a lock that started and ended', () => /entries allowed again: the loss streak lock has ended/.test(output), 90_000);
+    const started = output.match(/WARN {2}entries stopped \(loss streak\): 1 losing trades in a row; pausing entries for 30 minutes/g) ?? [];
+    const ended = output.match(/entries allowed again: the loss streak lock has ended/g) ?? [];
+    expect(started.length).toBeGreaterThanOrEqual(1);
+    expect(ended.length, 'each start has its end, and no more').toBeLessThanOrEqual(started.length);
+    expect(output.indexOf(started[0]!)).toBeLessThan(output.indexOf(ended[0]!));
+    expect(output).not.toMatch(/signal not traded/);
     expect(await stop(bot)).toBe(0);
   }, 120_000);
 });
