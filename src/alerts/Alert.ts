@@ -10,6 +10,8 @@ export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
 export const ALERT_KINDS = [
   'fill',
+  /** A trade ended, with its result: the second (and last) notification of a trade. */
+  'tradeClosed',
   'takeProfit',
   'stopLoss',
   'breakeven',
@@ -54,7 +56,8 @@ export interface StatusSnapshot {
   readonly pnlToday: string;
   /** Quote currency for the PnL figure; default USDT. */
   readonly quoteCurrency?: string;
-  readonly openPositions: readonly { readonly symbol: string; readonly side: PositionSide }[];
+  /** `detail`: the trade's progress (targets filled, where the stop is); it updates here, not as new notifications. */
+  readonly openPositions: readonly { readonly symbol: string; readonly side: PositionSide; readonly detail?: string }[];
   readonly clockTrusted: boolean;
   readonly clockOffsetMs?: number;
 }

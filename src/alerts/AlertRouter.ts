@@ -1,5 +1,5 @@
 /**
- * The alert router (issue 8 item 1): redaction, quiet hours, de-duplication and per-kind rate
+ * The alert router (issue 8 item 1): plain words for internal names (humanText), redaction, quiet hours, de-duplication and per-kind rate
  * limits, then fan-out to every channel. `send` decides synchronously and returns at once; delivery
  * runs in the background, so a hung or failing channel never blocks or throws into the caller
  * (the trading loop). `drain()` waits for deliveries (shutdown, tests).
@@ -14,6 +14,7 @@ import type { AlertChannel, DeliveryResult } from './AlertChannel.js';
 import { QuietHours, type QuietHoursOptions } from './QuietHours.js';
 import { checkRateLimit, RateLimiter, type RateLimit } from './RateLimiter.js';
 import { Redactor } from './Redactor.js';
+import { humanText } from './humanText.js';
 
 export interface RoutedChannel {
   readonly channel: AlertChannel;
@@ -109,7 +110,7 @@ export class AlertRouter {
   /** Decides now, delivers in the background. Never throws for a channel's sake. */
   send(input: AlertInput): RouteOutcome {
     const nowMs = this.#now();
-    const r = (t: string): string => this.redactor.redact(t);
+    const r = (t: string): string => this.redactor.redact(humanText(t));
     let alert: Alert = {
       level: input.level,
       kind: input.kind,
@@ -148,7 +149,7 @@ export class AlertRouter {
   /** Posts the ongoing status to channels that have one. Not rate-limited or quiet-hours gated:
    * it is silent after the first post (`--alert-once`) and replaced in place. */
   updateStatus(snapshot: StatusSnapshot): Promise<readonly ChannelReport[]> {
-    const clean: StatusSnapshot = snapshot.pausedReason === undefined ? snapshot : { ...snapshot, pausedReason: this.redactor.redact(snapshot.pausedReason) };
+    const clean: StatusSnapshot = snapshot.pausedReason === undefined ? snapshot : { ...snapshot, pausedReason: this.redactor.redact(humanText(snapshot.pausedReason)) };
     const work = this.#channels.flatMap((c) => {
       const post = c.channel.postStatus?.bind(c.channel);
       return post ? [this.#guard(c.channel.name, () => post(clean))] : [];

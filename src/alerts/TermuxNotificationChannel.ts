@@ -19,6 +19,7 @@ import type { AlertChannel, DeliveryResult } from './AlertChannel.js';
 import { backoffDelayMs } from '../util/backoffDelayMs.js';
 import { describeGuarded, runGuarded, type GuardedResult } from './runGuarded.js';
 import { shellCommand } from './shellQuote.js';
+import { signedCents } from './humanText.js';
 
 export const TERMUX_PRIORITIES = ['min', 'low', 'default', 'high', 'max'] as const;
 export type TermuxPriority = (typeof TERMUX_PRIORITIES)[number];
@@ -289,8 +290,8 @@ function statusTitle(s: StatusSnapshot): string {
 }
 
 function statusContent(s: StatusSnapshot): string {
-  const pnl = /^[0-9]/.test(s.pnlToday) && !/^0*(\.0*)?$/.test(s.pnlToday) ? `+${s.pnlToday}` : s.pnlToday;
-  const shown = s.openPositions.slice(0, 4).map((p) => `${p.symbol} ${p.side}`);
+  const pnl = signedCents(s.pnlToday);
+  const shown = s.openPositions.slice(0, 4).map((p) => `${p.symbol} ${p.side}${p.detail ? ` (${p.detail})` : ''}`);
   if (s.openPositions.length > shown.length) shown.push(`+${s.openPositions.length - shown.length} more`);
   const offset = s.clockOffsetMs === undefined ? '' : ` (offset ${s.clockOffsetMs >= 0 ? '+' : ''}${Math.round(s.clockOffsetMs)} ms)`;
   const lines = [

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSweepArg, type SetOverride } from '../config/set.js';
 import { UsageError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import type { BacktestMetrics } from './metrics.js';
 
 export interface GridPoint {
@@ -67,4 +68,44 @@ export function saveResult(stateDir: string, name: string, write: (path: string)
   const path = join(dir, name);
   write(path);
   return path;
+}
+
+/** Entry locks by the names the engine gives them, and the short form the sweep table shows. */
+const LOCK_NAMES: Readonly<Record<string, string>> = { drawdown: 'dd', dailyLoss: 'day', consecutiveLoss: 'strk', lossStreak: 'strk', killSwitch: 'kill', paused: 'pause' };
+const LOCK_WORDS: Readonly<Record<string, string>> = { drawdown: 'drawdown', dailyLoss: 'daily loss', consecutiveLoss: 'loss streak', lossStreak: 'loss streak', killSwitch: 'kill switch', paused: 'pause' };
+
+/**
+ * Counts the signals each entry lock refused in one run: a logger for the backtest engine, which
+ * says "BTCUSDT long signal not traded: drawdown: …" for each. A sweep whose runs trade alike
+ * often does so because a lock (a 15 % drawdown, say) stopped entries early in all of them.
+ */
+export class LockRefusals implements Logger {
+  readonly counts = new Map<string, number>();
+
+  debug(message: string): void {
+    this.#note(message);
+  }
+  info(message: string): void {
+    this.#note(message);
+  }
+  warn(): void {}
+  error(): void {}
+  child(): Logger {
+    return this;
+  }
+
+  /** "drawdown 4210, daily loss 12"; "" when no lock refused a signal. */
+  summary(): string {
+    return [...this.counts].map(([name, n]) => `${LOCK_WORDS[name] ?? name} ${n}`).join(', ');
+  }
+
+  /** The table's column: short names, e.g. "dd,day"; "-" for none. */
+  column(): string {
+    return [...this.counts.keys()].map((n) => LOCK_NAMES[n] ?? n).join(',') || '-';
+  }
+
+  #note(message: string): void {
+    const m = / signal not traded: (\w+): /.exec(message);
+    if (m && m[1]! in LOCK_NAMES) this.counts.set(m[1]!, (this.counts.get(m[1]!) ?? 0) + 1);
+  }
 }

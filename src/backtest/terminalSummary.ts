@@ -93,19 +93,22 @@ export interface SweepRow {
   /** The swept values, e.g. "proximityPct=0.5 timeExitCandles=30". */
   readonly label: string;
   readonly metrics: BacktestMetrics;
+  /** Entry locks that refused signals: the column (short names, "-" for none) and the line below the label. */
+  readonly locks?: { readonly column: string; readonly summary: string };
 }
 
 /** Ranked comparison of a sweep: one compact block per run, best first. */
 export function renderSweep(rows: readonly SweepRow[], rankedBy: string, paint: Paint = PLAIN, width = 40): string {
-  const head = `${'#'.padStart(3)} ${'net'.padStart(9)} ${'shrp'.padStart(6)} ${'dd%'.padStart(5)} ${'trd'.padStart(4)}`;
+  const head = `${'#'.padStart(3)} ${'net'.padStart(9)} ${'shrp'.padStart(6)} ${'dd%'.padStart(5)} ${'trd'.padStart(4)}${rows.some((r) => r.locks) ? ' locks' : ''}`;
   const lines = [paint.bold(`Sweep: ${rows.length} runs, best ${rankedBy} first`), paint.dim(head)];
   rows.forEach((r, i) => {
     const m = r.metrics;
     const net = fmtNumber(m.netPnl, 2).padStart(9);
     lines.push(
-      `${String(i + 1).padStart(3)} ${m.netPnl > 0 ? paint.good(net) : m.netPnl < 0 ? paint.bad(net) : net} ${fmtNumber(m.sharpe, 2).padStart(6)} ${fmtNumber(m.maxDrawdownPct, 1).padStart(5)} ${String(m.trades).padStart(4)}`,
+      `${String(i + 1).padStart(3)} ${m.netPnl > 0 ? paint.good(net) : m.netPnl < 0 ? paint.bad(net) : net} ${fmtNumber(m.sharpe, 2).padStart(6)} ${fmtNumber(m.maxDrawdownPct, 1).padStart(5)} ${String(m.trades).padStart(4)}${r.locks ? ` ${r.locks.column}` : ''}`,
     );
     lines.push(paint.dim(`    ${r.label}`.slice(0, width)));
+    if (r.locks?.summary) lines.push(paint.dim(`    refused by locks: ${r.locks.summary}`));
   });
   return lines.join('\n') + '\n';
 }

@@ -19,7 +19,7 @@ import { describeGaps, downloadCandles, type DownloadProgress } from '../backtes
 import { writeReportFile } from '../backtest/reportJson.js';
 import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
 import type { BacktestMetrics } from '../backtest/metrics.js';
-import { expandGrid, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
+import { expandGrid, LockRefusals, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
 import { paintFor, renderSummary, renderSweep } from '../backtest/terminalSummary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -27,7 +27,7 @@ import { INTERVALS_MINUTES } from '../config/schema.js';
 import { describeCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
-import { colourEnabled } from '../util/logger.js';
+import { colourEnabled, type Logger } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultConfigPath, openDataArg } from './paths.js';
 import { writeBacktestOutputs, type BacktestResult as Result } from './writeBacktestOutputs.js';
@@ -195,7 +195,7 @@ export interface PreparedRun {
 }
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
-export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[] | CandleSource; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}): Promise<BacktestRun> {
+export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[] | CandleSource; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}, logger?: Logger): Promise<BacktestRun> {
   const entry = config.symbols[0]!;
   return runBacktest({
     candles: data.candles,
@@ -205,6 +205,7 @@ export function runConfiguredBacktest(config: Config, data: { readonly candles: 
     costs: config.paper,
     ...(window.fromMs !== undefined ? { fromMs: window.fromMs } : {}),
     ...(window.toMs !== undefined ? { toMs: window.toMs } : {}),
+    ...(logger ? { logger } : {}),
   });
 }
 
@@ -271,11 +272,13 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   // One run at a time: each sweep member's result is saved as soon as it is known, and only the
   // best run so far keeps its curves (for --html), so a sweep holds at most two runs (issue 21).
   const single = runs.length === 1;
-  const saved: { label: string; file: string; metrics: BacktestMetrics }[] = [];
+  const saved: { label: string; file: string; metrics: BacktestMetrics; locks: LockRefusals }[] = [];
   let best: Result | null = null;
   let at = 0;
   for (const [i, r] of runs.entries()) {
-    const run = await runConfiguredBacktest(r.config, data, window).catch((e: unknown) => {
+    // A sweep shows which locks refused entries: runs that trade alike often do so because of one.
+    const locks = new LockRefusals();
+    const run = await runConfiguredBacktest(r.config, data, window, single ? undefined : locks).catch((e: unknown) => {
       // A window outside the data, an interval the symbol is not set up for: the command line is wrong.
       throw e instanceof BacktestError ? new UsageError(e.message) : e;
     });
@@ -285,7 +288,7 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
       break;
     }
     if (saved.length === 0) at = Date.now();
-    saved.push({ label: r.label, metrics: result.head.metrics, file: saveResult(base.stateDir, resultFileName(at, i), (path: string) => writeReportFile(path, result.head, result.curves)) });
+    saved.push({ label: r.label, metrics: result.head.metrics, locks, file: saveResult(base.stateDir, resultFileName(at, i), (path: string) => writeReportFile(path, result.head, result.curves)) });
     best = best === null ? result : rankResults([best, result].map((x) => ({ x, metrics: x.head.metrics })), rankBy)[0]!.x;
   }
 
@@ -309,9 +312,9 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   }
 
   const ranked = rankResults(saved, rankBy);
-  io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics })), rankBy, paint));
+  io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics, locks: { column: r.locks.column(), summary: r.locks.summary() } })), rankBy, paint));
   io.stderr.write(`backtest: ${saved.length} results saved in ${dirname(saved[0]!.file)}\n`);
-  const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics })) };
+  const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics, lockRefusals: Object.fromEntries(r.locks.counts) })) };
   writeBacktestOutputs(values, io, { summary }, best!);
   return 0;
 }

@@ -37,7 +37,8 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
   if (opts.replay) {
     // The whole live stack against the sandbox, in this process, on loopback.
     // The paper account's costs, as the backtest and --paper use them (tests/cli/parity.test.ts).
-    const sandbox: Sandbox = await startSandbox({ data: [opts.replay], ntpPort: 0, speed: opts.speed, ...paperCosts(config) });
+    const files = opts.replay.split(',');
+    const sandbox: Sandbox = await startSandbox({ data: files, ntpPort: 0, speed: opts.speed, ...paperCosts(config) });
     const clock = new ClockService({ ...clockOptionsFrom(config), ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
     const port = createBybitExchange({
       network: 'testnet',
@@ -49,8 +50,11 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
       logger: logger.child('exchange'),
       name: 'bybit-sandbox',
     });
-    const missing = symbols.filter((s) => !sandbox.symbols.includes(s));
-    if (missing.length) logger.warn(`the replay file has no data for ${missing.join(', ')}; those symbols will fail to start`);
+    const missing = [...(opts.replaySkipped ?? []), ...symbols.filter((s) => !sandbox.symbols.includes(s))];
+    if (missing.length) {
+      const them = missing.length > 1 ? 'them' : 'it';
+      logger.warn(`the replay has no data for ${missing.join(', ')}: trading ${symbols.filter((s) => sandbox.symbols.includes(s)).join(', ') || 'nothing'} only (to replay ${them} too, add the candle files after a comma: --replay a.csv.gz,b.csv.gz)`);
+    }
     return {
       port,
       clock,

@@ -4,6 +4,7 @@
  * refuses with exit 2 and says what to do.
  */
 import { existsSync } from 'node:fs';
+import { describeCandleFile } from '../domain/candleCsv.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -23,7 +24,8 @@ Trades per config.json. Without config.json, starts the setup wizard on a termin
   --config PATH        config file (default ./config.json, or $POCKET_CONFIG)
   --state-dir DIR      state directory (default: stateDir from the config)
   --paper              paper trading (simulated account, live public data) whatever the mode
-  --replay FILE.csv    rehearse offline against the built-in exchange sandbox replaying FILE
+  --replay FILE.csv    rehearse offline against the built-in exchange sandbox replaying FILE;
+                       several files separated by commas (one per symbol): --replay a.csv.gz,b.csv.gz
   --speed N            replay speed multiplier (with --replay)
   --set key.path=value override a setting (repeatable), e.g. --set risk.maxDailyLossPct=2
   --restore-backup     replace a corrupt state file by its newest valid backup`;
@@ -114,7 +116,29 @@ function prepare(
   values: { 'state-dir'?: string; paper?: boolean; replay?: string; speed?: string; set?: string[]; 'restore-backup'?: boolean },
 ): RunOptions | number {
   try {
-    const loaded = loadConfig({ path, env: io.env, sets: values.set ?? [] });
+    const replay = values.replay ? replayFiles(values.replay, io.cwd) : null;
+    if (typeof replay === 'string') {
+      io.stderr.write(replay + '\n');
+      return 2;
+    }
+    let sets = values.set ?? [];
+    let loaded = loadConfig({ path, env: io.env, sets });
+    // A replay trades the symbols it has data for; the others are switched off for this run (and
+    // stay off through hot reloads), and the bot says once which (connectMarket).
+    const replaySkipped: string[] = [];
+    if (replay) {
+      const replayed = new Set(replay.map((f) => describeCandleFile(f).symbol));
+      loaded.config.symbols.forEach((s, i) => {
+        if (!s.enabled || replayed.has(s.symbol)) return;
+        replaySkipped.push(s.symbol);
+        sets = [...sets, `symbols.${i}.enabled=false`];
+      });
+      if (replaySkipped.length && loaded.config.symbols.every((s) => !s.enabled || replaySkipped.includes(s.symbol))) {
+        io.stderr.write(`the replay has no data for ${replaySkipped.join(', ')}, the enabled symbols of ${path}: replay their candle files (--replay a.csv.gz,b.csv.gz)\n`);
+        return 2;
+      }
+      if (replaySkipped.length) loaded = loadConfig({ path, env: io.env, sets });
+    }
     const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : loaded.stateDir;
     const secrets = loadSecrets(stateDir, io.env);
     const paper = values.paper === true || loaded.config.mode === 'paper' || values.replay !== undefined;
@@ -129,10 +153,11 @@ function prepare(
       secrets,
       stateDir,
       paper,
-      replay: values.replay ? resolve(io.cwd, values.replay) : null,
+      replay: replay ? replay.join(',') : null,
+      ...(replaySkipped.length ? { replaySkipped } : {}),
       speed: values.speed === undefined ? 1 : Number(values.speed),
       restoreBackup: values['restore-backup'] === true,
-      sets: values.set ?? [],
+      sets,
     };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof SecretsError) {
@@ -141,4 +166,15 @@ function prepare(
     }
     throw e;
   }
+}
+
+/** The candle files of `--replay a.csv.gz,b.csv.gz`, resolved; or what is wrong with them. */
+function replayFiles(list: string, cwd: string): string[] | string {
+  const files = list.split(',').filter((f) => f.trim() !== '').map((f) => resolve(cwd, f.trim()));
+  if (files.length === 0) return '--replay expects a candle file, e.g. --replay data/bybit-BTCUSDT-1m.csv.gz';
+  for (const f of files) {
+    if (!existsSync(f)) return `--replay: no such file ${f}`;
+    if (!describeCandleFile(f).symbol) return `--replay: cannot tell the symbol from the file name ${f} (expected e.g. bybit-BTCUSDT-1m.csv.gz)`;
+  }
+  return files;
 }

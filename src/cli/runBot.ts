@@ -12,7 +12,9 @@ import type { ClockMeasurement } from '../clock/clockMeasurement.js';
 import type { ClockService } from '../clock/clockService.js';
 import { ConfigWatcher } from '../config/watch.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
-import { toJsonValue } from '../domain/persistedState.js';
+import { toJsonValue, type DeepReadonly, type PositionState } from '../domain/persistedState.js';
+import { dec } from '../domain/money.js';
+import { humanText } from '../alerts/humanText.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineAlert } from '../engine/ports.js';
 import { ControlInbox } from '../state/control.js';
@@ -21,7 +23,7 @@ import { computeStatistics } from '../state/statistics.js';
 import { StateFileError } from '../state/stateErrors.js';
 import { StateStore } from '../state/stateStore.js';
 import { startOfDayMs } from '../engine/protections.js';
-import { createLogger } from '../util/logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { ScheduledJob } from '../util/cronScheduler.js';
 import { apiKeyChecks } from './doctorKey.js';
@@ -35,6 +37,7 @@ import { engineSettingsFrom, strategiesFrom, strategyFor } from './wiring.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const RECONCILE_EVERY_MS = 60_000;
+const LOCK_CHECK_MS = 1000;
 
 /** What a running bot holds; `stop()` shuts it down gracefully (also what SIGTERM does). */
 export interface RunningBot {
@@ -83,8 +86,13 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     cleanups.push(() => journal.close());
     // Set once the engine exists: the ongoing status notification follows trades and controls.
     let refreshStatusSoon = (): void => {};
+    // Set once the engine exists: a new entry lock comes with an alert, and is reported at once.
+    let checkLocks = (): void => {};
     const send = (a: EngineAlert): void => {
-      alerts.router.send({ ...a, kind: isAlertKind(a.kind) ? a.kind : 'error', ts: Date.now() });
+      checkLocks();
+      // A trade notifies twice (opened, closed); a target filled or a stop moved to breakeven
+      // updates the ongoing status notification instead (statusSnapshot shows the progress).
+      if (a.kind !== 'takeProfit' && a.kind !== 'breakeven') alerts.router.send({ ...a, kind: isAlertKind(a.kind) ? a.kind : 'error', ts: Date.now() });
       if (a.level === 'trade' || a.kind === 'control' || a.kind === 'killSwitch') refreshStatusSoon();
       journal
         .append({ type: 'alert', ts: Date.now(), level: a.level, kind: a.kind, title: redact(a.title), body: redact(a.body), ...(a.symbol ? { symbol: a.symbol } : {}) })
@@ -92,7 +100,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     };
     for (const repair of journal.repairs) send({ level: 'warning', kind: 'error', title: 'Journal repaired', body: `${repair.file} line ${repair.line}: a torn last line (${repair.bytes} bytes) from a kill was cut off and kept in ${repair.keptIn}` });
     store.update((d) => {
-      d.mode = mode === 'replay' ? 'paper' : mode;
+      d.mode = mode;
     });
 
     // The exchange side, per mode.
@@ -109,6 +117,8 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
         d.lastClock = toJsonValue({ ...m, trusted: s.trusted, reasons: s.reasons.map((r) => r.message) });
       });
     };
+    // Trusted at the first measurement is the normal start, not news; "again" follows a distrust.
+    let distrusted = false;
     // Said once per change of trust (ClockService calls this once per flip, not per measurement).
     clock.onTrustChange((s) => {
       recordClock(s.lastAttempt);
@@ -116,6 +126,8 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       if (s.trusted) logger.info('clock trusted', { offsetMs: Math.round(clock.offsetMs) });
       else logger.warn('clock not trusted: not signing', { reasons });
       engine?.setBlock('clock', s.trusted ? null : reasons);
+      if (s.trusted && !distrusted) return;
+      distrusted = !s.trusted;
       send(
         s.trusted
           ? { level: 'info', kind: 'clockTrusted', title: 'Clock trusted again', body: `offset ${clock.offsetMs.toFixed(0)} ms` }
@@ -167,7 +179,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
         paused: snap.locks.length > 0,
         ...(snap.locks[0] ? { pausedReason: `${snap.locks[0].name}: ${snap.locks[0].reason}` } : {}),
         pnlToday: snap.realisedPnlToday,
-        openPositions: snap.positions.map((p) => ({ symbol: p.symbol, side: p.side })),
+        openPositions: snap.positions.map((p) => ({ symbol: p.symbol, side: p.side, detail: positionProgress(store.state.symbols[p.symbol]?.position ?? null) })),
         clockTrusted: clock.isTrusted(),
         clockOffsetMs: clock.offsetMs,
       };
@@ -191,11 +203,14 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     const inbox = new ControlInbox(
       opts.stateDir,
       async (req) => {
+        logger.info(`control: "${req.command}" received`, { reason: req.reason });
         if (req.command === 'pause') liveEngine.pause(req.reason);
         else if (req.command === 'resume') liveEngine.resume();
         else await liveEngine.closeAll(req.reason);
         refreshStatus();
-        return req.command === 'close-all' ? 'orders cancelled, positions closing at market, new entries paused' : `${req.command}d`;
+        const done = req.command === 'close-all' ? 'orders cancelled, positions closing at market, new entries paused' : req.command === 'pause' ? 'paused: no new entries, open positions stay managed' : 'resumed: new entries allowed';
+        logger.info(`control: ${done}`);
+        return req.command === 'close-all' ? done : `${req.command}d`;
       },
       { onError: (m) => logger.warn(m) },
     ).start();
@@ -243,8 +258,13 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
         strategies = changed;
         running = next.config;
         liveEngine.updateSettings(engineSettingsFrom(next.config), changed);
-        logger.info('config.json reloaded', { restartRequired: restartRequired.join(', ') || 'none' });
-        if (restartRequired.length) send({ level: 'warning', kind: 'control', title: 'Config saved', body: `Applied, except (restart needed): ${restartRequired.join(', ')}` });
+        if (!restartRequired.length) logger.info('config.json reloaded and applied');
+        else logger.warn(`config.json reloaded; applied except what needs a restart: ${restartRequired.join(', ')}`);
+        const toMainnet = next.config.mode === 'mainnet' && mode !== 'mainnet';
+        if (toMainnet) {
+          logger.warn('config.json now says mode "mainnet": the next restart trades REAL MONEY');
+          send({ level: 'critical', kind: 'control', title: 'Next restart trades real money', body: 'config.json was saved with mode "mainnet". This run goes on as it started; at the next restart the bot trades real money on Bybit.' });
+        } else if (restartRequired.length) send({ level: 'warning', kind: 'control', title: 'Config saved', body: `Applied, except (restart needed): ${restartRequired.join(', ')}` });
       },
       onInvalid: (error) => {
         logger.error('config.json edit rejected; still running on the previous settings', { problems: error.problems.length });
@@ -278,12 +298,49 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       })();
       return stopping;
     };
-    logger.info('running', { mode, symbols: config.symbols.map((s) => `${s.symbol}:${s.strategy}`).join(','), stateDir: opts.stateDir });
+    const paused = store.state.protections.paused;
+    if (paused) logger.warn(`paused since ${new Date(paused.sinceMs).toISOString()}, by the pause command (${paused.reason}): no new entries until "node dist/bot.js resume"`);
+    const locks = watchLocks(liveEngine, logger);
+    checkLocks = locks.check;
+    cleanups.push(locks.stop);
+    logger.info('running', { mode, symbols: config.symbols.filter((s) => s.enabled).map((s) => `${s.symbol}:${s.strategy}`).join(','), stateDir: opts.stateDir });
     return { engine: liveEngine, stateDir: opts.stateDir, stop, stopped };
   } catch (e) {
     await cleanup();
     throw e;
   }
+}
+
+/** A trade's progress for the ongoing notification: targets filled and where the stop is. */
+function positionProgress(pos: DeepReadonly<PositionState> | null): string | undefined {
+  if (!pos) return undefined;
+  const parts: string[] = [];
+  if (pos.targets.length) parts.push(`${pos.targets.filter((t) => t.filled).length}/${pos.targets.length} targets`);
+  if (pos.stop) {
+    const be = pos.side === 'long' ? dec(pos.stop.price).gte(pos.entryPrice) : dec(pos.stop.price).lte(pos.entryPrice);
+    parts.push(`stop ${pos.stop.price}${be ? ' (breakeven)' : ''}`);
+  }
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+/**
+ * Says once when an entry lock (daily loss, drawdown, loss streak, pause, kill switch) starts and
+ * once when it ends (a pause is reported by its command); the signals it refuses go to the debug log.
+ */
+function watchLocks(engine: Engine, logger: Logger): { check(): void; stop(): void } {
+  let active = new Map<string, string>();
+  const check = (): void => {
+    // A pause is the owner's own act: its control command and the start-up line report it.
+    const now = new Map(engine.snapshot().locks.filter((l) => l.name !== 'paused').map((l) => [l.name as string, l.reason]));
+    for (const [name, reason] of now) {
+      if (!active.has(name)) logger.warn(`entries stopped (${humanText(name)}): ${reason}`);
+    }
+    for (const name of active.keys()) if (!now.has(name)) logger.info(`entries allowed again: the ${humanText(name)} lock has ended`);
+    active = now;
+  };
+  check();
+  const timer = setInterval(check, LOCK_CHECK_MS);
+  return { check, stop: () => clearInterval(timer) };
 }
 
 /**

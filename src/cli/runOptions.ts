@@ -10,7 +10,10 @@ export interface RunOptions {
   readonly secrets: Secrets;
   readonly stateDir: string;
   readonly paper: boolean;
+  /** `--replay`: the candle files, absolute, separated by commas. */
   readonly replay: string | null;
+  /** Enabled symbols a replay has no data for: switched off for the run (run.ts says which). */
+  readonly replaySkipped?: readonly string[];
   readonly speed: number;
   readonly restoreBackup: boolean;
   readonly sets: readonly string[];

@@ -3,7 +3,8 @@
  * per-candle view as CSV on stdout, so the owner can see on the phone why the bot did or did not
  * trade. Header `ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal`; one row per candle; an empty
  * cell where a value is not yet defined; a pivot's price on the row of the candle that confirms it;
- * `signal` long/short with the cooldown applied and positions ignored (DESIGN section 5).
+ * `signal` long/short with the cooldown applied and positions ignored (DESIGN section 5); then
+ * `pivot`, the pivot a signal used (an extension after the eight columns of the contract).
  * `--set` keys are scalper parameters, validated by the scalper's own schema.
  */
 import { parseArgs } from 'node:util';
@@ -16,7 +17,12 @@ import { UsageError } from '../util/errors.js';
 import type { Command, CommandIo } from './command.js';
 import { readDataArg } from './paths.js';
 
-export const SIGNALS_HEADER = 'ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal';
+/**
+ * DESIGN section 4's eight columns, then `pivot`: the confirmed pivot a signal was measured against
+ * (the pivot low for long, the pivot high for short), on signal rows only. Columns added later
+ * (`--indicators`) come after `pivot`.
+ */
+export const SIGNALS_HEADER = 'ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal,pivot';
 
 const usage = `Usage: node dist/bot.js signals --data FILE.csv[.gz] [--set key=value]...
 
@@ -24,7 +30,8 @@ Prints the scalper's per-candle signals as CSV on stdout:
   ${SIGNALS_HEADER}
 One row per candle; empty cells where a value is not yet defined; pivotHigh/pivotLow hold a pivot's
 price on the row of the candle that confirms it; signal is long, short or empty (cooldown applied,
-open positions ignored).
+open positions ignored); pivot, on a signal's row, is the pivot it was measured against (the latest
+confirmed pivot low for long, pivot high for short).
 
 Options:
   --data FILE       candle CSV (ts,open,high,low,close,volume), .csv or .csv.gz
@@ -101,7 +108,7 @@ export function* signalsCsvChunks(candles: readonly Candle[], params: ScalperPar
     const signal = s.update(c);
     chunk +=
       `${c.ts},${c.close},${fmt4(s.rsi)},${fmt4(s.stochK)},${fmt4(s.stochD)},` +
-      `${s.pivotHighConfirmed === null ? '' : s.pivotHighConfirmed},${s.pivotLowConfirmed === null ? '' : s.pivotLowConfirmed},${signal ?? ''}\n`;
+      `${s.pivotHighConfirmed === null ? '' : s.pivotHighConfirmed},${s.pivotLowConfirmed === null ? '' : s.pivotLowConfirmed},${signal ?? ''},${signal === null || s.triggerPivot === null ? '' : s.triggerPivot}\n`;
     if (chunk.length >= 65_536) {
       yield chunk;
       chunk = '';

@@ -39,6 +39,7 @@ export function restartRequired(prev: Config, next: Config): string[] {
     const old = before.get(sym);
     if (!old) out.push(`symbols[${sym}] added`);
     else {
+      if (!old.enabled && s.enabled) out.push(`symbols[${sym}] enabled`);
       if (old.strategy !== s.strategy) out.push(`symbols[${sym}].strategy`);
       if (old.intervalMinutes !== s.intervalMinutes) out.push(`symbols[${sym}].intervalMinutes`);
     }
@@ -48,6 +49,8 @@ export function restartRequired(prev: Config, next: Config): string[] {
 }
 
 export class ConfigWatcher {
+  /** The configuration the bot started with: what a restart-only setting is compared against. */
+  readonly #started: LoadedConfig;
   #current: LoadedConfig;
   #lastText: string;
   #timer: NodeJS.Timeout | null = null;
@@ -57,6 +60,7 @@ export class ConfigWatcher {
 
   constructor(opts: ConfigWatcherOptions) {
     this.#opts = opts;
+    this.#started = opts.current;
     this.#current = opts.current;
     this.#lastText = opts.current.text;
   }
@@ -104,7 +108,8 @@ export class ConfigWatcher {
     this.#lastText = text;
     try {
       const next = parseConfigText(text, this.#current.path, { env: this.#opts.env ?? {}, sets: this.#opts.sets ?? [] });
-      const change = { next, restartRequired: restartRequired(this.#current.config, next.config) };
+      // Against the running process, not the previous edit: saving the original back clears it.
+      const change = { next, restartRequired: restartRequired(this.#started.config, next.config) };
       this.#current = next;
       this.#opts.onChange(change);
     } catch (e) {

@@ -125,8 +125,8 @@ export const EquityPeakSchema = v.object({ equity: DecimalString, atMs: Timestam
 export const PersistedStateSchema = v.object({
   schemaVersion: v.literal(STATE_SCHEMA_VERSION),
   updatedMs: TimestampMs,
-  /** The mode the bot last ran in; null before the first run. */
-  mode: v.nullable(v.picklist(MODES)),
+  /** The mode the bot last ran in ('replay' for `run --replay`); null before the first run. */
+  mode: v.nullable(v.picklist([...MODES, 'replay'])),
   symbols: v.record(v.pipe(v.string(), v.regex(/^[A-Z0-9]+$/, 'expected an upper-case symbol such as BTCUSDT')), SymbolStateSchema),
   protections: ProtectionsSchema,
   daily: v.nullable(DailyWindowSchema),

@@ -62,6 +62,8 @@ export class Engine {
   /** A reconciliation started by #resyncSoon is running. */
   #resyncing = false;
   #started = false;
+  /** The symbols start() set up (instruments, leverage, streams); one enabled later needs a restart. */
+  readonly #running = new Set<string>();
   #stopping = false;
 
   constructor(deps: EngineDeps, settings: EngineSettings) {
@@ -121,6 +123,7 @@ export class Engine {
     this.#deps.store.update((d) => {
       for (const sym of symbols) d.symbols[sym] ??= { position: null, openOrders: {}, cooldownUntilMs: null };
     });
+    for (const sym of symbols) this.#running.add(sym);
     await this.#reconciler.restoreFromJournal(this.#symbols);
     // Streams first, then the REST snapshot, so no fill can fall between the two (one made after
     // the snapshot is pushed; one made before is in it). Events wait behind a gate per symbol until
@@ -294,7 +297,8 @@ export class Engine {
     return this.#queues.get(rt.settings.symbol)!;
   }
 
+  /** Enabled and, once started, set up at start: a symbol added or enabled by a hot reload waits for a restart. */
   #enabledSymbols(): string[] {
-    return this.#settings.symbols.filter((s) => s.enabled).map((s) => s.symbol);
+    return this.#settings.symbols.filter((s) => s.enabled && (this.#running.size === 0 || this.#running.has(s.symbol))).map((s) => s.symbol);
   }
 }

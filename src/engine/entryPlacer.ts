@@ -30,7 +30,8 @@ export class EntryPlacer {
   enter(rt: SymbolRuntime, intent: EnterIntent, now: number): Promise<void> | void {
     const why = this.#refusal(rt, now);
     // The reason is read only by a logger that prints it (the strategy may build it on first read).
-    if (why !== null) return this.#ctx.logger.info(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, { get reason() { return intent.reason; } });
+    // Debug: a lock refuses every signal while it lasts; the lock itself is reported when it starts and ends.
+    if (why !== null) return this.#ctx.logger.debug(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, { get reason() { return intent.reason; } });
     return this.#enterChecked(rt, intent, now);
   }
 

@@ -10,6 +10,8 @@ import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import { exitReason, type LedgerWriter } from './ledgerWriter.js';
 import { parseOrderLinkId } from './orderLinkId.js';
+import type { DeepReadonly, PositionState } from '../domain/persistedState.js';
+import { dec } from '../domain/money.js';
 import type { PositionManager } from './positionManager.js';
 import type { RiskGate } from './riskGate.js';
 import type { ClosedRoundTrip } from './roundTrip.js';
@@ -50,8 +52,20 @@ export class ExecutionHandler {
     }
     const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, order.orderLinkId)?.role;
     if (!terminal || !role) return;
-    if (role.kind === 'entry') await this.#positions.afterEntry(rt, current);
-    else if (role.kind === 'target' && current.status === 'filled') await this.#positions.afterTarget(rt, role.index);
+    if (role.kind === 'entry') {
+      await this.#positions.afterEntry(rt, current);
+      const pos = localPosition(store, rt);
+      if (pos && current.filledQty.gt(0)) {
+        const targets = pos.targets.map((t) => t.price).join(', ');
+        this.#ctx.logger.info(`${sym} ${pos.side} opened: ${pos.size} @ ${pos.entryPrice}, stop ${pos.stop?.price ?? 'none'}${targets ? `, targets ${targets}` : ''}`);
+      }
+    } else if (role.kind === 'target' && current.status === 'filled') {
+      const before = localPosition(store, rt)?.stop?.price ?? null;
+      await this.#positions.afterTarget(rt, role.index);
+      const pos = localPosition(store, rt);
+      const after = pos?.stop?.price ?? null;
+      if (pos && after !== null && after !== before) this.#ctx.logger.info(`${sym} ${pos.side} stop moved: ${before ?? 'none'} → ${after}${stopAtBreakeven(pos) ? ' (breakeven)' : ''}`);
+    }
   }
 
   async onFill(rt: SymbolRuntime, fill: Fill): Promise<void> {
@@ -60,6 +74,12 @@ export class ExecutionHandler {
     rt.lastFillTs = Math.max(rt.lastFillTs ?? 0, fill.ts);
     this.#ledger.fill(fill);
     const sym = rt.settings.symbol;
+    const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, fill.orderLinkId)?.role;
+    const what = fill.trigger ? EXIT_WORDS[fill.trigger] : role?.kind === 'entry' ? `${role.side} entry` : role?.kind === 'target' ? `target ${role.index}` : role?.kind === 'quote' ? 'quote' : role?.kind === 'exit' ? 'exit' : 'order';
+    // Targets and quotes get a line of their own; an entry's fills are summed up in "opened", an exit's in "closed".
+    const line = `${sym} ${what} filled: ${fill.side} ${fill.qty.toFixed()} @ ${fill.price.toFixed()}`;
+    if (role?.kind === 'target' || role?.kind === 'quote') this.#ctx.logger.info(line);
+    else this.#ctx.logger.debug(line);
     for (const trip of rt.roundTrip.apply(fill)) await this.#onTradeClosed(rt, trip);
     // The position as the fills say, until the exchange's own position push confirms it.
     const side = rt.roundTrip.side;
@@ -83,13 +103,41 @@ export class ExecutionHandler {
     const sym = rt.settings.symbol;
     const reason = exitReason(trip.lastFill, this.#ctx.settings().orderIdPrefix, rt.settings.strategy);
     this.#ledger.exit(sym, trip, reason);
+    const pos = localPosition(this.#ctx.store, rt);
+    const how = reason === 'stopLoss' && pos && stopAtBreakeven(pos) ? 'at breakeven stop' : reason in CLOSED_AT ? `at ${CLOSED_AT[reason]}` : `by ${EXIT_WORDS[reason] ?? reason}`;
+    const pnl = `${trip.pnl.isNegative() ? '' : '+'}${trip.pnl.toFixed(2)} USDT`;
+    const prices = `${trip.qty.toFixed()} @ ${trip.entryPrice.toSignificantDigits(8).toFixed()} → ${trip.exitPrice.toSignificantDigits(8).toFixed()}, fees ${trip.fees.toFixed(2)} USDT`;
+    this.#ctx.logger.info(`${sym} ${trip.side} closed ${how}: PnL ${pnl}, ${prices}`);
     // Day windows, streaks and locks run on the engine's market clock, like its decisions (the
     // closing fill carries the exchange's own stamp, which a replay does not share).
     const now = this.#ctx.now();
     this.#risk.recordTrade(sym, trip.pnl, now);
     await this.#positions.clear(rt);
     const level = trip.pnl.isNegative() ? 'warning' : 'trade';
-    this.#ctx.alert(level, reason === 'stopLoss' ? 'stopLoss' : reason === 'takeProfit' ? 'takeProfit' : 'fill', `${sym} ${trip.side} closed: ${reason}`, `PnL ${trip.pnl.toFixed(2)} USDT (fees ${trip.fees.toFixed(2)}), ${trip.qty.toFixed()} @ ${trip.entryPrice.toFixed(2)} → ${trip.exitPrice.toFixed(2)}`, sym);
+    this.#ctx.alert(level, 'tradeClosed', `${sym} ${trip.side} closed ${how} (${pnl})`, prices, sym);
     this.#risk.evaluateProtections(now);
   }
+}
+
+/** Exit reasons (journal codes) in words, for log lines and notifications. */
+const EXIT_WORDS: Readonly<Record<string, string>> = {
+  stopLoss: 'stop loss',
+  takeProfit: 'take profit',
+  trailingStop: 'trailing stop',
+  timeExit: 'time exit',
+  signal: 'opposite signal',
+  killSwitch: 'kill switch',
+  closeAll: 'close-all',
+  quote: 'quote fill',
+  exit: 'exit order',
+  manual: 'manual order',
+};
+/** The exits that happen at a price level: "closed at stop loss". */
+const CLOSED_AT: Readonly<Record<string, string>> = { stopLoss: 'stop loss', takeProfit: 'take profit', trailingStop: 'trailing stop' };
+
+/** The stop sits at or beyond the entry price: a breakeven stop, not a loss-taking one. */
+function stopAtBreakeven(pos: DeepReadonly<PositionState>): boolean {
+  if (!pos.stop) return false;
+  const stop = dec(pos.stop.price);
+  return pos.side === 'long' ? stop.gte(pos.entryPrice) : stop.lte(pos.entryPrice);
 }

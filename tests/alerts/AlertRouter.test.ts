@@ -190,3 +190,18 @@ describe('createAlertRouter with the real termux-notification boundary', () => {
     expect(fake.calls('termux-notification-remove')).toEqual([['pocket-scalper.status']]);
   });
 });
+
+describe('AlertRouter: text for people', () => {
+  it('turns internal names into words in titles and bodies, and leaves config paths as written', () => {
+    const ch = new MemoryChannel('m');
+    const router = new AlertRouter({ channels: [ch], now: () => NOON });
+    router.send({ level: 'warning', kind: 'error', title: 'Entries stopped: dailyLoss', body: 'dailyLoss: daily loss 31.00 USDT reached the limit' });
+    router.send({ level: 'trade', kind: 'tradeClosed', title: 'BTCUSDT long closed: stopLoss', body: 'after takeProfit 1, killSwitch off' });
+    router.send({ level: 'warning', kind: 'error', title: 'config.json edit rejected', body: 'risk.maxDailyLossPct: expected a number; symbols[0].params.stopLoss' });
+    expect(ch.got.map((a) => `${a.title} | ${a.body}`)).toEqual([
+      'Entries stopped: daily loss limit | daily loss limit: daily loss 31.00 USDT reached the limit',
+      'BTCUSDT long closed: stop loss | after take profit 1, kill switch off',
+      'config.json edit rejected | risk.maxDailyLossPct: expected a number; symbols[0].params.stopLoss',
+    ]);
+  });
+});

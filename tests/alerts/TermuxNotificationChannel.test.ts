@@ -116,7 +116,7 @@ describe('termux-notification: the ongoing status notification', () => {
     ];
     expect(calls[0]).toEqual([
       '-t', 'pocket-scalper · testnet · running',
-      '-c', 'PnL today: +12.5 USDT\nOpen positions: 2 (BTCUSDT long, ETHUSDT short)\nClock: trusted (offset +12 ms)',
+      '-c', 'PnL today: +12.50 USDT\nOpen positions: 2 (BTCUSDT long, ETHUSDT short)\nClock: trusted (offset +12 ms)',
       ...tail,
     ]);
     expect(calls[1]).toEqual([
@@ -124,6 +124,15 @@ describe('termux-notification: the ongoing status notification', () => {
       '-c', 'PnL today: -3.25 USDT\nOpen positions: none\nClock: NOT trusted, not signing (offset -2400 ms)\nPaused: owner pressed Pause',
       ...tail,
     ]);
+  });
+
+  it('shows money in cents and each position with its progress', async () => {
+    const ch = channel();
+    await ch.postStatus({ ...snapshot, pnlToday: '0.23425192', openPositions: [{ symbol: 'BTCUSDT', side: 'long', detail: '1/4 targets, stop 106103.9 (breakeven)' }] });
+    await ch.postStatus({ ...snapshot, pnlToday: '-0.006', openPositions: [] });
+    const [first, second] = fake.calls('termux-notification');
+    expect(first![3]).toBe('PnL today: +0.23 USDT\nOpen positions: 1 (BTCUSDT long (1/4 targets, stop 106103.9 (breakeven)))\nClock: trusted (offset +12 ms)');
+    expect(second![3]).toMatch(/^PnL today: -0.01 USDT\n/);
   });
 
   it('buttons run the bot with absolute paths from sh -c in an empty environment', async () => {

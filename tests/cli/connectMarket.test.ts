@@ -55,7 +55,7 @@ describe('connectMarket', () => {
     try {
       expect(market.needsTrustedClock, 'replay signs its requests like live').toBe(true);
       expect(market.keyCheck).toBeUndefined();
-      expect(log.text()).toMatch(/the replay file has no data for ETHUSDT/);
+      expect(log.text()).toMatch(/the replay has no data for ETHUSDT/);
       const status = await market.clock.start();
       market.clock.stop();
       expect(status.trusted, status.reasons.map((r) => r.message).join('; ')).toBe(true);

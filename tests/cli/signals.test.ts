@@ -42,14 +42,14 @@ describe('signals on data/bybit-BTCUSDT-1m.csv.gz', () => {
     ({ code, out, err } = await run('--data', BTC));
     rows = rowsOf(out);
   });
-  const col = (name: string) => ['ts', 'close', 'rsi', 'stochK', 'stochD', 'pivotHigh', 'pivotLow', 'signal'].indexOf(name);
+  const col = (name: string) => ['ts', 'close', 'rsi', 'stochK', 'stochD', 'pivotHigh', 'pivotLow', 'signal', 'pivot'].indexOf(name);
 
-  it('prints the header and one 8-cell row per candle, nothing on stderr', () => {
+  it("prints the header (DESIGN section 4's eight columns, then pivot) and one row per candle, nothing on stderr", () => {
     expect(code).toBe(0);
     expect(err).toBe('');
-    expect(out.split('\n')[0]).toBe('ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal');
+    expect(out.split('\n')[0]).toBe('ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal,pivot');
     expect(rows).toHaveLength(candles.length);
-    expect(rows.every((r, i) => r.length === 8 && r[0] === String(candles[i]!.ts) && r[1] === String(candles[i]!.close))).toBe(true);
+    expect(rows.every((r, i) => r.length === 9 && r[0] === String(candles[i]!.ts) && r[1] === String(candles[i]!.close))).toBe(true);
   });
 
   it('leaves cells empty until defined: RSI from the 15th candle, K from the 30th, D from the 32nd', () => {
@@ -79,8 +79,28 @@ describe('signals on data/bybit-BTCUSDT-1m.csv.gz', () => {
     const signals = rows.slice(0, 80).flatMap((r, i) => (r[col('signal')] ? [`${i} ${r[col('signal')]}`] : []));
     expect(signals).toEqual(['44 short', '49 short', '58 long', '67 short', '76 long']);
     // Row 58 shows both the pivot low confirmed there and the long it triggers.
-    expect(rows[58]!.slice(5)).toEqual(['', '106120.9', 'long']);
+    expect(rows[58]!.slice(5)).toEqual(['', '106120.9', 'long', '106120.9']);
     expect(rows[75]![col('stochK')], 'a real 0 is printed, not left empty').toBe('0');
+  });
+
+  it('prints on each signal row the pivot it used: the latest confirmed pivot low (long) or high (short), within proximityPct of the close', () => {
+    let low = '';
+    let high = '';
+    let signals = 0;
+    for (const r of rows) {
+      if (r[col('pivotLow')]) low = r[col('pivotLow')]!;
+      if (r[col('pivotHigh')]) high = r[col('pivotHigh')]!;
+      const signal = r[col('signal')];
+      if (!signal) {
+        expect(r[col('pivot')], 'no pivot without a signal').toBe('');
+        continue;
+      }
+      signals++;
+      const pivot = r[col('pivot')]!;
+      expect(pivot, `row ${r[0]}`).toBe(signal === 'long' ? low : high);
+      expect(Math.abs(Number(r[col('close')]) - Number(pivot))).toBeLessThanOrEqual((0.3 / 100) * Number(pivot) + 1e-9);
+    }
+    expect(signals).toBeGreaterThan(100);
   });
 
   it('never looks ahead: a file cut after N candles prints the same first N rows', async () => {

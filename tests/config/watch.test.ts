@@ -82,6 +82,28 @@ describe('hot reload of config.json', () => {
     expect(changes[0]!.restartRequired).toEqual(['mode', 'symbols[ETHUSDT] added']);
   });
 
+  it('compares with the configuration the bot started with: saving the original back clears the restart list', async () => {
+    const { changes } = start();
+    const original = readFileSync(path, 'utf8');
+    writeFileSync(path, JSON.stringify({ ...base, mode: 'testnet' }));
+    await until(() => changes.length === 1);
+    expect(changes[0]!.restartRequired).toEqual(['mode']);
+    writeFileSync(path, JSON.stringify({ ...base, mode: 'testnet', risk: { maxDailyLossPct: 2 } }));
+    await until(() => changes.length === 2);
+    expect(changes[1]!.restartRequired, 'still not what the bot runs').toEqual(['mode']);
+    writeFileSync(path, original);
+    await until(() => changes.length === 3);
+    expect(changes[2]!.restartRequired).toEqual([]);
+  });
+
+  it('a symbol switched on while the bot runs needs a restart', async () => {
+    writeFileSync(path, JSON.stringify({ ...base, symbols: [...base.symbols, { symbol: 'ETHUSDT', strategy: 'scalper', enabled: false }] }));
+    const { changes } = start();
+    writeFileSync(path, JSON.stringify({ ...base, symbols: [...base.symbols, { symbol: 'ETHUSDT', strategy: 'scalper', enabled: true }] }));
+    await until(() => changes.length === 1);
+    expect(changes[0]!.restartRequired).toEqual(['symbols[ETHUSDT] enabled']);
+  });
+
   it('ignores a save that changes nothing', async () => {
     const { changes, invalid } = start();
     writeFileSync(path, readFileSync(path));

@@ -290,4 +290,14 @@ describe('Engine hot reload', () => {
     const entries = (await h.journalRecords()).filter((r): r is OrderSentRecord => r.type === 'order' && r.purpose === 'entry');
     expect(entries.length).toBeGreaterThan(0);
   });
+
+  it('a symbol added by a config edit waits for a restart and never breaks reconciliation', async () => {
+    h = await startHarness({ candles: BTC_1M, startIndex: 200 });
+    await h.play(BTC_1M.slice(200, 230));
+    const { engineSettings } = await import('./harness.js');
+    h.engine.updateSettings(engineSettings([SCALPER_SETTINGS, { ...SCALPER_SETTINGS, symbol: 'ETHUSDT' }]), new Map());
+    await expect(h.engine.reconcile('periodic')).resolves.toEqual([]);
+    await h.play(BTC_1M.slice(230, 260));
+    await expect(h.engine.reconcile('periodic')).resolves.toEqual([]);
+  });
 });

@@ -32,7 +32,7 @@ describe('ExecutionHandler', () => {
     expect(exit).toMatchObject({ side: 'long', qty: '0.002', pnl: '0.152', fees: '0.048', reason: 'quote' });
     expect(kit.store.state.daily?.realisedPnl).toBe('0.152');
     expect(kit.store.state.symbols.BTCUSDT?.position).toBeNull();
-    expect(kit.alerts.at(-1)).toMatchObject({ level: 'trade', kind: 'fill', title: 'BTCUSDT long closed: quote' });
+    expect(kit.alerts.at(-1)).toMatchObject({ level: 'trade', kind: 'tradeClosed', title: 'BTCUSDT long closed by quote fill (+0.15 USDT)', body: '0.002 @ 60000 → 60100, fees 0.05 USDT' });
   });
 
   it("an order update keeps the store's record current, and a finished order leaves it", async () => {
