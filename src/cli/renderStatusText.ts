@@ -9,6 +9,7 @@ const PROTECTION_LABELS: Record<ProtectionName, string> = {
   consecutiveLoss: 'loss streak',
   killSwitch: 'KILL SWITCH',
   paused: 'paused',
+  circuitBreaker: 'circuit breaker',
 };
 
 /** Human text, each line at most ~50 columns (long reasons wrap). */
