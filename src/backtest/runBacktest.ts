@@ -16,6 +16,8 @@
  * - The market maker gets one top of book per candle, the simulator's synthetic touch at the close
  *   (src/sim/syntheticBook.ts): its quotes rest and fill only when the next candles' paths trade
  *   through them.
+ * - The kill switch (`risk.killSwitchDrawdownPct`) acts as live: the trade it closes carries the exit
+ *   reason `killSwitch`, and nothing opens after it (no one runs `resume` in a backtest).
  * - At the end, whatever is still open is closed at the last close (market order, taker fee,
  *   slippage) so that the sum of the trades' PnL equals the equity change; that trade's exit reason
  *   is `endOfData`.
@@ -174,7 +176,8 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
   let clock = first.ts;
   const alerts = {
     send(a: EngineAlert): void {
-      if (a.title.startsWith('Entries stopped')) notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} ${a.title.replace('Entries stopped: ', 'entries stopped, ')}: ${a.body}`);
+      if (a.kind === 'killSwitch' && a.title === 'Kill switch') notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} kill switch: ${a.body}`);
+      else if (a.title.startsWith('Entries stopped')) notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} ${a.title.replace('Entries stopped: ', 'entries stopped, ')}: ${a.body}`);
     },
   };
   const engine = new Engine(

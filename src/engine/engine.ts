@@ -118,7 +118,7 @@ export class Engine {
   async start(): Promise<void> {
     const { port, logger } = this.#deps;
     const symbols = this.#enabledSymbols();
-    if (this.#settings.feesFromExchange) await this.#fees.refresh(symbols, this.#clock.now());
+    if (this.#settings.feesFromExchange) await this.refreshFees();
     const instruments = await port.loadInstruments(symbols);
     for (const sym of symbols) {
       const rt = this.#symbols.get(sym)!;
@@ -218,9 +218,11 @@ export class Engine {
    * decide from the next close). A leverage change is applied on the exchange before the next
    * decision, so sizing and margin agree.
    */
-  updateSettings(settings: EngineSettings, strategies: ReadonlyMap<string, Strategy>): void {
-    this.#settings = settings;
+  updateSettings(given: EngineSettings, strategies: ReadonlyMap<string, Strategy>): void {
+    this.#settings = given;
     this.#risk.settingsChanged(this.#clock.now());
+    // With the account's fee rates in place of the config's (the breakeven buffer follows them).
+    const settings = this.#ctx.settings();
     for (const s of settings.symbols) {
       const rt = this.#symbols.get(s.symbol);
       if (!rt) continue; // adding a symbol needs a restart (streams and leverage)
@@ -256,7 +258,12 @@ export class Engine {
 
   /** Live modes: reads the account's fee rates again (the schedule calls it daily); the last known stay on failure. */
   async refreshFees(): Promise<void> {
-    if (this.#settings.feesFromExchange) await this.#fees.refresh(this.#enabledSymbols(), this.#clock.now());
+    if (!this.#settings.feesFromExchange) return;
+    await this.#fees.refresh(this.#enabledSymbols(), this.#clock.now());
+    for (const s of this.#ctx.settings().symbols) {
+      const rt = this.#symbols.get(s.symbol);
+      if (rt) rt.settings = s;
+    }
   }
 
   /** The fee rates in force and where they come from, for the owner. */
