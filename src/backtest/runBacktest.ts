@@ -16,6 +16,8 @@
  * - The market maker gets one top of book per candle, the simulator's synthetic touch at the close
  *   (src/sim/syntheticBook.ts): its quotes rest and fill only when the next candles' paths trade
  *   through them.
+ * - The kill switch (`risk.killSwitchDrawdownPct`) acts as live: the trade it closes carries the exit
+ *   reason `killSwitch`, and nothing opens after it (no one runs `resume` in a backtest).
  * - At the end, whatever is still open is closed at the last close (market order, taker fee,
  *   slippage) so that the sum of the trades' PnL equals the equity change; that trade's exit reason
  *   is `endOfData`.

@@ -75,7 +75,8 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
   let clock = first.ts;
   const alerts = {
     send(a: EngineAlert): void {
-      if (a.title.startsWith('Entries stopped')) notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} ${a.title.replace('Entries stopped: ', 'entries stopped, ')}: ${a.body}`);
+      if (a.kind === 'killSwitch' && a.title === 'Kill switch') notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} kill switch: ${a.body}`);
+      else if (a.title.startsWith('Entries stopped')) notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} ${a.title.replace('Entries stopped: ', 'entries stopped, ')}: ${a.body}`);
     },
   };
   const engine = new Engine(

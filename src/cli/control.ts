@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { dec, money } from '../domain/money.js';
 import { awaitAck, submitControl, type ControlCommand } from '../state/control.js';
 import { StateLockedError } from '../state/stateErrors.js';
 import { StateStore } from '../state/stateStore.js';
@@ -18,14 +19,16 @@ const ACK_TIMEOUT_MS = 5000;
 
 const WHAT: Record<ControlCommand, string> = {
   pause: 'stop new entries; open positions stay managed (stops, targets, exits)',
-  resume: 'allow new entries again (lifts pause, kill switch and drawdown locks)',
+  resume: 'allow new entries again (lifts the pause; the kill switch and drawdown locks too once the equity is back, or with --reset-peak)',
   'close-all': "cancel the bot's orders, close its positions at market, and pause",
 };
 
 function usage(command: ControlCommand): string {
-  return `Usage: node dist/bot.js ${command}${command === 'close-all' ? ' [--yes]' : ''} [--state-dir DIR] [--config PATH] [--reason TEXT]
+  return `Usage: node dist/bot.js ${command}${command === 'close-all' ? ' [--yes]' : command === 'resume' ? ' [--reset-peak]' : ''} [--state-dir DIR] [--config PATH] [--reason TEXT]
 
-Tells the running bot to ${WHAT[command]}.
+Tells the running bot to ${WHAT[command]}.${command === 'resume' ? `
+A kill switch or drawdown lock whose equity is still that far below its peak stays (it would lock
+again at once); --reset-peak accepts the loss: the equity now becomes the peak, and both lift.` : ''}
 Takes effect within a second; prints the bot's acknowledgement (exit 0), or exit 1 when the bot
 does not answer${command === 'close-all' ? '. Asks for confirmation on a terminal unless --yes' : ''}.
 ${command === 'close-all' ? '' : `When no bot is running, the change is written to the state so the next start honours it.\n`}  --state-dir DIR   the bot's state directory (default: stateDir from the config, else ./state)
@@ -46,6 +49,7 @@ function controlCommand(command: ControlCommand): Command {
           config: { type: 'string' },
           reason: { type: 'string' },
           yes: { type: 'boolean', short: 'y' },
+          'reset-peak': { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
@@ -56,6 +60,11 @@ function controlCommand(command: ControlCommand): Command {
       }
       if (values.yes && command !== 'close-all') {
         io.stderr.write(`--yes only applies to close-all\n`);
+        return 2;
+      }
+      const resetPeak = values['reset-peak'] ?? false;
+      if (resetPeak && command !== 'resume') {
+        io.stderr.write(`--reset-peak only applies to resume\n`);
         return 2;
       }
       let stateDir: string;
@@ -81,8 +90,8 @@ function controlCommand(command: ControlCommand): Command {
         }
       }
       const reason = values.reason ?? 'from the command line';
-      const sent = submitControl(stateDir, command, reason);
-      if (sent.status === 'no-bot') return offline(command, stateDir, reason, io);
+      const sent = submitControl(stateDir, command, reason, Date.now(), { resetPeak });
+      if (sent.status === 'no-bot') return offline(command, stateDir, reason, io, resetPeak);
       const ack = await awaitAck(stateDir, sent.id, ACK_TIMEOUT_MS);
       if (!ack) {
         io.stderr.write(`the bot (PID ${sent.pid}) did not acknowledge within ${ACK_TIMEOUT_MS / 1000} s; the request stays queued in ${stateDir}/control\n`);
@@ -95,7 +104,7 @@ function controlCommand(command: ControlCommand): Command {
 }
 
 /** With no bot running, pause and resume go straight into the state file. */
-async function offline(command: ControlCommand, stateDir: string, reason: string, io: CommandIo): Promise<number> {
+async function offline(command: ControlCommand, stateDir: string, reason: string, io: CommandIo, resetPeak: boolean): Promise<number> {
   if (command === 'close-all') {
     io.stderr.write(`no bot is running for ${stateDir}: start it (it reconciles first), or close the positions on Bybit\n`);
     return 1;
@@ -110,20 +119,33 @@ async function offline(command: ControlCommand, stateDir: string, reason: string
     }
     throw e;
   }
+  let kept: string[] = [];
   try {
+    const locks = store.state.protections;
+    // Without the bot the equity now is unknown: the equity locks lift only with --reset-peak.
+    kept = resetPeak || command === 'pause' ? [] : [...(locks.killSwitch ? ['the kill switch'] : []), ...(locks.drawdown ? ['the drawdown lock'] : [])];
     store.update((d) => {
       if (command === 'pause') d.protections.paused = { reason, sinceMs: Date.now(), untilMs: null };
       else {
         d.protections.paused = null;
-        d.protections.killSwitch = null;
-        d.protections.drawdown = null;
+        if (resetPeak) {
+          d.protections.killSwitch = null;
+          d.protections.drawdown = null;
+          // The next equity the bot sees becomes the account's peak; the bot's own peak is what it booked.
+          d.equityPeak = null;
+          if (d.botEquity) d.botEquity.peak = money(dec(d.botEquity.startEquity).plus(dec(d.botEquity.realisedPnl)));
+        }
       }
     });
     await store.flush();
   } finally {
     await store.close();
   }
-  io.stderr.write(`no bot is running; ${command === 'pause' ? 'it will start paused' : 'it will start with new entries allowed'} (${stateDir}/state.json)\n`);
+  if (kept.length > 0) {
+    io.stderr.write(`no bot is running; the pause is lifted, but ${kept.join(' and ')} stay: the equity is measured again when the bot runs. To accept the loss, run \`resume --reset-peak\` (${stateDir}/state.json)\n`);
+    return 0;
+  }
+  io.stderr.write(`no bot is running; ${command === 'pause' ? 'it will start paused' : `it will start with new entries allowed${resetPeak ? ', measuring drawdown from a new peak' : ''}`} (${stateDir}/state.json)\n`);
   return 0;
 }
 

@@ -9,6 +9,7 @@ const PROTECTION_LABELS: Record<ProtectionName, string> = {
   consecutiveLoss: 'loss streak',
   killSwitch: 'KILL SWITCH',
   paused: 'paused',
+  circuitBreaker: 'circuit breaker',
 };
 
 /** Human text, each line at most ~50 columns (long reasons wrap). */
@@ -73,7 +74,9 @@ export function renderStatusText(r: StatusReport): string {
     kv('best', `${signedMoney(s.bestPnl ?? new Dec(0))}, worst ${signedMoney(s.worstPnl ?? new Dec(0))}`);
     kv('streaks', `${s.longestWinStreak} won, ${s.longestLossStreak} lost in a row`);
     kv('max DD', s.maxDrawdownPct === null ? `${s.maxDrawdown.toFixed(2)} (no start equity)` : `${s.maxDrawdownPct.toFixed(2)} %`);
-    kv('Sharpe', s.dailySharpe === null ? 'n/a (needs 2+ days)' : `${s.dailySharpe.toFixed(2)} (daily, ${s.sharpeDays} d)`);
+    if (s.sharpe !== null) kv('Sharpe', `${s.sharpe.toFixed(2)}, Sortino ${s.sortino === null ? 'n/a' : s.sortino.toFixed(2)} (hourly, ${s.returnHours} h)`);
+    else kv('Sharpe', s.dailySharpe === null ? 'n/a (needs 2+ hours of equity records)' : `${s.dailySharpe.toFixed(2)} (daily, ${s.sharpeDays} d)`);
+    for (const r of s.byReason) kv(r === s.byReason[0] ? 'by exit' : '', `${r.reason}: ${r.trades}, ${signedMoney(r.pnl)}`);
   }
   for (const p of r.journalProblems) {
     const where = `${p.file.split(/[\\/]/).at(-1) ?? p.file}:${p.line}`;

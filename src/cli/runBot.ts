@@ -167,6 +167,10 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     cleanups.push(() => engine!.stop());
     const liveEngine = engine;
 
+    // The account's fee rates, once a day (the engine read them at start; the last known stay on failure).
+    const feeTimer = setInterval(() => void liveEngine.refreshFees(), 86_400_000);
+    cleanups.push(() => clearInterval(feeTimer));
+
     const reconcileTimer = setInterval(() => {
       liveEngine.reconcile('periodic').catch((e: unknown) => logger.warn('periodic reconciliation failed', { error: e instanceof Error ? e.message : String(e) }));
     }, RECONCILE_EVERY_MS);
@@ -205,8 +209,11 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       async (req) => {
         logger.info(`control: "${req.command}" received`, { reason: req.reason });
         if (req.command === 'pause') liveEngine.pause(req.reason);
-        else if (req.command === 'resume') liveEngine.resume();
-        else await liveEngine.closeAll(req.reason);
+        else if (req.command === 'resume') {
+          const answer = liveEngine.resume({ resetPeak: req.resetPeak ?? false });
+          refreshStatus();
+          return answer;
+        } else await liveEngine.closeAll(req.reason);
         refreshStatus();
         const done = req.command === 'close-all' ? 'orders cancelled, positions closing at market, new entries paused' : req.command === 'pause' ? 'paused: no new entries, open positions stay managed' : 'resumed: new entries allowed';
         logger.info(`control: ${done}`);

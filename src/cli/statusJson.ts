@@ -52,6 +52,10 @@ export function statusJson(r: StatusReport): unknown {
       maxDrawdownPct: s.maxDrawdownPct,
       dailySharpe: s.dailySharpe,
       sharpeDays: s.sharpeDays,
+      sharpe: s.sharpe,
+      sortino: s.sortino,
+      returnHours: s.returnHours,
+      byReason: s.byReason.map((r) => ({ reason: r.reason, trades: r.trades, pnl: num(r.pnl) })),
     },
     journalProblems: r.journalProblems,
   };

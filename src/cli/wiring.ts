@@ -11,9 +11,14 @@ import type { Strategy } from '../strategies/strategy.js';
 /** Prefix of every orderLinkId this bot creates; reconciliation touches only orders that carry it. */
 export const ORDER_ID_PREFIX = 'ps';
 
-export function engineSymbolSettings(s: SymbolConfig): EngineSymbolSettings {
+export function engineSymbolSettings(s: SymbolConfig, takerFeePct = 0.055): EngineSymbolSettings {
   const common = { symbol: s.symbol, enabled: s.enabled, intervalMinutes: s.intervalMinutes, leverage: s.leverage };
-  if (s.strategy === 'scalper') return { ...common, strategy: 'scalper', sizing: s.sizing, exits: s.exits };
+  if (s.strategy === 'scalper') {
+    // An unset breakeven buffer is twice the taker fee in force (the engine updates it from the account's fees).
+    const auto = s.exits.breakeven.feeBufferPct === null;
+    const exits = { ...s.exits, breakeven: { ...s.exits.breakeven, feeBufferPct: s.exits.breakeven.feeBufferPct ?? 2 * takerFeePct } };
+    return { ...common, strategy: 'scalper', sizing: s.sizing, exits, ...(auto ? { breakevenBufferFromFees: true } : {}) };
+  }
   return {
     ...common,
     strategy: 'maker',
@@ -24,9 +29,12 @@ export function engineSymbolSettings(s: SymbolConfig): EngineSymbolSettings {
 
 export function engineSettingsFrom(config: Config, over: Partial<EngineSettings> = {}): EngineSettings {
   return {
-    symbols: config.symbols.map(engineSymbolSettings),
+    symbols: config.symbols.map((s) => engineSymbolSettings(s, config.paper.takerFeePct)),
     risk: config.risk,
     takerFeePct: config.paper.takerFeePct,
+    makerFeePct: config.paper.makerFeePct,
+    // Paper and backtest trade the simulator at the paper fees; live modes read the account's own.
+    feesFromExchange: config.mode !== 'paper',
     orderIdPrefix: ORDER_ID_PREFIX,
     fallbackStopPct: config.risk.fallbackStopPct,
     requoteMinIntervalMs: 1000,

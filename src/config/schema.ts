@@ -75,8 +75,8 @@ const exits = v.pipe(
         enabled: v.optional(bool, true),
         /** Move the stop to entry after this many targets have filled. */
         afterTargets: v.optional(int(1, 10), 1),
-        /** Beyond entry by this much, so a breakeven exit also pays the fees (2 × taker 0.055 %). */
-        feeBufferPct: v.optional(pct(0, 5), 0.11),
+        /** Beyond entry by this much, so a breakeven exit also pays the fees. Null = twice the taker fee in force (Bybit's own rate in live modes, paper.takerFeePct otherwise). */
+        feeBufferPct: v.optional(v.nullable(pct(0, 5)), null),
       }),
       {},
     ),
@@ -181,6 +181,14 @@ export const configSchema = v.pipe(
         fallbackStopPct: v.optional(pct(0.1, 50), 2),
         /** The daily-loss window resets at midnight in this zone. */
         dayTimeZone: v.optional(timeZone, 'UTC'),
+        /**
+         * Kill switch: when the bot's own equity (its realised and unrealised PnL, fees included)
+         * falls this far below its peak, cancel its orders, close its positions and lock entries
+         * until `resume --reset-peak`. Null = off; when set, above maxDrawdownPct.
+         */
+        killSwitchDrawdownPct: v.optional(v.nullable(pct(0.1, 100)), null),
+        /** After this many order requests failed in a row, no new entries or quotes for cooldownSeconds (doubling, up to 15 min). */
+        circuitBreaker: v.optional(v.strictObject({ failures: v.optional(int(1, 100), 5), cooldownSeconds: v.optional(int(1, 900), 60) }), {}),
       }),
       {},
     ),
@@ -239,6 +247,10 @@ export const configSchema = v.pipe(
       v.check((list) => new Set(list.map((s) => s.symbol)).size === list.length, 'each symbol may appear only once'),
     ),
   }),
+  v.forward(
+    v.check((c) => c.risk.killSwitchDrawdownPct === null || c.risk.killSwitchDrawdownPct > c.risk.maxDrawdownPct, 'the kill switch must sit above the drawdown lock: set risk.killSwitchDrawdownPct above risk.maxDrawdownPct (or null for off)'),
+    ['risk', 'killSwitchDrawdownPct'],
+  ),
   v.forward(
     v.check((c) => c.mode !== 'mainnet' || c.confirmMainnet, 'mode "mainnet" trades real money: also set "confirmMainnet": true (or run `init`, which asks for a typed confirmation)'),
     ['confirmMainnet'],

@@ -86,14 +86,15 @@ export const AlertRecordSchema = v.object({
 });
 
 /**
- * An account equity observation (at start-up, daily). Statistics take the first one as the
+ * An equity observation: the account's (`exchange`, `paper`) or the bot's own (`bot`: its start equity
+ * plus its realised and unrealised PnL, written hourly and at each close). Statistics take the first one as the
  * starting equity of the realised equity curve, so drawdown can be a percentage.
  */
 export const EquityRecordSchema = v.object({
   type: v.literal('equity'),
   ts: TimestampMs,
   equity: DecimalString,
-  source: v.picklist(['exchange', 'paper']),
+  source: v.picklist(['exchange', 'paper', 'bot']),
 });
 
 export const JournalRecordSchema = v.variant('type', [

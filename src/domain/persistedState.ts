@@ -102,7 +102,7 @@ export const SymbolStateSchema = v.object({
   cooldownUntilMs: v.nullable(TimestampMs),
 });
 
-export const PROTECTION_NAMES = ['dailyLoss', 'drawdown', 'consecutiveLoss', 'killSwitch', 'paused'] as const;
+export const PROTECTION_NAMES = ['dailyLoss', 'drawdown', 'consecutiveLoss', 'killSwitch', 'paused', 'circuitBreaker'] as const;
 export type ProtectionName = (typeof PROTECTION_NAMES)[number];
 
 export const ProtectionsSchema = v.object({
@@ -111,6 +111,8 @@ export const ProtectionsSchema = v.object({
   consecutiveLoss: v.nullable(ProtectionLockSchema),
   killSwitch: v.nullable(ProtectionLockSchema),
   paused: v.nullable(ProtectionLockSchema),
+  /** Repeated failed order requests: no new entries or quotes until `untilMs` (state files before it lack the field). */
+  circuitBreaker: v.optional(v.nullable(ProtectionLockSchema), null),
 });
 
 /** The current trading day's window for the daily loss limit. */
@@ -122,6 +124,13 @@ export const DailyWindowSchema = v.object({
 
 export const EquityPeakSchema = v.object({ equity: DecimalString, atMs: TimestampMs });
 
+/**
+ * The bot's own equity (the kill switch's measure): the account equity when it was first seen,
+ * plus the net PnL of the bot's closed trades since; its open positions' unrealised PnL is added
+ * when it is measured. `peak` is the highest it has been (reset by `resume --reset-peak`).
+ */
+export const BotEquitySchema = v.object({ startEquity: DecimalString, realisedPnl: DecimalString, peak: DecimalString, peakAtMs: TimestampMs });
+
 export const PersistedStateSchema = v.object({
   schemaVersion: v.literal(STATE_SCHEMA_VERSION),
   updatedMs: TimestampMs,
@@ -131,6 +140,8 @@ export const PersistedStateSchema = v.object({
   protections: ProtectionsSchema,
   daily: v.nullable(DailyWindowSchema),
   equityPeak: v.nullable(EquityPeakSchema),
+  /** State files written before the kill switch lack it. */
+  botEquity: v.optional(v.nullable(BotEquitySchema), null),
   /** The clock module's last measurement, stored as it gives it (opaque here; `status` reads it). */
   lastClock: v.nullable(Json),
 });
@@ -157,9 +168,10 @@ export function emptyState(nowMs: number): PersistedState {
     updatedMs: nowMs,
     mode: null,
     symbols: {},
-    protections: { dailyLoss: null, drawdown: null, consecutiveLoss: null, killSwitch: null, paused: null },
+    protections: { dailyLoss: null, drawdown: null, consecutiveLoss: null, killSwitch: null, paused: null, circuitBreaker: null },
     daily: null,
     equityPeak: null,
+    botEquity: null,
     lastClock: null,
   };
 }

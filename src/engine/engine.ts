@@ -10,6 +10,7 @@
  */
 import { dec } from '../domain/money.js';
 import { ExchangeError } from '../domain/exchangeErrors.js';
+import type { Candle } from '../domain/types.js';
 import type { Strategy } from '../strategies/strategy.js';
 import type { Logger } from '../util/logger.js';
 import { ownerAlert, type EngineContext } from './engineContext.js';
@@ -18,6 +19,8 @@ import type { ExchangePort } from './exchangePort.js';
 import { ExecutionHandler } from './executionHandler.js';
 import { LedgerWriter } from './ledgerWriter.js';
 import { MakerQuoting } from './makerQuoting.js';
+import { FeeRates } from './feeRates.js';
+import { KillSwitch } from './killSwitch.js';
 import { MarketClock } from './marketClock.js';
 import { OrderSender } from './orderSender.js';
 import { OrderTracker } from './orderTracker.js';
@@ -53,6 +56,8 @@ export class Engine {
   readonly #ctx: EngineContext;
   readonly #ledger: LedgerWriter;
   readonly #risk: RiskGate;
+  readonly #bot: KillSwitch;
+  readonly #fees: FeeRates;
   readonly #orders: OrderSender;
   readonly #positions: PositionManager;
   readonly #maker: MakerQuoting;
@@ -77,14 +82,16 @@ export class Engine {
       logger: deps.logger,
       clockMs: () => deps.now(),
       now: () => this.#clock.now(),
-      settings: () => this.#settings,
+      settings: () => this.#fees.apply(this.#settings),
       stopping: () => this.#stopping,
       alert: ownerAlert(deps.alerts, deps.logger),
     };
     const resync = (): void => this.#resyncSoon();
     this.#ledger = new LedgerWriter(deps.journal, deps.logger);
-    this.#risk = new RiskGate(this.#ctx);
-    this.#orders = new OrderSender(this.#ctx, this.#ledger, resync);
+    this.#fees = new FeeRates(deps.port, deps.logger);
+    this.#bot = new KillSwitch(this.#ctx, this.#ledger, () => this.#symbols.values(), (reason) => void this.killSwitch(reason));
+    this.#risk = new RiskGate(this.#ctx, this.#bot);
+    this.#orders = new OrderSender(this.#ctx, this.#ledger, resync, (ok, error) => this.#risk.orderOutcome(ok, error));
     this.#positions = new PositionManager(this.#ctx, this.#orders, resync);
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);
@@ -113,6 +120,7 @@ export class Engine {
   async start(): Promise<void> {
     const { port, logger } = this.#deps;
     const symbols = this.#enabledSymbols();
+    if (this.#settings.feesFromExchange) await this.refreshFees();
     const instruments = await port.loadInstruments(symbols);
     for (const sym of symbols) {
       const rt = this.#symbols.get(sym)!;
@@ -143,7 +151,7 @@ export class Engine {
         if (!rt || !confirmed || intervalMinutes !== rt.settings.intervalMinutes) return;
         this.#clock.observeClose(candle.ts + intervalMinutes * 60_000);
         if (candle.ts > rt.newestCandleTs) rt.newestCandleTs = candle.ts;
-        this.#queues.get(symbol)!.runOrEnqueue(() => this.#runner.onClosedCandle(rt, candle));
+        this.#queues.get(symbol)!.runOrEnqueue(() => this.#afterCandle(rt, candle));
       },
       onBookTop: (top) => {
         const rt = this.#symbols.get(top.symbol);
@@ -168,6 +176,8 @@ export class Engine {
     });
     try {
       await this.reconcile('start', { direct: true });
+      // The bot's own equity starts from the account's, the first time the bot runs here.
+      if (this.#deps.store.state.botEquity === null) this.#risk.noteEquity((await port.fetchBalance()).equity);
     } finally {
       openGate();
     }
@@ -211,8 +221,11 @@ export class Engine {
    * decide from the next close). A leverage change is applied on the exchange before the next
    * decision, so sizing and margin agree.
    */
-  updateSettings(settings: EngineSettings, strategies: ReadonlyMap<string, Strategy>): void {
-    this.#settings = settings;
+  updateSettings(given: EngineSettings, strategies: ReadonlyMap<string, Strategy>): void {
+    this.#settings = given;
+    this.#risk.settingsChanged(this.#clock.now());
+    // With the account's fee rates in place of the config's (the breakeven buffer follows them).
+    const settings = this.#ctx.settings();
     for (const s of settings.symbols) {
       const rt = this.#symbols.get(s.symbol);
       if (!rt) continue; // adding a symbol needs a restart (streams and leverage)
@@ -238,12 +251,30 @@ export class Engine {
     this.#risk.pause(reason);
   }
 
-  /** Lifts pause, kill switch and drawdown locks (the manual ones). Time-bound locks run out by themselves. */
-  resume(): void {
-    this.#risk.resume();
+  /**
+   * Lifts the pause, and the kill switch and drawdown locks unless their condition still holds;
+   * `resetPeak` accepts the loss (the equity now is the new peak). Returns the answer for the owner.
+   */
+  resume(opts: { resetPeak?: boolean } = {}): string {
+    return this.#risk.resume(opts.resetPeak ?? false);
   }
 
-  /** Cancels the bot's own orders, closes its positions, and stops new entries until `resume`. */
+  /** Live modes: reads the account's fee rates again (the schedule calls it daily); the last known stay on failure. */
+  async refreshFees(): Promise<void> {
+    if (!this.#settings.feesFromExchange) return;
+    await this.#fees.refresh(this.#enabledSymbols(), this.#clock.now());
+    for (const s of this.#ctx.settings().symbols) {
+      const rt = this.#symbols.get(s.symbol);
+      if (rt) rt.settings = s;
+    }
+  }
+
+  /** The fee rates in force and where they come from, for the owner. */
+  feeSummary(): string {
+    return this.#fees.summary(this.#settings);
+  }
+
+  /** Cancels the bot's own orders, closes its positions at market, and stops new entries until `resume --reset-peak`. */
   async killSwitch(reason: string): Promise<void> {
     this.#risk.killSwitch(reason);
     await this.#flattenAll('K');
@@ -277,6 +308,13 @@ export class Engine {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch). */
+  #afterCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
+    const done = this.#runner.onClosedCandle(rt, candle);
+    if (done) return done.then(() => this.#bot.onCandle(this.#clock.now()));
+    this.#bot.onCandle(this.#clock.now());
+  }
 
   /** One reconciliation at a time, started outside the caller's queue turn (it queues behind it). */
   #resyncSoon(): void {

@@ -52,6 +52,12 @@ export interface TradingStopRequest {
   readonly activePrice?: Decimal;
 }
 
+/** A symbol's fee rates as fractions (0.00055 = 0.055 %); negative maker = rebate. */
+export interface FeeRate {
+  readonly taker: Decimal;
+  readonly maker: Decimal;
+}
+
 export interface Balance {
   readonly equity: Decimal;
   readonly walletBalance: Decimal;
@@ -96,6 +102,8 @@ export interface ExchangePort {
   readonly name: string;
   loadInstruments(symbols: readonly string[]): Promise<ReadonlyMap<string, Instrument>>;
   fetchBalance(): Promise<Balance>;
+  /** The account's own fee rates per symbol (Bybit GET /v5/account/fee-rate); absent for the simulator, which uses the paper fees. */
+  fetchFeeRates?(symbols: readonly string[]): Promise<ReadonlyMap<string, FeeRate>>;
   fetchPositions(symbols: readonly string[]): Promise<readonly Position[]>;
   fetchOpenOrders(symbol: string): Promise<readonly Order[]>;
   /** Looks an order up by our id (open or recently closed); null when the exchange does not know it. */

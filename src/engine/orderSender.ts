@@ -21,11 +21,14 @@ export class OrderSender {
   readonly #ledger: LedgerWriter;
   /** Asks for a reconciliation soon: the exchange says a position is flat that we still hold. */
   readonly #resync: () => void;
+  /** Told whether each order request went through (the circuit breaker); expected refusals are not failures. */
+  readonly #outcome: (ok: boolean, error: string | null) => void;
 
-  constructor(ctx: EngineContext, ledger: LedgerWriter, resync: () => void) {
+  constructor(ctx: EngineContext, ledger: LedgerWriter, resync: () => void, outcome: (ok: boolean, error: string | null) => void = () => {}) {
     this.#ctx = ctx;
     this.#ledger = ledger;
     this.#resync = resync;
+    this.#outcome = outcome;
   }
 
   /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
@@ -46,12 +49,14 @@ export class OrderSender {
           }
         });
       }
+      this.#outcome(true, null);
       return true;
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       if (err.kind === 'rejected' || err.kind === 'fatal') {
         // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
         const positionGone = req.reduceOnly && refusedForZeroPosition(err);
+        if (!positionGone) this.#outcome(false, `${err.retCode ?? ''} ${err.retMsg ?? err.message}`.trim());
         logger[positionGone ? 'info' : 'warn'](`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
         tracker.applyUpdate({ ...tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#ctx.now() }, this.#ctx.now());
         store.update((d) => {
@@ -66,6 +71,7 @@ export class OrderSender {
         if (positionGone && purpose === 'exit') this.#resync();
       } else {
         // Unknown outcome (timeout, connection lost): the id makes a later look-up safe.
+        this.#outcome(false, err.message);
         logger.warn(`${req.symbol} ${purpose} order outcome unknown; reconciliation will look it up`, { orderLinkId: req.orderLinkId, error: err.message });
       }
       return false;

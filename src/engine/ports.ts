@@ -71,6 +71,8 @@ export interface EngineSymbolSettings {
   readonly protectiveStopPct?: number;
   /** Market maker: quotes within `pricePct` of the desired price and younger than `maxAgeMs` are left alone. */
   readonly quoteTolerance?: { readonly pricePct: number; readonly maxAgeMs: number };
+  /** The breakeven buffer follows the taker fee in force (2 ×): the engine updates it when it reads the account's fees. */
+  readonly breakevenBufferFromFees?: boolean;
 }
 
 export interface RiskSettings {
@@ -79,6 +81,10 @@ export interface RiskSettings {
   readonly lossStreak: { readonly losses: number; readonly cooldownMinutes: number };
   readonly maxOpenPositions: number;
   readonly dayTimeZone: string;
+  /** The kill switch on the bot's own equity, percent below its peak; null or absent = off. */
+  readonly killSwitchDrawdownPct?: number | null;
+  /** Consecutive failed order requests that open the breaker, and its first wait; absent = 5 and 60 s. */
+  readonly circuitBreaker?: { readonly failures: number; readonly cooldownSeconds: number };
 }
 
 export interface EngineSettings {
@@ -86,6 +92,10 @@ export interface EngineSettings {
   readonly risk: RiskSettings;
   /** Taker fee rate in percent, for sizing (0.055 = Bybit's linear default). */
   readonly takerFeePct: number;
+  /** Maker fee rate in percent (take-profit notifications); absent = 0.02. */
+  readonly makerFeePct?: number;
+  /** Read the account's fee rates from the exchange at start and daily (live modes), replacing the two above. */
+  readonly feesFromExchange?: boolean;
   /** Prefix of every orderLinkId this bot creates (1-6 letters or digits). */
   readonly orderIdPrefix: string;
   /** Fallback stop, percent from entry, for a position found without any stop. */

@@ -85,7 +85,7 @@ export class PositionManager {
       if (t) t.filled = true;
     });
     const filled = localPosition(store, rt)?.targets.filter((t) => t.filled).length ?? 0;
-    this.#ctx.alert('trade', 'takeProfit', `${sym} target ${index} filled`, `${filled} of ${pos.targets.length} targets done`, sym);
+    this.#ctx.alert('trade', 'takeProfit', `${sym} target ${index} filled`, this.#targetBooked(pos, index, filled), sym);
     const be = rt.settings.exits?.breakeven;
     const remaining = localPosition(store, rt);
     if (!be?.enabled || filled < be.afterTargets || !remaining || dec(remaining.size).isZero() || !rt.instrument) return;
@@ -96,6 +96,20 @@ export class PositionManager {
     // existing stop still protects the position, so that is a warning, not an alarm.
     if (!(await this.setStop(rt, stop, 'breakeven', current !== null))) return;
     this.#ctx.alert('trade', 'breakeven', `${sym} stop to breakeven`, `Stop moved to ${stop.toFixed()} after target ${index}.`, sym);
+  }
+
+  /** "target 1 of 4 filled at 106,240.5: +3.12 USDT": the price, and that part's profit after its (maker) fee. */
+  #targetBooked(pos: NonNullable<ReturnType<typeof localPosition>>, index: number, filled: number): string {
+    const target = pos.targets.find((x) => x.orderLinkId?.includes(`-T${index}-`));
+    const order = target?.orderLinkId ? this.#ctx.tracker.get(target.orderLinkId) : undefined;
+    const price = order?.avgFillPrice ?? (target ? dec(target.price) : null);
+    const qty = order && order.filledQty.gt(0) ? order.filledQty : target ? dec(target.qty) : null;
+    if (price === null || qty === null) return `target ${index} of ${pos.targets.length} filled (${filled} done)`;
+    const move = pos.side === 'long' ? price.minus(dec(pos.entryPrice)) : dec(pos.entryPrice).minus(price);
+    const booked = move.mul(qty).minus(price.mul(qty).mul(this.#ctx.settings().makerFeePct ?? 0.02).div(100));
+    const [whole = '0', frac] = price.toFixed().split('.');
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
+    return `target ${index} of ${pos.targets.length} filled at ${grouped}: ${booked.gte(0) ? '+' : ''}${booked.toFixed(2)} USDT`;
   }
 
   /**

@@ -5,7 +5,8 @@
  *
  * - daily loss: realised (plus open) loss since midnight in the configured zone reaches
  *   maxDailyLossPct of the day's starting equity → locked until the next midnight;
- * - drawdown: equity falls maxDrawdownPct below its peak → locked until the owner resumes;
+ * - drawdown: equity falls maxDrawdownPct below its peak → locked until the owner resets the peak
+ *   (`resume --reset-peak`) or the equity recovers and the owner resumes;
  * - loss streak: the last N closed trades all lost → locked for cooldownMinutes after the last one.
  */
 import { ZERO, type Decimal } from '../domain/money.js';
@@ -113,7 +114,7 @@ export function drawdownLock(a: { readonly equityPeak: Decimal; readonly equity:
   if (ddPct.lt(a.maxDrawdownPct)) return null;
   return {
     kind: 'drawdown',
-    reason: `equity ${a.equity.toFixed(2)} USDT is ${ddPct.toFixed(2)} % below its peak ${a.equityPeak.toFixed(2)} USDT (limit ${a.maxDrawdownPct} %); resume when you have looked at it`,
+    reason: `equity ${a.equity.toFixed(2)} USDT is ${ddPct.toFixed(2)} % below its peak ${a.equityPeak.toFixed(2)} USDT (limit ${a.maxDrawdownPct} %); to accept the loss and trade on, run \`resume --reset-peak\``,
     sinceMs: a.nowMs,
     untilMs: null,
   };

@@ -4,6 +4,10 @@
  * gives a position without an exchange stop a stop at once, records fills that happened while the
  * bot was not listening, and drops local orders the exchange no longer knows. It returns the
  * differences found as plain lines (also sent to the owner as one alert).
+ *
+ * A position is never dropped on one flat answer (a REST list can be stale, or describe another
+ * position index): the exchange must say flat in two reconciliations in a row, or a fill must close
+ * it. A snapshot older than the last position update applied (a stream push) is not compared at all.
  */
 import { dec, money, ZERO } from '../domain/money.js';
 import type { Fill, Order, Position } from '../domain/types.js';
@@ -28,6 +32,10 @@ export class Reconciler {
   readonly #events: ExecutionHandler;
   readonly #positions: PositionManager;
   readonly #orders: OrderSender;
+  /** Counts reconciliations, so a second flat answer is known to come from a later one. */
+  #round = 0;
+  /** Per symbol, the reconciliation that first found the exchange flat while the bot holds a position. */
+  readonly #flatSince = new Map<string, number>();
 
   constructor(ctx: EngineContext, ledger: LedgerWriter, events: ExecutionHandler, positions: PositionManager, orders: OrderSender) {
     this.#ctx = ctx;
@@ -56,14 +64,18 @@ export class Reconciler {
   /** Reconciles each symbol in its turn; returns the differences found. */
   async reconcile(reason: ReconcileReason, runtimes: readonly SymbolRuntime[], turn: SymbolTurn): Promise<string[]> {
     const diffs: string[] = [];
+    const round = ++this.#round;
     for (const rt of runtimes) {
       const sym = rt.settings.symbol;
       // The position is read inside the symbol's turn, after the events queued before it: a
       // snapshot read earlier could predate fills applied meanwhile (see #reconcileSymbol).
       const task = async (): Promise<void> => {
         const ex = (await this.#ctx.port.fetchPositions([sym])).find((p) => p.symbol === sym) ?? null;
-        rt.exchangePosition = ex;
-        await this.#reconcileSymbol(rt, ex, reason, diffs);
+        // A stream push newer than this answer wins: the answer says nothing about the position now.
+        const applied = rt.exchangePosition;
+        const stale = ex !== null && applied !== null && applied.updatedMs > ex.updatedMs;
+        if (!stale) rt.exchangePosition = ex;
+        await this.#reconcileSymbol(rt, ex, reason, diffs, stale, round);
       };
       await turn(rt, task);
     }
@@ -74,7 +86,7 @@ export class Reconciler {
     return diffs;
   }
 
-  async #reconcileSymbol(rt: SymbolRuntime, ex: Position | null, reason: string, diffs: string[]): Promise<void> {
+  async #reconcileSymbol(rt: SymbolRuntime, ex: Position | null, reason: string, diffs: string[], stale: boolean, round: number): Promise<void> {
     const { port, store, tracker, logger } = this.#ctx;
     const sym = rt.settings.symbol;
     const exOpen = ex !== null && ex.side !== null && ex.size.gt(0);
@@ -154,6 +166,11 @@ export class Reconciler {
       logger.debug(`${sym}: position snapshot older than the newest fill; compared next time`, { snapshotMs: ex.updatedMs, lastFillMs: rt.lastFillTs });
       return;
     }
+    if (stale) {
+      logger.debug(`${sym}: position snapshot older than the last position update applied; compared next time`, { snapshotMs: ex?.updatedMs ?? 0 });
+      return;
+    }
+    if (exOpen || nowLocal === null || dec(nowLocal.size).isZero()) this.#flatSince.delete(sym);
     if (exOpen) {
       if (nowLocal === null || dec(nowLocal.size).isZero()) {
         if (nowLocal === null) diffs.push(`${sym}: adopted a ${ex.side} position of ${ex.size.toFixed()} the bot had no record of`);
@@ -189,6 +206,14 @@ export class Reconciler {
         if (placed) this.#ctx.alert('critical', 'reconcile', `${sym} had no stop`, `Placed a stop at ${stop.toFixed()}.`, sym);
       }
     } else if (nowLocal !== null && dec(nowLocal.size).gt(0)) {
+      const first = this.#flatSince.get(sym);
+      if (first === undefined || first === round) {
+        // One flat answer may be stale: keep the position, its stop plan and ladder, and look again.
+        this.#flatSince.set(sym, round);
+        logger.info(`${sym}: the exchange lists no position, but the bot holds a ${nowLocal.side} ${nowLocal.size}; keeping it until the next reconciliation confirms it`);
+        return;
+      }
+      this.#flatSince.delete(sym);
       diffs.push(`${sym}: the ${nowLocal.side} position is closed on the exchange`);
       if (rt.roundTrip.side !== null) {
         // Fills we could not see: close the books with what we know rather than keep a ghost position.

@@ -8,7 +8,9 @@ import { dec, money, type Decimal } from '../domain/money.js';
 import type { DeepReadonly, ProtectionName } from '../domain/persistedState.js';
 import type { PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
+import { CircuitBreaker } from './circuitBreaker.js';
 import type { Balance } from './exchangePort.js';
+import type { KillSwitch } from './killSwitch.js';
 import { dailyLossLock, drawdownLock, lossStreakLock, nextDayStartMs, startOfDayMs, type ClosedTrade, type Lock } from './protections.js';
 
 /** A pushed balance this recent sizes an entry without asking the exchange again. */
@@ -32,9 +34,18 @@ export class RiskGate {
   /** The newest balance (wallet stream or REST) and when it came, clock time. */
   #lastBalance: { readonly balance: Balance; readonly atMs: number } | null = null;
   #dayEnd: { readonly dayStartMs: number; readonly tz: string; readonly endMs: number } | null = null;
+  readonly #breaker: CircuitBreaker;
+  readonly #bot: KillSwitch | null;
 
-  constructor(ctx: EngineContext) {
+  constructor(ctx: EngineContext, bot: KillSwitch | null = null) {
     this.#ctx = ctx;
+    this.#breaker = new CircuitBreaker(ctx);
+    this.#bot = bot;
+  }
+
+  /** The outcome of an order request, for the circuit breaker. */
+  orderOutcome(ok: boolean, error: string | null): void {
+    this.#breaker.record(ok, error);
   }
 
   pause(reason: string): void {
@@ -42,20 +53,69 @@ export class RiskGate {
     this.#ctx.alert('warning', 'control', 'Paused', `${reason}. Open positions stay managed; no new entries.`);
   }
 
-  /** Lifts pause, kill switch and drawdown locks (the manual ones). Time-bound locks run out by themselves. */
-  resume(): void {
+  /**
+   * Lifts the pause, and the kill switch and drawdown locks unless what set them still holds (they
+   * would return at once): then they stay, and the answer says so and how to accept the loss.
+   * `resetPeak` accepts it: the equity now becomes the peak both are measured from. Returns the
+   * answer for the owner; time-bound locks run out by themselves.
+   */
+  resume(resetPeak = false): string {
+    const now = this.#ctx.now();
+    if (resetPeak) {
+      const eq = this.#lastEquity;
+      this.#ctx.store.update((d) => {
+        if (eq) d.equityPeak = { equity: money(eq), atMs: now };
+      });
+      this.#bot?.resetPeak();
+    }
+    const st = this.#ctx.store.state;
+    const drawdown = st.protections.drawdown !== null ? this.#drawdownNow(now) : null;
+    const kill = st.protections.killSwitch !== null ? (this.#bot?.breach() ?? null) : null;
     this.#ctx.store.update((d) => {
       d.protections.paused = null;
-      d.protections.killSwitch = null;
-      d.protections.drawdown = null;
+      if (kill === null) d.protections.killSwitch = null;
+      if (drawdown === null) d.protections.drawdown = null;
     });
-    this.#ctx.alert('info', 'control', 'Resumed', 'New entries allowed again.');
+    const kept = [...(kill ? [`kill switch: ${kill}`] : []), ...(drawdown ? [`drawdown lock: ${drawdown.reason}`] : [])];
+    const peakNote = resetPeak ? `peak reset to the equity now${this.#lastEquity ? ` (${this.#lastEquity.toFixed(2)} USDT)` : ''}; ` : '';
+    const answer =
+      kept.length === 0
+        ? `resumed: ${peakNote}new entries allowed again`
+        : `still locked: ${kept.join('; ')}. Resuming now would lock again at once; to accept the loss and measure from the equity now, run \`resume --reset-peak\``;
+    this.#ctx.alert('info', 'control', kept.length === 0 ? 'Resumed' : 'Still locked', answer);
+    return answer;
   }
 
-  /** Locks entries until `resume` and tells the owner; the Engine then flattens. */
+  /** Locks entries until `resume --reset-peak` and tells the owner (one critical alert, one error line); the Engine then flattens. */
   killSwitch(reason: string): void {
     this.#setLock('killSwitch', { reason, sinceMs: this.#ctx.now(), untilMs: null });
-    this.#ctx.alert('critical', 'killSwitch', 'Kill switch', `${reason}. Cancelling the bot's orders and closing its positions.`);
+    const text = `${reason}. Cancelling the bot's orders and closing its positions at market; no new entries until you run \`resume --reset-peak\``;
+    this.#ctx.logger.error(`kill switch: ${text}`);
+    this.#ctx.alert('critical', 'killSwitch', 'Kill switch', text);
+  }
+
+  /**
+   * Hot reload: a drawdown lock is measured again against the new limit. Lifted when the equity is
+   * no longer that far below the peak; otherwise its message names the limit now in force.
+   */
+  settingsChanged(now: number): void {
+    const lock = this.#ctx.store.state.protections.drawdown;
+    if (lock === null || this.#lastEquity === null || this.#ctx.store.state.equityPeak === null) return;
+    const still = this.#drawdownNow(now);
+    if (still === null) {
+      this.#ctx.store.update((d) => {
+        d.protections.drawdown = null;
+      });
+      this.#ctx.alert('info', 'control', 'Drawdown lock lifted', `The limit is now ${this.#ctx.settings().risk.maxDrawdownPct} %, above the drawdown; new entries allowed again.`);
+    } else if (still.reason !== lock.reason) {
+      this.#setLock('drawdown', { reason: still.reason, sinceMs: lock.sinceMs, untilMs: null });
+    }
+  }
+
+  #drawdownNow(now: number): Lock | null {
+    const peak = this.#ctx.store.state.equityPeak;
+    if (!peak || !this.#lastEquity) return null;
+    return drawdownLock({ equityPeak: dec(peak.equity), equity: this.#lastEquity, maxDrawdownPct: this.#ctx.settings().risk.maxDrawdownPct, nowMs: now });
   }
 
   setBlock(source: 'battery' | 'clock', reason: string | null): void {
@@ -71,7 +131,8 @@ export class RiskGate {
       const l = p[name];
       if (l && (l.untilMs === null || l.untilMs > now)) return { name, reason: l.reason };
     }
-    return null;
+    const breaker = this.#breaker.blocks(now);
+    return breaker === null ? null : { name: 'circuitBreaker', reason: breaker };
   }
 
   /** Checks daily loss, drawdown and loss streak; stores and announces a new lock. */
@@ -85,7 +146,7 @@ export class RiskGate {
           ? dailyLossLock({ trades: [{ symbol: '*', closedAtMs: st.daily.dayStartMs, pnl: dec(st.daily.realisedPnl) }], nowMs: now, timeZone: risk.dayTimeZone, dayStartEquity: dec(st.daily.equityAtDayStart), maxDailyLossPct: risk.maxDailyLossPct })
           : null,
       ],
-      ['drawdown', st.equityPeak && this.#lastEquity ? drawdownLock({ equityPeak: dec(st.equityPeak.equity), equity: this.#lastEquity, maxDrawdownPct: risk.maxDrawdownPct, nowMs: now }) : null],
+      ['drawdown', this.#drawdownNow(now)],
       ['consecutiveLoss', lossStreakLock({ trades: this.#closedTrades, nowMs: now, losses: risk.lossStreak.losses, cooldownMinutes: risk.lossStreak.cooldownMinutes })],
     ];
     let first: Lock | null = null;
@@ -102,6 +163,7 @@ export class RiskGate {
 
   /** A completed trade (PnL net of fees) counts toward the loss streak and the day's realised PnL. */
   recordTrade(symbol: string, pnl: Decimal, now: number): void {
+    this.#bot?.recordTrade(pnl, now);
     this.#closedTrades.push({ symbol, closedAtMs: now, pnl });
     if (this.#closedTrades.length > CLOSED_TRADES_KEPT) this.#closedTrades.splice(0, this.#closedTrades.length - CLOSED_TRADES_KEPT);
     this.rollDailyWindow(now);
@@ -148,6 +210,7 @@ export class RiskGate {
 
   noteEquity(equity: Decimal): void {
     this.#lastEquity = equity;
+    this.#bot?.start(equity);
     const peak = this.#ctx.store.state.equityPeak;
     if (!peak || equity.gt(dec(peak.equity))) {
       this.#ctx.store.update((d) => {

@@ -53,6 +53,17 @@ export class RoundTrip {
     return this.#entryQty.isZero() ? ZERO : this.#entryValue.div(this.#entryQty);
   }
 
+  /**
+   * The open trade's PnL as if what is still open were closed at `price`: what its partial exits
+   * booked, plus the open part at that price, less every fee paid so far. Zero when flat.
+   */
+  markToMarket(price: Decimal): Decimal {
+    if (this.#side === null) return ZERO;
+    const exitValue = this.#exitValue.plus(this.#open.mul(price));
+    const gross = this.#side === 'long' ? exitValue.minus(this.#entryValue) : this.#entryValue.minus(exitValue);
+    return gross.minus(this.#fees);
+  }
+
   /** Applies a fill; returns the completed trades (none, one, or two when it crossed zero). */
   apply(fill: Fill): ClosedRoundTrip[] {
     const done: ClosedRoundTrip[] = [];

@@ -14,7 +14,14 @@ import { isAlive, readLockOwner } from './stateLock.js';
 export const CONTROL_COMMANDS = ['pause', 'resume', 'close-all'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
-const RequestSchema = v.object({ id: v.string(), command: v.picklist(CONTROL_COMMANDS), reason: v.string(), requestedAtMs: v.number() });
+const RequestSchema = v.object({
+  id: v.string(),
+  command: v.picklist(CONTROL_COMMANDS),
+  reason: v.string(),
+  requestedAtMs: v.number(),
+  /** `resume --reset-peak`: accept the loss; the equity now becomes the peak drawdown is measured from. */
+  resetPeak: v.optional(v.boolean()),
+});
 export type ControlRequest = v.InferOutput<typeof RequestSchema>;
 
 const AckSchema = v.object({ id: v.string(), ok: v.boolean(), message: v.string(), handledAtMs: v.number() });
@@ -29,7 +36,7 @@ export type SubmitOutcome =
   | { readonly status: 'no-bot' };
 
 /** Queues a request for the running bot and signals it; `no-bot` when no live process holds the lock. */
-export function submitControl(stateDir: string, command: ControlCommand, reason: string, nowMs = Date.now()): SubmitOutcome {
+export function submitControl(stateDir: string, command: ControlCommand, reason: string, nowMs = Date.now(), opts: { readonly resetPeak?: boolean } = {}): SubmitOutcome {
   const owner = readLockOwner(stateDir);
   if (!owner || !isAlive(owner)) return { status: 'no-bot' };
   const dir = controlDir(stateDir);
@@ -37,7 +44,7 @@ export function submitControl(stateDir: string, command: ControlCommand, reason:
   // Sortable by time, unique without coordination.
   const id = `${nowMs.toString().padStart(14, '0')}-${randomBytes(4).toString('hex')}`;
   const tmp = join(dir, `.${id}.tmp`);
-  writeFileSync(tmp, JSON.stringify({ id, command, reason, requestedAtMs: nowMs } satisfies ControlRequest));
+  writeFileSync(tmp, JSON.stringify({ id, command, reason, requestedAtMs: nowMs, ...(opts.resetPeak ? { resetPeak: true } : {}) } satisfies ControlRequest));
   renameSync(tmp, join(dir, `${id}.json`));
   try {
     process.kill(owner.pid, 'SIGUSR2');

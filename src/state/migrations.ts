@@ -105,9 +105,11 @@ export function migrateV1toV2(old: StateV1): PersistedState {
       consecutiveLoss: lock(old.locks.consecutiveLoss),
       killSwitch: lock(old.locks.killSwitch),
       paused: lock(old.locks.paused),
+      circuitBreaker: null,
     },
     daily: old.daily,
     equityPeak: old.equityPeak === null ? null : { equity: old.equityPeak, atMs: old.updatedMs },
+    botEquity: null,
     lastClock: old.clock,
   };
 }

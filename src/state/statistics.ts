@@ -14,11 +14,26 @@
  *   the day of the first exit to the day of the last (days without exits count as 0 return), sample
  *   standard deviation (n − 1), risk-free 0, annualised by sqrt(365) (crypto trades every day).
  *   Null with fewer than two days, without a starting equity, or with zero deviation.
+ * - The bot's equity curve: its `equity` records of source `bot` (written hourly and at each close,
+ *   unrealised PnL included). Its largest fall counts toward max drawdown too, and `sharpe` and
+ *   `sortino` are DESIGN section 5's, on its hourly returns (the last record of each hour, an hour
+ *   without a record repeating the one before), annualised by sqrt(8760); null below two returns
+ *   or with zero deviation.
+ * - `byReason`: closed trades and their net PnL per exit reason: stop, breakeven (a stop after the
+ *   stop moved to breakeven), target N (the trade's last target filled), trailing, time, signal,
+ *   close-all, kill switch, and any other reason as journaled.
  */
 import { Dec, ZERO } from '../domain/money.js';
-import type { ExitRecord, JournalRecord } from '../domain/journalRecord.js';
+import type { AlertRecord, ExitRecord, FillRecord, JournalRecord } from '../domain/journalRecord.js';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+export interface ReasonTotal {
+  readonly reason: string;
+  readonly trades: number;
+  readonly pnl: Dec;
+}
 
 export interface StatisticsOptions {
   /** Starting equity when the journal has no `equity` record (e.g. from config). */
@@ -54,15 +69,24 @@ export interface TradeStatistics {
   readonly sharpeDays: number;
   readonly firstExitMs: number | null;
   readonly lastExitMs: number | null;
+  /** On the bot's hourly equity returns, annualised by sqrt(8760); see the file comment. */
+  readonly sharpe: number | null;
+  readonly sortino: number | null;
+  /** Hourly returns behind `sharpe` and `sortino`. */
+  readonly returnHours: number;
+  /** Per exit reason, most trades first. */
+  readonly byReason: readonly ReasonTotal[];
 }
 
 export function computeStatistics(records: readonly JournalRecord[], options: StatisticsOptions = {}): TradeStatistics {
   const exits: ExitRecord[] = [];
+  const botEquity: { ts: number; equity: Dec }[] = [];
   let startingEquity: Dec | null = options.startingEquity ?? null;
   let firstEquitySeen = false;
   for (const r of records) {
     if (r.type === 'exit') exits.push(r);
-    else if (r.type === 'equity' && !firstEquitySeen && options.startingEquity === undefined) {
+    if (r.type === 'equity' && r.source === 'bot') botEquity.push({ ts: r.ts, equity: new Dec(r.equity) });
+    if (r.type === 'equity' && !firstEquitySeen && options.startingEquity === undefined) {
       startingEquity = new Dec(r.equity);
       firstEquitySeen = true;
     }
@@ -118,6 +142,19 @@ export function computeStatistics(records: readonly JournalRecord[], options: St
     }
   }
 
+  // The bot's own curve (unrealised PnL included) can fall further between closes.
+  botEquity.sort((a, b) => a.ts - b.ts);
+  let botPeak: Dec | null = null;
+  for (const p of botEquity) {
+    if (botPeak === null || p.equity.gt(botPeak)) botPeak = p.equity;
+    if (botPeak.gt(0)) {
+      const pct = botPeak.sub(p.equity).div(botPeak).mul(100);
+      if (maxDrawdownPct === null || pct.gt(maxDrawdownPct)) maxDrawdownPct = pct;
+    }
+    if (botPeak.sub(p.equity).gt(maxDrawdown)) maxDrawdown = botPeak.sub(p.equity);
+  }
+  const hourly = hourlyReturns(botEquity);
+
   const sharpe = dailySharpe(exits, startingEquity);
   return {
     trades: exits.length,
@@ -138,7 +175,68 @@ export function computeStatistics(records: readonly JournalRecord[], options: St
     sharpeDays: sharpe.days,
     firstExitMs: exits[0]?.ts ?? null,
     lastExitMs: exits.at(-1)?.ts ?? null,
+    ...ratios(hourly),
+    returnHours: hourly.length,
+    byReason: reasonTotals(exits, records),
   };
+}
+
+/** Returns between the last bot equity of consecutive hours; an hour without a record repeats the last. */
+function hourlyReturns(points: readonly { ts: number; equity: Dec }[]): number[] {
+  if (points.length === 0) return [];
+  const lastOfHour = new Map<number, Dec>();
+  for (const p of points) lastOfHour.set(Math.floor(p.ts / HOUR_MS), p.equity);
+  const first = Math.floor(points[0]!.ts / HOUR_MS);
+  const last = Math.floor(points.at(-1)!.ts / HOUR_MS);
+  const out: number[] = [];
+  let prev = lastOfHour.get(first)!;
+  for (let h = first + 1; h <= last; h++) {
+    const cur = lastOfHour.get(h) ?? prev;
+    if (prev.lte(0)) break;
+    out.push(cur.div(prev).minus(1).toNumber());
+    prev = cur;
+  }
+  return out;
+}
+
+/** DESIGN section 5: sample deviation (n − 1), risk-free 0; Sortino's downside deviation over all n returns. */
+function ratios(returns: readonly number[]): { sharpe: number | null; sortino: number | null } {
+  if (returns.length < 2) return { sharpe: null, sortino: null };
+  const factor = Math.sqrt(8760);
+  const mean = returns.reduce((s, r) => s + r, 0) / returns.length;
+  const sd = Math.sqrt(returns.reduce((s, r) => s + (r - mean) ** 2, 0) / (returns.length - 1));
+  const down = Math.sqrt(returns.reduce((s, r) => s + (r < 0 ? r * r : 0), 0) / (returns.length - 1));
+  return { sharpe: sd > 0 ? (mean / sd) * factor : null, sortino: down > 0 ? (mean / down) * factor : null };
+}
+
+const REASON_LABELS: Readonly<Record<string, string>> = {
+  stopLoss: 'stop',
+  trailingStop: 'trailing',
+  timeExit: 'time',
+  signal: 'signal',
+  closeAll: 'close-all',
+  killSwitch: 'kill switch',
+  takeProfit: 'target',
+};
+
+/** Net PnL per exit reason; a target names its index, a stop after a breakeven move is `breakeven`. */
+function reasonTotals(exits: readonly ExitRecord[], records: readonly JournalRecord[]): ReasonTotal[] {
+  const fills = records.filter((r): r is FillRecord => r.type === 'fill');
+  const breakevens = records.filter((r): r is AlertRecord => r.type === 'alert' && r.kind === 'breakeven');
+  const totals = new Map<string, { trades: number; pnl: Dec }>();
+  for (const e of exits) {
+    let label = REASON_LABELS[e.reason] ?? e.reason;
+    if (e.reason === 'takeProfit') {
+      const last = fills.find((f) => f.symbol === e.symbol && f.ts === e.ts && /-T\d+-/.test(f.orderLinkId));
+      const index = last ? /-T(\d+)-/.exec(last.orderLinkId)?.[1] : undefined;
+      if (index !== undefined) label = `target ${index}`;
+    } else if (e.reason === 'stopLoss' && breakevens.some((a) => a.symbol === e.symbol && a.ts >= e.entryTs && a.ts <= e.ts)) {
+      label = 'breakeven';
+    }
+    const t = totals.get(label) ?? { trades: 0, pnl: ZERO };
+    totals.set(label, { trades: t.trades + 1, pnl: t.pnl.add(new Dec(e.pnl)) });
+  }
+  return [...totals].map(([reason, t]) => ({ reason, ...t })).sort((a, b) => b.trades - a.trades || a.reason.localeCompare(b.reason));
 }
 
 function dailySharpe(exits: readonly ExitRecord[], startingEquity: Dec | null): { value: number | null; days: number } {

@@ -79,7 +79,7 @@ describe('RiskGate', () => {
     expect(gate.entryLock(Date.UTC(2025, 5, 24, 0, 0, 1)), 'lifted at midnight UTC').toBeNull();
   });
 
-  it('equity falling past the drawdown limit from its peak locks entries until the owner resumes', () => {
+  it('equity falling past the drawdown limit from its peak locks entries until the owner resumes once it is back, or accepts the loss', () => {
     const kit = partsKit({ settings: { risk: { maxDailyLossPct: 50, maxDrawdownPct: 10, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
     const gate = new RiskGate(kit.ctx);
     gate.noteEquity(dec('1200'));
@@ -90,8 +90,13 @@ describe('RiskGate', () => {
     expect(gate.evaluateProtections(T0)?.kind).toBe('drawdown');
     expect(kit.alerts.at(-1)).toMatchObject({ level: 'critical', kind: 'killSwitch', title: 'Entries stopped: drawdown' });
     expect(gate.entryLock(T0 + 30 * 86_400_000)?.name, 'no end time').toBe('drawdown');
-    gate.resume();
+    // Still 10 % below the peak: resuming would lock again at once, so the lock stays and the answer says how to accept the loss.
+    expect(gate.resume()).toMatch(/^still locked: drawdown lock: equity 1079.00 USDT is 10.08 % below its peak 1200.00 USDT \(limit 10 %\).*run `resume --reset-peak`/);
+    expect(gate.entryLock(T0)?.name).toBe('drawdown');
+    expect(gate.resume(true)).toMatch(/^resumed: peak reset to the equity now \(1079.00 USDT\)/);
     expect(gate.entryLock(T0)).toBeNull();
+    expect(kit.store.state.equityPeak?.equity).toBe('1079');
+    expect(gate.evaluateProtections(T0), 'measured from the new peak').toBeNull();
   });
 
   it('sizes with the pushed balance while it is fresh, and asks the exchange once it is older than 30 s', async () => {

@@ -69,6 +69,8 @@ export async function startSandboxStory(opts: {
   readonly settings?: Partial<EngineSettings>;
   readonly strategy?: Strategy;
   readonly faults?: string;
+  /** The account's fee rates as the sandbox answers them (GET /v5/account/fee-rate) and charges them. */
+  readonly fees?: { readonly makerFeeRate: string; readonly takerFeeRate: string };
 }): Promise<SandboxStory> {
   const symbol = opts.symbol ?? SCALPER_SETTINGS;
   const sandbox = await startSandbox({
@@ -78,6 +80,7 @@ export async function startSandboxStory(opts: {
     speed: 0,
     initialBalance: '1000',
     ...(opts.faults ? { faults: opts.faults } : {}),
+    ...(opts.fees ?? {}),
   });
   const clock = new ClockService({ ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2, exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
   await clock.measure();

@@ -4,8 +4,9 @@
  */
 import { ExchangeError } from '../../domain/exchangeErrors.js';
 import type { Fill, Order, Position } from '../../domain/types.js';
-import type { Balance } from '../../engine/exchangePort.js';
-import { listOf, WireExecution, WireOrder, WirePosition, WireWallet } from './bybitWire.js';
+import { dec } from '../../domain/money.js';
+import type { Balance, FeeRate } from '../../engine/exchangePort.js';
+import { listOf, WireExecution, WireFeeRate, WireOrder, WirePosition, WireWallet } from './bybitWire.js';
 import { CATEGORY, MAX_PAGES, type Params, type RestPipeline } from './restPipeline.js';
 import { balanceFromWire, fillFromWire, flatPosition, isFillExecution, orderFromWire, outsideBand, positionFromWire, type PriceBand } from './wireToDomain.js';
 
@@ -29,6 +30,18 @@ export class BybitAccount {
     const w = r.list[0];
     if (w === undefined) throw new ExchangeError('GET /v5/account/wallet-balance: no UNIFIED account in the answer', 'fatal');
     return this.#rest.wire('GET /v5/account/wallet-balance', () => balanceFromWire(w));
+  }
+
+  /** The account's fee rates for each symbol (GET /v5/account/fee-rate, category linear). */
+  async fetchFeeRates(symbols: readonly string[]): Promise<Map<string, FeeRate>> {
+    const out = new Map<string, FeeRate>();
+    for (const symbol of symbols) {
+      const r = await this.#rest.result(listOf(WireFeeRate), 'fee rate', 'GET', '/v5/account/fee-rate', true, { category: CATEGORY, symbol });
+      const wire = r.list.find((f) => f.symbol === symbol);
+      if (wire === undefined) throw new ExchangeError(`GET /v5/account/fee-rate: no rates for ${symbol} in the answer`, 'fatal');
+      out.set(symbol, this.#rest.wire('GET /v5/account/fee-rate', () => ({ taker: dec(wire.takerFeeRate), maker: dec(wire.makerFeeRate) })));
+    }
+    return out;
   }
 
   async fetchPositions(symbols: readonly string[]): Promise<Position[]> {

@@ -15,6 +15,7 @@ import type {
   Balance,
   ExchangeEvents,
   ExchangePort,
+  FeeRate,
   MarketSubscription,
   OrderRequest,
   PlaceResult,
@@ -133,6 +134,10 @@ export class BybitExchange implements ExchangePort {
 
   fetchBalance(): Promise<Balance> {
     return this.#rest.fetchBalance();
+  }
+
+  fetchFeeRates(symbols: readonly string[]): Promise<ReadonlyMap<string, FeeRate>> {
+    return this.#rest.fetchFeeRates(symbols);
   }
 
   fetchPositions(symbols: readonly string[]): Promise<readonly Position[]> {

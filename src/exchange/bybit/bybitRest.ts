@@ -10,7 +10,7 @@
  */
 import type { Decimal } from '../../domain/money.js';
 import type { Candle, Fill, Instrument, Order, Position } from '../../domain/types.js';
-import type { AmendRequest, Balance, OrderRequest, PlaceResult, TradingStopRequest } from '../../engine/exchangePort.js';
+import type { AmendRequest, Balance, FeeRate, OrderRequest, PlaceResult, TradingStopRequest } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { BybitAccount } from './bybitAccount.js';
 import type { BybitCredentials } from './bybitCredentials.js';
@@ -108,6 +108,10 @@ export class BybitRest {
 
   fetchBalance(): Promise<Balance> {
     return this.#account.fetchBalance();
+  }
+
+  fetchFeeRates(symbols: readonly string[]): Promise<Map<string, FeeRate>> {
+    return this.#account.fetchFeeRates(symbols);
   }
 
   fetchPositions(symbols: readonly string[]): Promise<Position[]> {

@@ -103,6 +103,9 @@ export const WireWallet = v.object({
 });
 export type WireWallet = v.InferOutput<typeof WireWallet>;
 
+/** GET /v5/account/fee-rate: fractions as strings ("0.0006"). */
+export const WireFeeRate = v.object({ symbol: v.string(), takerFeeRate: v.pipe(v.string(), v.regex(/^-?\d+(\.\d+)?$/)), makerFeeRate: v.pipe(v.string(), v.regex(/^-?\d+(\.\d+)?$/)) });
+
 export const WireOrderCreated = v.object({ orderId: v.string(), orderLinkId: OptStr });
 
 // ---- WebSocket ----
