@@ -212,10 +212,11 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
         else if (req.command === 'resume') {
           const answer = liveEngine.resume({ resetPeak: req.resetPeak ?? false });
           refreshStatus();
+          logger.info(`control: ${answer}`);
           return answer;
         } else await liveEngine.closeAll(req.reason);
         refreshStatus();
-        const done = req.command === 'close-all' ? 'orders cancelled, positions closing at market, new entries paused' : req.command === 'pause' ? 'paused: no new entries, open positions stay managed' : 'resumed: new entries allowed';
+        const done = req.command === 'close-all' ? 'orders cancelled, positions closing at market, new entries paused' : 'paused: no new entries, open positions stay managed';
         logger.info(`control: ${done}`);
         return req.command === 'close-all' ? done : `${req.command}d`;
       },

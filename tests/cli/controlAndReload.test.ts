@@ -72,11 +72,11 @@ describe('control commands and config edits on a running bot', () => {
     expect(output).toMatch(/control: "pause" received reason=/);
     const resumed = await runBot(['resume'], { cwd: dir, env: { PATH: env.PATH! } });
     expect(resumed.code).toBe(0);
-    await until('the resume in the log', () => /control: resumed: new entries allowed/.test(output), 10_000);
+    await until('the resume in the log', () => /control: resumed: new entries allowed again/.test(output), 10_000);
     expect(await stop(bot)).toBe(0);
     const log = readFileSync(join(dir, 'state', 'bot.log'), 'utf8');
     expect(log).toMatch(/control: "pause" received/);
-    expect(log).toMatch(/control: resumed: new entries allowed/);
+    expect(log).toMatch(/control: resumed: new entries allowed again/);
 
     // No bot running: the pause goes into the state, and the next start says so.
     const offline = await runBot(['pause'], { cwd: dir, env: { PATH: env.PATH! } });

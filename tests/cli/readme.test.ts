@@ -20,6 +20,8 @@ const NOT_RUN: Readonly<Record<string, string>> = {
   'node dist/bot.js init': 'the wizard needs a terminal (tests/cli/wizard.test.ts drives it)',
   'node dist/bot.js run': 'paper mode reads Bybit live market data over the internet',
   'npm test': 'this suite',
+  'sudo apt-get install -y shellcheck chromium             # Debian (as root: without sudo)': 'installs system packages (root and the network); tests/helpers/externalTool.ts checks the tools they bring',
+  'pkg install shellcheck && pkg install x11-repo && pkg install chromium   # Termux': 'Termux only, and needs the network',
   'npm test            # vitest': 'this suite',
   'npm run build       # esbuild bundles (no type-check; runs on Termux too)': 'the test builds the bundle itself',
   'npm run typecheck   # tsc --noEmit (TypeScript 7, strict)': 'run by CI',

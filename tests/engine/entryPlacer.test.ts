@@ -42,7 +42,7 @@ describe('EntryPlacer', () => {
     });
     kit.settings = { ...kit.settings, risk: { ...kit.settings.risk, maxOpenPositions: 1 } };
     await w.turn(() => w.entries.enter(w.rt, longIntent(), T0));
-    expect(kit.logs.filter((l) => l.level === 'info').map((l) => l.message)).toEqual([
+    expect(kit.logs.filter((l) => l.level === 'debug').map((l) => l.message), 'refused signals go to the debug log (the terminal shows trades and locks)').toEqual([
       'BTCUSDT long signal not traded: paused: owner',
       'BTCUSDT long signal not traded: a position or entry is already open',
       'BTCUSDT long signal not traded: already 1 open position(s), the maximum',
