@@ -16,6 +16,12 @@ export function storedOrder(req: OrderRequest, purpose: 'entry' | 'exit' | 'take
   return { orderLinkId: req.orderLinkId, orderId: null, side: req.side, type: req.type, purpose, status: 'pending', price: req.price ? money(req.price) : null, qty: money(req.qty), filledQty: '0', reduceOnly: req.reduceOnly, createdMs: now };
 }
 
+/**
+ * What became of a sent order: accepted, refused, refused because the position it would reduce is
+ * already closed on the exchange, or not known yet (left for reconciliation).
+ */
+export type SendOutcome = 'placed' | 'refused' | 'positionGone' | 'unknown';
+
 export class OrderSender {
   readonly #ctx: EngineContext;
   readonly #ledger: LedgerWriter;
@@ -29,7 +35,7 @@ export class OrderSender {
   }
 
   /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
-  async send(req: OrderRequest, purpose: OrderPurpose, reason: string): Promise<boolean> {
+  async send(req: OrderRequest, purpose: OrderPurpose, reason: string): Promise<SendOutcome> {
     const { tracker, store, logger } = this.#ctx;
     const now = this.#ctx.now();
     this.#ledger.order(req, purpose, reason, now);
@@ -46,13 +52,15 @@ export class OrderSender {
           }
         });
       }
-      return true;
+      return 'placed';
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       if (err.kind === 'rejected' || err.kind === 'fatal') {
         // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
         const positionGone = req.reduceOnly && refusedForZeroPosition(err);
-        logger[positionGone ? 'info' : 'warn'](`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
+        const detail = { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message };
+        if (positionGone) logger.info(`${req.symbol} ${purpose === 'takeProfit' ? 'take-profit' : purpose} not needed: the position is already closed on the exchange`, detail);
+        else logger.warn(`${req.symbol} ${purpose} order refused`, detail);
         tracker.applyUpdate({ ...tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#ctx.now() }, this.#ctx.now());
         store.update((d) => {
           const s = d.symbols[req.symbol]!;
@@ -64,11 +72,12 @@ export class OrderSender {
         // reached us (a stalled or dropped stream). Fetch them now instead of retrying the exit on
         // every candle until the stream catches up (found by the soak test).
         if (positionGone && purpose === 'exit') this.#resync();
+        return positionGone ? 'positionGone' : 'refused';
       } else {
         // Unknown outcome (timeout, connection lost): the id makes a later look-up safe.
         logger.warn(`${req.symbol} ${purpose} order outcome unknown; reconciliation will look it up`, { orderLinkId: req.orderLinkId, error: err.message });
+        return 'unknown';
       }
-      return false;
     }
   }
 
