@@ -124,6 +124,16 @@ export class EntryPlacer {
       s.openOrders[req.orderLinkId] = storedOrder(req, 'entry', now);
     });
     await store.flush();
+    // Looked at again: the price may have moved while the plan was written.
+    const later = this.#marketPassed(rt, intent.side, req.stopLoss, req.takeProfit);
+    if (later !== null) {
+      store.update((d) => {
+        const s = d.symbols[sym]!;
+        delete s.openOrders[req.orderLinkId];
+        if (s.position?.entryOrderLinkId === req.orderLinkId) s.position = null;
+      });
+      return skip(later);
+    }
     rt.entryDeadlineMs = now + rt.settings.exits.entryTimeoutSec * 1000;
     await this.#orders.send(req, 'entry', intent.reason);
   }

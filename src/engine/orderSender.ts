@@ -4,7 +4,7 @@
  * outcome (timeout, connection lost) is left for reconciliation, which the deterministic
  * orderLinkId makes safe.
  */
-import { ExchangeError, refusedForZeroPosition } from '../domain/exchangeErrors.js';
+import { ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
 import { dec, money } from '../domain/money.js';
 import type { PersistedState } from '../domain/persistedState.js';
 import type { EngineContext } from './engineContext.js';
@@ -58,8 +58,12 @@ export class OrderSender {
       if (err.kind === 'rejected' || err.kind === 'fatal') {
         // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
         const positionGone = req.reduceOnly && refusedForZeroPosition(err);
+        // An entry whose attached stop the price passed while the order was on its way (the engine
+        // checks the last price before sending): not entering is what the check would have done.
+        const stopPassed = purpose === 'entry' && req.stopLoss !== null && refusedStopBeyondPrice(err);
         const detail = { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message };
         if (positionGone) logger.info(`${req.symbol} ${purpose === 'takeProfit' ? 'take-profit' : purpose} not needed: the position is already closed on the exchange`, detail);
+        else if (stopPassed) logger.info(`${req.symbol} entry not placed: the price passed its stop ${req.stopLoss!.toFixed()} before the order arrived`, detail);
         else logger.warn(`${req.symbol} ${purpose} order refused`, detail);
         tracker.applyUpdate({ ...tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#ctx.now() }, this.#ctx.now());
         store.update((d) => {
@@ -67,7 +71,7 @@ export class OrderSender {
           delete s.openOrders[req.orderLinkId];
           if (purpose === 'entry' && s.position?.entryOrderLinkId === req.orderLinkId && dec(s.position.size).isZero()) s.position = null;
         });
-        if (purpose !== 'quote' && !positionGone) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
+        if (purpose !== 'quote' && !positionGone && !stopPassed) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
         // An exit for a position the exchange says is flat: the fills that closed it have not
         // reached us (a stalled or dropped stream). Fetch them now instead of retrying the exit on
         // every candle until the stream catches up (found by the soak test).

@@ -42,6 +42,23 @@ describe('OrderSender', () => {
     expect(kit.alerts).toEqual([expect.objectContaining({ level: 'warning', title: 'BTCUSDT entry refused' })]);
   });
 
+  it('an entry whose stop the price passed on the way is not entered, quietly: Bybit\'s text in the log, no alarm', async () => {
+    // The engine checks the stop against the last price before sending; the price can still move
+    // past it before the order arrives (seen in the replay rehearsal at speed 600).
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const req = request({ side: 'sell', type: 'market', price: null, timeInForce: 'IOC', stopLoss: dec('59990'), orderLinkId: makeOrderLinkId('ps', 'BTCUSDT', { kind: 'entry', side: 'short' }, T0) });
+    record(kit, req, 'entry');
+    expect(await w.orders.send(req, 'entry', 'test')).toBe('refused');
+    expect(kit.store.state.symbols.BTCUSDT).toMatchObject({ position: null, openOrders: {} });
+    expect(kit.alerts).toEqual([]);
+    expect(kit.logs.at(-1)).toMatchObject({
+      level: 'info',
+      message: 'BTCUSDT entry not placed: the price passed its stop 59990 before the order arrived',
+      fields: { retCode: 10001, message: 'sl:59990 set for Sell position should greater base_price:60000??LastPrice' },
+    });
+  });
+
   it('an exit refused because the position is already flat is expected: no alarm, fetch the missing fills', async () => {
     const kit = partsKit();
     const w = await wireParts(kit);
