@@ -16,10 +16,11 @@ import { breakevenStop, improvesStop, ladderOrders, stopBeyondPrice, timeExitDue
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
 
 /**
- * What a trading-stop call came to: set; failed (the cause is logged); the position is already
- * closed on the exchange; or the market was beyond the stop, so the position was closed at market.
+ * What a trading-stop call came to: set; failed (the cause is logged); skipped (a move the market
+ * had already passed, the earlier stop stays); the position is already closed on the exchange; or
+ * the market was beyond the stop, so the position was closed at market.
  */
-type StopOutcome = 'set' | 'failed' | 'gone' | 'closed';
+type StopOutcome = 'set' | 'failed' | 'skipped' | 'gone' | 'closed';
 
 export class PositionManager {
   readonly #ctx: EngineContext;
@@ -113,9 +114,8 @@ export class PositionManager {
     const stop = breakevenStop(remaining.side, dec(remaining.entryPrice), be.feeBufferPct, rt.instrument);
     const current = remaining.stop ? dec(remaining.stop.price) : null;
     if (!improvesStop(remaining.side, current, stop)) return;
-    // If price is already back through the breakeven level, a stop there would have fired: the
-    // rest is closed at market (#tradingStop). Any other refusal leaves the existing stop in force,
-    // so that is a warning, not an alarm.
+    // If price is already back through the breakeven level the move is skipped (#tradingStop): the
+    // existing stop still protects the position. Any other refusal is a warning, not an alarm.
     if (!(await this.setStop(rt, stop, 'breakeven', current !== null))) return;
     this.#ctx.alert('trade', 'breakeven', `${sym} stop to breakeven`, `Stop moved to ${stop.toFixed()} after target ${index}.`, sym);
   }
@@ -204,6 +204,12 @@ export class PositionManager {
     return 'set';
   }
 
+  /** A stop move the market has already passed: not made; the earlier stop stays, and the log says why. */
+  #moveSkipped(rt: SymbolRuntime, why: string, stop: Decimal, reason: string, detail?: Record<string, unknown>): StopOutcome {
+    this.#ctx.logger.info(`${rt.settings.symbol} stop not moved to ${stop.toFixed()} (${why}): ${reason}; the previous stop stays in force`, detail);
+    return 'skipped';
+  }
+
   /** An exit order of ours for the symbol is still open: the position is already being closed. */
   #exitInFlight(sym: string): boolean {
     return this.#ctx.tracker.open(sym).some((o) => parseOrderLinkId(this.#ctx.settings().orderIdPrefix, o.orderLinkId)?.role.kind === 'exit');
@@ -236,10 +242,12 @@ export class PositionManager {
 
   /**
    * A trading-stop call. A stop the market has already reached is never sent: Bybit refuses it
-   * (10001, "should lower than base_price" / "should greater base_price"), and a stop there would
-   * have fired, so the position is closed at market instead, as the stop would have closed it.
+   * (10001, "should lower than base_price" / "should greater base_price"). When an earlier stop
+   * still stands (`stillProtected`: a breakeven move, the entry's attached stop) the move is
+   * skipped and that stop stays; otherwise a stop there would have fired, so the position is closed
+   * at market, as the stop would have closed it. Either way once, with the reason, never resent.
    * A failure is an alarm when it may leave the position unprotected; when an earlier stop still
-   * stands (`stillProtected`, e.g. a breakeven move refused), it is a warning.
+   * stands, it is a warning.
    */
   async #tradingStop(rt: SymbolRuntime, req: Parameters<ExchangePort['setTradingStop']>[0], why: string, stillProtected = false): Promise<StopOutcome> {
     const { logger } = this.#ctx;
@@ -249,6 +257,7 @@ export class PositionManager {
     // the request goes out and the exchange's answer tells whether the position is really gone.
     const exchangeOpen = rt.exchangePosition === null || rt.exchangePosition.side !== null;
     if (req.stopLoss !== undefined && pos !== null && rt.lastPrice !== null && exchangeOpen && stopBeyondPrice(pos.side, req.stopLoss, toPrice(rt.lastPrice))) {
+      if (stillProtected) return this.#moveSkipped(rt, why, req.stopLoss, `the last price ${rt.lastPrice} has already passed it`);
       if (this.#exitInFlight(sym)) return 'closed';
       logger.warn(`${sym} the market is already beyond the stop (${why}): last price ${rt.lastPrice}, stop ${req.stopLoss.toFixed()}; closing at market, as the stop would have`);
       await this.close(rt, 'L', `price already beyond the stop ${req.stopLoss.toFixed()}`);
@@ -269,8 +278,9 @@ export class PositionManager {
         return 'gone';
       }
       if (refusedStopBeyondPrice(err) && req.stopLoss !== undefined) {
-        // The price moved past the stop while the request was on its way (or was not known): the
-        // stop would have fired, so do what it would have done.
+        // The price moved past the stop while the request was on its way (or was not known): as
+        // in the check above, skip a move, or do what the stop would have done.
+        if (stillProtected) return this.#moveSkipped(rt, why, req.stopLoss, 'the price had passed it when the request arrived', detail);
         if (this.#exitInFlight(sym)) return 'closed';
         logger.warn(`${sym} the market is already beyond the stop (${why}); closing at market, as the stop would have`, detail);
         await this.close(rt, 'L', `price already beyond the stop ${req.stopLoss.toFixed()}`);

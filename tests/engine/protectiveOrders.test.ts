@@ -1,6 +1,7 @@
 /**
- * Issues 15 (item 2) and 20 (item 1): every protective order is valid when it leaves, and a stop the
- * market has already passed is done at market, as the stop would have done it. End to end: the
+ * Issues 15 (item 2) and 20 (item 1): every protective order is valid when it leaves; a stop the
+ * market has already passed closes the position at market, as the stop would have, and a stop move
+ * it has passed is skipped while the earlier stop stands. End to end: the
  * engine through the real Bybit adapter (ccxt REST, ws streams) against the sandbox on loopback,
  * which refuses these orders in Bybit's words (a short's stop: "should greater base_price", no "than").
  */
@@ -87,7 +88,7 @@ describe('protective orders against the sandbox (real ccxt and ws)', () => {
     expect(said?.fields?.['message']).toMatch(/^StopLoss:61200 set for Sell position should greater base_price:61300\?\?LastPrice$/);
   }, 60_000);
 
-  it('a short whose breakeven the market has already passed is closed at market, not left with a refused move', async () => {
+  it('a short whose breakeven the market has already passed: the move is skipped once, with the reason, and the first stop stays', async () => {
     const logs: LogLine[] = [];
     const decide = START + 110 * MIN;
     const data = candles(60_000, 111, [
@@ -104,10 +105,12 @@ describe('protective orders against the sandbox (real ccxt and ws)', () => {
     await story.step(8);
     const sim = story.sandbox.sim;
     expect(records<OrderSentRecord>(story, 'order').filter((o) => o.purpose === 'entry'), 'the short was entered').toHaveLength(1);
-    expect(sim.position('BTCUSDT').side, 'the rest of the short is closed').toBeNull();
-    const trades = records<ExitRecord>(story, 'exit');
-    expect(trades.map((e) => e.reason)).toEqual(['stopLoss']);
-    expect(records<OrderSentRecord>(story, 'order').filter((o) => o.purpose === 'exit').map((o) => o.reason)).toEqual([expect.stringMatching(/beyond the stop 59934/)]);
+    const pos = sim.position('BTCUSDT');
+    expect(pos.side, 'the rest of the short stays open').toBe('sell');
+    expect(pos.stopLoss?.toFixed(), 'under its first stop').toBe('60600');
+    const skipped = logs.filter((l) => /stop not moved to 59934 \(breakeven\)/.test(l.message));
+    expect(skipped, 'said once, with why').toHaveLength(1);
+    expect(skipped[0]!.message).toMatch(/passed it.*the previous stop stays in force/);
     expect(refused(logs), 'nothing refused, nothing failed').toEqual([]);
     expect(story.alerts.filter((a) => a.level === 'critical')).toEqual([]);
   }, 60_000);
