@@ -9,7 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ExitRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { dec } from '../../src/domain/money.js';
 import type { Candle, Intent } from '../../src/domain/types.js';
+import { Maker } from '../../src/strategies/maker.js';
 import type { BookTop, PositionView, Strategy } from '../../src/strategies/strategy.js';
+import { BTC_1M } from './harness.js';
 import { recordingLogger, type LogLine } from './partsKit.js';
 import { startSandboxStory, type SandboxStory } from './sandboxHarness.js';
 
@@ -132,5 +134,25 @@ describe('protective orders against the sandbox (real ccxt and ws)', () => {
     expect(story.alerts).toEqual([]);
     const why = logs.filter((l) => /signal not traded/.test(l.message));
     expect(why.map((l) => l.message)).toEqual(['BTCUSDT short signal not traded: the price 60700 has already reached its stop 60600 (Bybit takes a short\'s stop only above the last price)']);
+  }, 60_000);
+
+  it('a maker quote above the maximum order quantity is said once, and nothing is sent for Bybit to refuse', async () => {
+    // Issue 15: params.orderQty 1e9 was accepted and a refused quote went out on every decision
+    // ("The number of contracts exceeds maximum limit allowed", 64 warnings in 8 s).
+    const logs: LogLine[] = [];
+    story = await startSandboxStory({
+      candles: BTC_1M.slice(0, 300),
+      history: 200,
+      logger: recordingLogger(logs),
+      symbol: { symbol: 'BTCUSDT', strategy: 'maker', enabled: true, intervalMinutes: 1, leverage: 5, protectiveStopPct: 2, quoteTolerance: { pricePct: 0.02, maxAgeMs: 300_000 } },
+      strategy: new Maker({ symbol: 'BTCUSDT', params: { orderQty: 1e9 } }),
+    });
+    await story.step(20);
+    expect(story.sandbox.sim.openOrders('BTCUSDT')).toEqual([]);
+    expect(records<OrderSentRecord>(story, 'order'), 'no quote sent').toEqual([]);
+    expect(refused(logs)).toEqual([]);
+    const said = story.alerts.filter((a) => a.title === 'BTCUSDT maker cannot quote');
+    expect(said, 'once, not once per book update').toHaveLength(1);
+    expect(said[0]!.body).toMatch(/above the maximum order of 1190.*Lower params\.orderQty of BTCUSDT/);
   }, 60_000);
 });
