@@ -13,7 +13,7 @@ import type { Command, CommandIo } from './command.js';
 import { runWizard } from './init.js';
 import type { RunOptions } from './runOptions.js';
 import { startBot, type RunningBot } from './runBot.js';
-import { ExchangeError } from '../domain/exchangeErrors.js';
+import { bybitSaid, ExchangeError } from '../domain/exchangeErrors.js';
 import { UserFacingError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { defaultConfigPath } from './paths.js';
@@ -95,7 +95,7 @@ export const runCommand: Command = {
           return e.exitCode;
         }
         if (e instanceof ExchangeError && e.kind === 'fatal') {
-          io.stderr.write(redact(`the exchange refused: ${e.retCode ?? ''} ${e.retMsg ?? e.message}`) + '\n');
+          io.stderr.write(redact(`the exchange refused: ${bybitSaid(e)}`) + '\n');
           return 1;
         }
         throw e;

@@ -148,7 +148,13 @@ export class Engine {
     await port.subscribe(markets, {
       onCandle: (symbol, intervalMinutes, candle, confirmed) => {
         const rt = this.#symbols.get(symbol);
-        if (!rt || !confirmed || intervalMinutes !== rt.settings.intervalMinutes) return;
+        if (!rt || intervalMinutes !== rt.settings.intervalMinutes) return;
+        // Every kline, confirmed or not, carries the last traded price (protective orders are checked against it).
+        if (candle.ts >= rt.lastPriceCandleTs) {
+          rt.lastPrice = candle.close;
+          rt.lastPriceCandleTs = candle.ts;
+        }
+        if (!confirmed) return;
         this.#clock.observeClose(candle.ts + intervalMinutes * 60_000);
         if (candle.ts > rt.newestCandleTs) rt.newestCandleTs = candle.ts;
         this.#queues.get(symbol)!.runOrEnqueue(() => this.#afterCandle(rt, candle));

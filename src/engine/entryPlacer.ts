@@ -3,11 +3,12 @@
  * risk gate allows it. The plan (size, stop, targets) is durable in the store before the order
  * leaves, so a restart knows what was sent; an entry not filled in time has its rest cancelled.
  */
-import { money, toPrice } from '../domain/money.js';
+import { money, toPrice, type Decimal } from '../domain/money.js';
 import type { Intent } from '../domain/types.js';
 import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import { planEntry } from './executor.js';
+import { stopBeyondPrice, targetBeyondPrice } from './positionPlan.js';
 import { makeOrderLinkId } from './orderLinkId.js';
 import { storedOrder, type OrderSender } from './orderSender.js';
 import type { RiskGate } from './riskGate.js';
@@ -56,6 +57,24 @@ export class EntryPlacer {
     return null;
   }
 
+  /**
+   * Why Bybit would refuse the entry's attached stop or take-profit at the last price streamed
+   * (a Buy position's stop below it, a Sell's above; take-profits the other way), or null. The
+   * price has moved since the decision: the stop (or target) is already reached.
+   */
+  #marketPassed(rt: SymbolRuntime, side: EnterIntent['side'], stop: Decimal | null, target: Decimal | null): string | null {
+    if (rt.lastPrice === null) return null;
+    const last = toPrice(rt.lastPrice);
+    const long = side === 'long';
+    if (stop !== null && stopBeyondPrice(side, stop, last)) {
+      return `the price ${last.toFixed()} has already reached its stop ${stop.toFixed()} (Bybit takes a ${long ? 'long' : 'short'}'s stop only ${long ? 'below' : 'above'} the last price)`;
+    }
+    if (target !== null && targetBeyondPrice(side, target, last)) {
+      return `the price ${last.toFixed()} has already reached its take-profit ${target.toFixed()} (Bybit takes a ${long ? 'long' : 'short'}'s take-profit only ${long ? 'above' : 'below'} the last price)`;
+    }
+    return null;
+  }
+
   async #enterChecked(rt: SymbolRuntime, intent: EnterIntent, now: number): Promise<void> {
     const sym = rt.settings.symbol;
     const { logger, store } = this.#ctx;
@@ -82,6 +101,8 @@ export class EntryPlacer {
       return;
     }
     const req = plan.request;
+    const late = this.#marketPassed(rt, intent.side, req.stopLoss, req.takeProfit);
+    if (late !== null) return skip(late);
     const stamp = intent.decidedAtMs;
     // The plan is durable before the order leaves: after a crash the restart knows what was sent.
     store.update((d) => {
@@ -104,6 +125,16 @@ export class EntryPlacer {
       s.openOrders[req.orderLinkId] = storedOrder(req, 'entry', now);
     });
     await store.flush();
+    // Looked at again: the price may have moved while the plan was written.
+    const later = this.#marketPassed(rt, intent.side, req.stopLoss, req.takeProfit);
+    if (later !== null) {
+      store.update((d) => {
+        const s = d.symbols[sym]!;
+        delete s.openOrders[req.orderLinkId];
+        if (s.position?.entryOrderLinkId === req.orderLinkId) s.position = null;
+      });
+      return skip(later);
+    }
     rt.entryDeadlineMs = now + rt.settings.exits.entryTimeoutSec * 1000;
     await this.#orders.send(req, 'entry', intent.reason);
   }

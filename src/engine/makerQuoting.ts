@@ -58,8 +58,16 @@ export class MakerQuoting {
         await this.#orders.cancel(sym, a.live.id, 'quote below minimum');
         continue;
       }
+      // Bybit's amend qty is the order's new total, filled part included, and must exceed what
+      // filled (110064): a partly filled quote keeps its fills and rests the desired size on top.
+      const total = (this.#ctx.tracker.get(a.live.id)?.filledQty ?? dec(0)).plus(qty);
+      if (total.gt(ins.maxQty)) {
+        this.#quoteTooLarge(rt, a.desired.qty, qty);
+        await this.#orders.cancel(sym, a.live.id, 'quote above maximum');
+        continue;
+      }
       try {
-        await this.#ctx.port.amendOrder({ symbol: sym, orderLinkId: a.live.id, price, qty });
+        await this.#ctx.port.amendOrder({ symbol: sym, orderLinkId: a.live.id, price, qty: total });
       } catch (e) {
         this.#ctx.logger.info(`${sym} quote amend failed; cancelling it`, { orderLinkId: a.live.id, error: e instanceof Error ? e.message : String(e) });
         await this.#orders.cancel(sym, a.live.id, 'amend failed');
@@ -70,6 +78,10 @@ export class MakerQuoting {
       const qty = roundToStep(toPrice(q.qty), ins.qtyStep, 'down');
       if (qty.lt(ins.minQty) || qty.mul(price).lt(ins.minNotional)) {
         this.#quoteTooSmall(rt, q.qty, qty, price);
+        continue;
+      }
+      if (qty.gt(ins.maxQty)) {
+        this.#quoteTooLarge(rt, q.qty, qty);
         continue;
       }
       const reduces = pos !== null && (pos.side === 'long' ? q.side === 'sell' : q.side === 'buy');
@@ -105,6 +117,18 @@ export class MakerQuoting {
       `A quote of ${wanted} ${sym} (${rounded.toFixed()} after Bybit's step of ${ins.qtyStep.toFixed()}) is below the minimum order ` +
       `of ${ins.minQty.toFixed()} and ${ins.minNotional.toFixed()} USDT at ${price.toFixed()}, so no quotes are placed. ` +
       `Raise params.orderQty of ${sym} in config.json.`;
+    this.#ctx.logger.error(`${sym} maker cannot quote: ${body}`);
+    this.#ctx.alert('critical', 'error', `${sym} maker cannot quote`, body, sym);
+  }
+
+  /** The other limit: a quote above the instrument's maximum order quantity, said once like #quoteTooSmall. */
+  #quoteTooLarge(rt: SymbolRuntime, wanted: number, rounded: Decimal): void {
+    if (rt.quoteTooSmallSaid) return;
+    rt.quoteTooSmallSaid = true;
+    const sym = rt.settings.symbol;
+    const body =
+      `A quote of ${wanted} ${sym} (${rounded.toFixed()} after Bybit's step) is above the maximum order of ${rt.instrument!.maxQty.toFixed()}, ` +
+      `so no quotes are placed. Lower params.orderQty of ${sym} in config.json.`;
     this.#ctx.logger.error(`${sym} maker cannot quote: ${body}`);
     this.#ctx.alert('critical', 'error', `${sym} maker cannot quote`, body, sym);
   }

@@ -4,7 +4,7 @@
  * outcome (timeout, connection lost) is left for reconciliation, which the deterministic
  * orderLinkId makes safe.
  */
-import { ExchangeError, refusedForZeroPosition } from '../domain/exchangeErrors.js';
+import { bybitSaid, ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
 import { dec, money } from '../domain/money.js';
 import type { PersistedState } from '../domain/persistedState.js';
 import type { EngineContext } from './engineContext.js';
@@ -15,6 +15,12 @@ import type { LedgerWriter, OrderPurpose } from './ledgerWriter.js';
 export function storedOrder(req: OrderRequest, purpose: 'entry' | 'exit' | 'takeProfit', now: number): PersistedState['symbols'][string]['openOrders'][string] {
   return { orderLinkId: req.orderLinkId, orderId: null, side: req.side, type: req.type, purpose, status: 'pending', price: req.price ? money(req.price) : null, qty: money(req.qty), filledQty: '0', reduceOnly: req.reduceOnly, createdMs: now };
 }
+
+/**
+ * What became of a sent order: accepted, refused, refused because the position it would reduce is
+ * already closed on the exchange, or not known yet (left for reconciliation).
+ */
+export type SendOutcome = 'placed' | 'refused' | 'positionGone' | 'unknown';
 
 export class OrderSender {
   readonly #ctx: EngineContext;
@@ -32,7 +38,7 @@ export class OrderSender {
   }
 
   /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
-  async send(req: OrderRequest, purpose: OrderPurpose, reason: string): Promise<boolean> {
+  async send(req: OrderRequest, purpose: OrderPurpose, reason: string): Promise<SendOutcome> {
     const { tracker, store, logger } = this.#ctx;
     const now = this.#ctx.now();
     this.#ledger.order(req, purpose, reason, now);
@@ -50,31 +56,39 @@ export class OrderSender {
         });
       }
       this.#outcome(true, null);
-      return true;
+      return 'placed';
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       if (err.kind === 'rejected' || err.kind === 'fatal') {
         // A reduce-only order for a position that closed meanwhile (110017) is expected, not a problem.
         const positionGone = req.reduceOnly && refusedForZeroPosition(err);
-        if (!positionGone) this.#outcome(false, `${err.retCode ?? ''} ${err.retMsg ?? err.message}`.trim());
-        logger[positionGone ? 'info' : 'warn'](`${req.symbol} ${purpose} order refused`, { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message });
+        // An entry whose attached stop the price passed while the order was on its way (the engine
+        // checks the last price before sending): not entering is what the check would have done.
+        const stopPassed = purpose === 'entry' && req.stopLoss !== null && refusedStopBeyondPrice(err);
+        // Neither expected refusal is a failure for the circuit breaker.
+        if (!positionGone && !stopPassed) this.#outcome(false, bybitSaid(err));
+        const detail = { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message };
+        if (positionGone) logger.info(`${req.symbol} ${purpose === 'takeProfit' ? 'take-profit' : purpose} not needed: the position is already closed on the exchange`, detail);
+        else if (stopPassed) logger.info(`${req.symbol} entry not placed: the price passed its stop ${req.stopLoss!.toFixed()} before the order arrived`, detail);
+        else logger.warn(`${req.symbol} ${purpose} order refused`, detail);
         tracker.applyUpdate({ ...tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#ctx.now() }, this.#ctx.now());
         store.update((d) => {
           const s = d.symbols[req.symbol]!;
           delete s.openOrders[req.orderLinkId];
           if (purpose === 'entry' && s.position?.entryOrderLinkId === req.orderLinkId && dec(s.position.size).isZero()) s.position = null;
         });
-        if (purpose !== 'quote' && !positionGone) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${err.retCode ?? ''} ${err.retMsg ?? err.message}`, req.symbol);
+        if (purpose !== 'quote' && !positionGone && !stopPassed) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${bybitSaid(err)}`, req.symbol);
         // An exit for a position the exchange says is flat: the fills that closed it have not
         // reached us (a stalled or dropped stream). Fetch them now instead of retrying the exit on
         // every candle until the stream catches up (found by the soak test).
         if (positionGone && purpose === 'exit') this.#resync();
+        return positionGone ? 'positionGone' : 'refused';
       } else {
         // Unknown outcome (timeout, connection lost): the id makes a later look-up safe.
         this.#outcome(false, err.message);
         logger.warn(`${req.symbol} ${purpose} order outcome unknown; reconciliation will look it up`, { orderLinkId: req.orderLinkId, error: err.message });
+        return 'unknown';
       }
-      return false;
     }
   }
 
@@ -88,3 +102,4 @@ export class OrderSender {
     }
   }
 }
+

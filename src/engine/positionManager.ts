@@ -5,15 +5,22 @@
  * position found without a stop gets one. The rules themselves are the pure functions of
  * positionPlan.ts; this part turns them into exchange calls and store records.
  */
-import { ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
-import { dec, money, roundToStep, type Decimal } from '../domain/money.js';
+import { bybitSaid, ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
+import { dec, money, roundToStep, toPrice, type Decimal } from '../domain/money.js';
 import type { Order, PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExchangePort, OrderRequest } from './exchangePort.js';
 import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
 import { storedOrder, type OrderSender } from './orderSender.js';
-import { breakevenStop, improvesStop, ladderOrders, timeExitDue, trailingStop } from './positionPlan.js';
+import { breakevenStop, improvesStop, ladderOrders, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
+
+/**
+ * What a trading-stop call came to: set; failed (the cause is logged); skipped (a move the market
+ * had already passed, the earlier stop stays); the position is already closed on the exchange; or
+ * the market was beyond the stop, so the position was closed at market.
+ */
+type StopOutcome = 'set' | 'failed' | 'skipped' | 'gone' | 'closed';
 
 export class PositionManager {
   readonly #ctx: EngineContext;
@@ -47,7 +54,12 @@ export class PositionManager {
     const stop = dec(pos.stop!.price);
     // The stop was attached to the entry; set it on the position as well, so it covers exactly what
     // filled. When it was attached, a failure here leaves that stop in force: a warning, not an alarm.
-    await this.setStop(rt, stop, 'entry filled', entry.stopLoss !== null);
+    const protectedBy = await this.#setStop(rt, stop, 'entry filled', entry.stopLoss !== null);
+    if (protectedBy === 'gone' || protectedBy === 'closed' || this.#closedSince(rt, entry)) {
+      // Stopped out already (or being closed): a take-profit for it would only be refused (110017).
+      this.#ctx.logger.info(`${sym} take-profit ladder not placed: the position is already closed on the exchange`);
+      return;
+    }
     const orders = ladderOrders({
       symbol: sym,
       side: pos.side,
@@ -67,7 +79,17 @@ export class PositionManager {
       for (const o of orders) d.symbols[sym]!.openOrders[o.orderLinkId] = storedOrder(o, 'takeProfit', now);
     });
     await store.flush();
-    for (const o of orders) await this.#orders.send(o, 'takeProfit', 'take-profit ladder');
+    for (let i = 0; i < orders.length; i++) {
+      const gone = this.#closedSince(rt, entry) || (await this.#orders.send(orders[i]!, 'takeProfit', 'take-profit ladder')) === 'positionGone';
+      if (!gone) continue;
+      // The position closed while the ladder was going out: the rest is never sent.
+      const unsent = orders.slice(this.#closedSince(rt, entry) ? i : i + 1);
+      if (unsent.length > 0) this.#ctx.logger.info(`${sym} ${unsent.length} take-profit(s) not placed: the position is already closed on the exchange`);
+      store.update((d) => {
+        for (const o of unsent) delete d.symbols[sym]!.openOrders[o.orderLinkId];
+      });
+      return;
+    }
     if (exits.trailing.enabled) {
       await this.#tradingStop(rt, trailingStop({ symbol: sym, side: pos.side, entryPrice, initialStop: stop, activationR: exits.trailing.activationR, distancePct: exits.trailing.distancePct, instrument: ins }), 'trailing stop', true);
     }
@@ -92,8 +114,8 @@ export class PositionManager {
     const stop = breakevenStop(remaining.side, dec(remaining.entryPrice), be.feeBufferPct, rt.instrument);
     const current = remaining.stop ? dec(remaining.stop.price) : null;
     if (!improvesStop(remaining.side, current, stop)) return;
-    // If price is already back through the breakeven level the exchange refuses the move; the
-    // existing stop still protects the position, so that is a warning, not an alarm.
+    // If price is already back through the breakeven level the move is skipped (#tradingStop): the
+    // existing stop still protects the position. Any other refusal is a warning, not an alarm.
     if (!(await this.setStop(rt, stop, 'breakeven', current !== null))) return;
     this.#ctx.alert('trade', 'breakeven', `${sym} stop to breakeven`, `Stop moved to ${stop.toFixed()} after target ${index}.`, sym);
   }
@@ -181,15 +203,36 @@ export class PositionManager {
     await this.close(rt, code, EXIT_CODES[code]);
   }
 
-  /** Sets the position's stop; false when the exchange refused (see #tradingStop). */
+  /** Sets the position's stop; false when it was not set (see #tradingStop). */
   async setStop(rt: SymbolRuntime, stop: Decimal, why: string, stillProtected = false): Promise<boolean> {
-    const ok = await this.#tradingStop(rt, { symbol: rt.settings.symbol, stopLoss: stop }, why, stillProtected);
-    if (!ok) return false;
+    return (await this.#setStop(rt, stop, why, stillProtected)) === 'set';
+  }
+
+  async #setStop(rt: SymbolRuntime, stop: Decimal, why: string, stillProtected: boolean): Promise<StopOutcome> {
+    const outcome = await this.#tradingStop(rt, { symbol: rt.settings.symbol, stopLoss: stop }, why, stillProtected);
+    if (outcome !== 'set') return outcome;
     this.#ctx.store.update((d) => {
       const p = d.symbols[rt.settings.symbol]?.position;
       if (p) p.stop = { price: money(stop), orderLinkId: null, orderId: null };
     });
-    return true;
+    return 'set';
+  }
+
+  /** A stop move the market has already passed: not made; the earlier stop stays, and the log says why. */
+  #moveSkipped(rt: SymbolRuntime, why: string, stop: Decimal, reason: string, detail?: Record<string, unknown>): StopOutcome {
+    this.#ctx.logger.info(`${rt.settings.symbol} stop not moved to ${stop.toFixed()} (${why}): ${reason}; the previous stop stays in force`, detail);
+    return 'skipped';
+  }
+
+  /** An exit order of ours for the symbol is still open: the position is already being closed. */
+  #exitInFlight(sym: string): boolean {
+    return this.#ctx.tracker.open(sym).some((o) => parseOrderLinkId(this.#ctx.settings().orderIdPrefix, o.orderLinkId)?.role.kind === 'exit');
+  }
+
+  /** True when the exchange has pushed a flat position since `entry` last changed: it was closed there. */
+  #closedSince(rt: SymbolRuntime, entry: Order): boolean {
+    const ex = rt.exchangePosition;
+    return ex !== null && ex.side === null && ex.updatedMs > entry.updatedMs;
   }
 
   /** The stop for a position found without one: fallbackStopPct from its entry, rounded away from the price. */
@@ -212,14 +255,31 @@ export class PositionManager {
   }
 
   /**
-   * A trading-stop call. A failure is an alarm when it may leave the position unprotected; when an
-   * earlier stop still stands (`stillProtected`, e.g. a breakeven move refused), it is a warning.
+   * A trading-stop call. A stop the market has already reached is never sent: Bybit refuses it
+   * (10001, "should lower than base_price" / "should greater base_price"). When an earlier stop
+   * still stands (`stillProtected`: a breakeven move, the entry's attached stop) the move is
+   * skipped and that stop stays; otherwise a stop there would have fired, so the position is closed
+   * at market, as the stop would have closed it. Either way once, with the reason, never resent.
+   * A failure is an alarm when it may leave the position unprotected; when an earlier stop still
+   * stands, it is a warning.
    */
-  async #tradingStop(rt: SymbolRuntime, req: Parameters<ExchangePort['setTradingStop']>[0], why: string, stillProtected = false): Promise<boolean> {
+  async #tradingStop(rt: SymbolRuntime, req: Parameters<ExchangePort['setTradingStop']>[0], why: string, stillProtected = false): Promise<StopOutcome> {
     const { logger } = this.#ctx;
+    const sym = rt.settings.symbol;
+    const pos = localPosition(this.#ctx.store, rt);
+    // Judged only while the exchange's own view is an open position: when its last push says flat,
+    // the request goes out and the exchange's answer tells whether the position is really gone.
+    const exchangeOpen = rt.exchangePosition === null || rt.exchangePosition.side !== null;
+    if (req.stopLoss !== undefined && pos !== null && rt.lastPrice !== null && exchangeOpen && stopBeyondPrice(pos.side, req.stopLoss, toPrice(rt.lastPrice))) {
+      if (stillProtected) return this.#moveSkipped(rt, why, req.stopLoss, `the last price ${rt.lastPrice} has already passed it`);
+      if (this.#exitInFlight(sym)) return 'closed';
+      logger.warn(`${sym} the market is already beyond the stop (${why}): last price ${rt.lastPrice}, stop ${req.stopLoss.toFixed()}; closing at market, as the stop would have`);
+      await this.close(rt, 'L', `price already beyond the stop ${req.stopLoss.toFixed()}`);
+      return 'closed';
+    }
     try {
       await this.#ctx.port.setTradingStop(req);
-      return true;
+      return 'set';
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       const detail = { retCode: err.retCode, message: err.retMsg ?? err.message };
@@ -227,24 +287,26 @@ export class PositionManager {
         // Bybit: "can not set tp/sl/ts for zero position". The position closed on the exchange
         // before this request arrived (a burst of fills, a stop that triggered): there is nothing
         // to protect. The closing fills are on their way; fetch them if the stream is behind.
-        logger.info(`${rt.settings.symbol} trading-stop not needed (${why}): the position is already closed on the exchange`, detail);
+        logger.info(`${sym} trading-stop not needed (${why}): the position is already closed on the exchange`, detail);
         this.#resync();
-        return false;
-      }
-      if (stillProtected) {
-        logger.warn(`${rt.settings.symbol} trading-stop refused (${why}); the previous stop stays in force`, detail);
-        return false;
+        return 'gone';
       }
       if (refusedStopBeyondPrice(err) && req.stopLoss !== undefined) {
-        // Bybit: "StopLoss:X set for Buy position should lower than base_price:Y". The market has
-        // already passed the stop, so the stop would have fired: do what it would have done.
-        logger.warn(`${rt.settings.symbol} the market is already beyond the stop (${why}); closing at market`, detail);
+        // The price moved past the stop while the request was on its way (or was not known): as
+        // in the check above, skip a move, or do what the stop would have done.
+        if (stillProtected) return this.#moveSkipped(rt, why, req.stopLoss, 'the price had passed it when the request arrived', detail);
+        if (this.#exitInFlight(sym)) return 'closed';
+        logger.warn(`${sym} the market is already beyond the stop (${why}); closing at market, as the stop would have`, detail);
         await this.close(rt, 'L', `price already beyond the stop ${req.stopLoss.toFixed()}`);
-        return false;
+        return 'closed';
       }
-      logger.error(`${rt.settings.symbol} trading-stop failed (${why})`, detail);
-      this.#ctx.alert('critical', 'error', `${rt.settings.symbol} stop not set`, `${why}: ${err.retCode ?? ''} ${err.retMsg ?? err.message}. Reconciliation retries within a minute.`, rt.settings.symbol);
-      return false;
+      if (stillProtected) {
+        logger.warn(`${sym} trading-stop refused (${why}); the previous stop stays in force`, detail);
+        return 'failed';
+      }
+      logger.error(`${sym} trading-stop failed (${why})`, detail);
+      this.#ctx.alert('critical', 'error', `${sym} stop not set`, `${why}: ${bybitSaid(err)}. Reconciliation retries within a minute.`, sym);
+      return 'failed';
     }
   }
 }

@@ -84,6 +84,21 @@ export function breakevenStop(side: PositionSide, entryPrice: Decimal, feeBuffer
   return side === 'long' ? roundToStep(entryPrice.plus(buffer), instrument.tickSize, 'up') : roundToStep(entryPrice.minus(buffer), instrument.tickSize, 'down');
 }
 
+/**
+ * Bybit's rule for a stop loss (trading-stop or attached to an order): a long's (Buy position's)
+ * stop must be below the last price, a short's above it; otherwise it is refused with 10001
+ * ("should lower than base_price" / "should greater base_price"). True when `stop` breaks it, i.e.
+ * the market has already reached the stop.
+ */
+export function stopBeyondPrice(side: PositionSide, stop: Decimal, lastPrice: Decimal): boolean {
+  return side === 'long' ? stop.gte(lastPrice) : stop.lte(lastPrice);
+}
+
+/** The same rule for a take-profit: a long's above the last price, a short's below it. */
+export function targetBeyondPrice(side: PositionSide, target: Decimal, lastPrice: Decimal): boolean {
+  return side === 'long' ? target.lte(lastPrice) : target.gte(lastPrice);
+}
+
 /** True when the breakeven stop improves on the current one (it never moves a stop backwards). */
 export function improvesStop(side: PositionSide, current: Decimal | null, proposed: Decimal): boolean {
   if (current === null) return true;

@@ -27,8 +27,14 @@ export interface SymbolRuntime {
   requoteQueued: boolean;
   /** Start of the newest closed candle received (queued or handled); see StrategyRunner.onClosedCandle. */
   newestCandleTs: number;
-  /** The owner was told this maker's quotes are below the exchange's minimum order (once). */
+  /** The owner was told this maker's quote size is outside the exchange's order limits (once). */
   quoteTooSmallSaid: boolean;
+  /**
+   * The newest traded price streamed (the running candle's close), and the open time of its candle:
+   * Bybit checks a stop against the last price ("base_price"), so the engine checks it first.
+   */
+  lastPrice: number | null;
+  lastPriceCandleTs: number;
   latestBook: StrategyBookTop | null;
   exchangePosition: Position | null;
   entryDeadlineMs: number | null;
@@ -56,6 +62,8 @@ export function newSymbolRuntime(s: EngineSymbolSettings, strategies: ReadonlyMa
     requoteQueued: false,
     newestCandleTs: 0,
     quoteTooSmallSaid: false,
+    lastPrice: null,
+    lastPriceCandleTs: 0,
     latestBook: null,
     exchangePosition: null,
     entryDeadlineMs: null,

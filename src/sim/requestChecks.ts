@@ -36,7 +36,8 @@ export function checkPlaceOrder(input: PlaceOrderInput, m: SimMarket, ctx: Order
   const qty = input.qty;
   if (!qty.isFinite() || qty.lte(0) || !qty.mod(inst.qtyStep).isZero()) return fail(10001, 'Qty invalid');
   if (qty.lt(inst.minQty)) return fail(10001, 'The number of contracts exceeds minimum limit allowed');
-  if (qty.gt(isMarket ? inst.maxMarketQty : inst.maxQty)) return fail(10001, 'The number of contracts exceeds maximum limit allowed');
+  const maxQty = isMarket ? inst.maxMarketQty : inst.maxQty;
+  if (qty.gt(maxQty)) return overMaxQty(qty, maxQty);
   let price: Decimal | null = null;
   if (!isMarket) {
     if (!input.price) return fail(10001, 'Missing some parameters that must be filled in, please check your parameters');
@@ -51,8 +52,9 @@ export function checkPlaceOrder(input: PlaceOrderInput, m: SimMarket, ctx: Order
   const reduceOnly = input.reduceOnly ?? false;
   const refPrice = price ?? toPrice(m.last);
   if (reduceOnly) {
-    if (m.pos.side === null) return fail(110017, 'current position is zero, cannot fix reduce-only order qty');
-    if (m.pos.side === input.side) return fail(110017, 'Reduce-only rule not satisfied');
+    // V5 answers both a flat position and a same-side order with 110017 and this text (ccxt#19588;
+    // "current position is zero, cannot fix reduce-only order qty" is the pre-V5 130125).
+    if (m.pos.side === null || m.pos.side === input.side) return fail(110017, 'Reduce-only rule not satisfied');
   } else {
     if (qty.mul(refPrice).lt(inst.minNotional)) return fail(110094, `Order does not meet minimum order value ${inst.minNotional.toFixed()}USDT`);
     if (!ctx.canOpen(m, input.side, qty, refPrice)) return fail(110007, 'ab not enough for new order');
@@ -77,8 +79,10 @@ export function checkPlaceOrder(input: PlaceOrderInput, m: SimMarket, ctx: Order
 export function checkAmendOrder(input: AmendOrderInput, o: InternalOrder, m: SimMarket): SimResult<never> | null {
   let changed = false;
   if (input.qty !== undefined && !input.qty.eq(o.qty)) {
-    if (!input.qty.mod(m.inst.qtyStep).isZero() || input.qty.lte(o.cumExecQty)) return fail(10001, 'Qty invalid');
-    if (input.qty.gt(m.inst.maxQty)) return fail(10001, 'The number of contracts exceeds maximum limit allowed');
+    if (!input.qty.mod(m.inst.qtyStep).isZero()) return fail(10001, 'Qty invalid');
+    // The amended qty is the order's new total, filled part included (Bybit V5 docs, error 110064).
+    if (input.qty.lte(o.cumExecQty)) return fail(110064, 'The modified contract quantity cannot be less than or equal to the filled quantity.');
+    if (input.qty.gt(m.inst.maxQty)) return overMaxQty(input.qty, m.inst.maxQty);
     changed = true;
   }
   if (input.price !== undefined && (o.price === null || !input.price.eq(o.price))) {
@@ -107,7 +111,7 @@ export function checkTradingStop(input: TradingStopInput, p: PositionState, last
   const sideName = long ? 'Buy' : 'Sell';
   if (input.stopLoss) {
     if (long ? input.stopLoss.gte(base) : input.stopLoss.lte(base)) {
-      return fail(10001, `StopLoss:${input.stopLoss.toFixed()} set for ${sideName} position should ${long ? 'lower' : 'greater'} than base_price:${base.toFixed()}??LastPrice`);
+      return fail(10001, `StopLoss:${input.stopLoss.toFixed()} set for ${sideName} position ${stopWording(long)} base_price:${base.toFixed()}??LastPrice`);
     }
   }
   if (input.takeProfit) {
@@ -146,7 +150,23 @@ function checkAttachedTpSl(side: Side, base: Decimal, tp: Decimal | null, sl: De
     return fail(10001, `TakeProfit:${tp.toFixed()} set for ${name} position should be ${buy ? 'higher' : 'lower'} than base_price:${base.toFixed()}??LastPrice`);
   }
   if (sl !== null && (buy ? sl.gte(base) : sl.lte(base))) {
-    return fail(10001, `StopLoss:${sl.toFixed()} set for ${name} position should ${buy ? 'lower' : 'greater'} than base_price:${base.toFixed()}??LastPrice`);
+    return fail(10001, `sl:${sl.toFixed()} set for ${name} position ${stopWording(buy)} base_price:${base.toFixed()}??LastPrice`);
   }
   return null;
+}
+
+/**
+ * Bybit's stop-loss refusal words the sides differently: "should lower than" for a Buy position,
+ * "should greater" (no "than") for a Sell one (tests/fixtures/bybit-real/errors.json, ccxt#19089;
+ * issue 20). "??LastPrice" is in Bybit's text as sent. An order's attached stop is named "sl:",
+ * the position's "StopLoss:"; prices are shown unscaled here (Bybit sometimes scales them).
+ */
+function stopWording(buy: boolean): string {
+  return buy ? 'should lower than' : 'should greater';
+}
+
+/** Over the instrument's max order qty: Bybit's 10001 with both quantities scaled by 1e8 (pybit#244, #284). */
+function overMaxQty(qty: Decimal, max: Decimal): SimResult<never> {
+  const scaled = (d: Decimal): string => d.mul(1e8).toFixed(0);
+  return fail(10001, `The number of contracts exceeds maximum limit allowed: too large, order_qty:${scaled(qty)} > max_qty:${scaled(max)}`);
 }

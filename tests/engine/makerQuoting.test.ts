@@ -68,6 +68,39 @@ describe('MakerQuoting', () => {
     expect(kit.alerts[0]!.body).toContain('Raise params.orderQty of BTCUSDT in config.json.');
   });
 
+  it('says once when the quote size is above the maximum order, and sends nothing Bybit would refuse', async () => {
+    // Issue 15: params.orderQty 1e9 sent a refused quote on every decision (64 warnings in 8 s).
+    const kit = partsKit({ symbol: MAKER });
+    const w = await wireParts(kit);
+    const huge = quote([{ side: 'buy', price: 59_990, qty: 1e9, level: 0 }]);
+    for (let i = 0; i < 5; i++) await w.turn(() => w.maker.requote(w.rt, huge, T0 + i * 1_000));
+    expect(book(kit)).toEqual([]);
+    expect(kit.journal.records.filter((r) => r.type === 'order'), 'no quote sent').toEqual([]);
+    expect(kit.logs.filter((l) => /refused/.test(l.message))).toEqual([]);
+    expect(kit.alerts.map((a) => [a.level, a.title])).toEqual([['critical', 'BTCUSDT maker cannot quote']]);
+    expect(kit.alerts[0]!.body).toContain('above the maximum order of 1190');
+    expect(kit.alerts[0]!.body).toContain('Lower params.orderQty of BTCUSDT in config.json.');
+  });
+
+  it('amends a partly filled quote to its fills plus the desired size, so the desired size rests (issue 20 item 8)', async () => {
+    const kit = partsKit({ symbol: MAKER });
+    const w = await wireParts(kit);
+    const buy = (price: number): Extract<Intent, { kind: 'quote' }> => quote([{ side: 'buy', price, qty: 0.004, level: 0 }]);
+    await w.turn(() => w.maker.requote(w.rt, buy(59_990), T0));
+    kit.sim.setPartialFillRatio(0.5);
+    await w.turn(() => kit.sim.movePrice('BTCUSDT', 59_980, T0 + 500));
+    const [o] = kit.sim.openOrders('BTCUSDT');
+    expect(o!.cumExecQty.toFixed(), 'half of the quote filled').toBe('0.002');
+    // The desired quote moved: amended to 0.002 filled + 0.004 desired, so 0.004 rests.
+    await w.turn(() => w.maker.requote(w.rt, buy(59_900), T0 + 1_000));
+    const [a] = kit.sim.openOrders('BTCUSDT');
+    expect([a!.orderLinkId, a!.price?.toFixed(), a!.qty.toFixed(), a!.leavesQty.toFixed()]).toEqual([o!.orderLinkId, '59900', '0.006', '0.004']);
+    // Asked again, nothing is to be done: the resting size is the desired one.
+    await w.turn(() => w.maker.requote(w.rt, buy(59_900), T0 + 2_000));
+    expect(kit.sim.openOrders('BTCUSDT').map((x) => x.orderLinkId)).toEqual([o!.orderLinkId]);
+    expect(kit.logs.filter((l) => /amend failed/.test(l.message))).toEqual([]);
+  });
+
   it('cancelAll takes every quote off the book (graceful shutdown)', async () => {
     const kit = partsKit({ symbol: MAKER });
     const w = await wireParts(kit);

@@ -24,7 +24,7 @@ describe('OrderSender', () => {
     const w = await wireParts(kit);
     const req = request();
     record(kit, req, 'entry');
-    expect(await w.orders.send(req, 'entry', 'test')).toBe(true);
+    expect(await w.orders.send(req, 'entry', 'test')).toBe('placed');
     expect(kit.journal.records[0]).toMatchObject({ type: 'order', orderLinkId: req.orderLinkId, purpose: 'entry', qty: '0.001', price: '59000', reason: 'test' });
     const orderId = kit.sim.order({ symbol: 'BTCUSDT', orderLinkId: req.orderLinkId })!.orderId;
     expect(kit.tracker.get(req.orderLinkId)?.orderId).toBe(orderId);
@@ -36,10 +36,27 @@ describe('OrderSender', () => {
     const w = await wireParts(kit);
     const req = request({ qty: dec('0.0001') }); // below the 0.001 minimum
     record(kit, req, 'entry');
-    expect(await w.orders.send(req, 'entry', 'test')).toBe(false);
+    expect(await w.orders.send(req, 'entry', 'test')).toBe('refused');
     expect(kit.store.state.symbols.BTCUSDT).toMatchObject({ position: null, openOrders: {} });
     expect(kit.tracker.get(req.orderLinkId)?.status).toBe('rejected');
     expect(kit.alerts).toEqual([expect.objectContaining({ level: 'warning', title: 'BTCUSDT entry refused' })]);
+  });
+
+  it('an entry whose stop the price passed on the way is not entered, quietly: Bybit\'s text in the log, no alarm', async () => {
+    // The engine checks the stop against the last price before sending; the price can still move
+    // past it before the order arrives (seen in the replay rehearsal at speed 600).
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const req = request({ side: 'sell', type: 'market', price: null, timeInForce: 'IOC', stopLoss: dec('59990'), orderLinkId: makeOrderLinkId('ps', 'BTCUSDT', { kind: 'entry', side: 'short' }, T0) });
+    record(kit, req, 'entry');
+    expect(await w.orders.send(req, 'entry', 'test')).toBe('refused');
+    expect(kit.store.state.symbols.BTCUSDT).toMatchObject({ position: null, openOrders: {} });
+    expect(kit.alerts).toEqual([]);
+    expect(kit.logs.at(-1)).toMatchObject({
+      level: 'info',
+      message: 'BTCUSDT entry not placed: the price passed its stop 59990 before the order arrived',
+      fields: { retCode: 10001, message: 'sl:59990 set for Sell position should greater base_price:60000??LastPrice' },
+    });
   });
 
   it('an exit refused because the position is already flat is expected: no alarm, fetch the missing fills', async () => {
@@ -47,10 +64,10 @@ describe('OrderSender', () => {
     const w = await wireParts(kit);
     const req = request({ side: 'sell', type: 'market', price: null, timeInForce: 'IOC', reduceOnly: true, orderLinkId: makeOrderLinkId('ps', 'BTCUSDT', { kind: 'exit', code: 'S' }, T0) });
     record(kit, req, 'exit');
-    expect(await w.orders.send(req, 'exit', 'signal')).toBe(false);
+    expect(await w.orders.send(req, 'exit', 'signal')).toBe('positionGone');
     expect(kit.alerts).toEqual([]);
     expect(w.resyncs.count).toBe(1);
-    expect(kit.logs.at(-1)).toMatchObject({ level: 'info', message: 'BTCUSDT exit order refused' });
+    expect(kit.logs.at(-1)).toMatchObject({ level: 'info', message: 'BTCUSDT exit not needed: the position is already closed on the exchange', fields: { retCode: 110017, message: 'Reduce-only rule not satisfied' } });
   });
 
   it('an unknown outcome leaves the record for reconciliation to look up', async () => {
@@ -61,7 +78,7 @@ describe('OrderSender', () => {
     };
     const req = request();
     record(kit, req, 'entry');
-    expect(await w.orders.send(req, 'entry', 'test')).toBe(false);
+    expect(await w.orders.send(req, 'entry', 'test')).toBe('unknown');
     expect(kit.store.state.symbols.BTCUSDT?.openOrders[req.orderLinkId]?.status).toBe('pending');
     expect(kit.logs.at(-1)).toMatchObject({ level: 'warn', message: 'BTCUSDT entry order outcome unknown; reconciliation will look it up' });
   });

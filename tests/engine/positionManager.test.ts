@@ -86,6 +86,40 @@ describe('PositionManager', () => {
     expect(kit.alerts.at(-1)).toMatchObject({ level: 'critical', title: 'BTCUSDT stop not set' });
   });
 
+  it('no take-profit is sent for a position the exchange has already closed (issue 15 item 2)', async () => {
+    // The entry's stop fires before its ladder goes out: each target was refused with 110017.
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const realStop = kit.port.setTradingStop.bind(kit.port);
+    kit.port.setTradingStop = async (req) => {
+      const p = kit.sim.position('BTCUSDT');
+      if (p.side !== null) kit.sim.placeOrder({ symbol: 'BTCUSDT', side: 'sell', orderType: 'market', qty: p.size, reduceOnly: true });
+      return realStop(req);
+    };
+    await w.turn(() => w.entries.enter(w.rt, longIntent(), T0));
+    expect(sentOrders(kit).filter((o) => o.purpose === 'takeProfit')).toEqual([]);
+    expect(kit.logs.filter((l) => /refused/.test(l.message))).toEqual([]);
+    expect(kit.logs.some((l) => l.message === 'BTCUSDT take-profit ladder not placed: the position is already closed on the exchange')).toBe(true);
+  });
+
+  it('the ladder stops at the first target refused for a closed position; the rest is never sent', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const realPlace = kit.port.placeOrder.bind(kit.port);
+    let targets = 0;
+    kit.port.placeOrder = async (req) => {
+      if (req.reduceOnly && ++targets === 2) {
+        const p = kit.sim.position('BTCUSDT');
+        kit.sim.placeOrder({ symbol: 'BTCUSDT', side: 'sell', orderType: 'market', qty: p.size, reduceOnly: true });
+      }
+      return realPlace(req);
+    };
+    await w.turn(() => w.entries.enter(w.rt, longIntent(), T0));
+    expect(sentOrders(kit).filter((o) => o.purpose === 'takeProfit').map((o) => o.orderLinkId.split('-')[2]), 'T1 placed, T2 refused, T3 and T4 never sent').toEqual(['T1', 'T2']);
+    expect(Object.keys(kit.store.state.symbols.BTCUSDT?.openOrders ?? {}).filter((id) => /-T[34]-/.test(id)), 'no record left of what was not sent').toEqual([]);
+    expect(kit.logs.filter((l) => /refused/.test(l.message))).toEqual([]);
+  });
+
   it('the fallback stop is fallbackStopPct from the entry, rounded away from the price', async () => {
     const kit = partsKit();
     const w = await wireParts(kit);

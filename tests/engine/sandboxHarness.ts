@@ -14,7 +14,7 @@ import { fetchBybitServerTime } from '../../src/exchange/bybit/serverTime.js';
 import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
 import { Scalper } from '../../src/strategies/scalper.js';
 import type { Strategy } from '../../src/strategies/strategy.js';
-import { silentLogger } from '../../src/util/logger.js';
+import { silentLogger, type Logger } from '../../src/util/logger.js';
 import { engineSettings, SCALPER_SETTINGS } from './harness.js';
 
 export interface SandboxStory {
@@ -71,6 +71,10 @@ export async function startSandboxStory(opts: {
   readonly faults?: string;
   /** The account's fee rates as the sandbox answers them (GET /v5/account/fee-rate) and charges them. */
   readonly fees?: { readonly makerFeeRate: string; readonly takerFeeRate: string };
+  /** The engine's logger (silent by default). */
+  readonly logger?: Logger;
+  /** Runs on the sandbox before the engine starts (e.g. a position the bot will find). */
+  readonly beforeStart?: (sandbox: Sandbox) => void;
 }): Promise<SandboxStory> {
   const symbol = opts.symbol ?? SCALPER_SETTINGS;
   const sandbox = await startSandbox({
@@ -82,6 +86,7 @@ export async function startSandboxStory(opts: {
     ...(opts.faults ? { faults: opts.faults } : {}),
     ...(opts.fees ?? {}),
   });
+  opts.beforeStart?.(sandbox);
   const clock = new ClockService({ ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2, exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
   await clock.measure();
   const bybit = createBybitExchange({
@@ -98,7 +103,7 @@ export async function startSandboxStory(opts: {
   const alerts: EngineAlert[] = [];
   const strategy = opts.strategy ?? new Scalper({ symbol: symbol.symbol, intervalMs: symbol.intervalMinutes * 60_000 });
   const engine = new Engine(
-    { port: observed.port, store, journal, alerts: { send: (a) => alerts.push(a) }, logger: silentLogger, now: () => clock.now(), strategies: new Map([[symbol.symbol, strategy]]) },
+    { port: observed.port, store, journal, alerts: { send: (a) => alerts.push(a) }, logger: opts.logger ?? silentLogger, now: () => clock.now(), strategies: new Map([[symbol.symbol, strategy]]) },
     engineSettings([symbol], opts.settings),
   );
   await engine.start();

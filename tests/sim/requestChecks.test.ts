@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money.js';
-import { checkLeverage, checkPlaceOrder, checkTradingStop, type OrderCheckContext } from '../../src/sim/requestChecks.js';
+import { checkAmendOrder, checkLeverage, checkPlaceOrder, checkTradingStop, type OrderCheckContext } from '../../src/sim/requestChecks.js';
 import type { PlaceOrderInput } from '../../src/sim/simTypes.js';
 import { simParts, spec, type Parts } from './simParts.js';
 
@@ -50,6 +50,23 @@ describe('request checks', () => {
       msg: 'StopLoss:100500 set for Buy position should lower than base_price:100000??LastPrice',
     });
     expect(checkTradingStop({ symbol: 'BTCUSDT', stopLoss: dec('98000') }, p.m.pos, 100_000, p.m.inst)).toBe(null);
+  });
+
+  it('refuses an amend whose new total is not above what already filled (110064), and one above the maximum', () => {
+    const p = simParts(100_000);
+    const o = p.orders.place(p.m, spec('buy', '0.01', '99000'));
+    o.cumExecQty = dec('0.004'); // partly filled: the amended qty is the new total, filled part included
+    expect(checkAmendOrder({ symbol: 'BTCUSDT', orderId: o.orderId, qty: dec('0.004') }, o, p.m)).toEqual({
+      ok: false,
+      code: 110064,
+      msg: 'The modified contract quantity cannot be less than or equal to the filled quantity.',
+    });
+    expect(checkAmendOrder({ symbol: 'BTCUSDT', orderId: o.orderId, qty: dec('0.005') }, o, p.m)).toBe(null);
+    expect(checkAmendOrder({ symbol: 'BTCUSDT', orderId: o.orderId, qty: dec('2000') }, o, p.m)).toEqual({
+      ok: false,
+      code: 10001,
+      msg: 'The number of contracts exceeds maximum limit allowed: too large, order_qty:200000000000 > max_qty:119000000000',
+    });
   });
 
   it('takes one leverage for both sides, within the instrument limit, and only when it changes', () => {
