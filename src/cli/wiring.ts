@@ -13,7 +13,7 @@ export const ORDER_ID_PREFIX = 'ps';
 
 export function engineSymbolSettings(s: SymbolConfig): EngineSymbolSettings {
   const common = { symbol: s.symbol, enabled: s.enabled, intervalMinutes: s.intervalMinutes, leverage: s.leverage };
-  if (s.strategy === 'scalper') return { ...common, strategy: 'scalper', sizing: s.sizing, exits: s.exits };
+  if (s.strategy === 'scalper') return { ...common, strategy: 'scalper', sizing: s.sizing, exits: s.exits, maxSpreadPct: s.maxSpreadPct };
   return {
     ...common,
     strategy: 'maker',

@@ -11,6 +11,7 @@ import { planEntry } from './executor.js';
 import { makeOrderLinkId } from './orderLinkId.js';
 import { storedOrder, type OrderSender } from './orderSender.js';
 import type { RiskGate } from './riskGate.js';
+import { spreadRefusal } from './spreadGuard.js';
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
 
 type EnterIntent = Extract<Intent, { kind: 'enter' }>;
@@ -81,6 +82,8 @@ export class EntryPlacer {
       return;
     }
     const req = plan.request;
+    const wide = req.type === 'market' ? await spreadRefusal(this.#ctx.port, sym, rt.settings.maxSpreadPct) : null;
+    if (wide !== null) return skip(wide);
     const stamp = intent.decidedAtMs;
     // The plan is durable before the order leaves: after a crash the restart knows what was sent.
     store.update((d) => {
