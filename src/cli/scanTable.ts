@@ -56,9 +56,9 @@ export function renderScanTable(result: ScanResult, filter: { maxSpreadPct: numb
   out.push(line(COLUMNS.map((c) => c[0])));
   for (const r of result.rows) out.push(line(COLUMNS.map((c) => c[2](r))));
   out.push('-'.repeat(WIDTH));
-  out.push('turn: 24 h turnover, USDT   sprd: spread, bps');
+  out.push('turn: 24 h turnover, USDT  sprd: spread, bps');
   out.push('atr1/atr5: ATR(14) % of price, 1m/5m candles');
-  out.push('fund: funding rate, %       min$: min order, USDT');
+  out.push('fund: funding rate, %    min$: min order, USDT');
   for (const p of result.problems) out.push(...wrapText(`note: ${p}`, WIDTH));
   return out.join('\n') + '\n';
 }
