@@ -13,6 +13,7 @@ import { ExchangeError } from '../domain/exchangeErrors.js';
 import { BybitRest } from '../exchange/bybit/bybitRest.js';
 import { bybitUrls } from '../exchange/bybit/bybitUrls.js';
 import { UsageError } from '../util/errors.js';
+import type { LogFields, Logger } from '../util/logger.js';
 import { addSymbolEntries } from './addSymbolEntries.js';
 import type { Command, CommandIo } from './command.js';
 import { exchangeBaseUrl } from './doctorChecks.js';
@@ -78,6 +79,25 @@ function progressReporter(io: CommandIo): { report: ScanProgress; done: () => vo
     } else if (done === 0 || done === total) io.stderr.write(`${text}\n`);
   };
   return { report, done: () => shown && io.stderr.write('\r\x1b[K') };
+}
+
+/** The REST pipeline's notes for a person: each retry (with its wait) and any malformed answer. */
+function restNotes(io: CommandIo): Logger {
+  const line = (message: string, fields?: LogFields): void => {
+    io.stderr.write(`${message}${fields?.['error'] !== undefined ? `: ${String(fields['error'])}` : ''}\n`);
+  };
+  const notes: Logger = {
+    debug: (message, fields) => {
+      if (message !== 'retrying' || fields === undefined) return;
+      const waitS = (Number(fields['waitMs']) / 1000).toFixed(1);
+      io.stderr.write(`Bybit did not answer (${String(fields['error'])}); trying again in ${waitS} s (attempt ${String(fields['attempt'])})\n`);
+    },
+    info: () => {},
+    warn: line,
+    error: line,
+    child: () => notes,
+  };
+  return notes;
 }
 
 interface Setup {
@@ -193,6 +213,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const rest = new BybitRest({
     urls: bybitUrls('mainnet', { restUrl: s.baseUrl }),
     credentials: null,
+    logger: restNotes(io),
     clock: { now: () => Date.now(), isTrusted: () => true, status: () => ({ trusted: true, reasons: [] }), remeasureNow: async () => undefined },
     ...(s.config ? { requestTimeoutMs: s.config.exchange.requestTimeoutMs } : {}),
   });

@@ -154,6 +154,7 @@ describe('scan as a table', () => {
     expect(bad.stderr).toMatch(/--top expects a whole number from 1 to 50/);
     const down = await runBot(['scan', '--exchange-url', 'http://127.0.0.1:1'], { cwd: dir, timeoutMs: 90_000 });
     expect(down.code, down.stderr).toBe(1);
+    expect(down.stderr, 'it retries with backoff and says so before giving up').toMatch(/Bybit did not answer \(.*\); trying again in \d+\.\d s \(attempt 1\)/);
     expect(down.stderr).toMatch(/could not be read/);
   }, 100_000);
 });
