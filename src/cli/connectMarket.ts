@@ -97,7 +97,7 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
     ...paperCosts(config),
     marketFill: 'touch',
   });
-  const paper = new SimExchange(sim, { name: 'paper', history: (s, i, since, limit) => bybit.fetchCandles(s, i, since, limit) });
+  const paper = new SimExchange(sim, { name: 'paper', history: (s, i, since, limit) => bybit.fetchCandles(s, i, since, limit), bookTop: (s) => bybit.fetchBookTop(s) });
   const markets = config.symbols.filter((s) => s.enabled).map((s) => ({ symbol: s.symbol, intervalMinutes: s.intervalMinutes, book: s.strategy === 'maker' }));
   const seeded = new Set<string>();
   await bybit.subscribe(markets, {

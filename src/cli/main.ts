@@ -20,6 +20,7 @@ const COMMANDS: readonly Entry[] = [
   { name: 'config', summary: 'config check: validate and print the effective configuration', load: async () => (await import('./configCheck.js')).configCommand },
   { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', load: async () => (await import('./backtest.js')).backtestCommand },
   { name: 'signals', summary: 'per-candle indicator and signal CSV for a candle file', load: async () => (await import('./signals.js')).signalsCommand },
+  { name: 'scan', summary: 'rank Bybit USDT perpetuals by turnover, spread and volatility', load: async () => (await import('./scan.js')).scanCommand },
   { name: 'clock', summary: 'measure the clock offset (NTP and Bybit) and whether it is trusted', load: async () => (await import('./clock.js')).clockCommand },
   { name: 'status', summary: 'positions, orders, protections, PnL and statistics', load: async () => (await import('./status.js')).statusCommand },
   { name: 'doctor', summary: 'check the phone, clock, exchange and keys, with fixes', load: async () => (await import('./doctor.js')).doctorCommand },

@@ -97,6 +97,16 @@ const exits = v.pipe(
   v.check((e) => Math.abs(e.ladderFractions.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'ladderFractions must add up to 1'),
 );
 
+/** A spread limit in percent of the mid price (0.01 = 1 basis point). */
+const spreadPct = v.pipe(v.number('expected a spread in percent (e.g. 0.01)'), v.gtValue(0, 'expected a spread in percent greater than 0'), v.maxValue(10, 'expected a spread in percent of at most 10'));
+
+/** `scan`: which linear USDT perpetuals it lists (issue 24). */
+export const scannerSchema = v.strictObject({
+  maxSpreadPct: v.optional(spreadPct, 0.01),
+  /** In USDT over 24 h. */
+  minTurnover24h: v.optional(v.pipe(v.number('expected a turnover in USDT'), v.minValue(0, 'expected a turnover in USDT of 0 or more')), 10_000_000),
+});
+
 const symbolCommon = {
   symbol,
   enabled: v.optional(bool, true),
@@ -111,6 +121,8 @@ export const scalperEntrySchema = v.pipe(
     params: v.optional(scalperParamsSchema, {}),
     sizing: v.optional(sizing, { mode: 'risk' }),
     exits: v.optional(exits, {}),
+    /** Spread guard: a market entry is skipped while (ask − bid) / mid exceeds this, in percent; null = no guard. */
+    maxSpreadPct: v.optional(v.nullable(spreadPct), null),
   }),
   v.forward(
     v.check((e) => e.exits.ladderFractions.length === e.params.takeProfitR.length, 'exits.ladderFractions must have one fraction per target in params.takeProfitR'),
@@ -233,6 +245,7 @@ export const configSchema = v.pipe(
       }),
       {},
     ),
+    scanner: v.optional(scannerSchema, {}),
     log: v.optional(
       v.strictObject({
         level: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'expected debug, info, warn or error'), 'info'),

@@ -12,6 +12,7 @@ import { stopBeyondPrice, targetBeyondPrice } from './positionPlan.js';
 import { makeOrderLinkId } from './orderLinkId.js';
 import { storedOrder, type OrderSender } from './orderSender.js';
 import type { RiskGate } from './riskGate.js';
+import { spreadRefusal } from './spreadGuard.js';
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
 
 type EnterIntent = Extract<Intent, { kind: 'enter' }>;
@@ -103,6 +104,8 @@ export class EntryPlacer {
     const req = plan.request;
     const late = this.#marketPassed(rt, intent.side, req.stopLoss, req.takeProfit);
     if (late !== null) return skip(late);
+    const wide = req.type === 'market' ? await spreadRefusal(this.#ctx.port, sym, rt.settings.maxSpreadPct) : null;
+    if (wide !== null) return skip(wide);
     const stamp = intent.decidedAtMs;
     // The plan is durable before the order leaves: after a crash the restart knows what was sent.
     store.update((d) => {

@@ -69,6 +69,32 @@ export interface BookTop extends StrategyBookTop {
   readonly symbol: string;
 }
 
+/** One row of Bybit's linear tickers (REST `market/tickers`), for the scanner and the spread guard. */
+export interface MarketTicker {
+  readonly symbol: string;
+  readonly lastPrice: Decimal;
+  /** Null when the book is empty on that side. */
+  readonly bidPrice: Decimal | null;
+  readonly askPrice: Decimal | null;
+  /** Quote-coin value traded over 24 h. */
+  readonly turnover24h: Decimal;
+  /** The current funding rate as a fraction (0.0001 = 0.01 %); null where none applies (futures). */
+  readonly fundingRate: Decimal | null;
+}
+
+/** One instrument of Bybit's linear list (REST `market/instruments-info`), as the scanner reads it. */
+export interface Listing {
+  readonly symbol: string;
+  /** LinearPerpetual, LinearFutures, ... */
+  readonly contractType: string;
+  /** Trading, PreLaunch, Settling, ... */
+  readonly status: string;
+  readonly quoteCoin: string;
+  readonly minOrderQty: Decimal;
+  /** Smallest order value in the quote coin (Bybit's minNotionalValue). */
+  readonly minNotional: Decimal;
+}
+
 export type StreamName = 'public' | 'private';
 export type StreamHealth = 'open' | 'stale' | 'reconnecting' | 'closed';
 
@@ -110,6 +136,11 @@ export interface ExchangePort {
   fetchOrder(symbol: string, orderLinkId: string): Promise<Order | null>;
   /** Executions since a time, oldest first (to record fills that happened while the bot was down). */
   fetchFills(symbol: string, sinceMs: number): Promise<readonly Fill[]>;
+  /**
+   * The live best bid and ask (the spread guard checks it before a market entry); null where there
+   * is no live book (the backtester).
+   */
+  fetchBookTop(symbol: string): Promise<BookTop | null>;
   /** Closed candles from `sinceMs` (candle open time), ascending, at most `limit`. */
   fetchCandles(symbol: string, intervalMinutes: number, sinceMs: number, limit: number): Promise<readonly Candle[]>;
   /** Idempotent by orderLinkId: a retry after a timeout never creates a second order. */

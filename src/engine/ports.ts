@@ -64,6 +64,8 @@ export interface EngineSymbolSettings {
   /** Scalper entries only. */
   readonly sizing?: Sizing;
   readonly exits?: ExitSettings;
+  /** Scalper: a market entry is skipped while the live spread exceeds this, in percent of the mid; null = no guard. */
+  readonly maxSpreadPct?: number | null;
   /**
    * Market maker: the exchange-side stop kept on its inventory, in percent from the entry price, so
    * a dead phone never leaves inventory unprotected (the strategy's own inventory stop acts first).

@@ -57,16 +57,49 @@ export interface TickerFields {
   readonly [field: string]: string;
 }
 
+/** An instrument as Bybit's `instruments-info` lists it (wire JSON). */
+export interface ListedInstrument {
+  readonly symbol: string;
+  readonly status: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * Symbols the sandbox lists but does not trade or replay: recorded real `instruments-info` rows and
+ * `tickers` rows (tests/fixtures/bybit-real), so a scan sees Bybit's other kinds of rows (pre-launch
+ * symbols, dated futures) next to the replayed ones.
+ */
+export interface Listings {
+  readonly instruments?: readonly ListedInstrument[];
+  readonly tickers?: readonly TickerFields[];
+}
+
 export class MarketData {
   readonly #sim: Simulator;
   readonly #replay: Replay;
   readonly #updateIds = new Map<string, number>();
+  readonly #listings: Required<Listings>;
   #seq = 1;
 
-  constructor(sim: Simulator, replay: Replay) {
+  constructor(sim: Simulator, replay: Replay, listings: Listings = {}) {
     this.#sim = sim;
     this.#replay = replay;
     for (const s of replay.symbols) this.#updateIds.set(s, 1);
+    this.#listings = { instruments: listings.instruments ?? [], tickers: listings.tickers ?? [] };
+  }
+
+  /** The listed-only instruments (not traded here). */
+  get listedInstruments(): readonly ListedInstrument[] {
+    return this.#listings.instruments;
+  }
+
+  /** The listed-only ticker of `symbol`, if any. */
+  listedTicker(symbol: string): TickerFields | undefined {
+    return this.#listings.tickers.find((t) => t['symbol'] === symbol);
+  }
+
+  get listedTickers(): readonly TickerFields[] {
+    return this.#listings.tickers;
   }
 
   /** Called on every replay tick of `symbol`: the book changed. */

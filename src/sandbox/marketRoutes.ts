@@ -31,15 +31,18 @@ export function marketRoutes(routes: RouteTable, ctx: MarketRouteContext): void 
     const category = str(p, 'category');
     if (category === undefined) throw new ParamError('params error: category is empty');
     if (!['linear', 'inverse', 'spot', 'option'].includes(category)) throw new ParamError('Illegal category');
-    let list = category === 'linear' ? sim.symbols().map((s) => sim.instrument(s)) : [];
-    const status = str(p, 'status');
-    if (status !== undefined && status !== 'Trading') list = [];
+    // The replayed symbols (all Trading), then the listed-only rows as recorded. Without `status`,
+    // Bybit answers Trading symbols only (PreLaunch ones need status=PreLaunch).
+    let list: Record<string, unknown>[] = category === 'linear' ? sim.symbols().map((s) => wireInstrument(sim.instrument(s), LAUNCH_MS)) : [];
+    if (category === 'linear') list.push(...ctx.market.listedInstruments);
+    const status = str(p, 'status') ?? 'Trading';
+    list = list.filter((i) => i['status'] === status);
     const symbol = str(p, 'symbol');
-    if (symbol !== undefined) list = list.filter((i) => i.symbol === symbol);
+    if (symbol !== undefined) list = list.filter((i) => i['symbol'] === symbol);
     const baseCoin = str(p, 'baseCoin');
-    if (baseCoin !== undefined) list = list.filter((i) => i.baseCoin === baseCoin);
+    if (baseCoin !== undefined) list = list.filter((i) => i['baseCoin'] === baseCoin);
     const pg = page(list, p, 500, 1000);
-    return { category, list: pg.list.map((i) => wireInstrument(i, LAUNCH_MS)), nextPageCursor: pg.nextPageCursor };
+    return { category, list: pg.list, nextPageCursor: pg.nextPageCursor };
   });
 
   routes.get('/v5/market/kline', false, (p) => {
@@ -73,8 +76,11 @@ export function marketRoutes(routes: RouteTable, ctx: MarketRouteContext): void 
   routes.get('/v5/market/tickers', false, (p) => {
     linear(p);
     const symbol = str(p, 'symbol');
+    const listed = symbol !== undefined ? ctx.market.listedTicker(symbol) : undefined;
+    if (listed !== undefined) return { category: 'linear', list: [listed] };
     if (symbol !== undefined && !sim.hasSymbol(symbol)) throw new ParamError('Not supported symbols');
     const symbols = symbol !== undefined ? [symbol] : sim.symbols();
-    return { category: 'linear', list: symbols.map((s) => ctx.market.ticker(s, ctx.nowMs())) };
+    const list = symbols.map((s) => ctx.market.ticker(s, ctx.nowMs()));
+    return { category: 'linear', list: symbol !== undefined ? list : [...list, ...ctx.market.listedTickers] };
   });
 }

@@ -19,7 +19,7 @@ import { Simulator } from '../sim/simulator.js';
 import type { SimExecution } from '../sim/simTypes.js';
 import type { ApiKeyConfig } from './auth.js';
 import { type FaultCounts, type FaultName, type FaultSettings, NO_FAULTS, noFaultCounts, parseFaultSpec } from './faults.js';
-import { MarketData } from './marketData.js';
+import { MarketData, type Listings } from './marketData.js';
 import { RestApi } from './restApi.js';
 import { PRIVATE_PATH, PUBLIC_PATH, WsHub } from './wsHub.js';
 
@@ -69,6 +69,8 @@ export interface SandboxOptions {
   readonly ipLimitPer5s?: number;
   /** Base clock before the offset; default Date.now. */
   readonly baseClock?: () => number;
+  /** Instruments and tickers listed next to the replayed symbols but not traded (see Listings). */
+  readonly listings?: Listings;
 }
 
 export interface Sandbox {
@@ -153,7 +155,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   });
   for (const f of feeds) sim.addInstrument(simInstrument(f.symbol, f.candles[0]!.open), f.intervalMs);
   const replay = new Replay(sim, feeds, opts.historyCandles !== undefined ? { historyCandles: opts.historyCandles } : {});
-  const market = new MarketData(sim, replay);
+  const market = new MarketData(sim, replay, opts.listings);
   const keys = new Map<string, ApiKeyConfig>();
   for (const k of opts.apiKeys ?? [{ apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET }]) keys.set(k.apiKey, k);
 

@@ -30,6 +30,8 @@ export interface SimExchangeOptions {
   readonly history?: CandleHistory;
   /** Confirmed candles kept per symbol for fetchCandles when no history source is given. */
   readonly keepCandles?: number;
+  /** The live book (paper mode: Bybit's ticker); absent in the backtester, which has none. */
+  readonly bookTop?: (symbol: string) => Promise<BookTop | null>;
 }
 
 const STATUS: Record<SimOrder['status'], OrderStatus> = {
@@ -109,6 +111,7 @@ export class SimExchange implements ExchangePort {
   readonly #sim: Simulator;
   readonly #history: CandleHistory | null;
   readonly #keep: number;
+  readonly #bookTop: ((symbol: string) => Promise<BookTop | null>) | null;
   readonly #candles = new Map<string, Candle[]>();
   #events: ExchangeEvents | null = null;
   #unsubscribe: (() => void) | null = null;
@@ -118,6 +121,7 @@ export class SimExchange implements ExchangePort {
     this.name = options.name ?? 'paper';
     this.#history = options.history ?? null;
     this.#keep = options.keepCandles ?? 1000;
+    this.#bookTop = options.bookTop ?? null;
   }
 
   get simulator(): Simulator {
@@ -131,6 +135,10 @@ export class SimExchange implements ExchangePort {
       out.set(s, this.#sim.instrument(s));
     }
     return out;
+  }
+
+  async fetchBookTop(symbol: string): Promise<BookTop | null> {
+    return this.#bookTop === null ? null : this.#bookTop(symbol);
   }
 
   async fetchBalance(): Promise<Balance> {

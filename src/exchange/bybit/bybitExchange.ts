@@ -13,6 +13,7 @@ import type { Candle, Fill, Instrument, Mode, Order, Position } from '../../doma
 import type {
   AmendRequest,
   Balance,
+  BookTop,
   ExchangeEvents,
   ExchangePort,
   FeeRate,
@@ -72,6 +73,7 @@ export class BybitExchange implements ExchangePort {
   readonly #streams: BybitStreams;
   readonly #log: Logger;
   readonly #refreshMs: number;
+  readonly #clockNow: () => number;
   #refreshTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: BybitExchangeOptions) {
@@ -79,6 +81,7 @@ export class BybitExchange implements ExchangePort {
     this.name = opts.name ?? (opts.restUrl ? 'bybit-custom' : `bybit-${opts.network}`);
     this.#log = (opts.logger ?? silentLogger).child(this.name);
     this.#refreshMs = opts.instrumentRefreshMs ?? 3_600_000;
+    this.#clockNow = () => opts.clock.now();
     this.#rest = new BybitRest({
       urls: this.urls,
       credentials: opts.credentials,
@@ -157,6 +160,13 @@ export class BybitExchange implements ExchangePort {
     const fills = await this.#rest.fetchFills(symbol, sinceMs);
     this.#streams.markFillsSeen(fills);
     return fills;
+  }
+
+  /** From the REST ticker (best bid and ask), so it is live even where no book stream is open. */
+  async fetchBookTop(symbol: string): Promise<BookTop | null> {
+    const t = (await this.#rest.fetchTickers(symbol)).find((x) => x.symbol === symbol);
+    if (t === undefined || t.bidPrice === null || t.askPrice === null) return null;
+    return { symbol, bidPrice: t.bidPrice.toNumber(), bidQty: 0, askPrice: t.askPrice.toNumber(), askQty: 0, ts: this.#clockNow() };
   }
 
   fetchCandles(symbol: string, intervalMinutes: number, sinceMs: number, limit: number): Promise<readonly Candle[]> {

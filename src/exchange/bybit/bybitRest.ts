@@ -10,7 +10,7 @@
  */
 import type { Decimal } from '../../domain/money.js';
 import type { Candle, Fill, Instrument, Order, Position } from '../../domain/types.js';
-import type { AmendRequest, Balance, FeeRate, OrderRequest, PlaceResult, TradingStopRequest } from '../../engine/exchangePort.js';
+import type { AmendRequest, Balance, FeeRate, Listing, MarketTicker, OrderRequest, PlaceResult, TradingStopRequest } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { BybitAccount } from './bybitAccount.js';
 import type { BybitCredentials } from './bybitCredentials.js';
@@ -102,6 +102,21 @@ export class BybitRest {
   /** Candles whose open time lies in [fromMs, toMs], all known to be closed (the caller saw a later one). */
   fetchCandlesBetween(symbol: string, intervalMinutes: number, fromMs: number, toMs: number): Promise<Candle[]> {
     return this.#market.fetchCandlesBetween(symbol, intervalMinutes, fromMs, toMs);
+  }
+
+  /** Every linear instrument Bybit lists, all pages (the scanner). */
+  listInstruments(pageLimit?: number): Promise<Listing[]> {
+    return this.#market.listInstruments(pageLimit);
+  }
+
+  /** The linear tickers: every symbol's, or one symbol's. */
+  fetchTickers(symbol?: string): Promise<MarketTicker[]> {
+    return this.#market.fetchTickers(symbol);
+  }
+
+  /** The newest `count` closed candles, ascending. */
+  recentCandles(symbol: string, intervalMinutes: number, count: number): Promise<Candle[]> {
+    return this.#market.recentCandles(symbol, intervalMinutes, count);
   }
 
   // ---- account ----
