@@ -7,6 +7,7 @@ import type { Simulator } from '../sim/simulator.js';
 import { KLINE_INTERVALS, type MarketData } from './marketData.js';
 import { ParamError, int, linear, need, page, str } from './restParams.js';
 import type { RouteTable } from './routeTable.js';
+import type { AccountSettings } from './accountSettings.js';
 import { wireInstrument, wireKlineRow } from './wire.js';
 
 export interface MarketRouteContext {
@@ -14,6 +15,7 @@ export interface MarketRouteContext {
   readonly replay: Replay;
   readonly market: MarketData;
   readonly nowMs: () => number;
+  readonly account: AccountSettings;
 }
 
 /** The `launchTime` every instrument reports: a fixed date, so answers do not depend on the run. */
@@ -39,7 +41,7 @@ export function marketRoutes(routes: RouteTable, ctx: MarketRouteContext): void 
     const baseCoin = str(p, 'baseCoin');
     if (baseCoin !== undefined) list = list.filter((i) => i.baseCoin === baseCoin);
     const pg = page(list, p, 500, 1000);
-    return { category, list: pg.list.map((i) => wireInstrument(i, LAUNCH_MS)), nextPageCursor: pg.nextPageCursor };
+    return { category, list: pg.list.map((i) => wireInstrument(i, LAUNCH_MS, ctx.account.instrumentStatus.get(i.symbol))), nextPageCursor: pg.nextPageCursor };
   });
 
   routes.get('/v5/market/kline', false, (p) => {
