@@ -39,6 +39,7 @@ import {
   type CheckStatus,
   type DoctorCheck,
 } from './doctorChecks.js';
+import { ACCOUNT_CHECK_IDS, accountModeChecks } from './doctorAccount.js';
 import { apiKeyChecks, KEY_CHECK_IDS } from './doctorKey.js';
 import { defaultConfigPath } from './paths.js';
 
@@ -161,7 +162,7 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo, deps: Doc
     checks.push(secretsProblem !== null && fileCheck.status !== 'fail' ? check('secrets', 'fail', secretsProblem, 'Run node dist/bot.js init to write it again.') : fileCheck);
 
     const skipKeys = (why: string): void => {
-      for (const id of KEY_CHECK_IDS) checks.push(check(id, 'skip', why));
+      for (const id of [...KEY_CHECK_IDS, ...ACCOUNT_CHECK_IDS]) checks.push(check(id, 'skip', why));
     };
     if (config.mode === 'paper') {
       skipKeys('paper mode trades a simulated account; no API key is used');
@@ -176,24 +177,18 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo, deps: Doc
           `Run node dist/bot.js init, or set BYBIT_API_KEY and BYBIT_API_SECRET.`,
         ),
       );
-      for (const id of KEY_CHECK_IDS.slice(1)) checks.push(check(id, 'skip', 'no API key'));
+      for (const id of [...KEY_CHECK_IDS.slice(1), ...ACCOUNT_CHECK_IDS]) checks.push(check(id, 'skip', 'no API key'));
     } else {
       // Signed with corrected time when the clock is trusted (DESIGN section 1), else the machine's.
       const timestampMs = clock?.isTrusted() === true ? clock.now() : Date.now();
-      checks.push(
-        ...(await apiKeyChecks({
-          baseUrl,
-          mode: config.mode,
-          apiKey: secrets.apiKey,
-          apiSecret: secrets.apiSecret,
-          timestampMs,
-          recvWindowMs: config.exchange.recvWindowMs,
-          timeoutMs: config.exchange.requestTimeoutMs,
-        })),
-      );
+      const signed = { apiKey: secrets.apiKey, apiSecret: secrets.apiSecret, timestampMs, recvWindowMs: config.exchange.recvWindowMs, timeoutMs: config.exchange.requestTimeoutMs };
+      const keyChecks = await apiKeyChecks({ baseUrl, mode: config.mode, ...signed });
+      checks.push(...keyChecks);
+      if (keyChecks[0]?.status === 'ok') checks.push(...(await accountModeChecks({ baseUrl, symbols: config.symbols.filter((s) => s.enabled).map((s) => s.symbol), ...signed })));
+      else for (const id of ACCOUNT_CHECK_IDS) checks.push(check(id, 'skip', 'the key could not be used'));
     }
   } else {
-    needsConfig(['state-dir', 'secrets', ...KEY_CHECK_IDS]);
+    needsConfig(['state-dir', 'secrets', ...KEY_CHECK_IDS, ...ACCOUNT_CHECK_IDS]);
   }
 
   const safe = checks.map((c) => ({ id: c.id, status: c.status, message: redact(c.message), fix: c.fix === null ? null : redact(c.fix) }));

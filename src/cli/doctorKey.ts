@@ -116,6 +116,29 @@ export interface KeyCheckInput {
 
 export const KEY_CHECK_IDS = ['api-key', 'key-withdraw', 'key-trade', 'key-ip'] as const;
 
+/**
+ * Demo trading offers only part of the V5 API, and no `/v5/user/*` endpoint (docs v5/demo, "Available
+ * API List"); what it answers there is not documented. So on demo any refusal or HTTP error from
+ * query-api means "not offered", and the key is tried on a call demo does offer (`/v5/account/info`):
+ * accepted there, it is a working key whose permissions cannot be read; refused there, the key fails
+ * with Bybit's own retCode and text.
+ */
+async function demoKeyChecks(input: KeyCheckInput, skipped: (why: string) => DoctorCheck[], queryApiAnswer: string): Promise<DoctorCheck[]> {
+  const why = `demo trading does not offer /v5/user/query-api (${queryApiAnswer}), so the key's permissions cannot be read on demo`;
+  const fix = 'Check the key in Bybit (demo trading → API): Contract → Orders and Positions, read-write, no Withdraw.';
+  let envelope: BybitEnvelope;
+  try {
+    envelope = await bybitSignedGet(input.baseUrl, '/v5/account/info', '', input);
+  } catch (err) {
+    return [check('api-key', 'fail', `${why}; asking /v5/account/info instead failed: ${redact(err instanceof Error ? err.message : String(err))}`, 'See the exchange check; try again when the connection works.'), ...skipped('the key could not be read')];
+  }
+  if (envelope.retCode !== 0) {
+    const retMsg = redact(envelope.retMsg.replace(/origin_string\[[^\]]*\]/, 'origin_string[…]'));
+    return [check('api-key', 'fail', `Bybit refused the key: retCode ${envelope.retCode} (${retMsg})`, refusalFix(envelope.retCode, input.mode)), ...skipped('the key was refused')];
+  }
+  return [check('api-key', 'ok', `Bybit accepted the key on demo (/v5/account/info); ${why}`), ...['key-withdraw', 'key-trade', 'key-ip'].map((id) => check(id, 'warn', why, fix))];
+}
+
 /** `api-key` plus the permission checks; the latter are skipped when the key could not be read. */
 export async function apiKeyChecks(input: KeyCheckInput): Promise<DoctorCheck[]> {
   const skipped = (why: string): DoctorCheck[] => [
@@ -128,11 +151,13 @@ export async function apiKeyChecks(input: KeyCheckInput): Promise<DoctorCheck[]>
     envelope = await bybitSignedGet(input.baseUrl, '/v5/user/query-api', '', input);
   } catch (err) {
     const why = redact(err instanceof Error ? err.message : String(err));
+    if (input.mode === 'demo' && err instanceof BybitRequestError && / HTTP \d{3}|not JSON|not a Bybit envelope/.test(err.message)) return demoKeyChecks(input, skipped, why);
     return [check('api-key', 'fail', `could not ask Bybit about the key: ${why}`, 'See the exchange check; try again when the connection works.'), ...skipped('the key could not be read')];
   }
   if (envelope.retCode !== 0) {
     // 10004's retMsg echoes the signed string (timestamp + key + window): keep the key out of the report.
     const retMsg = redact(envelope.retMsg.replace(/origin_string\[[^\]]*\]/, 'origin_string[…]'));
+    if (input.mode === 'demo') return demoKeyChecks(input, skipped, `retCode ${envelope.retCode}: ${retMsg}`);
     return [
       check('api-key', 'fail', `Bybit refused the key: retCode ${envelope.retCode} (${retMsg})`, refusalFix(envelope.retCode, input.mode)),
       ...skipped('the key was refused'),
@@ -169,11 +194,16 @@ export function assessApiKey(info: ApiKeyInfo): DoctorCheck[] {
         )
       : check('key-withdraw', 'ok', 'the key cannot withdraw funds'),
   );
-  const canTrade = hasPermission(info, 'ContractTrade', 'Order') || hasPermission(info, 'Derivatives', 'DerivativesTrade');
+  // USDT perpetuals are Bybit's "Contract" group: Order places orders; Position is what set-leverage
+  // and trading-stop (the exchange stop loss of every position) need. Derivatives (USDC) is not enough.
+  const canOrder = hasPermission(info, 'ContractTrade', 'Order');
+  const canPosition = hasPermission(info, 'ContractTrade', 'Position');
   if (info.readOnly === 1) {
     out.push(check('key-trade', 'fail', 'the key is read-only: the bot cannot place orders or stops with it', 'Create a key with "Read-Write" and Contract → Orders and Positions.'));
-  } else if (!canTrade) {
-    out.push(check('key-trade', 'fail', 'the key has no permission to trade USDT perpetuals (Contract → Orders)', 'Edit the key in Bybit → API management: enable Contract → Orders and Positions.'));
+  } else if (!canOrder || !canPosition) {
+    const missing = [canOrder ? null : 'Orders', canPosition ? null : 'Positions'].filter((x) => x !== null).join(' and ');
+    const why = canOrder ? ': it can place orders but not set leverage or the exchange stop loss (set-leverage and trading-stop need Positions)' : '';
+    out.push(check('key-trade', 'fail', `the key lacks Contract → ${missing}${why}`, 'Edit the key in Bybit → API management: enable Contract → Orders and Positions.'));
   } else {
     out.push(check('key-trade', 'ok', 'the key can trade contracts (orders and positions)'));
   }

@@ -30,7 +30,7 @@ const UNSIGNED_CLOCK = {
 export async function symbolMinimum(symbol: string, opts: { mode: Mode; restUrl?: string | null; timeoutMs?: number }): Promise<SymbolMinimum | null> {
   try {
     const rest = new BybitRest({
-      urls: bybitUrls(opts.mode === 'testnet' ? 'testnet' : 'mainnet', { restUrl: opts.restUrl ?? null }),
+      urls: bybitUrls(opts.mode === 'testnet' ? 'testnet' : 'mainnet', { restUrl: opts.restUrl ?? null, restOnly: true }),
       credentials: null,
       clock: UNSIGNED_CLOCK,
       requestTimeoutMs: opts.timeoutMs ?? 4000,

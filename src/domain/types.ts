@@ -39,6 +39,8 @@ export interface Instrument {
   readonly maxMarketQty: Decimal;
   readonly minNotional: Decimal;
   readonly maxLeverage: Decimal;
+  /** Bybit's `status` (PreLaunch, Trading, Delivering, Closed); absent where there is none (the simulator). */
+  readonly status?: string;
 }
 
 /** A quote the market maker wants on the book. Numbers: strategy maths, not yet rounded. */

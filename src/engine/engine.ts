@@ -126,6 +126,12 @@ export class Engine {
       const rt = this.#symbols.get(sym)!;
       rt.instrument = instruments.get(sym) ?? null;
       if (!rt.instrument) throw new ExchangeError(`no trading rules for ${sym}`, 'fatal');
+      // PreLaunch, Delivering, Closed: Bybit's status says the symbol cannot be traded (issue 20 item 4).
+      const status = rt.instrument.status;
+      if (status !== undefined && status !== 'Trading') {
+        const i = this.#settings.symbols.findIndex((s) => s.symbol === sym);
+        throw new ExchangeError(`symbols[${i}].symbol ${sym} is ${status} on Bybit, not Trading: remove it from config.json or set its "enabled" to false`, 'fatal');
+      }
       await port.setLeverage(sym, dec(rt.settings.leverage));
     }
     this.#deps.store.update((d) => {

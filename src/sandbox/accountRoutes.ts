@@ -4,15 +4,18 @@
  * position list, leverage and the position's take profit / stop loss / trailing stop.
  */
 import type { Simulator } from '../sim/simulator.js';
+import type { SimPosition } from '../sim/simTypes.js';
+import { type AccountSettings, positionIdxAccepted } from './accountSettings.js';
 import { MISSING, ParamError, clearable, decimal, instrumentOf, linear, need, page, str } from './restParams.js';
 import { type RouteTable, unwrap } from './routeTable.js';
-import { wirePosition, wireWallet } from './wire.js';
+import { type WalletTotals, wirePosition, wireWallet } from './wire.js';
 
 export interface AccountRouteContext {
   readonly sim: Simulator;
   readonly nowMs: () => number;
   readonly makerFeeRate: string;
   readonly takerFeeRate: string;
+  readonly account: AccountSettings;
 }
 
 export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): void {
@@ -29,7 +32,7 @@ export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): voi
       readOnly: k.readOnly ? 1 : 0,
       secret: '',
       permissions: {
-        ContractTrade: k.readOnly ? [] : ['Order', 'Position'],
+        ContractTrade: k.readOnly ? [] : k.positionPermission === false ? ['Order'] : ['Order', 'Position'],
         Spot: k.readOnly ? [] : ['SpotTrade'],
         Wallet: k.withdraw ? ['AccountTransfer', 'SubMemberTransfer', 'Withdraw'] : ['AccountTransfer', 'SubMemberTransfer'],
         Options: [],
@@ -63,7 +66,7 @@ export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): voi
   });
 
   routes.get('/v5/account/info', true, () => ({
-    marginMode: 'REGULAR_MARGIN',
+    marginMode: ctx.account.marginMode,
     updatedTime: String(ctx.nowMs() - 86_400_000),
     unifiedMarginStatus: 5,
     dcpStatus: 'OFF',
@@ -102,7 +105,7 @@ export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): voi
     const type = need(p, 'accountType');
     if (type !== 'UNIFIED') throw new ParamError('accountType only support UNIFIED.');
     const coin = str(p, 'coin');
-    const w = wireWallet(sim.wallet());
+    const w = wireWallet(sim.wallet(), walletTotals(ctx.account));
     if (coin !== undefined && !coin.split(',').includes('USDT')) w['coin'] = [];
     return { list: [w] };
   });
@@ -130,7 +133,13 @@ export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): voi
       list = list.filter((x) => x.side !== null && (settle === undefined || sim.instrument(x.symbol).quoteCoin === settle) && (base === undefined || sim.instrument(x.symbol).baseCoin === base));
     }
     const pg = page(list, p, 20, 200);
-    return { category: 'linear', list: pg.list.map((x) => wirePosition(x, sim.instrument(x.symbol), 'rest')), nextPageCursor: pg.nextPageCursor };
+    const rows = (x: SimPosition): Record<string, unknown>[] => {
+      if (ctx.account.positionMode === 'oneWay') return [wirePosition(x, sim.instrument(x.symbol), 'rest')];
+      // Hedge mode: a Sell-side row (2) and a Buy-side row (1) per symbol, the flat one a real row.
+      const flat: SimPosition = { ...x, side: null };
+      return [wirePosition(x.side === 'sell' ? x : flat, sim.instrument(x.symbol), 'rest', 2), wirePosition(x.side === 'buy' ? x : flat, sim.instrument(x.symbol), 'rest', 1)];
+    };
+    return { category: 'linear', list: pg.list.flatMap(rows), nextPageCursor: pg.nextPageCursor };
   });
 
   routes.post('/v5/position/set-leverage', (p) => {
@@ -149,7 +158,7 @@ export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): voi
     if (mode !== 'Full' && mode !== 'Partial') throw new ParamError('params error: tpslMode invalid');
     const idx = str(p, 'positionIdx');
     if (idx === undefined) throw new ParamError('params error: positionIdx invalid');
-    if (idx !== '0') throw new ParamError('position idx not match position mode', 10001);
+    if (!positionIdxAccepted(ctx.account.positionMode, idx)) throw new ParamError('position idx not match position mode', 10001);
     return unwrap(
       sim.setTradingStop({
         symbol: inst.symbol,
@@ -161,4 +170,9 @@ export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): voi
       () => ({}),
     );
   });
+}
+
+/** Which account-wide wallet totals the account fills in (./accountSettings.ts). */
+export function walletTotals(account: AccountSettings): WalletTotals {
+  return account.marginMode === 'ISOLATED_MARGIN' ? 'none' : account.emptyAvailableTotal ? 'noAvailable' : 'all';
 }

@@ -16,6 +16,8 @@ export interface ApiKeyConfig {
   /** IP whitelist; empty or absent means any IP (Bybit lists "*"). */
   readonly ips?: readonly string[];
   readonly note?: string;
+  /** false: `user/query-api` lists Contract → Order without Position. Default true. */
+  readonly positionPermission?: boolean;
 }
 
 export type AuthResult =

@@ -7,6 +7,7 @@ import type { Simulator } from '../sim/simulator.js';
 import { KLINE_INTERVALS, type MarketData } from './marketData.js';
 import { ParamError, int, linear, need, page, str } from './restParams.js';
 import type { RouteTable } from './routeTable.js';
+import type { AccountSettings } from './accountSettings.js';
 import { wireInstrument, wireKlineRow } from './wire.js';
 
 export interface MarketRouteContext {
@@ -14,6 +15,7 @@ export interface MarketRouteContext {
   readonly replay: Replay;
   readonly market: MarketData;
   readonly nowMs: () => number;
+  readonly account: AccountSettings;
 }
 
 /** The `launchTime` every instrument reports: a fixed date, so answers do not depend on the run. */
@@ -31,12 +33,14 @@ export function marketRoutes(routes: RouteTable, ctx: MarketRouteContext): void 
     const category = str(p, 'category');
     if (category === undefined) throw new ParamError('params error: category is empty');
     if (!['linear', 'inverse', 'spot', 'option'].includes(category)) throw new ParamError('Illegal category');
-    // The replayed symbols (all Trading), then the listed-only rows as recorded. Without `status`,
-    // Bybit answers Trading symbols only (PreLaunch ones need status=PreLaunch).
-    let list: Record<string, unknown>[] = category === 'linear' ? sim.symbols().map((s) => wireInstrument(sim.instrument(s), LAUNCH_MS)) : [];
+    // The replayed symbols (Trading unless a test set another status), then the listed-only rows as
+    // recorded. Without `status`, a listing answers Trading symbols only (PreLaunch ones need
+    // status=PreLaunch, as ccxt's market loading asks); a look-up of one `symbol` answers it in any
+    // status, so the bot can say why it will not trade it (not documented by Bybit: an assumption).
+    let list: Record<string, unknown>[] = category === 'linear' ? sim.symbols().map((s) => wireInstrument(sim.instrument(s), LAUNCH_MS, ctx.account.instrumentStatus.get(s))) : [];
     if (category === 'linear') list.push(...ctx.market.listedInstruments);
-    const status = str(p, 'status') ?? 'Trading';
-    list = list.filter((i) => i['status'] === status);
+    const status = str(p, 'status') ?? (str(p, 'symbol') === undefined ? 'Trading' : undefined);
+    if (status !== undefined) list = list.filter((i) => i['status'] === status);
     const symbol = str(p, 'symbol');
     if (symbol !== undefined) list = list.filter((i) => i['symbol'] === symbol);
     const baseCoin = str(p, 'baseCoin');

@@ -9,6 +9,7 @@ import { OPEN_STATUSES } from '../sim/simTypes.js';
 import type { FaultName, FaultSettings } from './faults.js';
 import { MISSING, type Params, ParamError, bool, clearable, decimal, instrumentOf, int, linear, need, page, str } from './restParams.js';
 import { type RouteTable, SimFailure, unwrap } from './routeTable.js';
+import { type AccountSettings, positionIdxAccepted } from './accountSettings.js';
 import { type Wire, wireExecution, wireOrder } from './wire.js';
 
 export interface OrderRouteContext {
@@ -18,6 +19,7 @@ export interface OrderRouteContext {
   readonly onRaceFill: (order: SimOrder) => void;
   /** Counts a fault that struck (FaultCounts). */
   readonly struck: (fault: FaultName) => void;
+  readonly account: AccountSettings;
 }
 
 export function orderRoutes(routes: RouteTable, ctx: OrderRouteContext): void {
@@ -34,7 +36,7 @@ export function orderRoutes(routes: RouteTable, ctx: OrderRouteContext): void {
     if (!qty) throw new ParamError(MISSING);
     if (str(p, 'triggerPrice') !== undefined) throw new ParamError('params error: conditional orders (triggerPrice) are not supported by the sandbox');
     const idx = str(p, 'positionIdx');
-    if (idx !== undefined && idx !== '0') throw new ParamError('position idx not match position mode');
+    if (!positionIdxAccepted(ctx.account.positionMode, idx)) throw new ParamError('position idx not match position mode');
     const tifText = str(p, 'timeInForce') ?? 'GTC';
     if (!['GTC', 'IOC', 'FOK', 'PostOnly'].includes(tifText)) throw new ParamError('params error: timeInForce invalid');
     const side: Side = sideText === 'Buy' ? 'buy' : 'sell';

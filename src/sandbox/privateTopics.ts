@@ -5,6 +5,8 @@
 import type { Prng } from '../sim/prng.js';
 import type { Simulator } from '../sim/simulator.js';
 import type { SimEvent, SimOrder } from '../sim/simTypes.js';
+import { walletTotals } from './accountRoutes.js';
+import type { AccountSettings } from './accountSettings.js';
 import { type Wire, wireExecution, wireOrder, wirePosition, wireWallet } from './wire.js';
 import type { WsFanOut } from './wsFanOut.js';
 
@@ -13,6 +15,7 @@ export const PRIVATE_TOPICS: ReadonlySet<string> = new Set(['order', 'execution'
 export interface PrivateTopicsContext {
   readonly sim: Simulator;
   readonly nowMs: () => number;
+  readonly account: AccountSettings;
 }
 
 export class PrivateTopics {
@@ -42,7 +45,7 @@ export class PrivateTopics {
         this.#push('position', [wirePosition(e.position, sim.instrument(e.position.symbol), 'ws')]);
         break;
       case 'wallet':
-        this.#push('wallet', [wireWallet(e.wallet)]);
+        this.#push('wallet', [wireWallet(e.wallet, walletTotals(this.#ctx.account))]);
         break;
     }
   }

@@ -14,6 +14,7 @@ import type { Replay } from '../sim/replay.js';
 import type { Simulator } from '../sim/simulator.js';
 import type { SimOrder } from '../sim/simTypes.js';
 import { accountRoutes } from './accountRoutes.js';
+import type { AccountSettings } from './accountSettings.js';
 import { type ApiKeyConfig, verifyRest } from './auth.js';
 import type { FaultName, FaultSettings } from './faults.js';
 import type { MarketData } from './marketData.js';
@@ -41,6 +42,8 @@ export interface RestContext {
   readonly onRaceFill: (order: SimOrder) => void;
   /** Counts a fault that struck (FaultCounts). */
   readonly struck: (fault: FaultName) => void;
+  /** Position mode, margin mode, demo, instrument status (./accountSettings.ts). */
+  readonly account: AccountSettings;
 }
 
 export interface RestResponse {
@@ -83,7 +86,7 @@ export class RestApi {
     const q = rawUrl.indexOf('?');
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
-    const route = this.#routes.find(path);
+    const route = ctx.account.demo && path.startsWith('/v5/user/') ? undefined : this.#routes.find(path);
     if (!route || route.method !== method) return answer(404, { 'content-type': 'text/plain' }, '404 page not found');
 
     const extra: Record<string, string> = { timenow: String(now) };

@@ -17,6 +17,7 @@ import { Prng } from '../sim/prng.js';
 import { Replay, type ReplayFeed } from '../sim/replay.js';
 import { Simulator } from '../sim/simulator.js';
 import type { SimExecution } from '../sim/simTypes.js';
+import { type AccountSettings, accountSettings, type AccountSettingsInput } from './accountSettings.js';
 import type { ApiKeyConfig } from './auth.js';
 import { type FaultCounts, type FaultName, type FaultSettings, NO_FAULTS, noFaultCounts, parseFaultSpec } from './faults.js';
 import { MarketData, type Listings } from './marketData.js';
@@ -71,6 +72,8 @@ export interface SandboxOptions {
   readonly baseClock?: () => number;
   /** Instruments and tickers listed next to the replayed symbols but not traded (see Listings). */
   readonly listings?: Listings;
+  /** Hedge mode, isolated margin, demo, instrument status (./accountSettings.ts); default a one-way cross account. */
+  readonly account?: AccountSettingsInput;
 }
 
 export interface Sandbox {
@@ -84,6 +87,8 @@ export interface Sandbox {
   readonly sim: Simulator;
   readonly replay: Replay;
   readonly symbols: readonly string[];
+  /** The emulated account's settings; change them while running (a symbol leaving Trading). */
+  readonly account: AccountSettings;
   /** Plays `n` intra-candle steps (path points). */
   step(n?: number): number;
   /** Plays until `n` more candles have closed. */
@@ -159,6 +164,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const keys = new Map<string, ApiKeyConfig>();
   for (const k of opts.apiKeys ?? [{ apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET }]) keys.set(k.apiKey, k);
 
+  const account = accountSettings(opts.account);
   const counts = noFaultCounts();
   const struck = (fault: FaultName): void => {
     counts[fault]++;
@@ -168,7 +174,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (e.kind === 'execution' && faults.partialFillRatio !== null && e.execution.leavesQty.gt(0)) struck('partial');
     if (e.kind === 'order' && faults.thinBookRatio !== null && e.order.status === 'PartiallyFilledCanceled' && e.order.orderType === 'market') struck('thin');
   });
-  const hub = new WsHub({ sim, market, keys, nowMs, faults: () => faults, intervalMs: (s) => replay.intervalMs(s), struck });
+  const hub = new WsHub({ sim, market, keys, nowMs, faults: () => faults, intervalMs: (s) => replay.intervalMs(s), struck, account });
   replay.onTick((t) => hub.onTick(t));
   sim.onEvent((e) => hub.onSimEvent(e));
   const rest = new RestApi({
@@ -185,6 +191,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     takerFeeRate,
     onRaceFill: (o) => hub.pushDuplicateOrder(o),
     struck,
+    account,
   });
 
   const hung = new Set<ServerResponse>();
@@ -266,6 +273,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     sim,
     replay,
     symbols: feeds.map((f) => f.symbol),
+    account,
     step: (n = 1) => replay.step(n),
     advanceCandles: (n = 1) => replay.advanceCandles(n),
     play: (speed) => replay.start(speed),

@@ -116,10 +116,10 @@ export function wireExecution(e: SimExecution, inst: Instrument, markPrice: stri
 }
 
 /** REST `position/list` names the entry `avgPrice`; the websocket `position` topic names it `entryPrice`. */
-export function wirePosition(p: SimPosition, inst: Instrument, flavour: 'rest' | 'ws'): Wire {
+export function wirePosition(p: SimPosition, inst: Instrument, flavour: 'rest' | 'ws', positionIdx: 0 | 1 | 2 = 0): Wire {
   const flat = p.side === null;
   const w: Wire = {
-    positionIdx: 0,
+    positionIdx,
     riskId: 1,
     riskLimitValue: '2000000',
     symbol: p.symbol,
@@ -142,7 +142,8 @@ export function wirePosition(p: SimPosition, inst: Instrument, flavour: 'rest' |
     stopLoss: p.stopLoss === null ? '' : p.stopLoss.toFixed(),
     trailingStop: p.trailingStop === null ? '0' : p.trailingStop.toFixed(),
     activePrice: p.activePrice === null ? '' : p.activePrice.toFixed(),
-    unrealisedPnl: flat ? '0' : m8(p.unrealisedPnl),
+    // Real flat rows carry "" here (ccxt's 2024-01 capture, tests/fixtures/bybit-real/position-list.json).
+    unrealisedPnl: flat ? '' : m8(p.unrealisedPnl),
     curRealisedPnl: m8(p.curRealisedPnl),
     cumRealisedPnl: m8(p.cumRealisedPnl),
     sessionAvgPrice: '',
@@ -161,30 +162,37 @@ export function wirePosition(p: SimPosition, inst: Instrument, flavour: 'rest' |
   return w;
 }
 
-/** The UNIFIED account entry of `wallet-balance` and of the `wallet` topic. */
-export function wireWallet(w: SimWallet): Wire {
+/** How the account-wide totals read: all of them "" on isolated margin, or `totalAvailableBalance` alone. */
+export type WalletTotals = 'all' | 'noAvailable' | 'none';
+
+/**
+ * The UNIFIED account entry of `wallet-balance` and of the `wallet` topic. `availableToWithdraw` and
+ * `availableToBorrow` are "" on unified accounts since 2025 (ccxt's 2025-01 capture).
+ */
+export function wireWallet(w: SimWallet, totals: WalletTotals = 'all'): Wire {
   const imRate = w.equity.gt(0) ? w.positionIM.add(w.orderIM).div(w.equity) : w.positionIM;
   const mm = w.positionIM.mul('0.05');
   const mmRate = w.equity.gt(0) ? mm.div(w.equity) : mm;
+  const t = (s: string): string => (totals === 'none' ? '' : s);
   return {
     accountType: 'UNIFIED',
-    accountIMRate: imRate.toDecimalPlaces(4).toFixed(),
-    accountMMRate: mmRate.toDecimalPlaces(4).toFixed(),
-    accountLTV: '0',
-    totalEquity: m8(w.equity),
-    totalWalletBalance: m8(w.walletBalance),
-    totalMarginBalance: m8(w.equity),
-    totalAvailableBalance: m8(w.availableBalance),
-    totalPerpUPL: m8(w.unrealisedPnl),
-    totalInitialMargin: m8(w.positionIM.add(w.orderIM)),
-    totalMaintenanceMargin: m8(mm),
+    accountIMRate: t(imRate.toDecimalPlaces(4).toFixed()),
+    accountMMRate: t(mmRate.toDecimalPlaces(4).toFixed()),
+    accountLTV: t('0'),
+    totalEquity: t(m8(w.equity)),
+    totalWalletBalance: t(m8(w.walletBalance)),
+    totalMarginBalance: t(m8(w.equity)),
+    totalAvailableBalance: totals === 'all' ? m8(w.availableBalance) : '',
+    totalPerpUPL: t(m8(w.unrealisedPnl)),
+    totalInitialMargin: t(m8(w.positionIM.add(w.orderIM))),
+    totalMaintenanceMargin: t(m8(mm)),
     coin: [
       {
         coin: w.coin,
         equity: m8(w.equity),
         usdValue: m8(w.equity),
         walletBalance: m8(w.walletBalance),
-        availableToWithdraw: m8(w.availableBalance),
+        availableToWithdraw: '',
         availableToBorrow: '',
         borrowAmount: '0',
         accruedInterest: '0',
@@ -203,11 +211,11 @@ export function wireWallet(w: SimWallet): Wire {
   };
 }
 
-export function wireInstrument(inst: Instrument, launchMs: number): Wire {
+export function wireInstrument(inst: Instrument, launchMs: number, status = 'Trading'): Wire {
   return {
     symbol: inst.symbol,
     contractType: 'LinearPerpetual',
-    status: 'Trading',
+    status,
     baseCoin: inst.baseCoin,
     quoteCoin: inst.quoteCoin,
     launchTime: String(launchMs),

@@ -15,6 +15,7 @@ import type { SimEvent, SimOrder } from '../sim/simTypes.js';
 import type { ApiKeyConfig } from './auth.js';
 import type { FaultName, FaultSettings } from './faults.js';
 import type { MarketData } from './marketData.js';
+import type { AccountSettings } from './accountSettings.js';
 import { PrivateTopics } from './privateTopics.js';
 import { PublicTopics } from './publicTopics.js';
 import { type ConnKind, type WsConn, WsFanOut } from './wsFanOut.js';
@@ -34,6 +35,7 @@ export interface WsContext {
   readonly intervalMs: (symbol: string) => number;
   /** Counts a fault that struck (FaultCounts). */
   readonly struck: (fault: FaultName) => void;
+  readonly account: AccountSettings;
 }
 
 export class WsHub {

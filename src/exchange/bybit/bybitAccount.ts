@@ -6,9 +6,27 @@ import { ExchangeError } from '../../domain/exchangeErrors.js';
 import type { Fill, Order, Position } from '../../domain/types.js';
 import { dec } from '../../domain/money.js';
 import type { Balance, FeeRate } from '../../engine/exchangePort.js';
-import { listOf, WireExecution, WireFeeRate, WireOrder, WirePosition, WireWallet } from './bybitWire.js';
+import { listOf, WireAccountInfo, WireExecution, WireFeeRate, WireOrder, WirePosition, WireWallet } from './bybitWire.js';
 import { CATEGORY, MAX_PAGES, type Params, type RestPipeline } from './restPipeline.js';
-import { balanceFromWire, fillFromWire, flatPosition, isFillExecution, orderFromWire, outsideBand, positionFromWire, type PriceBand } from './wireToDomain.js';
+import { balanceFromWire, fillFromWire, flatPosition, isFillExecution, orderFromWire, outsideBand, positionFromWire, positionModeFromWire, type PriceBand } from './wireToDomain.js';
+
+/** How to leave hedge mode, said wherever the bot meets it (start-up, doctor, a reconciliation). */
+export const ONE_WAY_MODE_FIX =
+  'Switch USDT perpetuals to one-way mode: in the Bybit app open a USDT perpetual, tap the "..." menu → Position mode → One-way mode (on bybit.com: Derivatives → Preferences → Position mode); Bybit allows it only with no open position or order in USDT perpetuals. Then start the bot again.';
+
+/** Hedge mode: the bot keeps one position per symbol and sends positionIdx 0, which Bybit refuses there (10001). */
+export function hedgeModeError(symbol: string): ExchangeError {
+  return new ExchangeError(`the Bybit account is in hedge mode (${symbol} has a Buy and a Sell position row); the bot trades in one-way mode only. ${ONE_WAY_MODE_FIX}`, 'fatal');
+}
+
+/** What start-up and doctor read of the account: Bybit's margin mode and the position mode of the symbols. */
+export interface AccountModes {
+  /** ISOLATED_MARGIN, REGULAR_MARGIN (cross) or PORTFOLIO_MARGIN; "" when Bybit did not say. */
+  readonly marginMode: string;
+  readonly positionMode: 'oneWay' | 'hedge';
+  /** The first symbol seen with hedge rows, or null. */
+  readonly hedgeSymbol: string | null;
+}
 
 /** execution/list with only startTime covers 7 days (V5 docs). */
 const EXEC_WINDOW_MS = 7 * 86_400_000;
@@ -44,14 +62,30 @@ export class BybitAccount {
     return out;
   }
 
+  /**
+   * One row per symbol in one-way mode. Hedge mode answers two (positionIdx 1 and 2, the flat side a
+   * real row that may come first): reading one of them as the position could show a live long as
+   * flat, so it is refused with how to switch.
+   */
   async fetchPositions(symbols: readonly string[]): Promise<Position[]> {
     const out: Position[] = [];
     for (const symbol of symbols) {
       const r = await this.#rest.result(listOf(WirePosition), 'position list', 'GET', '/v5/position/list', true, { category: CATEGORY, symbol });
+      if (positionModeFromWire(r.list) === 'hedge') throw hedgeModeError(symbol);
       const wire = r.list.find((p) => p.symbol === symbol);
       out.push(wire === undefined ? flatPosition(symbol) : this.#rest.wire('GET /v5/position/list', () => positionFromWire(wire)));
     }
     return out;
+  }
+
+  /** The margin mode (`/v5/account/info`) and the position mode (the position list's positionIdx). */
+  async fetchAccountModes(symbols: readonly string[]): Promise<AccountModes> {
+    const info = await this.#rest.result(WireAccountInfo, 'account info', 'GET', '/v5/account/info', true, {});
+    for (const symbol of symbols) {
+      const r = await this.#rest.result(listOf(WirePosition), 'position list', 'GET', '/v5/position/list', true, { category: CATEGORY, symbol });
+      if (positionModeFromWire(r.list) === 'hedge') return { marginMode: info.marginMode, positionMode: 'hedge', hedgeSymbol: symbol };
+    }
+    return { marginMode: info.marginMode, positionMode: 'oneWay', hedgeSymbol: null };
   }
 
   async fetchOpenOrders(symbol: string): Promise<Order[]> {

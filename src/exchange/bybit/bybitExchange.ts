@@ -3,6 +3,11 @@
  * ./bybitRest.ts, pushes through ./bybitStreams.ts, instrument rules refreshed on a timer. Testnet,
  * demo, mainnet, or any base URL (the sandbox: `restUrl` alone moves REST and both streams there).
  *
+ * Start-up (the first `loadInstruments` with keys) also reads the account's margin mode and position
+ * mode (issue 20 item 3): hedge mode is refused with how to switch (the engine keeps one position per
+ * symbol), and the margin mode is logged; an isolated-margin wallet's empty totals are read from the
+ * USDT coin (./wireToDomain.ts balanceFromWire).
+ *
  * Wiring, in `run`: measure the clock first (ClockService), then
  *   const exchange = createBybitExchange({ network, restUrl, credentials, clock, logger });
  *   await exchange.loadInstruments(symbols);
@@ -25,6 +30,7 @@ import type {
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { bybitUrls, type BybitNetwork, type BybitUrls } from './bybitUrls.js';
 import type { BybitCredentials } from './bybitCredentials.js';
+import { hedgeModeError } from './bybitAccount.js';
 import { BybitRest } from './bybitRest.js';
 import type { RestCounters, RetryPolicy } from './restPipeline.js';
 import { BybitStreams, type BybitStreamsOptions, type StreamCounters } from './bybitStreams.js';
@@ -75,6 +81,8 @@ export class BybitExchange implements ExchangePort {
   readonly #refreshMs: number;
   readonly #clockNow: () => number;
   #refreshTimer: NodeJS.Timeout | null = null;
+  readonly #signed: boolean;
+  #accountChecked = false;
 
   constructor(opts: BybitExchangeOptions) {
     this.urls = bybitUrls(opts.network, opts);
@@ -82,6 +90,7 @@ export class BybitExchange implements ExchangePort {
     this.#log = (opts.logger ?? silentLogger).child(this.name);
     this.#refreshMs = opts.instrumentRefreshMs ?? 3_600_000;
     this.#clockNow = () => opts.clock.now();
+    this.#signed = opts.credentials !== null;
     this.#rest = new BybitRest({
       urls: this.urls,
       credentials: opts.credentials,
@@ -126,6 +135,12 @@ export class BybitExchange implements ExchangePort {
 
   async loadInstruments(symbols: readonly string[]): Promise<ReadonlyMap<string, Instrument>> {
     const out = await this.#rest.loadInstruments(symbols);
+    if (this.#signed && !this.#accountChecked) {
+      const modes = await this.#rest.fetchAccountModes(symbols);
+      if (modes.positionMode === 'hedge') throw hedgeModeError(modes.hedgeSymbol ?? symbols[0] ?? '');
+      this.#accountChecked = true;
+      this.#log.info('account read', { marginMode: modes.marginMode === '' ? 'not stated' : modes.marginMode, positionMode: 'one-way' });
+    }
     if (this.#refreshTimer === null && this.#refreshMs > 0) {
       this.#refreshTimer = setInterval(() => {
         this.#rest.refreshInstruments().catch((err: unknown) => this.#log.warn('instrument refresh failed', { error: err instanceof Error ? err.message : String(err) }));

@@ -37,6 +37,8 @@ export class BybitOrders {
   readonly #fetchOrder: (symbol: string, orderLinkId: string) => Promise<Order | null>;
   readonly #log: Logger;
   readonly #counters: RestCounters;
+  /** The status last warned about per symbol, so a symbol that left Trading is said once, not per order. */
+  readonly #statusWarned = new Map<string, string>();
 
   constructor(opts: BybitOrdersOptions) {
     this.#rest = opts.rest;
@@ -61,6 +63,15 @@ export class BybitOrders {
   async placeOrder(req: OrderRequest): Promise<PlaceResult> {
     if (!ORDER_LINK_ID.test(req.orderLinkId)) {
       throw new ExchangeError(`orderLinkId "${req.orderLinkId}" must be 1-36 characters of A-Z a-z 0-9 _ -`, 'rejected');
+    }
+    // A symbol that left Trading (Delivering, Closed; issue 20 item 4) opens nothing; exits and stops still go out.
+    const status = this.#instruments.get(req.symbol)?.status;
+    if (!req.reduceOnly && status !== undefined && status !== 'Trading') {
+      if (this.#statusWarned.get(req.symbol) !== status) {
+        this.#statusWarned.set(req.symbol, status);
+        this.#log.warn(`${req.symbol} is ${status} on Bybit, not Trading: no new entries or quotes for it; exits and stops still work`);
+      }
+      throw new ExchangeError(`order ${req.orderLinkId}: ${req.symbol} is ${status} on Bybit, not Trading: no new positions`, 'rejected');
     }
     const { qty, price } = this.#rounded(req);
     if (qty.lte(0)) throw new ExchangeError(`order ${req.orderLinkId}: quantity ${money(req.qty)} rounds to zero`, 'rejected');

@@ -12,7 +12,7 @@ import type { Decimal } from '../../domain/money.js';
 import type { Candle, Fill, Instrument, Order, Position } from '../../domain/types.js';
 import type { AmendRequest, Balance, FeeRate, Listing, MarketTicker, OrderRequest, PlaceResult, TradingStopRequest } from '../../engine/exchangePort.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { BybitAccount } from './bybitAccount.js';
+import { BybitAccount, type AccountModes } from './bybitAccount.js';
 import type { BybitCredentials } from './bybitCredentials.js';
 import { BybitMarketData } from './bybitMarketData.js';
 import { BybitOrders } from './bybitOrders.js';
@@ -131,6 +131,11 @@ export class BybitRest {
 
   fetchPositions(symbols: readonly string[]): Promise<Position[]> {
     return this.#account.fetchPositions(symbols);
+  }
+
+  /** Margin mode and position mode (./bybitAccount.ts). */
+  fetchAccountModes(symbols: readonly string[]): Promise<AccountModes> {
+    return this.#account.fetchAccountModes(symbols);
   }
 
   fetchOpenOrders(symbol: string): Promise<Order[]> {

@@ -82,6 +82,8 @@ export type WireExecution = v.InferOutput<typeof WireExecution>;
 
 /** REST `position/list` calls the entry `avgPrice`, the `position` topic `entryPrice`. */
 export const WirePosition = v.object({
+  /** 0 one-way; 1 (Buy side) and 2 (Sell side) in hedge mode, where each symbol has two rows. */
+  positionIdx: OptStr,
   symbol: v.string(),
   side: OptStr,
   size: Num,
@@ -95,16 +97,41 @@ export const WirePosition = v.object({
 });
 export type WirePosition = v.InferOutput<typeof WirePosition>;
 
+/**
+ * One coin of a unified wallet, in the coin's own units. `availableToWithdraw` became "" on unified
+ * accounts in 2025 (tests/fixtures/bybit-real/account-wallet-balance.json), so it is not relied on.
+ */
+export const WireWalletCoin = v.object({
+  coin: v.string(),
+  equity: OptStr,
+  walletBalance: OptStr,
+  unrealisedPnl: OptStr,
+  totalPositionIM: OptStr,
+  totalOrderIM: OptStr,
+  locked: OptStr,
+});
+export type WireWalletCoin = v.InferOutput<typeof WireWalletCoin>;
+
+/**
+ * The account-wide totals are in USD over every collateral coin, and "" where they do not apply
+ * (isolated margin; a mainnet unified account answered `totalAvailableBalance: ""`): "" is unknown,
+ * never zero (./wireToDomain.ts balanceFromWire).
+ */
 export const WireWallet = v.object({
   accountType: OptStr,
   totalEquity: OptStr,
   totalWalletBalance: OptStr,
   totalAvailableBalance: OptStr,
+  coin: v.optional(v.array(WireWalletCoin), []),
 });
 export type WireWallet = v.InferOutput<typeof WireWallet>;
 
 /** GET /v5/account/fee-rate: fractions as strings ("0.0006"). */
 export const WireFeeRate = v.object({ symbol: v.string(), takerFeeRate: v.pipe(v.string(), v.regex(/^-?\d+(\.\d+)?$/)), makerFeeRate: v.pipe(v.string(), v.regex(/^-?\d+(\.\d+)?$/)) });
+
+/** `GET /v5/account/info`: the margin mode (ISOLATED_MARGIN, REGULAR_MARGIN, PORTFOLIO_MARGIN). */
+export const WireAccountInfo = v.object({ marginMode: OptStr, unifiedMarginStatus: OptStr });
+export type WireAccountInfo = v.InferOutput<typeof WireAccountInfo>;
 
 export const WireOrderCreated = v.object({ orderId: v.string(), orderLinkId: OptStr });
 

@@ -36,7 +36,9 @@ export function classifyWsFrame(text: string): WsFrame {
   const op = m['op'];
   if (op === 'pong' || (op === 'ping' && m['ret_msg'] === 'pong')) return { kind: 'pong' };
   if (op === 'auth') {
-    return { kind: 'auth', accepted: m['success'] === true, retMsg: typeof m['ret_msg'] === 'string' ? m['ret_msg'] : 'refused' };
+    // The WS trade gateway answers in REST's shape: {"retCode":10005,"retMsg":"Permission denied for current apikey","op":"auth"}.
+    const text = typeof m['ret_msg'] === 'string' ? m['ret_msg'] : typeof m['retMsg'] === 'string' ? `${typeof m['retCode'] === 'number' ? `${m['retCode']} ` : ''}${m['retMsg']}` : 'refused';
+    return { kind: 'auth', accepted: m['success'] === true || m['retCode'] === 0, retMsg: text };
   }
   if (op === 'subscribe' || op === 'unsubscribe') {
     return {

@@ -1,8 +1,9 @@
 /**
  * A local copy of one Bybit order book, rebuilt from the `orderbook.{depth}.{symbol}` stream
  * (reference section 2): a `snapshot` replaces the book, each `delta` sets levels (size "0" deletes
- * one), `u` counts updates. A delta whose `u` is not the previous `u + 1` means we missed one: the
- * book is invalid until the next snapshot (the caller re-subscribes to get it). `u = 1` means Bybit's
+ * one), `u` is the update id. Bybit's docs do not promise that `u` steps by 1 (issue 20 item 12), so a
+ * jump is applied like any delta and reported as a `gap`: the caller may ask for a fresh snapshot,
+ * but the book stays usable meanwhile. An older or equal `u` is ignored. `u = 1` means Bybit's
  * service restarted: that message is a fresh book whatever its type says.
  *
  * Levels are kept as the wire strings (the sandbox comparison and any later Decimal use need them
@@ -63,15 +64,12 @@ export class OrderBook {
     }
     if (!this.#valid || this.#u === null) return 'ignored';
     if (data.u <= this.#u) return 'ignored';
-    if (data.u !== this.#u + 1) {
-      this.invalidate();
-      return 'gap';
-    }
+    const jumped = data.u !== this.#u + 1;
     setLevels(this.#bids, data.b);
     setLevels(this.#asks, data.a);
     this.#u = data.u;
     this.#ts = ts;
-    return 'applied';
+    return jumped ? 'gap' : 'applied';
   }
 
   /** Best bid and ask, or null while the book is invalid or one side is empty. */

@@ -11,6 +11,7 @@ import { parseWire, WireError, WireExecution, WireOrder, WirePosition, WireWalle
 import { errorText } from './errorText.js';
 import { RecentIds } from './recentIds.js';
 import type { StreamEventSink } from './streamEventSink.js';
+import { ONE_WAY_MODE_FIX } from './bybitAccount.js';
 import { balanceFromWire, fillFromWire, isFillExecution, orderFromWire, outsideBand, positionFromWire, type PriceBand } from './wireToDomain.js';
 
 /** What the private feed needs from REST to fill a gap (BybitRest has all of it). */
@@ -54,6 +55,8 @@ export class PrivateFeed {
   readonly #seenFills = new RecentIds(SEEN_FILLS_CAP);
   #lastExecTs: number | null = null;
   #privateFill: Promise<void> | null = null;
+  /** The hedge-mode row is said once, not per push. */
+  #hedgeSaid = false;
   #privateFillAgain = false;
   readonly #c = { fillsDelivered: 0, fillDuplicates: 0, fillsRecovered: 0, privateGapFills: 0, gapFillErrors: 0 };
 
@@ -182,7 +185,15 @@ export class PrivateFeed {
             break;
           }
           case 'position': {
-            const p = positionFromWire(parseWire(WirePosition, raw, 'position push'));
+            const w = parseWire(WirePosition, raw, 'position push');
+            // A hedge-mode row (positionIdx 1 or 2) is one side of two: read as the position it could
+            // show a live long as flat. The bot runs in one-way mode only (refused at start-up).
+            if (w.positionIdx === '1' || w.positionIdx === '2') {
+              if (!this.#hedgeSaid) this.#o.log.error(`a position push for ${w.symbol} is a hedge-mode row (positionIdx ${w.positionIdx}): ignored. ${ONE_WAY_MODE_FIX}`);
+              this.#hedgeSaid = true;
+              break;
+            }
+            const p = positionFromWire(w);
             this.#o.sink.safe(() => this.#o.sink.events.onPosition?.(p));
             break;
           }

@@ -2,7 +2,12 @@
  * The public stream's pushes turned into the engine's events (issue 4, item 3): `kline.{interval}.
  * {symbol}` → confirmed candles exactly once and in order (./klineSequencer.ts); `orderbook.{depth}.
  * {symbol}` → a local book (./orderBook.ts) → top-of-book events when the top changes, re-synced
- * (re-subscribe, then reconnect if no snapshot comes) on any `u` gap or corrupt level.
+ * (re-subscribe, then reconnect if no snapshot comes) on a corrupt level.
+ *
+ * A jump in the book's update id `u` is not taken as a lost update: Bybit's docs do not say `u` steps
+ * by 1 (issue 20 item 12). The delta is applied and quoting goes on; it asks for a fresh snapshot at
+ * most once per topic per `gapResyncMinMs` (a minute), so a stream whose ids always jump cannot keep
+ * the book in a re-sync loop, and the gaps of the last hour are logged once an hour per topic.
  */
 import type { Candle } from '../../domain/types.js';
 import type { BookTop, MarketSubscription } from '../../engine/exchangePort.js';
@@ -43,6 +48,10 @@ export interface PublicFeedOptions {
   readonly klineRetryMs?: number;
   /** A book re-sync that brings no snapshot within this long reconnects. Default 5 s. */
   readonly resyncTimeoutMs?: number;
+  /** At most one re-sync per topic this often for update-id gaps. Default 60 s. */
+  readonly gapResyncMinMs?: number;
+  /** How often the gaps counted per topic are logged (when there were any). Default 1 h. */
+  readonly gapReportMs?: number;
 }
 
 export interface PublicFeedCounters {
@@ -58,6 +67,10 @@ export class PublicFeed {
   readonly #books = new Map<string, OrderBook>();
   readonly #lastTop = new Map<string, BookTop>();
   readonly #resyncTimers = new Map<string, NodeJS.Timeout>();
+  /** When each topic last re-synced for a gap (Date.now ms), and the gaps counted since the last report. */
+  readonly #lastGapResyncMs = new Map<string, number>();
+  readonly #gapsThisPeriod = new Map<string, number>();
+  #gapReportTimer: NodeJS.Timeout | null = null;
   readonly #c = { bookGaps: 0, resyncs: 0, resyncReconnects: 0, topEvents: 0, gapFills: 0, lastLagMs: null as number | null, maxLagMs: null as number | null };
 
   constructor(options: PublicFeedOptions) {
@@ -120,6 +133,8 @@ export class PublicFeed {
   close(): void {
     for (const t of this.#resyncTimers.values()) clearTimeout(t);
     this.#resyncTimers.clear();
+    if (this.#gapReportTimer !== null) clearInterval(this.#gapReportTimer);
+    this.#gapReportTimer = null;
     for (const seq of this.#klines.values()) seq.close();
   }
 
@@ -202,12 +217,10 @@ export class PublicFeed {
       this.#distrustBook(topic, book, badLevel);
       throw new WireError(badLevel);
     }
+    const prevU = book.updateId;
     const result = book.apply(type, data, ts);
-    if (result === 'gap') {
-      this.#resync(topic, `update id jumped to ${data.u}`);
-      return;
-    }
-    if (result !== 'applied') return;
+    if (result === 'gap') this.#onGap(topic, `update id went from ${String(prevU)} to ${data.u}`);
+    else if (result !== 'applied') return;
     if (type === 'snapshot' || data.u === 1) this.#clearResync(topic);
     const top = book.top();
     if (top === null) return;
@@ -229,6 +242,29 @@ export class PublicFeed {
     this.#o.sink.safe(() => this.#o.sink.events.onBookTop?.(top));
   }
 
+  /** Counts an update-id gap; re-syncs only when this topic has not re-synced for one within `gapResyncMinMs`. */
+  #onGap(topic: string, why: string): void {
+    this.#c.bookGaps++;
+    this.#gapsThisPeriod.set(topic, (this.#gapsThisPeriod.get(topic) ?? 0) + 1);
+    if (this.#gapReportTimer === null) {
+      this.#gapReportTimer = setInterval(() => this.#reportGaps(), this.#o.gapReportMs ?? 3_600_000);
+      this.#gapReportTimer.unref();
+    }
+    const now = Date.now();
+    const last = this.#lastGapResyncMs.get(topic);
+    if (last !== undefined && now - last < (this.#o.gapResyncMinMs ?? 60_000)) return;
+    this.#lastGapResyncMs.set(topic, now);
+    this.#c.resyncs++;
+    this.#o.log.info('order book update id jumped; asking for a fresh snapshot (the book stays in use)', { topic, why });
+    this.#o.connection()?.resubscribe(topic);
+  }
+
+  #reportGaps(): void {
+    const minutes = Math.round((this.#o.gapReportMs ?? 3_600_000) / 60_000);
+    for (const [topic, n] of this.#gapsThisPeriod) if (n > 0) this.#o.log.info(`order book update id gaps in the last ${minutes} min`, { topic, gaps: n });
+    this.#gapsThisPeriod.clear();
+  }
+
   /** Invalidates a book after a corrupt push and asks for a snapshot, at most once per re-sync window. */
   #distrustBook(topic: string, book: OrderBook, why: string): void {
     book.invalidate();
@@ -238,7 +274,6 @@ export class PublicFeed {
   }
 
   #resync(topic: string, why: string): void {
-    this.#c.bookGaps++;
     this.#c.resyncs++;
     this.#o.log.info('order book out of sequence; re-subscribing for a snapshot', { topic, why });
     this.#o.connection()?.resubscribe(topic);

@@ -47,11 +47,23 @@ export class TopicSubscriptions {
     return { req_id: `p${++this.#reqId}`, op: 'ping' };
   }
 
-  /** The topics of an answered subscribe request; empty when the id is not one of ours. */
-  answered(reqId: string): readonly string[] {
-    const topics = this.#pending.get(reqId) ?? [];
-    this.#pending.delete(reqId);
-    return topics;
+  /**
+   * The topics of an answered subscribe request. An answer without our req_id (the private stream's
+   * answers may carry none) names, for a refusal, the topic in Bybit's text (`…,topic:adlAlert`) or else
+   * every request still unanswered: one bad topic fails its whole batch.
+   */
+  answered(reqId: string, refusal: string | null = null): readonly string[] {
+    const own = this.#pending.get(reqId);
+    if (own !== undefined) {
+      this.#pending.delete(reqId);
+      return own;
+    }
+    if (refusal === null) return [];
+    const named = /topic:\s*([^\s,;]+)/.exec(refusal)?.[1];
+    if (named !== undefined) return [named];
+    const all = [...this.#pending.values()].flat();
+    this.#pending.clear();
+    return all;
   }
 
   /** A new socket: the old one's requests will never be answered. */

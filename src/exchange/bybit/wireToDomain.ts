@@ -205,13 +205,42 @@ export function flatPosition(symbol: string): Position {
   return { symbol, side: null, size: ZERO, entryPrice: ZERO, stopLoss: null, takeProfit: null, trailingStop: null, unrealisedPnl: ZERO, updatedMs: 0 };
 }
 
-/** Equity may be negative (a bankrupt account); it may not be NaN or missing digits. */
+/** The coin the bot's linear USDT perpetuals settle in: its own figures stand in for empty totals. */
+export const SETTLE_COIN = 'USDT';
+
+/**
+ * Equity may be negative (a bankrupt account); it may not be NaN or missing digits. Bybit sends ""
+ * for an account-wide total that does not apply (isolated margin, and a mainnet unified account's
+ * `totalAvailableBalance`): "" is unknown, never 0 (0 available skipped every entry, 0 equity latched
+ * a 100 % drawdown lock). Then the USDT coin's own figures are used: its equity and wallet balance,
+ * and as available its wallet balance less its position and order margin, what is locked and any
+ * unrealised loss (never more than Bybit's own total would allow). With neither, the balance is
+ * unknown: a WireError, so nothing is sized on a guess.
+ */
 export function balanceFromWire(w: WireWallet): Balance {
-  return {
-    equity: decOr(w.totalEquity, ZERO, 'wallet totalEquity'),
-    walletBalance: decOr(w.totalWalletBalance, ZERO, 'wallet totalWalletBalance'),
-    available: decOr(w.totalAvailableBalance, ZERO, 'wallet totalAvailableBalance'),
+  const coin = w.coin.find((c) => c.coin === SETTLE_COIN);
+  const fromCoin = (field: 'equity' | 'walletBalance', total: string): Decimal => {
+    if (total !== '') return decField(total, `wallet ${field === 'equity' ? 'totalEquity' : 'totalWalletBalance'}`);
+    if (coin === undefined || coin[field] === '') throw new WireError(`wallet ${field === 'equity' ? 'totalEquity' : 'totalWalletBalance'} is empty and the answer has no ${SETTLE_COIN} ${field}: the balance is unknown`);
+    return decField(coin[field], `wallet ${SETTLE_COIN} ${field}`);
   };
+  const equity = fromCoin('equity', w.totalEquity);
+  const walletBalance = fromCoin('walletBalance', w.totalWalletBalance);
+  let available: Decimal;
+  if (w.totalAvailableBalance !== '') available = decField(w.totalAvailableBalance, 'wallet totalAvailableBalance');
+  else if (coin === undefined || coin.walletBalance === '') throw new WireError(`wallet totalAvailableBalance is empty and the answer has no ${SETTLE_COIN} coin: the available balance is unknown`);
+  else {
+    const used = [coin.totalPositionIM, coin.totalOrderIM, coin.locked].reduce((sum, s, i) => sum.add(nonNegativeOr(s, ZERO, `wallet ${SETTLE_COIN} ${['totalPositionIM', 'totalOrderIM', 'locked'][i]}`)), ZERO);
+    const upl = decOr(coin.unrealisedPnl, ZERO, `wallet ${SETTLE_COIN} unrealisedPnl`);
+    const free = decField(coin.walletBalance, `wallet ${SETTLE_COIN} walletBalance`).sub(used).add(upl.isNeg() ? upl : ZERO);
+    available = free.isNeg() ? ZERO : free;
+  }
+  return { equity, walletBalance, available };
+}
+
+/** The account's position mode, from the rows of `position/list`: hedge rows carry positionIdx 1 and 2. */
+export function positionModeFromWire(rows: readonly WirePosition[]): 'oneWay' | 'hedge' {
+  return rows.some((r) => r.positionIdx === '1' || r.positionIdx === '2') ? 'hedge' : 'oneWay';
 }
 
 /** Steps must be positive: the executor divides by them (roundToStep). */
@@ -228,6 +257,7 @@ export function instrumentFromWire(w: WireInstrument): Instrument {
     maxMarketQty: w.lotSizeFilter.maxMktOrderQty === '' ? maxQty : positive(w.lotSizeFilter.maxMktOrderQty, `${w.symbol} lotSizeFilter.maxMktOrderQty`),
     minNotional: nonNegativeOr(w.lotSizeFilter.minNotionalValue, ZERO, `${w.symbol} lotSizeFilter.minNotionalValue`),
     maxLeverage: positive(w.leverageFilter.maxLeverage, `${w.symbol} leverageFilter.maxLeverage`),
+    ...(w.status !== '' ? { status: w.status } : {}),
   };
 }
 

@@ -244,10 +244,10 @@ export class WsConnection {
         this.#onAuthAnswer(frame.accepted, frame.retMsg);
         return;
       case 'subscription': {
-        const topics = this.#topics.answered(frame.reqId);
+        const topics = this.#topics.answered(frame.reqId, frame.refused ? frame.retMsg : null);
         if (frame.refused) {
           this.counters.subscribeFailures++;
-          this.#log.warn(`${frame.op} refused`, { retMsg: frame.retMsg, topics: topics.join(',') });
+          this.#log.warn(`Bybit refused to ${frame.op} ${topics.length > 0 ? topics.join(', ') : '(topic not named in the answer)'}: "${frame.retMsg}"`);
           this.#handlers.onSubscribeFailed?.(frame.retMsg, topics);
         } else if (this.#health !== 'open' && this.#ready) {
           this.#setHealth('open', 'subscribed');
@@ -268,6 +268,8 @@ export class WsConnection {
       return;
     }
     this.counters.authFailures++;
+    // Bybit's own words (real answers: "Params Error", also for a correct clock; tests/fixtures/bybit-real).
+    this.#log.warn(`Bybit refused the stream login: "${retMsg}"; reconnecting with backoff`);
     this.#handlers.onAuthFailed?.(retMsg);
     this.#drop(`auth refused: ${retMsg}`);
   }

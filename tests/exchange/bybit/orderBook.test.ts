@@ -60,14 +60,16 @@ describe('OrderBook', () => {
     expect(book.top()!.askPrice).toBe(Number(expected.asks[0]![0]));
   });
 
-  it('reports a gap when a delta is missing and applies nothing until a new snapshot', () => {
+  it('reports a jump of u as a gap but applies the delta and stays usable (Bybit does not promise steps of 1)', () => {
     const book = new OrderBook('XRPUSDT');
     book.apply(recorded[0]!.type, recorded[0]!.data, 0);
     book.apply(recorded[1]!.type, recorded[1]!.data, 0);
     expect(book.apply(recorded[3]!.type, recorded[3]!.data, 0), 'u jumped by 2').toBe('gap');
-    expect(book.valid).toBe(false);
-    expect(book.top()).toBeNull();
-    expect(book.apply(recorded[4]!.type, recorded[4]!.data, 0)).toBe('ignored');
+    expect(book.valid, 'a jump does not stop quoting').toBe(true);
+    expect(book.top()).not.toBeNull();
+    expect(book.updateId).toBe(recorded[3]!.data.u);
+    expect(book.apply(recorded[2]!.type, recorded[2]!.data, 0), 'an older u arriving late').toBe('ignored');
+    expect(book.apply(recorded[4]!.type, recorded[4]!.data, 0)).toBe('applied');
     expect(book.apply('snapshot', recorded[0]!.data, 0)).toBe('applied');
     expect(book.valid).toBe(true);
   });

@@ -24,7 +24,7 @@ afterEach(() => {
   feeds = [];
 });
 
-function make(rest: Partial<PublicRestSource> = {}, resyncTimeoutMs = 50) {
+function make(rest: Partial<PublicRestSource> = {}, resyncTimeoutMs = 50, gap: { gapResyncMinMs?: number; gapReportMs?: number } = {}) {
   const log = recordingLogger();
   const sink = new StreamEventSink(log);
   const candles: [Candle, boolean][] = [];
@@ -38,6 +38,7 @@ function make(rest: Partial<PublicRestSource> = {}, resyncTimeoutMs = 50) {
     clock: { now: () => Date.now() + 1000 },
     connection: () => ({ resubscribe: (t) => resync.push(`resubscribe ${t}`), reconnect: (r) => resync.push(`reconnect: ${r}`) }),
     resyncTimeoutMs,
+    ...gap,
   });
   feeds.push(feed);
   return { feed, sink, log, candles, tops, resync };
@@ -98,22 +99,41 @@ describe('PublicFeed', () => {
     expect(feed.counters().book.topEvents).toBe(2);
   });
 
-  it('re-subscribes on a sequence gap, and asks for a reconnect when no snapshot follows', async () => {
-    const { feed, resync } = make();
+  it('an update-id jump keeps the book and its tops, asks for a snapshot at most once a minute, never reconnects', async () => {
+    const { feed, resync, tops, log } = make({}, 30);
     feed.add({ symbol: SYMBOL, intervalMinutes: 1, book: true });
     feed.onPush(bookFrame('snapshot', 1, [['100.0', '1']], [['100.5', '2']]), T0);
-    feed.onPush(bookFrame('delta', 5, [['99.0', '1']], []), T0);
-    expect(resync).toEqual([`resubscribe ${BOOK_TOPIC}`]);
-    await until(() => resync.length === 2, 'the re-sync deadline');
-    expect(resync[1]).toBe(`reconnect: no order-book snapshot for ${BOOK_TOPIC} after a re-subscribe`);
-    expect(feed.counters().book).toMatchObject({ gaps: 1, resyncs: 1, resyncReconnects: 1 });
+    // Ids that always jump (the docs do not promise steps of 1): every delta still moves the top.
+    for (let i = 1; i <= 20; i++) feed.onPush(bookFrame('delta', 1 + 3 * i, [[`${100 + i / 100}`, '1']], []), T0);
+    expect(tops.length, 'quoting goes on through the jumps').toBe(21);
+    expect(tops[tops.length - 1]!.bidPrice).toBe(100.2);
+    expect(resync, 'one re-sync for 20 jumps within a minute').toEqual([`resubscribe ${BOOK_TOPIC}`]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(resync, 'the book stayed valid: no reconnect').toEqual([`resubscribe ${BOOK_TOPIC}`]);
+    expect(feed.counters().book).toMatchObject({ gaps: 20, resyncs: 1, resyncReconnects: 0 });
+    expect(log.lines.filter((l) => /update id jumped/.test(l.message))).toHaveLength(1);
   });
 
-  it('a snapshot in time ends the re-sync without a reconnect', async () => {
+  it('re-syncs again for a gap once the minute has passed, and logs the gaps per period', async () => {
+    const { feed, resync, log } = make({}, 30, { gapResyncMinMs: 60, gapReportMs: 120 });
+    feed.add({ symbol: SYMBOL, intervalMinutes: 1, book: true });
+    feed.onPush(bookFrame('snapshot', 1, [['100.0', '1']], [['100.5', '2']]), T0);
+    feed.onPush(bookFrame('delta', 3, [], []), T0);
+    feed.onPush(bookFrame('delta', 5, [], []), T0);
+    await new Promise((r) => setTimeout(r, 80));
+    feed.onPush(bookFrame('delta', 7, [], []), T0);
+    expect(resync).toEqual([`resubscribe ${BOOK_TOPIC}`, `resubscribe ${BOOK_TOPIC}`]);
+    await until(() => log.lines.some((l) => /order book update id gaps in the last/.test(l.message)), 'the periodic gap report');
+    const report = log.lines.find((l) => /order book update id gaps in the last/.test(l.message))!;
+    expect(report.fields).toMatchObject({ topic: BOOK_TOPIC, gaps: 3 });
+  });
+
+  it('a corrupt level still distrusts the book: a snapshot in time ends the re-sync without a reconnect', async () => {
     const { feed, resync } = make({}, 80);
     feed.add({ symbol: SYMBOL, intervalMinutes: 1, book: true });
     feed.onPush(bookFrame('snapshot', 1, [['100.0', '1']], [['100.5', '2']]), T0);
-    feed.onPush(bookFrame('delta', 9, [], []), T0);
+    feed.onPush(bookFrame('delta', 2, [['-5', '1']], []), T0);
+    expect(feed.book(SYMBOL)?.valid).toBe(false);
     feed.onPush(bookFrame('snapshot', 10, [['100.0', '1']], [['100.5', '2']]), T0);
     await new Promise((r) => setTimeout(r, 150));
     expect(resync).toEqual([`resubscribe ${BOOK_TOPIC}`]);

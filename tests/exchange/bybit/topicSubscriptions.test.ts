@@ -43,4 +43,14 @@ describe('TopicSubscriptions', () => {
     subs.forgetPending();
     expect(subs.answered('s3')).toEqual([]);
   });
+
+  it('a refusal without our req_id names the topic in Bybit’s text, else every topic still waiting (issue 20 item 12)', () => {
+    const subs = new TopicSubscriptions();
+    subs.requests('subscribe', ['order', 'adlAlert']);
+    // Real wording (errors-quoted.json, a log line): the topic follows "topic:".
+    expect(subs.answered('', 'error:handler not found,topic:adlAlert')).toEqual(['adlAlert']);
+    subs.requests('subscribe', ['wallet']);
+    expect(subs.answered('', 'Params Error'), 'no topic in the text: every request still waiting').toEqual(['order', 'adlAlert', 'wallet']);
+    expect(subs.answered('', null), 'a success without our id names nothing').toEqual([]);
+  });
 });
