@@ -53,8 +53,10 @@ describe('signing time against a sandbox 3 s behind this machine', () => {
     await expect(ex.fetchBalance()).rejects.toBeInstanceOf(ClockNotTrustedError);
     const m = await clock.measure();
     expect(m.ok).toBe(true);
-    expect(m.offsetMs!, 'NTP says the machine is 3 s fast').toBeCloseTo(-3000, -1);
-    expect(m.exchangeOffsetMs!, 'and so does market/time').toBeCloseTo(-3000, -1);
+    // Within 50 ms: a loopback round trip on a loaded 2-core machine can take tens of ms, and half of
+    // it is the measurement's own uncertainty; the 3 s offset is what is being shown.
+    expect(m.offsetMs!, 'NTP says the machine is 3 s fast').toBeCloseTo(-3000, -2);
+    expect(m.exchangeOffsetMs!, 'and so does market/time').toBeCloseTo(-3000, -2);
     const balance = await ex.fetchBalance();
     expect(balance.walletBalance.toString()).toBe('10000');
   });
@@ -70,7 +72,7 @@ describe('signing time against a sandbox 3 s behind this machine', () => {
       const positions = await ex.fetchPositions(['BTCUSDT']);
       expect(positions[0]!.symbol).toBe('BTCUSDT');
       expect(ex.counters().rest.clockRemeasures, 'one 10002, one re-measurement').toBe(1);
-      expect(clock.offsetMs).toBeCloseTo(-7000, -1);
+      expect(clock.offsetMs).toBeCloseTo(-7000, -2);
     } finally {
       sb.setClockOffsetMs(-3000);
     }
