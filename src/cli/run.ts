@@ -21,6 +21,7 @@ const USAGE = `Usage: node dist/bot.js [run] [options]
 
 Trades per config.json. Without config.json, starts the setup wizard on a terminal.
   --config PATH        config file (default ./config.json, or $POCKET_CONFIG)
+  --override FILE      override file laid over it (default: config.local.json beside it, if present)
   --state-dir DIR      state directory (default: stateDir from the config)
   --paper              paper trading (simulated account, live public data) whatever the mode
   --replay FILE.csv    rehearse offline against the built-in exchange sandbox replaying FILE
@@ -39,6 +40,7 @@ export const runCommand: Command = {
       args: [...argv],
       options: {
         config: { type: 'string' },
+        override: { type: 'string' },
         'state-dir': { type: 'string' },
         paper: { type: 'boolean' },
         replay: { type: 'string' },
@@ -111,10 +113,10 @@ export const runCommand: Command = {
 function prepare(
   path: string,
   io: CommandIo,
-  values: { 'state-dir'?: string; paper?: boolean; replay?: string; speed?: string; set?: string[]; 'restore-backup'?: boolean },
+  values: { override?: string; 'state-dir'?: string; paper?: boolean; replay?: string; speed?: string; set?: string[]; 'restore-backup'?: boolean },
 ): RunOptions | number {
   try {
-    const loaded = loadConfig({ path, env: io.env, sets: values.set ?? [] });
+    const loaded = loadConfig({ path, env: io.env, sets: values.set ?? [], ...(values.override !== undefined ? { override: resolve(io.cwd, values.override) } : {}) });
     const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : loaded.stateDir;
     const secrets = loadSecrets(stateDir, io.env);
     const paper = values.paper === true || loaded.config.mode === 'paper' || values.replay !== undefined;
