@@ -7,8 +7,8 @@
  *   to the other strategy, are dropped);
  * - the entry's `intervalMinutes` becomes the data's interval, and the entry is enabled;
  * - `--set key=value` paths are inside the symbol entry (`exits.timeExitCandles=30`,
- *   `leverage=5`); a bare key that is not an entry field means `params.<key>` as in `signals`
- *   (`proximityPct=0.5`); paths starting with `risk.` or `paper.` address those top-level sections
+ *   `leverage=5`); a key that is not an entry field means `params.<key>` as in `signals`
+ *   (`proximityPct=0.5`, `score.minScore=2`, `score.weights.fib=0.5`); paths starting with `risk.` or `paper.` address those top-level sections
  *   (`paper.slippagePct=0.05`), which symbol entries do not have.
  * - `--set key=v1,v2,v3` (./sweep.ts) turns one run into a grid.
  * Everything is then validated by the one config schema, so a bad value reads as it would in
@@ -63,7 +63,7 @@ export function selectEntry(rawConfig: Record<string, unknown>, sel: Selection):
 export function backtestSetPath(path: readonly string[]): string[] {
   const head = path[0]!;
   if (ROOT_SECTIONS.has(head) && path.length > 1) return [...path];
-  if (path.length === 1 && !ENTRY_KEYS.has(head)) return ['symbols', '0', 'params', head];
+  if (!ENTRY_KEYS.has(head)) return ['symbols', '0', 'params', ...path];
   return ['symbols', '0', ...path];
 }
 

@@ -181,7 +181,7 @@ function baseConfig(values: Values, io: CommandIo): { raw: Record<string, unknow
   let restUrl: string | null = null;
   if (present) {
     const loaded = loadConfig({ path, env: {} });
-    raw = JSON.parse(loaded.text.charCodeAt(0) === 0xfeff ? loaded.text.slice(1) : loaded.text) as Record<string, unknown>;
+    raw = loaded.raw;
     stateDir = loaded.stateDir;
     restUrl = loaded.config.exchange.restUrl;
   }

@@ -1,22 +1,28 @@
 /**
  * `config check`: validates config.json with every layer applied and prints the effective
- * configuration, secrets redacted. What an owner runs after editing config.json on the phone.
+ * configuration, secrets redacted, then each value that is not the default with the layer that set
+ * it (config.json, the override file, an environment variable, a --set). What an owner runs after
+ * editing config.json on the phone.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import * as v from 'valibot';
+import { ConfigError, formatPath, loadConfig, type LoadedConfig } from '../config/load.js';
+import { leafSets } from '../config/overrideFile.js';
 import { knownOrderMinimum } from '../config/orderMinimums.js';
 import { describeSecret, loadSecrets, secretsPath, SecretsError } from '../config/secrets.js';
-import type { Config } from '../config/schema.js';
+import { configSchema, type Config } from '../config/schema.js';
 import { redact } from '../util/redact.js';
 import type { Command } from './command.js';
 import { defaultConfigPath } from './paths.js';
 
-const USAGE = `Usage: node dist/bot.js config check [--config PATH] [--set key.path=value]... [--json]
+const USAGE = `Usage: node dist/bot.js config check [--config PATH] [--override FILE] [--set key.path=value]... [--json]
 
-Validates the configuration (defaults, then config.json, then POCKET_* environment variables,
-then --set) and prints the effective result on stdout with every secret redacted; warnings and
-problems go to stderr. Exit 0 when valid, 2 with one line per problem when not. The file is
-never modified.`;
+Validates the configuration (defaults, then config.json, then the override file — config.local.json
+beside it, or --override FILE — then POCKET_* environment variables, then --set) and prints the
+effective result on stdout with every secret redacted, followed by each value that is not the
+default and the layer that set it; warnings and problems go to stderr. Exit 0 when valid, 2 with
+one line per problem when not. The files are never modified.`;
 
 export const configCommand: Command = {
   name: 'config',
@@ -25,7 +31,7 @@ export const configCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: [...argv],
-      options: { config: { type: 'string' }, json: { type: 'boolean' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string' }, override: { type: 'string' }, json: { type: 'boolean' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
     });
@@ -39,7 +45,7 @@ export const configCommand: Command = {
     }
     const path = defaultConfigPath(io, values.config);
     try {
-      const loaded = loadConfig({ path, env: io.env, sets: values.set ?? [] });
+      const loaded = loadConfig({ path, env: io.env, sets: values.set ?? [], ...(values.override !== undefined ? { override: resolve(io.cwd, values.override) } : {}) });
       const secrets = loadSecrets(loaded.stateDir, io.env);
       const doc = {
         ok: true,
@@ -54,12 +60,19 @@ export const configCommand: Command = {
           file: secretsPath(loaded.stateDir),
         },
         warnings: warnings(loaded.config, secrets.apiKey !== null && secrets.apiSecret !== null),
+        ...(loaded.override?.text != null ? { override: loaded.override.path } : {}),
+        setBy: setByLayer(loaded),
       };
       if (values.json) io.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
       else {
         // The effective configuration is what the owner asked for: stdout, so `| less` pages it.
         // Warnings go to stderr, where they stay on screen when stdout is piped.
         io.stdout.write(redact(JSON.stringify(doc.config, null, 2)) + '\n');
+        io.stdout.write(
+          doc.setBy.length === 0
+            ? 'every value is the default\n'
+            : `not the default (layer that set it):\n${doc.setBy.map((x) => `  ${x.path} = ${JSON.stringify(x.value)}  (${x.layer})\n`).join('')}`,
+        );
         io.stdout.write(`secrets: API key ${doc.secrets.apiKey}, secret ${doc.secrets.apiSecret} (from ${secrets.source})\n`);
         for (const w of doc.warnings) io.stderr.write(`warning: ${w}\n`);
         io.stdout.write(`${loaded.path}: valid\n`);
@@ -80,6 +93,41 @@ export const configCommand: Command = {
     }
   },
 };
+
+export interface SetBy {
+  readonly path: string;
+  readonly value: unknown;
+  /** `config.json`, `config.local.json`, `environment variable POCKET_…` or `--set k=v`. */
+  readonly layer: string;
+}
+
+/**
+ * Each effective value that differs from its default, with the last layer that set it. A symbol
+ * entry's `symbol` and `strategy` have no default and are always listed.
+ */
+export function setByLayer(loaded: LoadedConfig): SetBy[] {
+  const config = redactConfig(loaded.config);
+  const defaults = v.parse(configSchema, { symbols: config.symbols.map((s) => ({ symbol: s.symbol, strategy: s.strategy })) });
+  const out: SetBy[] = [];
+  for (const leaf of leafSets(config, '')) {
+    let layer: string | undefined;
+    for (let k = leaf.path.length; k > 0 && layer === undefined; k--) layer = loaded.origins.get(formatPath(leaf.path.slice(0, k)));
+    if (layer === undefined) continue;
+    const identity = leaf.path.length === 3 && leaf.path[0] === 'symbols' && (leaf.path[2] === 'symbol' || leaf.path[2] === 'strategy');
+    if (!identity && JSON.stringify(valueAt(defaults, leaf.path)) === JSON.stringify(leaf.value)) continue;
+    out.push({ path: formatPath(leaf.path), value: leaf.value, layer });
+  }
+  return out;
+}
+
+function valueAt(root: unknown, path: readonly string[]): unknown {
+  let node = root;
+  for (const seg of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[seg];
+  }
+  return node;
+}
 
 /** A webhook URL often carries a token in its path or query: keep only the origin. */
 export function redactConfig(config: Config): Config {

@@ -22,6 +22,7 @@ const USAGE = `Usage: node dist/bot.js [run] [options]
 
 Trades per config.json. Without config.json, starts the setup wizard on a terminal.
   --config PATH        config file (default ./config.json, or $POCKET_CONFIG)
+  --override FILE      override file laid over it (default: config.local.json beside it, if present)
   --state-dir DIR      state directory (default: stateDir from the config)
   --paper              paper trading (simulated account, live public data) whatever the mode
   --replay FILE.csv    rehearse offline against the built-in exchange sandbox replaying FILE;
@@ -41,6 +42,7 @@ export const runCommand: Command = {
       args: [...argv],
       options: {
         config: { type: 'string' },
+        override: { type: 'string' },
         'state-dir': { type: 'string' },
         paper: { type: 'boolean' },
         replay: { type: 'string' },
@@ -113,7 +115,7 @@ export const runCommand: Command = {
 function prepare(
   path: string,
   io: CommandIo,
-  values: { 'state-dir'?: string; paper?: boolean; replay?: string; speed?: string; set?: string[]; 'restore-backup'?: boolean },
+  values: { override?: string; 'state-dir'?: string; paper?: boolean; replay?: string; speed?: string; set?: string[]; 'restore-backup'?: boolean },
 ): RunOptions | number {
   try {
     const replay = values.replay ? replayFiles(values.replay, io.cwd) : null;
@@ -122,7 +124,8 @@ function prepare(
       return 2;
     }
     let sets = values.set ?? [];
-    let loaded = loadConfig({ path, env: io.env, sets });
+    const override = values.override !== undefined ? { override: resolve(io.cwd, values.override) } : {};
+    let loaded = loadConfig({ path, env: io.env, sets, ...override });
     // A replay trades the symbols it has data for; the others are switched off for this run (and
     // stay off through hot reloads), and the bot says once which (connectMarket).
     const replaySkipped: string[] = [];
@@ -137,7 +140,7 @@ function prepare(
         io.stderr.write(`the replay has no data for ${replaySkipped.join(', ')}, the enabled symbols of ${path}: replay their candle files (--replay a.csv.gz,b.csv.gz)\n`);
         return 2;
       }
-      if (replaySkipped.length) loaded = loadConfig({ path, env: io.env, sets });
+      if (replaySkipped.length) loaded = loadConfig({ path, env: io.env, sets, ...override });
     }
     const stateDir = values['state-dir'] ? resolve(io.cwd, values['state-dir']) : loaded.stateDir;
     const secrets = loadSecrets(stateDir, io.env);

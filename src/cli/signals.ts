@@ -23,6 +23,8 @@ import { readDataArg } from './paths.js';
  * (`--indicators`) come after `pivot`.
  */
 export const SIGNALS_HEADER = 'ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal,pivot';
+/** What `--indicators` appends, after the columns above (DESIGN section 4 and 5b). */
+export const INDICATOR_COLUMNS = 'ema,sma,momentum,cci,willr,psar,vwap,mfi,bbUpper,bbMiddle,bbLower,fisher,fib382,fib500,fib618,volRatio,atr,score';
 
 const usage = `Usage: node dist/bot.js signals --data FILE.csv[.gz] [--set key=value]...
 
@@ -36,6 +38,8 @@ confirmed pivot low for long, pivot high for short).
 Options:
   --data FILE       candle CSV (ts,open,high,low,close,volume), .csv or .csv.gz
   --set key=value   override a scalper parameter (repeatable), e.g. --set proximityPct=0.5
+  --indicators      append the indicator set and the signal score (on candidate rows):
+                    ${INDICATOR_COLUMNS}
   -h, --help        show this help
 
 Scalper parameters and defaults:
@@ -51,10 +55,11 @@ export const signalsCommand: Command = {
   async run(argv: readonly string[], io: CommandIo): Promise<number> {
     let data: string;
     let params: ScalperParams;
+    let indicators = false;
     try {
       const parsed = parseArgs({
         args: [...argv],
-        options: { data: { type: 'string' }, set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+        options: { data: { type: 'string' }, set: { type: 'string', multiple: true }, indicators: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
         strict: true,
         allowPositionals: false,
       });
@@ -64,6 +69,7 @@ export const signalsCommand: Command = {
       }
       if (parsed.values.data === undefined || parsed.values.data === '') throw new UsageError('signals needs --data FILE.csv (see signals --help)');
       data = parsed.values.data;
+      indicators = parsed.values.indicators === true;
       params = scalperParamsFrom((parsed.values.set ?? []).map(parseSetArg));
     } catch (error) {
       io.stderr.write(`signals: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -77,7 +83,7 @@ export const signalsCommand: Command = {
       io.stderr.write(`signals: ${(error as Error).message}\n`);
       return 2;
     }
-    await writeAll(io.stdout, signalsCsvChunks(candles, params));
+    await writeAll(io.stdout, signalsCsvChunks(candles, params, indicators));
     return 0;
   },
 };
@@ -101,20 +107,30 @@ export function scalperParamsFrom(overrides: readonly SetOverride[]): ScalperPar
 }
 
 /** The whole signals CSV as text chunks (about 64 KiB each), header first. */
-export function* signalsCsvChunks(candles: readonly Candle[], params: ScalperParams): Generator<string> {
-  const s = new ScalperSignals(params);
-  let chunk = SIGNALS_HEADER + '\n';
+export function* signalsCsvChunks(candles: readonly Candle[], params: ScalperParams, indicators = false): Generator<string> {
+  const s = new ScalperSignals(params, { indicators });
+  let chunk = SIGNALS_HEADER + (indicators ? ',' + INDICATOR_COLUMNS : '') + '\n';
   for (const c of candles) {
     const signal = s.update(c);
     chunk +=
       `${c.ts},${c.close},${fmt4(s.rsi)},${fmt4(s.stochK)},${fmt4(s.stochD)},` +
       `${s.pivotHighConfirmed === null ? '' : s.pivotHighConfirmed},${s.pivotLowConfirmed === null ? '' : s.pivotLowConfirmed},${signal ?? ''},${signal === null || s.triggerPivot === null ? '' : s.triggerPivot}\n`;
+    // The indicator cells go last on the row, after every column above.
+    if (indicators) chunk = chunk.slice(0, -1) + indicatorCells(s) + '\n';
     if (chunk.length >= 65_536) {
       yield chunk;
       chunk = '';
     }
   }
   if (chunk !== '') yield chunk;
+}
+
+/** The `--indicators` cells of the last candle, each after a comma. */
+function indicatorCells(s: ScalperSignals): string {
+  const x = s.indicators!;
+  const values = [x.ema.value, x.sma.value, x.momentum.value, x.cci.value, x.willr.value, x.psar.value, x.vwap.value, x.mfi.value];
+  values.push(x.bb.upper, x.bb.value, x.bb.lower, x.fisher.value, x.fib.level382, x.fib.level500, x.fib.level618, x.volRatio.value, x.atr.value, s.candidateScore);
+  return values.map((v) => ',' + fmt4(v)).join('');
 }
 
 /** Up to 4 decimals, no trailing zeros, never "-0"; empty for undefined. */

@@ -1,12 +1,14 @@
 /**
- * Layered configuration, later wins: built-in defaults (the schema) → config.json → environment
+ * Layered configuration, later wins: built-in defaults (the schema) → config.json → the override
+ * file (`config.local.json` beside it, or `--override FILE`; overrideFile.ts) → environment
  * (`POCKET_…`) → `--set key.path=value`. Reading never writes: a bad file is reported and left
- * byte-for-byte as it was.
+ * byte-for-byte as it was. `origins` says which layer set each value.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import * as v from 'valibot';
 import { findJsonSyntaxError } from '../util/jsonSyntax.js';
+import { defaultOverridePath, leafSets, readOverride, type OverrideSource } from './overrideFile.js';
 import { configSchema, type Config } from './schema.js';
 import { applySets, parseSetArg, type SetOverride } from './set.js';
 
@@ -46,6 +48,13 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Raw `--set` arguments, in command-line order. */
   readonly sets?: readonly string[];
+  /** `--override FILE`; default: config.local.json beside the config file, when there is one. */
+  readonly override?: string;
+}
+
+/** What parseConfigText gets: the override file already read (or none). */
+export interface ParseOptions extends Omit<LoadOptions, 'path' | 'override'> {
+  readonly override?: OverrideSource;
 }
 
 export interface LoadedConfig {
@@ -55,6 +64,12 @@ export interface LoadedConfig {
   readonly stateDir: string;
   /** The file's text as read, for change detection. */
   readonly text: string;
+  /** The override file (watched even when absent), or undefined where none applies. */
+  readonly override?: OverrideSource;
+  /** Config.json with the override file laid over it, before environment and `--set`. */
+  readonly raw: Record<string, unknown>;
+  /** Which layer set each value a layer set, by path (`symbols[0].params.rsiLength` → `config.local.json`). */
+  readonly origins: ReadonlyMap<string, string>;
 }
 
 /** Reads and validates a config file; throws ConfigError (exit 2) with one line per problem. */
@@ -67,10 +82,19 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(path, [{ path: '(file)', message: code === 'ENOENT' ? 'the file does not exist' : `cannot be read (${code ?? String(e)})` }]);
   }
-  return parseConfigText(text, path, options);
+  const overridePath = options.override !== undefined ? resolve(options.override) : defaultOverridePath(path);
+  let override: OverrideSource;
+  try {
+    override = readOverride(overridePath, options.override !== undefined);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(overridePath, [{ path: '(file)', message: code === 'ENOENT' ? 'the override file does not exist' : `cannot be read (${code ?? String(e)})` }]);
+  }
+  return parseConfigText(text, path, { ...(options.env ? { env: options.env } : {}), ...(options.sets ? { sets: options.sets } : {}), override });
 }
 
-export function parseConfigText(text: string, path: string, options: Omit<LoadOptions, 'path'> = {}): LoadedConfig {
+/** Parses one layer's JSON text: an object, no secrets; a ConfigError naming `path` otherwise. */
+function parseLayer(text: string, path: string): Record<string, unknown> {
   const syntax = findJsonSyntaxError(text);
   if (syntax) throw new ConfigError(path, [{ path: `line ${syntax.line}, column ${syntax.column}`, message: syntax.message }]);
   const raw: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -79,26 +103,43 @@ export function parseConfigText(text: string, path: string, options: Omit<LoadOp
   }
   const secretProblems = findSecretKeys(raw, []);
   if (secretProblems.length) throw new ConfigError(path, secretProblems);
+  return raw as Record<string, unknown>;
+}
+
+export function parseConfigText(text: string, path: string, options: ParseOptions = {}): LoadedConfig {
+  const fileRaw = parseLayer(text, path);
+  const override = options.override;
+  const overrideRaw = override?.text != null ? parseLayer(override.text, override.path) : null;
 
   const overrides: { o: SetOverride; source: string }[] = [];
+  if (overrideRaw && override) for (const o of leafSets(overrideRaw, override.path)) overrides.push({ o, source: override.path });
+  const fileLayers = overrides.length;
   for (const [name, o] of envOverrides(options.env ?? {})) overrides.push({ o, source: `environment variable ${name}` });
   for (const arg of options.sets ?? []) overrides.push({ o: parseSetArg(arg), source: `--set ${arg}` });
-  const layered = applySets(raw, overrides.map((x) => x.o));
+  const raw = applySets(fileRaw, overrides.slice(0, fileLayers).map((x) => x.o));
+  const layered = applySets(raw, overrides.slice(fileLayers).map((x) => x.o));
+  const origins = new Map<string, string>();
+  for (const o of leafSets(fileRaw, basename(path))) origins.set(formatPath(o.path), basename(path));
+  for (const x of overrides) origins.set(formatPath(x.o.path), x.source === override?.path ? basename(x.source) : x.source);
 
   const result = v.safeParse(configSchema, layered);
   if (!result.success) {
     const problems = result.issues.map((issue) => toProblem(issue, overrides));
+    // Problems that all come from the override file are that file's: name it at the top.
+    if (override && problems.every((p) => p.source === override.path)) throw new ConfigError(override.path, dedupe(problems.map(({ source: _, ...p }) => p)));
     throw new ConfigError(path, dedupe(problems));
   }
   const config = result.output;
   const stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(dirname(path), config.stateDir);
-  return { config, path, stateDir, text };
+  return { config, path, stateDir, text, ...(override ? { override } : {}), raw, origins };
 }
 
 function toProblem(issue: v.BaseIssue<unknown>, overrides: readonly { o: SetOverride; source: string }[]): ConfigProblem {
   const dotPath = issue.path?.map((p) => p.key as string | number) ?? [];
   const pathText = formatPath(dotPath);
-  const source = overrides.findLast((x) => x.o.path.join('.') === dotPath.join('.'))?.source;
+  const at = dotPath.join('.');
+  // An unknown key holding an object is reported at the key; the layer set a leaf under it.
+  const source = (overrides.findLast((x) => x.o.path.join('.') === at) ?? overrides.findLast((x) => x.o.path.join('.').startsWith(at + '.')))?.source;
   if (issue.type === 'strict_object' && issue.expected === 'never') {
     return { path: pathText, message: 'unknown setting (check the spelling; `config check` lists every setting with its default)', ...(source ? { source } : {}) };
   }

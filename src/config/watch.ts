@@ -1,5 +1,6 @@
 /**
- * Hot reload. Watches config.json while the bot runs; a valid edit is handed to the bot (per-symbol
+ * Hot reload. Watches config.json and its override file (config.local.json, or `--override FILE`;
+ * created, edited or deleted) while the bot runs; a valid edit is handed to the bot (per-symbol
  * parameters apply at the next decision), an invalid edit is reported with the same messages as at
  * start-up and the running config is kept. Settings that cannot change under a running bot are
  * named so the owner knows a restart is needed.
@@ -7,6 +8,7 @@
 import { watch, watchFile, unwatchFile, readFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ConfigError, parseConfigText, type LoadedConfig } from './load.js';
+import { readOverride, type OverrideSource } from './overrideFile.js';
 import type { Config } from './schema.js';
 
 export interface ConfigChange {
@@ -53,6 +55,8 @@ export class ConfigWatcher {
   readonly #started: LoadedConfig;
   #current: LoadedConfig;
   #lastText: string;
+  #lastOverride: string | null;
+  #dirWatchers: FSWatcher[] = [];
   #timer: NodeJS.Timeout | null = null;
   #watcher: FSWatcher | null = null;
   #closed = false;
@@ -63,6 +67,7 @@ export class ConfigWatcher {
     this.#started = opts.current;
     this.#current = opts.current;
     this.#lastText = opts.current.text;
+    this.#lastOverride = opts.current.override?.text ?? null;
   }
 
   get current(): LoadedConfig {
@@ -85,7 +90,25 @@ export class ConfigWatcher {
       this.#watcher = null;
     }
     watchFile(path, { interval: this.#opts.pollMs ?? 2000, persistent: false }, () => this.#schedule());
+    this.#watchOverride();
     return this;
+  }
+
+  /** The override file: by its directory (it may not exist yet) and by polling. */
+  #watchOverride(): void {
+    const override = this.#current.override;
+    if (!override) return;
+    const name = basename(override.path);
+    try {
+      const w = watch(dirname(override.path), (_event, file) => {
+        if (file === null || String(file) === name) this.#schedule();
+      });
+      w.on('error', () => w.close());
+      this.#dirWatchers.push(w);
+    } catch {
+      // Polling below still sees it.
+    }
+    watchFile(override.path, { interval: this.#opts.pollMs ?? 2000, persistent: false }, () => this.#schedule());
   }
 
   close(): void {
@@ -93,6 +116,8 @@ export class ConfigWatcher {
     if (this.#timer) clearTimeout(this.#timer);
     this.#watcher?.close();
     unwatchFile(this.#current.path);
+    for (const w of this.#dirWatchers) w.close();
+    if (this.#current.override) unwatchFile(this.#current.override.path);
   }
 
   /** Re-reads the file now (also what the watchers trigger). */
@@ -104,10 +129,19 @@ export class ConfigWatcher {
     } catch {
       return; // Mid-rename or deleted: keep running on what we have; the next event re-checks.
     }
-    if (text === this.#lastText) return;
-    this.#lastText = text;
+    const was = this.#current.override;
+    let override: OverrideSource | undefined;
     try {
-      const next = parseConfigText(text, this.#current.path, { env: this.#opts.env ?? {}, sets: this.#opts.sets ?? [] });
+      override = was ? readOverride(was.path, was.explicit) : undefined;
+    } catch {
+      return; // Mid-rename, or a named override file gone: keep running; the next event re-checks.
+    }
+    const overrideText = override?.text ?? null;
+    if (text === this.#lastText && overrideText === this.#lastOverride) return;
+    this.#lastText = text;
+    this.#lastOverride = overrideText;
+    try {
+      const next = parseConfigText(text, this.#current.path, { env: this.#opts.env ?? {}, sets: this.#opts.sets ?? [], ...(override ? { override } : {}) });
       // Against the running process, not the previous edit: saving the original back clears it.
       const change = { next, restartRequired: restartRequired(this.#started.config, next.config) };
       this.#current = next;

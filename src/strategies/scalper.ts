@@ -7,6 +7,7 @@
  *   pivot; 'atr' mode atrMultiple·ATR from the close. A stop on the wrong side of the close (the
  *   close already broke through the pivot) means no entry.
  * - Targets: close ± r·R for r in takeProfitR, R = |close − stop|, nearest first.
+ * - With `params.score.minScore` set, only candidates scoring at least that are signals (DESIGN 5b).
  * - A signal from a candle that closed more than `maxDecisionDelayMs` before `nowMs` (a catch-up
  *   after the phone slept) is not traded; the indicators still take the candle.
  */
@@ -68,6 +69,7 @@ export class Scalper implements Strategy {
     const pivot = s.triggerPivot!;
     const k = s.stochK!;
     const d = s.stochD!;
+    const score = s.minScore === undefined ? null : s.candidateScore;
     const p = this.params;
     // The text is built on first read, from the values of this candle: formatting it cost more than
     // the rest of a signal, and most signals are refused (a lock, the engine's cooldown) unread.
@@ -81,7 +83,7 @@ export class Scalper implements Strategy {
       stopLoss: stop,
       targets,
       get reason(): string {
-        return (reason ??= reasonText(p, side, close, pivot, k, d, stop, r));
+        return (reason ??= reasonText(p, side, close, pivot, k, d, stop, r) + (score === null ? '' : `; score ${fmt(score)} (at least ${p.score!.minScore!})`));
       },
     };
   }

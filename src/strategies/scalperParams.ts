@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { intInRange as int, numInRange as num, positiveUpTo as positive } from './paramChecks.js';
+import { scoreParamsSchema } from './scoreParams.js';
 
 export const STOP_MODES = ['pivot', 'atr'] as const;
 export type StopMode = (typeof STOP_MODES)[number];
@@ -47,6 +48,8 @@ export const scalperParamsSchema = v.strictObject({
     ),
     () => [1, 2, 3, 4],
   ),
+  /** The signal score of DESIGN section 5b (scoreParams.ts); absent or without minScore: off. */
+  score: v.optional(scoreParamsSchema),
 });
 
 export type ScalperParams = v.InferOutput<typeof scalperParamsSchema>;

@@ -8,6 +8,9 @@
  * at t itself counts. With the volume filter on, also volume[t] ≥ volumeFactor × SMA(volume,
  * volumeLength) over candles t−n+1..t (none before n candles). A signal at t blocks candles
  * t+1..t+cooldownCandles; a blocked candidate does not restart the count.
+ * With `params.score.minScore` set (DESIGN section 5b, signalScore.ts), a candidate (the rule above
+ * without cooldown) becomes a signal only when its score is at least minScore, and the cooldown
+ * follows signals. Unset, the extra indicators are not even built: the signals are today's, as fast.
  * Every comparison is of the real numbers DESIGN defines, equality included: K = D is a tie, not a
  * cross (K flat over dSmoothing candles makes D = K), and a close exactly on the proximity bound is
  * within it. Doubles keep that promise because RSI keeps its value on a flat close, raw is exactly
@@ -23,6 +26,13 @@ import { RingBuffer } from '../indicators/ringBuffer.js';
 import { StochRsi } from '../indicators/stochRsi.js';
 import { volumeAtLeast, withinProximity } from './decimalRules.js';
 import type { ScalperParams } from './scalperParams.js';
+import { DEFAULT_SCORE_WEIGHTS } from './scoreParams.js';
+import { SignalScore } from './signalScore.js';
+
+export interface ScalperSignalsOptions {
+  /** Compute the indicator set and the score of every candidate even with the filter off (`signals --indicators`). */
+  readonly indicators?: boolean;
+}
 
 export class ScalperSignals {
   /** Candles after which a signal is possible at all (K and D at t−1 and t defined, pivots decided). */
@@ -41,9 +51,18 @@ export class ScalperSignals {
   #cooldownLeft = 0;
   #signal: PositionSide | null = null;
   #triggerPivot: number | null = null;
+  /** The indicator set and score (DESIGN 5b): null unless a minScore is set or indicators are asked for. */
+  readonly #score: SignalScore | null;
+  readonly #minScore: number | undefined;
+  #candidateScore: number | null = null;
 
-  constructor(params: ScalperParams) {
+  constructor(params: ScalperParams, options: ScalperSignalsOptions = {}) {
     this.#p = params;
+    this.#minScore = params.score?.minScore;
+    this.#score =
+      this.#minScore !== undefined || options.indicators === true
+        ? new SignalScore({ weights: params.score?.weights ?? DEFAULT_SCORE_WEIGHTS, volumeFactor: params.volumeFactor, proximityPct: params.proximityPct })
+        : null;
     this.#stoch = new StochRsi(params);
     this.#pivotHigh = new Pivot('high', params.pivotLeft, params.pivotRight);
     this.#pivotLow = new Pivot('low', params.pivotLeft, params.pivotRight);
@@ -54,6 +73,7 @@ export class ScalperSignals {
       params.pivotLeft + params.pivotRight + 1,
       params.stopMode === 'atr' ? params.atrLength : 0,
       params.volumeFilter ? params.volumeLength : 0,
+      this.#minScore !== undefined ? this.#score!.warmupCandles : 0,
     );
   }
 
@@ -93,7 +113,20 @@ export class ScalperSignals {
     return this.#triggerPivot;
   }
 
-  /** Feeds one closed candle; returns its signal, cooldown applied. */
+  /** The indicator set, when computed (score filter on, or asked for). */
+  get indicators(): SignalScore | null {
+    return this.#score;
+  }
+  /** Score of the last candle's candidate entry (cooldown ignored), when the indicators are computed; else null. */
+  get candidateScore(): number | null {
+    return this.#candidateScore;
+  }
+  /** The minimum score a candidate needs, or undefined (filter off). */
+  get minScore(): number | undefined {
+    return this.#minScore;
+  }
+
+  /** Feeds one closed candle; returns its signal, cooldown (and the score filter) applied. */
   update(c: Candle): PositionSide | null {
     const ph = this.#pivotHigh.update(c.high);
     if (ph !== null) this.#lastPivotHigh = ph;
@@ -102,6 +135,8 @@ export class ScalperSignals {
     this.#stoch.update(c.close);
     this.#atr.update(c);
     this.#volumes?.push(c.volume);
+    const score = this.#score;
+    if (score !== null) score.update(c);
 
     const k = this.#stoch.k;
     const d = this.#stoch.d;
@@ -112,9 +147,13 @@ export class ScalperSignals {
     this.#signal = null;
     this.#triggerPivot = null;
 
+    this.#candidateScore = null;
+    let cooling = false;
     if (this.#cooldownLeft > 0) {
       this.#cooldownLeft--;
-      return null;
+      // Without the indicator set nothing else is decided here: today's path, untouched.
+      if (score === null) return null;
+      cooling = true;
     }
     if (k === null || d === null || prevK === null || prevD === null) return null;
     const p = this.#p;
@@ -132,6 +171,12 @@ export class ScalperSignals {
       if (pivot !== null && withinProximity(close, pivot, p.proximityPct)) side = 'short';
     }
     if (side === null) return null;
+    if (score !== null) {
+      // DESIGN 5b: every candidate is scored; cooldown follows signals, so it is applied after.
+      this.#candidateScore = score.scoreFor(side, c);
+      if (cooling) return null;
+      if (this.#minScore !== undefined && !score.meets(this.#minScore)) return null;
+    }
     this.#signal = side;
     this.#triggerPivot = pivot;
     this.#cooldownLeft = p.cooldownCandles;

@@ -169,3 +169,62 @@ describe('signals options', () => {
     expect(signalsCommand.name).toBe('signals');
   });
 });
+
+describe('signals --indicators through node dist/bot.js (DESIGN sections 4 and 5b)', () => {
+  const INDICATORS = 'ema,sma,momentum,cci,willr,psar,vwap,mfi,bbUpper,bbMiddle,bbLower,fisher,fib382,fib500,fib618,volRatio,atr,score'.split(',');
+  let out = '';
+  let plain = '';
+  let rows: string[][] = [];
+  beforeAll(async () => {
+    const { runBot } = await import('../helpers/cli.js');
+    const r = await runBot(['signals', '--data', BTC, '--indicators'], { cwd: tmp });
+    expect(r.code, r.stderr).toBe(0);
+    out = r.stdout;
+    rows = rowsOf(out);
+    plain = (await run('--data', BTC)).out;
+  }, 120_000);
+  const at = (name: string) => 8 + INDICATORS.indexOf(name);
+
+  it('appends the 18 columns in DESIGN order after the existing ones, which stay as they were', () => {
+    const header = out.split('\n')[0]!.split(',');
+    expect(header.slice(-18)).toEqual(INDICATORS);
+    expect(header.slice(0, 8)).toEqual('ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal'.split(','));
+    const shown = out.trimEnd().split('\n').slice(1).map((l) => l.split(',').slice(0, header.length - 18).join(','));
+    expect(shown, 'the signals themselves do not change').toEqual(plain.trimEnd().split('\n').slice(1));
+  });
+
+  it('leaves a cell empty until its indicator is defined, then fills it (4 decimals at most)', () => {
+    expect(rows[0]![at('vwap')], 'VWAP from the first candle with volume').not.toBe('');
+    expect(rows[0]![at('psar')]).toBe('');
+    expect(rows[1]![at('psar')]).not.toBe('');
+    expect(rows[19]![at('ema')]).toBe('');
+    expect(rows[20]![at('ema')], 'EMA(21): first at t = 20').not.toBe('');
+    expect(rows[98]![at('fib500')]).toBe('');
+    expect(rows[99]![at('fib500')], 'Fibonacci(100): first at t = 99').not.toBe('');
+    const form = /^-?\d+(\.\d{1,4})?$/;
+    const bad = rows.slice(100).flatMap((r) => INDICATORS.slice(0, 17).map((k) => r[at(k)]!).filter((cell) => !form.test(cell)));
+    expect(bad).toEqual([]);
+  });
+
+  it('prints a score on candidate rows only (every signal row is one), matching the oracle', async () => {
+    const { oIndicators, oScore } = await import('../indicators/scoreOracle.js');
+    const { DESIGN_DEFAULTS, designSignals } = await import('../strategies/designOracle.js');
+    const oracle = designSignals(candles, DESIGN_DEFAULTS);
+    const ind = oIndicators(candles);
+    rows.forEach((r, t) => {
+      const cand = oracle[t]!.candidate;
+      if (r[7] !== '') expect(r[at('score')], `signal row ${t}`).not.toBe('');
+      if (cand === null) expect(r[at('score')], `row ${t}`).toBe('');
+      else expect(Number(r[at('score')]), `row ${t}`).toBe(oScore(ind, candles, t, cand, 1.5, 0.3));
+    });
+  });
+
+  it('--set score.minScore=3 keeps only the candidates that score at least 3', async () => {
+    const r = await run('--data', BTC, '--set', 'score.minScore=3', '--indicators');
+    const scored = rowsOf(r.out);
+    const signals = scored.filter((row) => row[7] !== '');
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((row) => Number(row[at('score')]) >= 3)).toBe(true);
+    expect(signals.length).toBeLessThan(rows.filter((row) => row[7] !== '').length);
+  });
+});
