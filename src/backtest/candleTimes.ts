@@ -10,6 +10,8 @@ export class CandleTimes {
   readonly #runTs: number[] = [];
   #last = NaN;
   #length = 0;
+  /** The run the last `at` found: reading in order costs no search. */
+  #hint = 0;
 
   constructor(stepMs: number) {
     this.#stepMs = stepMs;
@@ -31,6 +33,8 @@ export class CandleTimes {
   /** Open time of the i-th candle (0 <= i < length). */
   at(i: number): number {
     const idx = this.#runIndex;
+    const h = this.#hint;
+    if (h < idx.length && idx[h]! <= i && (h + 1 === idx.length || i < idx[h + 1]!)) return this.#runTs[h]! + (i - idx[h]!) * this.#stepMs;
     let lo = 0;
     let hi = idx.length - 1;
     while (lo < hi) {
@@ -38,6 +42,7 @@ export class CandleTimes {
       if (idx[mid]! <= i) lo = mid;
       else hi = mid - 1;
     }
+    this.#hint = lo;
     return this.#runTs[lo]! + (i - idx[lo]!) * this.#stepMs;
   }
 }
