@@ -17,6 +17,8 @@ export interface CandleSource {
   readonly minStepMs: number;
   /** The candles, ascending, in batches; each call starts from the first. */
   batches(): AsyncIterable<readonly Candle[]>;
+  /** The file read, for a source that reads one (another thread can read it again with `scannedFileSource`). */
+  readonly path?: string;
 }
 
 export function isCandleSource(x: readonly Candle[] | CandleSource): x is CandleSource {
@@ -49,7 +51,7 @@ export async function fileCandleSource(path: string): Promise<CandleSource> {
 /** A file already checked (`scanCandleFile`) as a source: a backtest worker gets the figures, not the file again. */
 export function scannedFileSource(path: string, scan: CandleFileScan): CandleSource {
   const { count, firstTs, lastTs, minStepMs } = scan;
-  return { count, firstTs, lastTs, minStepMs, batches: () => readCandleBatches(path) };
+  return { count, firstTs, lastTs, minStepMs, path, batches: () => readCandleBatches(path) };
 }
 
 /** Interval in minutes from the smallest step between rows, as `inferIntervalMinutes` gives it. */

@@ -3,6 +3,14 @@
  * gap-free 1m candles is one run (a few numbers) instead of 525,600 (issue 21). `at(i)` gives back
  * exactly the time that was pushed: integer milliseconds below 2^53 add up exactly.
  */
+export interface CandleTimesData {
+  readonly stepMs: number;
+  readonly runIndex: readonly number[];
+  readonly runTs: readonly number[];
+  readonly last: number;
+  readonly length: number;
+}
+
 export class CandleTimes {
   readonly #stepMs: number;
   /** Index and time of the first candle of each run. */
@@ -15,6 +23,22 @@ export class CandleTimes {
 
   constructor(stepMs: number) {
     this.#stepMs = stepMs;
+  }
+
+  /** The runs as plain data (to hand to another thread), and back. */
+  toData(): CandleTimesData {
+    return { stepMs: this.#stepMs, runIndex: [...this.#runIndex], runTs: [...this.#runTs], last: this.#last, length: this.#length };
+  }
+
+  static fromData(d: CandleTimesData): CandleTimes {
+    const t = new CandleTimes(d.stepMs);
+    for (let i = 0; i < d.runIndex.length; i++) {
+      t.#runIndex.push(d.runIndex[i]!);
+      t.#runTs.push(d.runTs[i]!);
+    }
+    t.#last = d.last;
+    t.#length = d.length;
+    return t;
   }
 
   get length(): number {
