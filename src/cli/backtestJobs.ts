@@ -60,7 +60,7 @@ export type WorkerMessage =
  */
 export const WORKER_YOUNG_MB = 2;
 /** Peak RSS one worker adds, measured over a year of 1m candles (BENCHMARKS.md), MB. */
-export const WORKER_PEAK_MB = 60;
+export const WORKER_PEAK_MB = 70;
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
 export function runConfiguredBacktest(
