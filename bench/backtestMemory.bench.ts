@@ -5,7 +5,8 @@
  * shifted in time so the candles stay ascending and one minute apart; it is written to a temporary
  * directory here, never committed. Each process reports its own peak (`process.resourceUsage()
  * .maxRSS`, the kernel's high-water mark) from a preloaded exit hook. A two-run sweep shows that a
- * sweep holds one run at a time; `--max-semi-space-size=1` shows the share of V8's young generation.
+ * sweep's peak with its runs on worker threads; `--max-semi-space-size=1` shows the share of V8's
+ * young generation. A sweep of 8 runs is timed against the same 8 runs as 8 commands (issue 18).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +60,11 @@ try {
   const y = measure([], backtest(year));
   const sweep = measure([], backtest(year, '--set', 'proximityPct=0.3,0.5'));
   const small = measure(['--max-semi-space-size=1'], backtest(year));
+  // Issue 18 item 4: a sweep of 8 runs on worker threads against the same 8 runs one command each.
+  const values = ['0.2', '0.25', '0.3', '0.35', '0.4', '0.45', '0.5', '0.55'];
+  const sweep8 = measure([], backtest(month, '--set', `proximityPct=${values.join(',')}`));
+  let sequentialS = 0;
+  for (const v of values) sequentialS += measure([], backtest(month, '--set', `proximityPct=${v}`)).wallS;
   const growth = y.rssMb - m.rssMb;
   const figures: Figure[] = [
     { name: 'bare node -e 0', value: bare.rssMb, unit: 'MB' },
@@ -69,6 +75,10 @@ try {
     { name: 'year, node --max-semi-space-size=1, peak RSS', value: small.rssMb, unit: 'MB' },
     { name: 'month, whole process', value: m.wallS, unit: 's' },
     { name: 'year, whole process', value: y.wallS, unit: 's' },
+    { name: 'month, sweep of 8 runs on worker threads, whole process', value: sweep8.wallS, unit: 's' },
+    { name: 'month, the same 8 runs one command after another', value: sequentialS, unit: 's' },
+    { name: 'sweep speed-up (8 sequential ÷ sweep)', value: sequentialS / sweep8.wallS, unit: '×' },
+    { name: 'month, sweep of 8 runs, peak RSS (all threads)', value: sweep8.rssMb, unit: 'MB' },
   ];
   report('backtestMemory', figures);
 } finally {

@@ -42,6 +42,8 @@ export interface BacktestInput {
   /** Default: derived from the symbol and the first price (src/sim/instruments.ts). */
   readonly instrument?: Instrument;
   readonly logger?: Logger;
+  /** Called as the candles stream in (about every thousand), with the number read so far. */
+  readonly onProgress?: (candlesRead: number) => void;
 }
 
 /** One closed trade, money rounded to 1e-8 (DESIGN section 4). `pnl` is net of `fees`. */

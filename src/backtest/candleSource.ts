@@ -4,7 +4,7 @@
  * does not grow with the length of the file. A file is read once first, to check it whole and count
  * it, so a bad line is reported before any run starts, as it always was.
  */
-import { readCandleBatches } from '../domain/candleCsv.js';
+import { readCandleBatches, scanCandleFile, type CandleFileScan } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 
 export interface CandleSource {
@@ -17,6 +17,8 @@ export interface CandleSource {
   readonly minStepMs: number;
   /** The candles, ascending, in batches; each call starts from the first. */
   batches(): AsyncIterable<readonly Candle[]>;
+  /** The file read, for a source that reads one (another thread can read it again with `scannedFileSource`). */
+  readonly path?: string;
 }
 
 export function isCandleSource(x: readonly Candle[] | CandleSource): x is CandleSource {
@@ -40,23 +42,16 @@ export function arrayCandleSource(candles: readonly Candle[]): CandleSource {
 
 /**
  * A `.csv` or `.csv.gz` candle file as a source: reads it through once, checking every line, to
- * count it (CandleCsvError or the `fs` error as `readCandleFile` throws them).
+ * count it (CandleCsvError or the `fs` error as `readCandleFile` throws them), building no candle.
  */
 export async function fileCandleSource(path: string): Promise<CandleSource> {
-  let count = 0;
-  let firstTs = NaN;
-  let prevTs = NaN;
-  let minStepMs = Infinity;
-  for await (const batch of readCandleBatches(path)) {
-    if (count === 0) firstTs = batch[0]!.ts;
-    for (const c of batch) {
-      const step = c.ts - prevTs;
-      if (step < minStepMs) minStepMs = step;
-      prevTs = c.ts;
-    }
-    count += batch.length;
-  }
-  return { count, firstTs, lastTs: prevTs, minStepMs, batches: () => readCandleBatches(path) };
+  return scannedFileSource(path, await scanCandleFile(path));
+}
+
+/** A file already checked (`scanCandleFile`) as a source: a backtest worker gets the figures, not the file again. */
+export function scannedFileSource(path: string, scan: CandleFileScan): CandleSource {
+  const { count, firstTs, lastTs, minStepMs } = scan;
+  return { count, firstTs, lastTs, minStepMs, path, batches: () => readCandleBatches(path) };
 }
 
 /** Interval in minutes from the smallest step between rows, as `inferIntervalMinutes` gives it. */

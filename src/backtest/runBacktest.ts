@@ -72,6 +72,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
       pending = c;
       index++;
     }
+    input.onProgress?.(index);
   }
   if (replay === null || pending === null) throw new BacktestError('the window holds no candles (check --from/--to against the data)');
   await replay.play(pending, true);

@@ -12,14 +12,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { metricsOf, reportHead } from '../backtest/backtestReport.js';
-import { sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
+import { isCandleSource, sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
 import { writeReportFile } from '../backtest/reportJson.js';
-import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
 import type { BacktestMetrics } from '../backtest/metrics.js';
-import { expandGrid, LockRefusals, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
+import { expandGrid, type LockRefusals, rankMetricArg, rankResults, resultFileName, saveResult } from '../backtest/sweep.js';
 import { paintFor, renderSummary, renderSweep } from '../backtest/terminalSummary.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -27,11 +25,13 @@ import { INTERVALS_MINUTES } from '../config/schema.js';
 import { describeCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
-import { colourEnabled, type Logger } from '../util/logger.js';
+import { colourEnabled } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultConfigPath, openDataArg } from './paths.js';
 import { writeBacktestOutputs, type BacktestResult as Result } from './writeBacktestOutputs.js';
-import { engineSettingsFrom, strategyFor } from './wiring.js';
+import { runJobs, workerPlan, workersAvailable, type BacktestJob, type JobData } from './backtestJobs.js';
+import { sweepProgress } from './sweepProgress.js';
+import { strategyFor } from './wiring.js';
 
 const USAGE = `Usage: node dist/bot.js backtest --data FILE.csv [options]
        node dist/bot.js backtest --download --symbol BTCUSDT --interval 1 --from ISO --to ISO [options]
@@ -194,20 +194,7 @@ export interface PreparedRun {
   readonly label: string;
 }
 
-/** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
-export function runConfiguredBacktest(config: Config, data: { readonly candles: readonly Candle[] | CandleSource; readonly intervalMinutes: number }, window: { readonly fromMs?: number; readonly toMs?: number } = {}, logger?: Logger): Promise<BacktestRun> {
-  const entry = config.symbols[0]!;
-  return runBacktest({
-    candles: data.candles,
-    intervalMinutes: data.intervalMinutes,
-    settings: engineSettingsFrom(config),
-    strategy: strategyFor(entry),
-    costs: config.paper,
-    ...(window.fromMs !== undefined ? { fromMs: window.fromMs } : {}),
-    ...(window.toMs !== undefined ? { toMs: window.toMs } : {}),
-    ...(logger ? { logger } : {}),
-  });
-}
+export { runConfiguredBacktest } from './backtestJobs.js';
 
 async function backtest(values: Values, io: CommandIo): Promise<number> {
   const download = values.download === true;
@@ -269,31 +256,42 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
   for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
 
-  // One run at a time: each sweep member's result is saved as soon as it is known, and only the
-  // best run so far keeps its curves (for --html), so a sweep holds at most two runs (issue 21).
+  // Each sweep member's result is saved as soon as it is known, and only the best run so far keeps
+  // its curves (for --html), so the command holds at most the runs in progress and the best (issue 21).
   const single = runs.length === 1;
-  const saved: { label: string; file: string; metrics: BacktestMetrics; locks: LockRefusals }[] = [];
-  let best: Result | null = null;
-  let at = 0;
-  for (const [i, r] of runs.entries()) {
-    // A sweep shows which locks refused entries: runs that trade alike often do so because of one.
-    const locks = new LockRefusals();
-    const run = await runConfiguredBacktest(r.config, data, window, single ? undefined : locks).catch((e: unknown) => {
-      // A window outside the data, an interval the symbol is not set up for: the command line is wrong.
-      throw e instanceof BacktestError ? new UsageError(e.message) : e;
-    });
-    const result: Result = { head: reportHead(run, { file: data.file, params: r.config.symbols[0]!.params as Record<string, unknown> }, metricsOf(run)), curves: run, notes: [...notes, ...run.notes] };
-    if (single) {
-      best = result;
-      break;
-    }
-    if (saved.length === 0) at = Date.now();
-    saved.push({ label: r.label, metrics: result.head.metrics, locks, file: saveResult(base.stateDir, resultFileName(at, i), (path: string) => writeReportFile(path, result.head, result.curves)) });
-    best = best === null ? result : rankResults([best, result].map((x) => ({ x, metrics: x.head.metrics })), rankBy)[0]!.x;
+  const jobs: BacktestJob[] = runs.map((r, index) => ({ index, config: r.config, data: jobData(data), window, file: data.file, countLocks: !single }));
+  let workers = 0;
+  if (!single && workersAvailable()) {
+    const plan = workerPlan(runs.length);
+    workers = plan.workers;
+    io.stderr.write(`backtest: sweep of ${runs.length} runs on ${workers} worker thread(s) (${plan.why})\n`);
   }
+  const progress = single ? null : sweepProgress(io, jobs.length, isCandleSource(data.candles) ? data.candles.count : data.candles.length);
+  const saved: { index: number; label: string; file: string; metrics: BacktestMetrics; locks: LockRefusals }[] = [];
+  let best: (Result & { index: number }) | null = null;
+  let at = 0;
+  await runJobs(jobs, workers, {
+    progress: (i, n) => progress?.candles(i, n),
+    done(i, r) {
+      const result = { index: i, head: r.head, curves: r.curves, notes: [...notes, ...r.notes] };
+      if (single) {
+        best = result;
+        return;
+      }
+      progress!.runDone(i);
+      if (saved.length === 0) at = Date.now();
+      saved.push({ index: i, label: runs[i]!.label, metrics: r.head.metrics, locks: r.locks, file: saveResult(base.stateDir, resultFileName(at, i), (path: string) => writeReportFile(path, r.head, r.curves)) });
+      // Runs end in any order on workers: ties go to the earlier run, as when they ran one by one.
+      const pair = best === null ? [result] : [best, result].sort((a, b) => a.index - b.index);
+      best = rankResults(pair.map((x) => ({ x, metrics: x.head.metrics })), rankBy)[0]!.x;
+    },
+  }).catch((e: unknown) => {
+    progress?.stop();
+    throw e;
+  });
 
   if (single) {
-    const { head: report, curves, notes: runNotes } = best!;
+    const { head: report, curves, notes: runNotes } = best! as Result;
     io.stderr.write(
       renderSummary(
         {
@@ -311,12 +309,20 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     return 0;
   }
 
-  const ranked = rankResults(saved, rankBy);
+  const ranked = rankResults(saved.sort((a, b) => a.index - b.index), rankBy);
   io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics, locks: { column: r.locks.column(), summary: r.locks.summary() } })), rankBy, paint));
   io.stderr.write(`backtest: ${saved.length} results saved in ${dirname(saved[0]!.file)}\n`);
   const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics, lockRefusals: Object.fromEntries(r.locks.counts) })) };
   writeBacktestOutputs(values, io, { summary }, best!);
   return 0;
+}
+
+/** A job's data: the checked file again (each run reads it), or the downloaded candles. */
+function jobData(data: DataSource): JobData {
+  const c = data.candles;
+  if (!isCandleSource(c)) return { kind: 'candles', candles: c, intervalMinutes: data.intervalMinutes };
+  if (c.path === undefined) throw new Error('a candle source without a file cannot be handed to a backtest run');
+  return { kind: 'file', path: c.path, count: c.count, firstTs: c.firstTs, lastTs: c.lastTs, minStepMs: c.minStepMs, intervalMinutes: data.intervalMinutes };
 }
 
 /** Cache folder per exchange, so sandbox and Bybit candles never mix. */

@@ -2,7 +2,7 @@
  * The canonical candle CSV (DESIGN section 4): header `ts,open,high,low,close,volume`, ts = candle
  * open in Unix ms UTC, ascending. `.csv.gz` files are accepted too.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { CANDLE_CSV_HEADER, CandleCsvParser } from './candleCsvParser.js';
@@ -39,7 +39,10 @@ const CHUNK_BYTES = 64 * 1024;
  * missing file rejects with the `fs` error (code ENOENT, EISDIR) on the first batch.
  */
 export async function* readCandleBatches(path: string): AsyncGenerator<Candle[], void, undefined> {
-  const parser = new CandleCsvParser(path);
+  yield* parseStream(path, new CandleCsvParser(path));
+}
+
+async function* parseStream(path: string, parser: CandleCsvParser): AsyncGenerator<Candle[], void, undefined> {
   const file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   let bytes: AsyncIterable<Uint8Array> = file;
   if (path.endsWith('.gz')) {
@@ -58,6 +61,44 @@ export async function* readCandleBatches(path: string): AsyncGenerator<Candle[],
   const last = parser.end();
   if (last.length > 0) yield last;
 }
+
+/** What a check of a whole candle file found: rows, first and last open time, smallest step. */
+export interface CandleFileScan {
+  readonly count: number;
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly minStepMs: number;
+}
+
+/**
+ * Reads a candle file through once with every check of `readCandleBatches` (the same errors) but
+ * builds no candle: a backtest checks and counts its file this way before it runs (issue 18).
+ * A plain file is read synchronously in large pieces (the command does nothing else meanwhile), a
+ * `.gz` one inflated as a stream (never whole in memory).
+ */
+export async function scanCandleFile(path: string): Promise<CandleFileScan> {
+  const parser = new CandleCsvParser(path, { keep: false });
+  if (path.endsWith('.gz')) {
+    for await (const _ of parseStream(path, parser));
+  } else {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(SCAN_BYTES);
+      for (;;) {
+        const n = readSync(fd, buf, 0, SCAN_BYTES, null);
+        if (n === 0) break;
+        parser.push(buf.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    parser.end();
+  }
+  return { count: parser.rows, firstTs: parser.firstTs, lastTs: parser.lastTs, minStepMs: parser.minStepMs };
+}
+
+/** Bytes read at a time by `scanCandleFile`. */
+const SCAN_BYTES = 1024 * 1024;
 
 /** Writes candles in the canonical format. */
 export function formatCandleCsv(candles: readonly Candle[]): string {

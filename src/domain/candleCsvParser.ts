@@ -38,12 +38,33 @@ export class CandleCsvParser {
   #line = 0;
   #prevTs = -Infinity;
   #out: Candle[] = [];
+  /** False: rows are checked and counted but no candle is built (a file's first, checking pass). */
+  readonly #keep: boolean;
+  #rows = 0;
+  #firstTs = NaN;
+  #minStepMs = Infinity;
   /** The six cells of the row being read, reused (no allocation per row). */
   readonly #cells = new Float64Array(6);
   readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-  constructor(source = 'input') {
+  constructor(source = 'input', options: { readonly keep?: boolean } = {}) {
     this.#source = source;
+    this.#keep = options.keep ?? true;
+  }
+
+  /** Data rows read so far, and the open time of the first and last (NaN before the first). */
+  get rows(): number {
+    return this.#rows;
+  }
+  get firstTs(): number {
+    return this.#firstTs;
+  }
+  get lastTs(): number {
+    return this.#rows === 0 ? NaN : this.#prevTs;
+  }
+  /** Smallest step between consecutive rows (Infinity for fewer than two). */
+  get minStepMs(): number {
+    return this.#minStepMs;
   }
 
   /** Reads one chunk of the file; returns the candles of the lines it completed. */
@@ -67,7 +88,8 @@ export class CandleCsvParser {
       this.#readLine(chunk, from, nl, true);
       from = nl + 1;
     }
-    if (from < chunk.length) this.#carry = chunk.slice(from);
+    // A copy: the caller may reuse the chunk's memory (a Buffer's slice would be a view of it).
+    if (from < chunk.length) this.#carry = Uint8Array.prototype.slice.call(chunk, from);
     return this.#out;
   }
 
@@ -109,8 +131,15 @@ export class CandleCsvParser {
       this.#textRow(this.#decoder.decode(bytes.subarray(start, end)), lineNo);
       return;
     }
+    this.#row(ts, open, high, low, close, volume);
+  }
+
+  #row(ts: number, open: number, high: number, low: number, close: number, volume: number): void {
+    if (this.#rows === 0) this.#firstTs = ts;
+    else if (ts - this.#prevTs < this.#minStepMs) this.#minStepMs = ts - this.#prevTs;
+    this.#rows++;
     this.#prevTs = ts;
-    this.#out.push({ ts, open, high, low, close, volume });
+    if (this.#keep) this.#out.push({ ts, open, high, low, close, volume });
   }
 
   /** Six plain decimal cells into #cells; false for anything else. */
@@ -165,8 +194,7 @@ export class CandleCsvParser {
     if (high < Math.max(open, close, low) || low > Math.min(open, close) || volume < 0) {
       throw new CandleCsvError(`${source}: line ${lineNo}: inconsistent OHLCV "${line}"`);
     }
-    this.#prevTs = ts;
-    this.#out.push({ ts, open, high, low, close, volume });
+    this.#row(ts, open, high, low, close, volume);
   }
 }
 

@@ -221,6 +221,41 @@ describe('parameter sweeps', () => {
   });
 });
 
+describe('sweeps on worker threads (the real bundle)', () => {
+  const SWEEP = ['--data', BTC_1M, '--from', '2025-06-05', '--to', '2025-06-07', '--set', 'proximityPct=0.2,0.3,0.4,0.5', '--set', 'exits.timeExitCandles=0,30'];
+  const withoutPerf = (text: string): string => text.replace(/,"perf":\{[^}]*\}\}\n$/, '');
+
+  it('gives the same ranking and the same saved results as the runs one after another, with progress and an ETA on stderr', async () => {
+    const r = await runBot(['backtest', ...SWEEP, '--state-dir', 'workers', '--json', '-'], { cwd: dir, env: { NO_COLOR: '1' }, timeoutMs: 240_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^backtest: sweep of 8 runs on [12] worker thread\(s\) \(\d+ core\(s\), [\d,]+ MB free memory, about \d+ MB per worker\)$/m);
+    const bars = r.stderr.split('\n').filter((l) => l.startsWith('sweep ['));
+    expect(bars).toHaveLength(8);
+    bars.forEach((l, i) => expect(l).toMatch(new RegExp(`^sweep \\[[█░]{20}\\] ${i + 1}/8 runs, \\d+% of the candles, [\\d.]+ s, ${i === 7 ? 'done' : 'ETA [\\d.]+ s'}$`)));
+    // In-process from the sources there is no bundle to start workers from: the runs go one by one.
+    const seq = await backtest([...SWEEP, '--state-dir', 'sequential', '--json', '-']);
+    expect(seq.code, seq.err).toBe(0);
+    expect(seq.err).not.toMatch(/worker thread/);
+    type Summary = { runs: { set: string; file: string; metrics: unknown; lockRefusals: unknown }[] };
+    const a = JSON.parse(r.stdout) as Summary;
+    const b = JSON.parse(seq.out) as Summary;
+    expect(a.runs.map(({ file: _f, ...x }) => x)).toEqual(b.runs.map(({ file: _f, ...x }) => x));
+    for (const [i, run] of a.runs.entries()) {
+      expect(run.file.slice(-9)).toBe(b.runs[i]!.file.slice(-9));
+      expect(withoutPerf(readFileSync(run.file, 'utf8'))).toBe(withoutPerf(readFileSync(b.runs[i]!.file, 'utf8')));
+    }
+    expect(r.stderr.slice(r.stderr.indexOf('Sweep:'))).toBe(seq.err.slice(seq.err.indexOf('Sweep:')).replace(/sequential/g, 'workers'));
+  }, 300_000);
+
+  it('reports a run that fails in its worker as the command does, and exits', async () => {
+    const r = await runBot(['backtest', '--data', BTC_1M, '--from', '2031-01-01', '--set', 'proximityPct=0.2,0.4', '--state-dir', 'st'], { cwd: dir, env: { NO_COLOR: '1' }, timeoutMs: 120_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the window holds no candles (check --from/--to against the data)');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, 'st', 'results'))).toBe(false);
+  }, 180_000);
+});
+
 describe('backtest --download through the sandbox', () => {
   let sb: Sandbox;
   let proxy: CountingProxy;

@@ -1,0 +1,180 @@
+/**
+ * Backtest runs as jobs (issue 18 item 4, issue 21): each run of `backtest` (one, or each member of
+ * a `--set` sweep) is a job that can run on a worker thread. A sweep uses one worker per core as
+ * far as the free memory allows, each worker bounded in its young generation so that its peak stays
+ * what one run needs; results come back as they end, with the curves' memory handed over, not copied.
+ *
+ * Workers run the bundle (dist/bot.js) again, in worker mode (src/cli/backtestWorker.ts); run from
+ * the TypeScript sources (tests in-process) there is no bundle, and the jobs run one after another
+ * in the calling thread, through the same `runJob`.
+ */
+import { availableParallelism, freemem } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { metricsOf, reportHead, type ReportHead } from '../backtest/backtestReport.js';
+import { scannedFileSource, type CandleSource } from '../backtest/candleSource.js';
+import { CandleTimes, type CandleTimesData } from '../backtest/candleTimes.js';
+import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
+import { LockRefusals } from '../backtest/sweep.js';
+import type { Config } from '../config/schema.js';
+import type { Candle } from '../domain/types.js';
+import { UsageError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { engineSettingsFrom, strategyFor } from './wiring.js';
+import { WORKER_TAG } from './workerTag.js';
+
+/** The data of a job: a checked file (read again by the job), or candles in memory (a download). */
+export type JobData =
+  | { readonly kind: 'file'; readonly path: string; readonly count: number; readonly firstTs: number; readonly lastTs: number; readonly minStepMs: number; readonly intervalMinutes: number }
+  | { readonly kind: 'candles'; readonly candles: readonly Candle[]; readonly intervalMinutes: number };
+
+export interface BacktestJob {
+  readonly index: number;
+  /** Holds exactly one symbol entry. */
+  readonly config: Config;
+  readonly data: JobData;
+  readonly window: { readonly fromMs?: number; readonly toMs?: number };
+  /** The name the report gives the data (the `--data` argument or the cache file). */
+  readonly file: string;
+  /** Count the signals each entry lock refused (a sweep's table shows them). */
+  readonly countLocks: boolean;
+}
+
+/** A finished job: the report without its curves, the curves, the run's notes and the lock counts. */
+export interface JobResult {
+  readonly head: ReportHead;
+  readonly curves: { readonly times: CandleTimes; readonly equity: Float64Array; readonly inventory: Float64Array };
+  readonly notes: readonly string[];
+  readonly locks: LockRefusals;
+}
+
+/** What a worker posts back. */
+export type WorkerMessage =
+  | { readonly kind: 'progress'; readonly index: number; readonly candles: number }
+  | { readonly kind: 'done'; readonly index: number; readonly head: ReportHead; readonly times: CandleTimesData; readonly equity: Float64Array; readonly inventory: Float64Array; readonly notes: readonly string[]; readonly locks: readonly (readonly [string, number])[] }
+  | { readonly kind: 'failed'; readonly index: number; readonly usage: boolean; readonly message: string };
+
+
+/**
+ * Young generation of a worker, MB. V8 grows it to 16 MB semi-spaces over a long run when left
+ * alone, which is most of the difference between a month's and a year's peak (issue 21).
+ */
+export const WORKER_YOUNG_MB = 2;
+/** Peak RSS one worker adds, measured over a year of 1m candles (BENCHMARKS.md), MB. */
+export const WORKER_PEAK_MB = 70;
+
+/** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
+export function runConfiguredBacktest(
+  config: Config,
+  data: { readonly candles: readonly Candle[] | CandleSource; readonly intervalMinutes: number },
+  window: { readonly fromMs?: number; readonly toMs?: number } = {},
+  logger?: Logger,
+  onProgress?: (candlesRead: number) => void,
+): Promise<BacktestRun> {
+  const entry = config.symbols[0]!;
+  return runBacktest({
+    candles: data.candles,
+    intervalMinutes: data.intervalMinutes,
+    settings: engineSettingsFrom(config),
+    strategy: strategyFor(entry),
+    costs: config.paper,
+    ...(window.fromMs !== undefined ? { fromMs: window.fromMs } : {}),
+    ...(window.toMs !== undefined ? { toMs: window.toMs } : {}),
+    ...(logger ? { logger } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
+
+/** Runs a job where it is called (a worker, or the command's thread). */
+export async function runJob(job: BacktestJob, onProgress?: (candlesRead: number) => void): Promise<JobResult> {
+  const d = job.data;
+  const candles = d.kind === 'file' ? scannedFileSource(d.path, d) : d.candles;
+  const locks = new LockRefusals();
+  const run = await runConfiguredBacktest(job.config, { candles, intervalMinutes: d.intervalMinutes }, job.window, job.countLocks ? locks : undefined, onProgress).catch((e: unknown) => {
+    // A window outside the data, an interval the symbol is not set up for: the command line is wrong.
+    throw e instanceof BacktestError ? new UsageError(e.message) : e;
+  });
+  const head = reportHead(run, { file: job.file, params: job.config.symbols[0]!.params as Record<string, unknown> }, metricsOf(run));
+  return { head, curves: { times: run.times, equity: run.equity, inventory: run.inventory }, notes: run.notes, locks };
+}
+
+/** How many workers a sweep of `runs` gets, and why: one per core, as far as the free memory allows. */
+export function workerPlan(runs: number, cores = availableParallelism(), freeBytes = freemem()): { readonly workers: number; readonly why: string } {
+  const freeMb = Math.floor(freeBytes / 2 ** 20);
+  const fit = Math.max(1, Math.floor(freeMb / WORKER_PEAK_MB));
+  const workers = Math.max(1, Math.min(cores, runs, fit));
+  return { workers, why: `${cores} core(s), ${freeMb.toLocaleString('en-US')} MB free memory, about ${WORKER_PEAK_MB} MB per worker` };
+}
+
+/** Whether jobs can run on workers: only from the bundle, which a worker runs again. */
+export function workersAvailable(): boolean {
+  return import.meta.url.endsWith('.js');
+}
+
+export interface JobEvents {
+  /** Candles read so far by the job `index`. */
+  progress(index: number, candles: number): void;
+  /** A job finished (called in the order the jobs end). */
+  done(index: number, result: JobResult): void;
+}
+
+/**
+ * Runs the jobs, at most `workers` at a time on worker threads (0: one after another in this
+ * thread). The first failure stops the rest (running workers are terminated) and rejects with it:
+ * a UsageError for a command-line problem, else an Error naming the run.
+ */
+export async function runJobs(jobs: readonly BacktestJob[], workers: number, events: JobEvents): Promise<void> {
+  if (workers <= 0) {
+    for (const job of jobs) events.done(job.index, await runJob(job, (n) => events.progress(job.index, n)));
+    return;
+  }
+  const queue = [...jobs];
+  const running = new Set<Worker>();
+  let failure: unknown = null;
+  const next = async (): Promise<void> => {
+    for (let job = queue.shift(); job !== undefined && failure === null; job = queue.shift()) {
+      try {
+        events.done(job.index, await onWorker(job, running, events));
+      } catch (e) {
+        failure ??= e;
+        for (const w of running) void w.terminate();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, next));
+  if (failure !== null) throw failure;
+}
+
+function onWorker(job: BacktestJob, running: Set<Worker>, events: JobEvents): Promise<JobResult> {
+  return new Promise<JobResult>((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), {
+      workerData: { tag: WORKER_TAG, job },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+      stdout: false,
+      stderr: false,
+    });
+    running.add(worker);
+    let settled = false;
+    const finish = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      running.delete(worker);
+      f();
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'progress') events.progress(m.index, m.candles);
+      else if (m.kind === 'failed') finish(() => reject(m.usage ? new UsageError(m.message) : new Error(m.message)));
+      else {
+        const result: JobResult = { head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: m.equity, inventory: m.inventory }, notes: m.notes, locks: lockRefusals(m.locks) };
+        finish(() => resolve(result));
+      }
+    });
+    worker.on('error', (e) => finish(() => reject(new Error(`a backtest worker failed: ${e.message}`))));
+    worker.on('exit', (code) => finish(() => reject(new Error(`a backtest worker stopped (exit code ${code}) before its run ended`))));
+  });
+}
+
+function lockRefusals(counts: readonly (readonly [string, number])[]): LockRefusals {
+  const locks = new LockRefusals();
+  for (const [name, n] of counts) locks.counts.set(name, n);
+  return locks;
+}
