@@ -39,15 +39,16 @@ describe('only the bot’s own orders (issue 20 item 2)', () => {
     const manual = sim.placeOrder({ symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: dec('0.001'), price: dec('20000'), orderLinkId: 'manual-1' });
     expect(manual.ok).toBe(true);
     await story.step(1);
-    const others = story.store.state.symbols.BTCUSDT?.otherOrders ?? [];
-    expect(others.map((o) => o.orderLinkId || o.conditional).sort(), 'kept apart, for status').toEqual(expect.arrayContaining(['manual-1', 'stopLoss']));
-    expect(story.engine.tracker.open('BTCUSDT').every((o) => o.orderLinkId.startsWith('ps-')), 'the tracker holds only ps- orders').toBe(true);
+    const others = [...(story.store.state.symbols.BTCUSDT?.otherOrders ?? [])];
+    const ownOnly = story.engine.tracker.open('BTCUSDT').every((o) => o.orderLinkId.startsWith('ps-'));
 
     await story.engine.closeAll('test');
     await story.step(1);
     expect(sim.position('BTCUSDT').side, 'flat after close-all').toBeNull();
     expect(sim.openOrders('BTCUSDT').filter((o) => o.orderLinkId.startsWith('ps-'))).toEqual([]);
     expect(sim.order({ symbol: 'BTCUSDT', orderLinkId: 'manual-1' })?.status, 'the manual order is never cancelled').toBe('New');
+    expect(others.map((o) => o.orderLinkId || o.conditional).sort(), 'kept apart, for status').toEqual(expect.arrayContaining(['manual-1', 'stopLoss']));
+    expect(ownOnly, 'the tracker holds only ps- orders').toBe(true);
     expect(records<ExitRecord>(story, 'exit').at(-1)?.reason).toBe('closeAll');
     // Gone with the position: its TP/SL orders are Deactivated and leave the list; the manual one stays.
     expect((story.store.state.symbols.BTCUSDT?.otherOrders ?? []).map((o) => o.orderLinkId)).toEqual(['manual-1']);
