@@ -254,6 +254,7 @@ function balanceFromFills(initial: Decimal, list: readonly FillRecord[]): Decima
     const signed = f.side === 'buy' ? dec(f.qty) : dec(f.qty).neg();
     const price = dec(f.price);
     balance = balance.minus(f.fee);
+    if (f.source === 'funding') continue; // funding moves money, not the position
     if (p.size.isZero() || p.size.isNeg() === signed.isNeg()) {
       const size = p.size.plus(signed);
       pos.set(f.symbol, { size, entry: p.entry.times(p.size.abs()).plus(price.times(signed.abs())).div(size.abs()) });

@@ -50,10 +50,25 @@ export interface StatusOrder {
   readonly filledQty: Dec;
 }
 
+/** An open order on the account that is not the bot's (the bot never cancels it). */
+export interface StatusOtherOrder {
+  readonly orderId: string;
+  readonly orderLinkId: string;
+  readonly side: string;
+  readonly type: string;
+  readonly price: Dec | null;
+  readonly qty: Dec;
+  /** A conditional order's kind (a position's own TP/SL/trailing stop), else null. */
+  readonly conditional: string | null;
+  readonly triggerPrice: Dec | null;
+}
+
 export interface StatusSymbol {
   readonly symbol: string;
   readonly position: StatusPosition | null;
   readonly openOrders: readonly StatusOrder[];
+  /** Others' orders and the position's own conditional orders, as last seen; never touched. */
+  readonly otherOrders: readonly StatusOtherOrder[];
   readonly cooldownUntilMs: number | null;
 }
 
@@ -144,8 +159,18 @@ export async function buildStatusReport(stateDir: string, inputs: StatusInputs =
       }))
       .sort((a, b) => a.orderLinkId.localeCompare(b.orderLinkId));
     const cooldownUntilMs = s.cooldownUntilMs !== null && s.cooldownUntilMs > nowMs ? s.cooldownUntilMs : null;
-    if (position === null && openOrders.length === 0 && cooldownUntilMs === null) continue;
-    symbols.push({ symbol, position, openOrders, cooldownUntilMs });
+    const otherOrders = (s.otherOrders ?? []).map((o) => ({
+      orderId: o.orderId,
+      orderLinkId: o.orderLinkId,
+      side: o.side,
+      type: o.type,
+      price: o.price === null ? null : new Dec(o.price),
+      qty: new Dec(o.qty),
+      conditional: o.conditional,
+      triggerPrice: o.triggerPrice === null ? null : new Dec(o.triggerPrice),
+    }));
+    if (position === null && openOrders.length === 0 && otherOrders.length === 0 && cooldownUntilMs === null) continue;
+    symbols.push({ symbol, position, openOrders, otherOrders, cooldownUntilMs });
   }
   const protections: StatusProtection[] = [];
   for (const name of PROTECTION_NAMES) {

@@ -57,6 +57,15 @@ export function renderStatusText(r: StatusReport): string {
         const price = o.price === null ? 'market' : `@ ${o.price.toFixed()}`;
         out.push(...wrap(`   ${o.purpose} ${o.side} ${o.qty.toFixed()} ${price} ${o.status}`, 50, '     '));
       }
+      if (s.otherOrders.length > 0) {
+        kv('  others', `${s.otherOrders.length} not the bot's, never cancelled by it`);
+        for (const o of s.otherOrders) {
+          const what = o.conditional === null ? `${o.orderLinkId === '' ? 'no id' : o.orderLinkId}` : `${CONDITIONAL_WORDS[o.conditional] ?? o.conditional}`;
+          const price = o.conditional !== null ? `trigger ${o.triggerPrice?.toFixed() ?? '?'}` : o.price === null ? 'market' : `@ ${o.price.toFixed()}`;
+          const qty = o.qty.isZero() ? 'all' : o.qty.toFixed();
+          out.push(...wrap(`   ${what} ${o.side} ${qty} ${price}`, 50, '     '));
+        }
+      }
       if (s.cooldownUntilMs !== null) kv('  cool', `until ${shortTime(s.cooldownUntilMs)}`);
     }
   }
@@ -70,7 +79,7 @@ export function renderStatusText(r: StatusReport): string {
   if (s.trades === 0) kv('journal', 'no closed trades yet');
   else {
     kv('trades', `${s.trades}: ${s.wins} won, ${s.losses} lost${s.winRatePct === null ? '' : ` (${s.winRatePct.toFixed(1)} %)`}`);
-    kv('net', `${signedMoney(s.netPnl)}, fees ${s.fees.toFixed(2)}`);
+    kv('net', `${signedMoney(s.netPnl)}, fees ${s.fees.toFixed(2)}${s.funding.isZero() ? '' : `, funding ${s.funding.toFixed(2)}`}`);
     kv('best', `${signedMoney(s.bestPnl ?? new Dec(0))}, worst ${signedMoney(s.worstPnl ?? new Dec(0))}`);
     kv('streaks', `${s.longestWinStreak} won, ${s.longestLossStreak} lost in a row`);
     kv('max DD', s.maxDrawdownPct === null ? `${s.maxDrawdown.toFixed(2)} (no start equity)` : `${s.maxDrawdownPct.toFixed(2)} %`);
@@ -124,3 +133,6 @@ function chunk(text: string, width: number, indent: string): string[] {
   for (let i = width; i < text.length; i += width - indent.length) out.push(indent + text.slice(i, i + width - indent.length));
   return out;
 }
+
+/** A position's own conditional orders in words. */
+const CONDITIONAL_WORDS: Readonly<Record<string, string>> = { stopLoss: 'position stop', takeProfit: 'position TP', trailingStop: 'position trailing', stop: 'conditional' };

@@ -31,6 +31,7 @@ export function statusJson(r: StatusReport): unknown {
               unrealisedPnl: num(x.position.unrealisedPnl),
             },
       openOrders: x.openOrders.map((o) => ({ ...o, price: num(o.price), qty: num(o.qty), filledQty: num(o.filledQty) })),
+      otherOrders: x.otherOrders.map((o) => ({ ...o, price: num(o.price), qty: num(o.qty), triggerPrice: num(o.triggerPrice) })),
       cooldownUntilMs: x.cooldownUntilMs,
     })),
     protections: r.protections,

@@ -38,6 +38,13 @@ export const FillRecordSchema = v.object({
   qty: PositiveDecimal,
   fee: DecimalString,
   isMaker: v.boolean(),
+  /**
+   * Absent for a trade. `funding`: the funding of the position at a funding time (Bybit execType
+   * Funding): qty is the position's size, price the mark price, fee the funding, positive when paid
+   * and negative when received; it changes no position. The others (`adl`, `liquidation`,
+   * `blockTrade`, `movePosition`, `delivery`) change the position like a trade.
+   */
+  source: v.optional(v.picklist(['funding', 'adl', 'liquidation', 'blockTrade', 'movePosition', 'delivery'])),
 });
 
 /** The position after a change; `side` null and `size` "0" when flat. */
@@ -65,6 +72,8 @@ export const ExitRecordSchema = v.object({
   exitPrice: PositiveDecimal,
   qty: PositiveDecimal,
   fees: DecimalString,
+  /** Funding paid while the trade was open (negative: received), when there was any; `pnl` is net of it too. */
+  funding: v.optional(DecimalString),
   pnl: DecimalString,
   /** e.g. stopLoss, takeProfit, trailingStop, timeExit, signal, manual, closeAll, killSwitch. */
   reason: NonEmpty,

@@ -91,6 +91,23 @@ export const OpenOrderStateSchema = v.object({
   createdMs: TimestampMs,
 });
 
+/**
+ * An open order on the account that is not the bot's: a manual one, another program's, or a
+ * position's own conditional TP/SL/trailing order (`conditional` names it). Shown by `status`;
+ * the bot never cancels or amends it.
+ */
+export const OtherOrderStateSchema = v.object({
+  orderId: v.string(),
+  orderLinkId: v.string(),
+  side: v.picklist(['buy', 'sell']),
+  type: v.picklist(['market', 'limit']),
+  price: v.nullable(DecimalString),
+  qty: DecimalString,
+  conditional: v.nullable(v.picklist(['stopLoss', 'takeProfit', 'trailingStop', 'stop'])),
+  triggerPrice: v.nullable(DecimalString),
+  createdMs: TimestampMs,
+});
+
 export const SymbolStateSchema = v.object({
   position: v.nullable(PositionStateSchema),
   /** Keyed by `orderLinkId` (deterministic, so a restart knows what it already sent). */
@@ -100,6 +117,8 @@ export const SymbolStateSchema = v.object({
   ),
   /** The strategy sends no new entry on this symbol before this time. */
   cooldownUntilMs: v.nullable(TimestampMs),
+  /** Open orders that are not the bot's, as last seen (state files before it lack the field). */
+  otherOrders: v.optional(v.array(OtherOrderStateSchema)),
 });
 
 export const PROTECTION_NAMES = ['dailyLoss', 'drawdown', 'consecutiveLoss', 'killSwitch', 'paused', 'circuitBreaker'] as const;
@@ -150,6 +169,7 @@ export type PersistedState = v.InferOutput<typeof PersistedStateSchema>;
 export type SymbolState = v.InferOutput<typeof SymbolStateSchema>;
 export type PositionState = v.InferOutput<typeof PositionStateSchema>;
 export type OpenOrderState = v.InferOutput<typeof OpenOrderStateSchema>;
+export type OtherOrderState = v.InferOutput<typeof OtherOrderStateSchema>;
 export type ProtectionLock = v.InferOutput<typeof ProtectionLockSchema>;
 export type DailyWindow = v.InferOutput<typeof DailyWindowSchema>;
 export type TakeProfitTarget = v.InferOutput<typeof TakeProfitTargetSchema>;

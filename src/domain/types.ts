@@ -113,7 +113,22 @@ export interface Order {
   readonly rejectReason: string | null;
   readonly createdMs: number;
   readonly updatedMs: number;
+  /**
+   * Set on a conditional order (Bybit `stopOrderType`): a position's own TP/SL/trailing order, which
+   * Bybit lists with an empty orderLinkId and status `Untriggered`, or another conditional order.
+   */
+  readonly conditional?: { readonly kind: ConditionalKind; readonly triggerPrice: Decimal | null };
 }
+
+/** Bybit `stopOrderType` of a conditional order, in our words. */
+export type ConditionalKind = 'stopLoss' | 'takeProfit' | 'trailingStop' | 'stop';
+
+/**
+ * What kind of execution a fill is, when it is not an ordinary trade (Bybit `execType`): `funding`
+ * moves money only (qty is the position's size, price the mark price, fee the funding paid, negative
+ * when received); the others change the position without an order of ours.
+ */
+export type FillSource = 'funding' | 'adl' | 'liquidation' | 'blockTrade' | 'movePosition' | 'delivery';
 
 export interface Fill {
   /** Unique per execution; fills are de-duplicated by it. */
@@ -133,6 +148,8 @@ export interface Fill {
    * profit or trailing stop triggered (Bybit `stopOrderType`); absent for the bot's own orders.
    */
   readonly trigger?: 'stopLoss' | 'takeProfit' | 'trailingStop';
+  /** Absent for an ordinary trade (Bybit execType `Trade`). */
+  readonly source?: FillSource;
 }
 
 /** One-way position. `side` is null and `size` zero when flat. */

@@ -23,6 +23,7 @@ import { FeeRates } from './feeRates.js';
 import { KillSwitch } from './killSwitch.js';
 import { MarketClock } from './marketClock.js';
 import { OrderSender } from './orderSender.js';
+import { isOwnOrderLinkId } from './orderLinkId.js';
 import { OrderTracker } from './orderTracker.js';
 import { PositionManager } from './positionManager.js';
 import type { EngineAlerts, EngineJournal, EngineSettings, EngineStore } from './ports.js';
@@ -51,7 +52,8 @@ export class Engine {
   #settings: EngineSettings;
   readonly #symbols = new Map<string, SymbolRuntime>();
   readonly #queues = new Map<string, SymbolQueue>();
-  readonly #tracker = new OrderTracker();
+  /** Only orderLinkIds with the bot's prefix are its orders; every other order is left alone. */
+  readonly #tracker = new OrderTracker({ isOwn: (id) => isOwnOrderLinkId(this.#settings.orderIdPrefix, id) });
   readonly #clock: MarketClock;
   readonly #ctx: EngineContext;
   readonly #ledger: LedgerWriter;
@@ -286,7 +288,10 @@ export class Engine {
     return this.#fees.summary(this.#settings);
   }
 
-  /** Cancels the bot's own orders, closes its positions at market, and stops new entries until `resume --reset-peak`. */
+  /**
+   * Cancels the bot's own orders (`ps-` ids; others' orders and a position's own TP/SL orders stay),
+   * closes its positions at market, and stops new entries until `resume --reset-peak`.
+   */
   async killSwitch(reason: string): Promise<void> {
     this.#risk.killSwitch(reason);
     await this.#flattenAll('K');

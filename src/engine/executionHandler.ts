@@ -10,7 +10,7 @@ import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import { exitReason, type LedgerWriter } from './ledgerWriter.js';
 import { parseOrderLinkId } from './orderLinkId.js';
-import type { DeepReadonly, PositionState } from '../domain/persistedState.js';
+import type { DeepReadonly, OtherOrderState, PositionState } from '../domain/persistedState.js';
 import { dec } from '../domain/money.js';
 import type { PositionManager } from './positionManager.js';
 import type { RiskGate } from './riskGate.js';
@@ -34,6 +34,10 @@ export class ExecutionHandler {
     const { tracker, store } = this.#ctx;
     const outcome = tracker.applyUpdate(order, this.#ctx.now());
     if (outcome === 'stale') return;
+    if (outcome === 'foreign') {
+      this.storeOtherOrders(rt);
+      return;
+    }
     const current = tracker.get(order.orderLinkId) ?? order;
     const terminal = TERMINAL_ORDER_STATUSES.has(current.status);
     const sym = rt.settings.symbol;
@@ -68,9 +72,29 @@ export class ExecutionHandler {
     }
   }
 
+  /**
+   * Keeps the state file's list of the symbol's open orders that are not the bot's in step with the
+   * tracker (`status` shows them); written only when it changed.
+   */
+  storeOtherOrders(rt: SymbolRuntime): void {
+    const sym = rt.settings.symbol;
+    const now = this.#ctx.tracker.foreign(sym).map(otherOrderState);
+    const before = this.#ctx.store.state.symbols[sym]?.otherOrders ?? [];
+    if (JSON.stringify(before) === JSON.stringify(now)) return;
+    if (before.length === 0 && now.length > 0) this.#ctx.logger.info(`${sym}: ${now.length} open order(s) on the account that are not the bot's (manual, another program's, or a position's own TP/SL); the bot leaves them alone`);
+    this.#ctx.store.update((d) => {
+      const s = d.symbols[sym];
+      if (s) s.otherOrders = now;
+    });
+  }
+
   async onFill(rt: SymbolRuntime, fill: Fill): Promise<void> {
     const { store } = this.#ctx;
     if (!this.#ctx.tracker.recordFill(fill)) return;
+    if (fill.source === 'funding') {
+      this.#onFunding(rt, fill);
+      return;
+    }
     rt.lastFillTs = Math.max(rt.lastFillTs ?? 0, fill.ts);
     this.#ledger.fill(fill);
     const sym = rt.settings.symbol;
@@ -99,6 +123,22 @@ export class ExecutionHandler {
     if (rt.settings.strategy === 'maker' && side !== null) await this.#positions.protectMakerInventory(rt);
   }
 
+  /**
+   * Funding at a funding time: journaled, and charged to the open trade, whose PnL (and so the daily
+   * loss, the bot's equity and the statistics) it joins when the trade closes. It moves no position,
+   * so it does not count as the newest fill the reconciler compares position snapshots with.
+   */
+  #onFunding(rt: SymbolRuntime, fill: Fill): void {
+    this.#ledger.fill(fill);
+    const sym = rt.settings.symbol;
+    const held = rt.roundTrip.addFunding(fill.fee);
+    const what = fill.fee.isNegative() ? 'received' : 'paid';
+    const amount = `${fill.fee.abs().toSignificantDigits(6).toFixed()} USDT`;
+    const on = `${fill.side === 'buy' ? 'long' : 'short'} ${fill.qty.toFixed()} at mark ${fill.price.toFixed()}`;
+    if (held) this.#ctx.logger.info(`${sym} funding ${what}: ${amount} on the ${on}`);
+    else this.#ctx.logger.info(`${sym} funding ${what}: ${amount} on a ${on} the bot holds no trade in; journaled, not part of a trade`);
+  }
+
   async #onTradeClosed(rt: SymbolRuntime, trip: ClosedRoundTrip): Promise<void> {
     const sym = rt.settings.symbol;
     const reason = exitReason(trip.lastFill, this.#ctx.settings().orderIdPrefix, rt.settings.strategy);
@@ -106,7 +146,8 @@ export class ExecutionHandler {
     const pos = localPosition(this.#ctx.store, rt);
     const how = reason === 'stopLoss' && pos && stopAtBreakeven(pos) ? 'at breakeven stop' : reason in CLOSED_AT ? `at ${CLOSED_AT[reason]}` : `by ${EXIT_WORDS[reason] ?? reason}`;
     const pnl = `${trip.pnl.isNegative() ? '' : '+'}${trip.pnl.toFixed(2)} USDT`;
-    const prices = `${trip.qty.toFixed()} @ ${trip.entryPrice.toSignificantDigits(8).toFixed()} → ${trip.exitPrice.toSignificantDigits(8).toFixed()}, fees ${trip.fees.toFixed(2)} USDT`;
+    const funding = trip.funding.isZero() ? '' : `, funding ${trip.funding.toFixed(2)} USDT`;
+    const prices = `${trip.qty.toFixed()} @ ${trip.entryPrice.toSignificantDigits(8).toFixed()} → ${trip.exitPrice.toSignificantDigits(8).toFixed()}, fees ${trip.fees.toFixed(2)} USDT${funding}`;
     this.#ctx.logger.info(`${sym} ${trip.side} closed ${how}: PnL ${pnl}, ${prices}`);
     // Day windows, streaks and locks run on the engine's market clock, like its decisions (the
     // closing fill carries the exchange's own stamp, which a replay does not share).
@@ -117,6 +158,20 @@ export class ExecutionHandler {
     this.#ctx.alert(level, 'tradeClosed', `${sym} ${trip.side} closed ${how} (${pnl})`, prices, sym);
     this.#risk.evaluateProtections(now);
   }
+}
+
+function otherOrderState(o: Order): OtherOrderState {
+  return {
+    orderId: o.orderId ?? '',
+    orderLinkId: o.orderLinkId,
+    side: o.side,
+    type: o.type,
+    price: o.price === null ? null : money(o.price),
+    qty: money(o.qty),
+    conditional: o.conditional?.kind ?? null,
+    triggerPrice: o.conditional?.triggerPrice ? money(o.conditional.triggerPrice) : null,
+    createdMs: o.createdMs,
+  };
 }
 
 /** Exit reasons (journal codes) in words, for log lines and notifications. */
@@ -131,6 +186,11 @@ const EXIT_WORDS: Readonly<Record<string, string>> = {
   quote: 'quote fill',
   exit: 'exit order',
   manual: 'manual order',
+  adl: 'auto-deleveraging',
+  liquidation: 'liquidation',
+  blockTrade: 'block trade',
+  movePosition: 'position move',
+  delivery: 'delivery',
 };
 /** The exits that happen at a price level: "closed at stop loss". */
 const CLOSED_AT: Readonly<Record<string, string>> = { stopLoss: 'stop loss', takeProfit: 'take profit', trailingStop: 'trailing stop' };

@@ -47,7 +47,7 @@ export class LedgerWriter {
   }
 
   fill(fill: Fill): void {
-    this.write({ type: 'fill', ts: fill.ts, symbol: fill.symbol, execId: fill.execId, orderLinkId: fill.orderLinkId, orderId: fill.orderId, side: fill.side, price: money(fill.price), qty: money(fill.qty), fee: money(fill.fee), isMaker: fill.isMaker });
+    this.write({ type: 'fill', ts: fill.ts, symbol: fill.symbol, execId: fill.execId, orderLinkId: fill.orderLinkId, orderId: fill.orderId, side: fill.side, price: money(fill.price), qty: money(fill.qty), fee: money(fill.fee), isMaker: fill.isMaker, ...(fill.source ? { source: fill.source } : {}) });
   }
 
   exit(symbol: string, trip: ClosedRoundTrip, reason: string): void {
@@ -61,6 +61,7 @@ export class LedgerWriter {
       exitPrice: money(trip.exitPrice.toDecimalPlaces(8)),
       qty: money(trip.qty),
       fees: money(trip.fees.toDecimalPlaces(8)),
+      ...(trip.funding.isZero() ? {} : { funding: money(trip.funding.toDecimalPlaces(8)) }),
       pnl: money(trip.pnl.toDecimalPlaces(8)),
       reason,
     });
@@ -70,6 +71,8 @@ export class LedgerWriter {
 /** Why a trade ended, from the fill that closed it: the exchange's trigger, else the role of our order. */
 export function exitReason(last: Fill, orderIdPrefix: string, strategy: StrategyName): string {
   if (last.trigger) return last.trigger;
+  // Closed by the exchange or the account, not by an order: auto-deleveraging, liquidation, …
+  if (last.source && last.source !== 'funding') return last.source;
   const parsed = parseOrderLinkId(orderIdPrefix, last.orderLinkId);
   if (parsed?.role.kind === 'target') return 'takeProfit';
   if (parsed?.role.kind === 'exit') return EXIT_CODES[parsed.role.code as ExitCode] ?? 'exit';

@@ -5,6 +5,12 @@
  * "open" must never overwrite a stream "filled", as it can in hummingbot). An order is declared
  * lost only after several failed look-ups, and closed orders are kept for a while so late fills
  * still find their order.
+ *
+ * Only the bot's own orders are tracked as orders. Bybit's `order` topic and `/v5/order/realtime`
+ * carry every order of the account: manual ones, other programs', and a position's own TP/SL and
+ * trailing orders (empty orderLinkId, `stopOrderType` set, status `Untriggered`). Those are kept
+ * apart, by Bybit's orderId (an empty orderLinkId is no key), and `open()` never returns them, so
+ * nothing the bot does to its open orders (close-all, the kill switch) ever touches them.
  */
 import { TERMINAL_ORDER_STATUSES, type Fill, type Order, type OrderStatus } from '../domain/types.js';
 import { ZERO } from '../domain/money.js';
@@ -19,9 +25,12 @@ export interface OrderTrackerOptions {
   readonly retainClosedMs?: number;
   /** execIds remembered for de-duplication. */
   readonly maxExecIds?: number;
+  /** True for the bot's own orderLinkIds (./orderLinkId.ts); default: any non-empty id. */
+  readonly isOwn?: (orderLinkId: string) => boolean;
 }
 
-export type UpdateOutcome = 'new' | 'applied' | 'stale' | 'terminal';
+/** `foreign`: not one of the bot's orders; kept apart (see `foreign()`). */
+export type UpdateOutcome = 'new' | 'applied' | 'stale' | 'terminal' | 'foreign';
 
 export class OrderTracker {
   readonly #byLinkId = new Map<string, Order>();
@@ -39,11 +48,20 @@ export class OrderTracker {
   readonly #lostAfter: number;
   readonly #retainMs: number;
   readonly #maxExecIds: number;
+  readonly #isOwn: (orderLinkId: string) => boolean;
+  /** Open orders that are not the bot's, by Bybit orderId. */
+  readonly #foreign = new Map<string, Order>();
 
   constructor(options: OrderTrackerOptions = {}) {
     this.#lostAfter = options.lostAfterMisses ?? 3;
     this.#retainMs = options.retainClosedMs ?? 5 * 60_000;
     this.#maxExecIds = options.maxExecIds ?? 20_000;
+    this.#isOwn = options.isOwn ?? ((id) => id !== '');
+  }
+
+  /** True for an orderLinkId of the bot's own. */
+  isOwn(orderLinkId: string): boolean {
+    return orderLinkId !== '' && this.#isOwn(orderLinkId);
   }
 
   /** Records an order we are about to send (state "pending"). */
@@ -85,6 +103,10 @@ export class OrderTracker {
 
   /** An order state from the stream or REST. */
   applyUpdate(update: Order, nowMs: number): UpdateOutcome {
+    if (!this.isOwn(update.orderLinkId)) {
+      this.#applyForeign(update);
+      return 'foreign';
+    }
     const existing = this.#byLinkId.get(update.orderLinkId) ?? (update.orderId ? this.byOrderId(update.orderId) : undefined);
     if (update.orderId) this.#linkIdByOrderId.set(update.orderId, update.orderLinkId);
     this.#misses.delete(update.orderLinkId);
@@ -151,6 +173,27 @@ export class OrderTracker {
     // In #byLinkId's order (first tracked first), as a walk over it would give.
     if (out.length > 1) out.sort((a, b) => this.#placeOf.get(a.orderLinkId)! - this.#placeOf.get(b.orderLinkId)!);
     return out;
+  }
+
+  /** Open orders on the account that are not the bot's (of one symbol, or all), oldest first. */
+  foreign(symbol?: string): Order[] {
+    const out = [...this.#foreign.values()].filter((o) => symbol === undefined || o.symbol === symbol);
+    return out.sort((a, b) => a.createdMs - b.createdMs);
+  }
+
+  /** A REST list of a symbol's open orders: the foreign ones in it are all there are. */
+  replaceForeign(symbol: string, listed: readonly Order[]): void {
+    for (const [id, o] of this.#foreign) if (o.symbol === symbol) this.#foreign.delete(id);
+    for (const o of listed) if (!this.isOwn(o.orderLinkId)) this.#applyForeign(o);
+  }
+
+  #applyForeign(update: Order): void {
+    const id = update.orderId;
+    if (id === null) return;
+    const held = this.#foreign.get(id);
+    if (held && update.updatedMs < held.updatedMs) return;
+    if (TERMINAL_ORDER_STATUSES.has(update.status)) this.#foreign.delete(id);
+    else this.#foreign.set(id, update);
   }
 
   /** Forgets closed orders older than the retention window. */

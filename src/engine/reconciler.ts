@@ -25,6 +25,8 @@ export type ReconcileReason = 'start' | 'periodic' | 'stale';
 export type SymbolTurn = (rt: SymbolRuntime, task: () => Promise<void>) => Promise<void>;
 
 const FILL_RECOVERY_OVERLAP_MS = 15 * 60_000;
+/** How long /v5/order/history keeps an order cancelled or rejected without fills (V5 docs, order-list). */
+const CANCELLED_KEPT_MS = 24 * 3_600_000;
 
 export class Reconciler {
   readonly #ctx: EngineContext;
@@ -54,8 +56,12 @@ export class Reconciler {
     for (const r of fills) {
       const rt = runtimes.get(r.symbol);
       if (!rt) continue;
-      const fill: Fill = { execId: r.execId, orderId: r.orderId, orderLinkId: r.orderLinkId, symbol: r.symbol, side: r.side, price: dec(r.price), qty: dec(r.qty), fee: dec(r.fee), isMaker: r.isMaker, ts: r.ts };
+      const fill: Fill = { execId: r.execId, orderId: r.orderId, orderLinkId: r.orderLinkId, symbol: r.symbol, side: r.side, price: dec(r.price), qty: dec(r.qty), fee: dec(r.fee), isMaker: r.isMaker, ts: r.ts, ...(r.source ? { source: r.source } : {}) };
       if (!this.#ctx.tracker.recordFill(fill)) continue;
+      if (fill.source === 'funding') {
+        rt.roundTrip.addFunding(fill.fee); // funding of the trade still open
+        continue;
+      }
       rt.roundTrip.apply(fill); // trades it closes were journaled when they closed
       rt.lastFillTs = Math.max(rt.lastFillTs ?? 0, r.ts);
     }
@@ -99,8 +105,11 @@ export class Reconciler {
     for (const f of await port.fetchFills(sym, since)) await this.#events.onFill(rt, f);
 
     const open = await port.fetchOpenOrders(sym);
+    // Others' orders (manual, other programs', a position's own TP/SL) are listed, never touched.
+    tracker.replaceForeign(sym, open);
+    this.#events.storeOtherOrders(rt);
     for (const o of open) {
-      if (!isOwnOrderLinkId(this.#ctx.settings().orderIdPrefix, o.orderLinkId)) continue; // never touch others' orders
+      if (!isOwnOrderLinkId(this.#ctx.settings().orderIdPrefix, o.orderLinkId)) continue;
       const known = tracker.get(o.orderLinkId);
       if (!known) {
         tracker.applyUpdate(o, this.#ctx.now());
@@ -149,11 +158,23 @@ export class Reconciler {
           this.#ctx.now(),
         );
       }
-      // A restart finds nothing in flight: three misses in a row mean the order never reached the exchange.
+      // A restart finds nothing in flight: three misses in a row and the order is dropped. Why Bybit
+      // does not know it matters to the owner: /v5/order/realtime finds an order by its id while it
+      // is open or among the account's last 500 closed ones, and /v5/order/history keeps an order
+      // cancelled without fills for 24 hours only (V5 docs). So an order Bybit acknowledged, or one
+      // sent more than 24 hours ago, may have been cancelled without fills while the bot was away;
+      // its fills, had it any, are in the executions read above. Only a young unacknowledged one
+      // never reached the exchange.
       let lost: Order | null = null;
       for (let i = 0; i < 3 && lost === null; i++) lost = tracker.lookupMissed(linkId, this.#ctx.now());
       if (lost) {
-        diffs.push(`${sym}: dropped ${linkId}, which the exchange does not know`);
+        const s = stored[linkId]!;
+        const forgotten = s.orderId !== null || this.#ctx.clockMs() - s.createdMs > CANCELLED_KEPT_MS;
+        diffs.push(
+          forgotten
+            ? `${sym}: ${linkId} is no longer on the exchange: it was cancelled without fills while the bot was away (Bybit keeps such orders 24 hours only); dropped`
+            : `${sym}: dropped ${linkId}, which never reached the exchange`,
+        );
         await this.#events.onOrder(rt, lost);
       }
     }

@@ -3,6 +3,8 @@
  * every fill that shrinks it an exit. When the position is flat again, the trade is complete:
  * size-weighted entry and exit prices, all fees, and PnL net of fees (DESIGN section 4: `pnl` is
  * net of that trade's fees). A fill that crosses through zero is split between the two trades.
+ * Funding paid or received while a trade is open belongs to it: kept apart from its fees, and taken
+ * off its PnL as well.
  */
 import { Dec, ZERO, type Decimal } from '../domain/money.js';
 import type { Fill, PositionSide } from '../domain/types.js';
@@ -16,6 +18,9 @@ export interface ClosedRoundTrip {
   readonly entryPrice: Decimal;
   readonly exitPrice: Decimal;
   readonly fees: Decimal;
+  /** Funding paid while the trade was open (negative: received); not part of `fees`. */
+  readonly funding: Decimal;
+  /** Net of `fees` and `funding`. */
   readonly pnl: Decimal;
   /** The fill that closed the trade (its orderLinkId tells why). */
   readonly lastFill: Fill;
@@ -30,6 +35,7 @@ export class RoundTrip {
   #exitQty = ZERO;
   #exitValue = ZERO;
   #fees = ZERO;
+  #funding = ZERO;
   #entryTs = 0;
 
   constructor(symbol: string) {
@@ -61,7 +67,17 @@ export class RoundTrip {
     if (this.#side === null) return ZERO;
     const exitValue = this.#exitValue.plus(this.#open.mul(price));
     const gross = this.#side === 'long' ? exitValue.minus(this.#entryValue) : this.#entryValue.minus(exitValue);
-    return gross.minus(this.#fees);
+    return gross.minus(this.#fees).minus(this.#funding);
+  }
+
+  /**
+   * Funding on the open position (Bybit execType Funding, fee positive when paid): it belongs to the
+   * open trade and comes off its PnL when it closes. False when flat (nothing to charge it to).
+   */
+  addFunding(fee: Decimal): boolean {
+    if (this.#side === null) return false;
+    this.#funding = this.#funding.plus(fee);
+    return true;
   }
 
   /** Applies a fill; returns the completed trades (none, one, or two when it crossed zero). */
@@ -108,7 +124,8 @@ export class RoundTrip {
       entryPrice: this.#entryValue.div(this.#entryQty),
       exitPrice: this.#exitValue.div(this.#exitQty),
       fees: this.#fees,
-      pnl: gross.minus(this.#fees),
+      funding: this.#funding,
+      pnl: gross.minus(this.#fees).minus(this.#funding),
       lastFill: last,
     };
     this.#side = null;
@@ -118,6 +135,7 @@ export class RoundTrip {
     this.#exitQty = ZERO;
     this.#exitValue = ZERO;
     this.#fees = ZERO;
+    this.#funding = ZERO;
     this.#entryTs = 0;
     return trip;
   }

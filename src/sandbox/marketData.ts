@@ -5,11 +5,15 @@
  */
 import type { Candle } from '../domain/types.js';
 import type { Replay } from '../sim/replay.js';
+import { FUNDING_INTERVAL_MINUTES, lastFundingTimeMs } from '../sim/simFunding.js';
 import type { Simulator } from '../sim/simulator.js';
 import type { BookSnapshot } from '../sim/syntheticBook.js';
 import { turnover } from './wire.js';
 
 const DAY_MS = 86_400_000;
+
+/** The funding rate every ticker shows, and the rate the sandbox charges at each funding time (./fundingSchedule.ts). */
+export const SANDBOX_FUNDING_RATE = '0.0001';
 
 /** Bybit kline intervals (reference section 2) in minutes; "M" (calendar month) is not served. */
 export const KLINE_INTERVALS: Readonly<Record<string, number>> = {
@@ -185,7 +189,7 @@ export class MarketData {
     }
     const price = this.#sim.book(symbol).priceOfTicks(this.#sim.book(symbol).bidTicks(last));
     const lastStr = String(last);
-    const nextFunding = Math.ceil((nowMs + 1) / (8 * 3_600_000)) * 8 * 3_600_000;
+    const nextFunding = lastFundingTimeMs(nowMs) + FUNDING_INTERVAL_MINUTES * 60_000;
     return {
       symbol,
       lastPrice: lastStr,
@@ -200,7 +204,7 @@ export class MarketData {
       openInterestValue: '0',
       turnover24h: turn.toFixed(4),
       volume24h: String(Number(vol.toFixed(8))),
-      fundingRate: '0.0001',
+      fundingRate: SANDBOX_FUNDING_RATE,
       nextFundingTime: String(nextFunding),
       predictedDeliveryPrice: '',
       basisRate: '',

@@ -10,6 +10,7 @@ import type { FaultName, FaultSettings } from './faults.js';
 import { MISSING, type Params, ParamError, bool, clearable, decimal, instrumentOf, int, linear, need, page, str } from './restParams.js';
 import { type RouteTable, SimFailure, unwrap } from './routeTable.js';
 import { type AccountSettings, positionIdxAccepted } from './accountSettings.js';
+import { conditionalOrders } from './conditionalOrders.js';
 import { type Wire, wireExecution, wireOrder } from './wire.js';
 
 export interface OrderRouteContext {
@@ -20,6 +21,8 @@ export interface OrderRouteContext {
   /** Counts a fault that struck (FaultCounts). */
   readonly struck: (fault: FaultName) => void;
   readonly account: AccountSettings;
+  /** The sandbox's clock (how long order history keeps an order). */
+  readonly nowMs: () => number;
 }
 
 export function orderRoutes(routes: RouteTable, ctx: OrderRouteContext): void {
@@ -107,23 +110,39 @@ export function orderRoutes(routes: RouteTable, ctx: OrderRouteContext): void {
     const settle = str(p, 'settleCoin');
     if (symbol === undefined && base === undefined && settle === undefined) throw new ParamError(MISSING);
     const openOnly = int(p, 'openOnly', 0, 0, 2);
-    let list = openOnly === 0 ? sim.openOrders(symbol) : sim.orders(symbol).slice(0, 500);
+    // V5 docs (order/realtime): openOnly 0 lists open orders only, 1 the account's recent 500 closed
+    // ones; a look-up by orderId or orderLinkId ignores openOnly and finds an open order or one of
+    // those 500. Conditional orders (a position's TP/SL) are listed with the open ones.
+    const byId = str(p, 'orderId') !== undefined || str(p, 'orderLinkId') !== undefined;
+    const closed = (): SimOrder[] => sim.orders().filter((o) => !OPEN_STATUSES.has(o.status)).slice(0, RECENT_CLOSED);
+    let list = byId ? [...sim.openOrders(), ...closed()] : openOnly === 0 ? sim.openOrders() : closed();
+    if (symbol !== undefined) list = list.filter((o) => o.symbol === symbol);
     list = filterOrders(sim, list, p, base, settle);
-    const pg = page(list, p, 20, 50);
-    return { category: 'linear', list: pg.list.map((o) => wireOrder(o, sim.instrument(o.symbol), false)), nextPageCursor: pg.nextPageCursor };
+    let wire = list.map((o) => wireOrder(o, sim.instrument(o.symbol), false));
+    if (openOnly === 0 && str(p, 'orderLinkId') === undefined) {
+      const orderId = str(p, 'orderId');
+      wire = [...conditionalOrders(sim, symbol).filter((w) => orderId === undefined || w['orderId'] === orderId), ...wire];
+    }
+    const pg = page(wire, p, 20, 50);
+    return { category: 'linear', list: pg.list, nextPageCursor: pg.nextPageCursor };
   });
 
   routes.get('/v5/order/history', true, (p) => {
     linear(p);
     const symbol = str(p, 'symbol');
     if (symbol !== undefined && !sim.hasSymbol(symbol)) throw new ParamError('params error: symbol invalid');
-    let list = filterOrders(sim, sim.orders(symbol), p, str(p, 'baseCoin'), str(p, 'settleCoin'));
+    // V5 docs (order/history): cancelled, rejected and deactivated orders are kept 24 hours, other
+    // closed ones 7 days, orders with fills longer; without startTime/endTime, the last 7 days.
+    const now = ctx.nowMs();
+    const kept = sim.orders(symbol).filter((o) => o.cumExecQty.gt(0) || now - o.createdMs <= (CANCELLED.has(o.status) ? DAY_MS : 7 * DAY_MS));
+    let list = filterOrders(sim, kept, p, str(p, 'baseCoin'), str(p, 'settleCoin'));
     const status = str(p, 'orderStatus');
     if (status !== undefined) list = list.filter((o) => o.status === status);
     const start = str(p, 'startTime');
     const end = str(p, 'endTime');
     if (start !== undefined) list = list.filter((o) => o.createdMs >= Number(start));
     if (end !== undefined) list = list.filter((o) => o.createdMs <= Number(end));
+    if (start === undefined && end === undefined && str(p, 'orderId') === undefined && str(p, 'orderLinkId') === undefined) list = list.filter((o) => now - o.createdMs <= 7 * DAY_MS);
     const pg = page(list, p, 20, 50);
     return { category: 'linear', list: pg.list.map((o) => wireOrder(o, sim.instrument(o.symbol), false)), nextPageCursor: pg.nextPageCursor };
   });
@@ -149,6 +168,12 @@ export function orderRoutes(routes: RouteTable, ctx: OrderRouteContext): void {
     };
   });
 }
+
+/** Closed orders `/v5/order/realtime` keeps per account and category (V5 docs). */
+const RECENT_CLOSED = 500;
+const DAY_MS = 86_400_000;
+/** Closed without a fill: history keeps these 24 hours only (a partly filled cancel has fills). */
+const CANCELLED: ReadonlySet<string> = new Set(['Cancelled', 'Rejected', 'Deactivated']);
 
 /** Narrows an order list by `orderId`, `orderLinkId`, base coin and settle coin. */
 function filterOrders(sim: Simulator, list: SimOrder[], p: Params, base: string | undefined, settle: string | undefined): SimOrder[] {

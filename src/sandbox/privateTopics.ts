@@ -1,12 +1,15 @@
 /**
  * The private topics of `/v5/private` (reference section 2): order, execution, position and wallet
- * pushes on every change of the simulator, each under its bare name and its `.linear` name.
+ * pushes on every change of the simulator, each under its bare name and its `.linear` name. A
+ * position's TP/SL/trailing stop is pushed on the order topic too, as Bybit's conditional orders
+ * (./conditionalOrders.ts).
  */
 import type { Prng } from '../sim/prng.js';
 import type { Simulator } from '../sim/simulator.js';
 import type { SimEvent, SimOrder } from '../sim/simTypes.js';
 import { walletTotals } from './accountRoutes.js';
 import type { AccountSettings } from './accountSettings.js';
+import { ConditionalPushes } from './conditionalOrders.js';
 import { type Wire, wireExecution, wireOrder, wirePosition, wireWallet } from './wire.js';
 import type { WsFanOut } from './wsFanOut.js';
 
@@ -24,6 +27,7 @@ export class PrivateTopics {
   /** Shared with the rest of the hub: push ids are drawn in the same sequence as connection ids. */
   readonly #prng: Prng;
   #pushId = 0;
+  readonly #conditional = new ConditionalPushes();
 
   constructor(ctx: PrivateTopicsContext, fanOut: WsFanOut, prng: Prng) {
     this.#ctx = ctx;
@@ -41,9 +45,13 @@ export class PrivateTopics {
       case 'execution':
         this.#push('execution', [wireExecution(e.execution, sim.instrument(e.execution.symbol), String(sim.lastPrice(e.execution.symbol)), true)]);
         break;
-      case 'position':
+      case 'position': {
         this.#push('position', [wirePosition(e.position, sim.instrument(e.position.symbol), 'ws')]);
+        // The position's own TP/SL/trailing orders, as Bybit pushes them on the order topic.
+        const changed = this.#conditional.changes(sim, e.position);
+        if (changed.length > 0) this.#push('order', changed.map((w) => ({ ...w, category: 'linear' })));
         break;
+      }
       case 'wallet':
         this.#push('wallet', [wireWallet(e.wallet, walletTotals(this.#ctx.account))]);
         break;

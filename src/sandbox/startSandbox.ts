@@ -5,7 +5,8 @@
  *
  * Clock: the sandbox's time is the machine clock plus `clockOffsetMs`; REST auth windows, `market/
  * time`, websocket `ts` and order/execution times use it, and the NTP responder (`ntpPort`) answers
- * with it. Market data keeps the candle files' own timestamps.
+ * with it. Market data keeps the candle files' own timestamps. Funding falls due by it too
+ * (./fundingSchedule.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,6 +21,7 @@ import type { SimExecution } from '../sim/simTypes.js';
 import { type AccountSettings, accountSettings, type AccountSettingsInput } from './accountSettings.js';
 import type { ApiKeyConfig } from './auth.js';
 import { type FaultCounts, type FaultName, type FaultSettings, NO_FAULTS, noFaultCounts, parseFaultSpec } from './faults.js';
+import { FundingSchedule } from './fundingSchedule.js';
 import { MarketData, type Listings } from './marketData.js';
 import { RestApi } from './restApi.js';
 import { PRIVATE_PATH, PUBLIC_PATH, WsHub } from './wsHub.js';
@@ -175,7 +177,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (e.kind === 'order' && faults.thinBookRatio !== null && e.order.status === 'PartiallyFilledCanceled' && e.order.orderType === 'market') struck('thin');
   });
   const hub = new WsHub({ sim, market, keys, nowMs, faults: () => faults, intervalMs: (s) => replay.intervalMs(s), struck, account });
-  replay.onTick((t) => hub.onTick(t));
+  const funding = new FundingSchedule(sim, (symbol, now) => market.ticker(symbol, now).fundingRate ?? '0', nowMs());
+  replay.onTick((t) => {
+    funding.check(nowMs());
+    hub.onTick(t);
+  });
   sim.onEvent((e) => hub.onSimEvent(e));
   const rest = new RestApi({
     sim,
@@ -259,6 +265,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
   };
   armDrop();
+  const fundingTimer = setInterval(() => funding.check(nowMs()), 1000);
+  fundingTimer.unref();
   if ((opts.speed ?? 0) > 0) replay.start(opts.speed);
 
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
@@ -301,6 +309,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (closed) return;
       closed = true;
       replay.stop();
+      clearInterval(fundingTimer);
       if (dropTimer) clearInterval(dropTimer);
       for (const r of hung) r.destroy();
       await hub.close();

@@ -5,6 +5,7 @@
  */
 import type { Candle, Instrument, Side } from '../domain/types.js';
 import type { Dec } from '../domain/money.js';
+import { FUNDING_INTERVAL_MINUTES } from '../sim/simFunding.js';
 import type { SimExecution, SimOrder, SimPosition, SimWallet } from '../sim/simTypes.js';
 
 export type Wire = Record<string, unknown>;
@@ -111,6 +112,10 @@ export function wireExecution(e: SimExecution, inst: Instrument, markPrice: stri
     execPnl: m8(e.closedPnl),
     seq: e.seq,
   };
+  if (e.execType === 'Funding') {
+    // As Bybit sends a funding execution (execution-list fixture): no order behind it.
+    Object.assign(w, { orderType: 'UNKNOWN', stopOrderType: 'UNKNOWN', createType: '', orderPrice: '0', orderQty: '0', execPnl: '0', execType: 'Funding' });
+  }
   if (withCategory) w['category'] = 'linear';
   return w;
 }
@@ -237,7 +242,7 @@ export function wireInstrument(inst: Instrument, launchMs: number, status = 'Tra
       minNotionalValue: inst.minNotional.toFixed(),
     },
     unifiedMarginTrade: true,
-    fundingInterval: 480,
+    fundingInterval: FUNDING_INTERVAL_MINUTES,
     settleCoin: inst.quoteCoin,
     copyTrading: 'both',
     upperFundingRate: '0.005',

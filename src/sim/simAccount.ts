@@ -1,7 +1,8 @@
 /**
  * The simulated USDT unified account (issue 3): wallet balance, fees, one-way positions and their
  * margin. Money moves only through `settle`, once per execution: the wallet balance changes by the
- * realised PnL minus the fee, nothing else (no funding, no liquidation), which tests check.
+ * realised PnL minus the fee, and by funding when the sandbox charges it (`chargeFunding`; no
+ * liquidation), which tests check.
  *
  * Margin follows Bybit's unified account in its simplest form: initial margin = value / leverage,
  * for positions at their entry price and for open orders at their price (pending market orders at
@@ -90,6 +91,17 @@ export class SimAccount {
     this.#realised = this.#realised.add(pnl);
     this.#fees = this.#fees.add(fee);
     return { value, fee, feeRate, closed, pnl };
+  }
+
+  /**
+   * Funding (./simFunding.ts): the wallet pays `fee` (receives it when negative), which is realised
+   * PnL of the position, as Bybit books it; the position itself does not change.
+   */
+  chargeFunding(p: PositionState, fee: Decimal): void {
+    p.curRealisedPnl = p.curRealisedPnl.sub(fee);
+    p.cumRealisedPnl = p.cumRealisedPnl.sub(fee);
+    this.#wallet = this.#wallet.sub(fee);
+    this.#realised = this.#realised.sub(fee);
   }
 
   /**

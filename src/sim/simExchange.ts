@@ -80,6 +80,7 @@ export function toDomainFill(e: SimExecution): Fill {
     ...(e.stopOrderType === 'StopLoss' ? { trigger: 'stopLoss' as const } : {}),
     ...(e.stopOrderType === 'TakeProfit' ? { trigger: 'takeProfit' as const } : {}),
     ...(e.stopOrderType === 'TrailingStop' ? { trigger: 'trailingStop' as const } : {}),
+    ...(e.execType === 'Funding' ? { source: 'funding' as const } : {}),
   };
 }
 

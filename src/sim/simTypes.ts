@@ -71,6 +71,8 @@ export interface SimExecution {
   readonly leavesQty: Decimal;
   readonly execTime: number;
   readonly seq: number;
+  /** Bybit `execType`; absent for a trade. A funding execution moves money, not the position (./simFunding.ts). */
+  readonly execType?: 'Funding';
 }
 
 /** One-way position view. `side` is null and `size` zero when flat. */

@@ -6,12 +6,13 @@
  * work to its parts: the account, for balance, margin, fees and positions (./simAccount.ts); the book
  * of resting orders and their matching (./restingOrders.ts, ./orderFiller.ts, ./orderRegistry.ts);
  * the candle-path fill model, stop-first rule included (./candleFillModel.ts).
- * Not modelled: liquidation, funding, the order book's depth for taker fills (one price per fill),
+ * Funding is charged only when asked (`applyFunding`, the sandbox at each funding time).
+ * Not modelled: liquidation, the order book's depth for taker fills (one price per fill),
  * hedge mode. Wallet balance changes only by realised PnL minus fees, which tests check.
  */
 import type { Dec as Decimal } from '../domain/money.js';
 import type { Candle, Instrument } from '../domain/types.js';
-import { Dec, dec } from '../domain/money.js';
+import { Dec, dec, toPrice } from '../domain/money.js';
 import { CandleFillModel, setPositionStops } from './candleFillModel.js';
 import { MarketClock } from './marketClock.js';
 import { OrderFiller } from './orderFiller.js';
@@ -24,6 +25,7 @@ import { SimAccount } from './simAccount.js';
 import type { MarketFillMode, SimConfig } from './simConfig.js';
 import { SimConfigError, checkRatio } from './simConfig.js';
 import { SimEvents } from './simEvents.js';
+import { chargeFunding } from './simFunding.js';
 import type { SimMarket } from './simMarket.js';
 import { copyOrder, newMarket } from './simMarket.js';
 import type { SyntheticBook } from './syntheticBook.js';
@@ -290,6 +292,23 @@ export class Simulator {
     p.updatedMs = this.#clock.now();
     this.#events.position(m);
     return okr(this.#account.positionView(m));
+  }
+
+  /**
+   * Charges every open position of `symbol` its funding at `fundingTimeMs` (./simFunding.ts) and
+   * reports the Funding execution, the position and the wallet. The sandbox calls it at each funding
+   * time; backtests and paper mode never do. Returns the execution, or null when flat.
+   */
+  applyFunding(symbol: string, rate: Decimal, fundingTimeMs: number): SimExecution | null {
+    const m = this.#market(symbol);
+    if (Number.isNaN(m.last)) return null;
+    const exec = chargeFunding(m, this.#account, rate, toPrice(m.last), fundingTimeMs);
+    if (exec === null) return null;
+    this.#registry.record(exec);
+    this.#events.execution(exec);
+    this.#events.position(m);
+    this.#events.wallet();
+    return exec;
   }
 
   #market(symbol: string): SimMarket {

@@ -55,6 +55,8 @@ export interface TradeStatistics {
   readonly worstPnl: Dec | null;
   /** Fees of the closed trades (sum of `exit.fees`). */
   readonly fees: Dec;
+  /** Funding the closed trades paid, negative when received (sum of `exit.funding`); already in the net PnL. */
+  readonly funding: Dec;
   /** Sum of `exit.pnl` (net of fees). */
   readonly netPnl: Dec;
   /** The equity the curve starts from, or null when unknown. */
@@ -104,6 +106,7 @@ export function computeStatistics(records: readonly JournalRecord[], options: St
   let best: Dec | null = null;
   let worst: Dec | null = null;
   let fees = ZERO;
+  let funding = ZERO;
   let net = ZERO;
   const base = startingEquity ?? ZERO;
   let peak = base;
@@ -113,6 +116,7 @@ export function computeStatistics(records: readonly JournalRecord[], options: St
   for (const e of exits) {
     const pnl = new Dec(e.pnl);
     fees = fees.add(new Dec(e.fees));
+    if (e.funding !== undefined) funding = funding.add(new Dec(e.funding));
     net = net.add(pnl);
     if (best === null || pnl.gt(best)) best = pnl;
     if (worst === null || pnl.lt(worst)) worst = pnl;
@@ -167,6 +171,7 @@ export function computeStatistics(records: readonly JournalRecord[], options: St
     bestPnl: best,
     worstPnl: worst,
     fees,
+    funding,
     netPnl: net,
     startingEquity,
     maxDrawdown,

@@ -71,12 +71,18 @@ describe('renderStatusText', () => {
           symbol: 'ETHUSDT',
           position: { side: 'short', size: new Dec('0.5'), entryPrice: new Dec('3000'), openedMs: NOW, stopPrice: null, targetsFilled: 0, targets: 0, unrealisedPnl: null },
           openOrders: [{ orderLinkId: 'a', orderId: null, purpose: 'exit', side: 'buy', type: 'market', status: 'new', price: null, qty: new Dec('0.5'), filledQty: new Dec('0') }],
+          otherOrders: [
+            { orderId: 'x1', orderLinkId: '', side: 'buy', type: 'market', price: null, qty: new Dec('0'), conditional: 'stopLoss', triggerPrice: new Dec('3100') },
+            { orderId: 'x2', orderLinkId: 'manual-1', side: 'sell', type: 'limit', price: new Dec('3500'), qty: new Dec('0.1'), conditional: null, triggerPrice: null },
+          ],
           cooldownUntilMs: null,
         },
       ],
       today: { dayStartMs: NOW - 43_200_000, realisedPnl: new Dec('4.5'), stale: false, lossLimit: null, limitUsedPct: null },
     });
     expect(text).toContain(['ETHUSDT', '  pos    short 0.5 @ 3000', '         NO STOP', '  uPnL   unknown (needs the exchange)', '  orders 1 open', '   exit buy 0.5 market new'].join('\n'));
+    // Others' orders and the position's own TP/SL: shown apart, never the bot's to cancel.
+    expect(text).toContain([`  others 2 not the bot's, never cancelled by it`, '   position stop buy all trigger 3100', '   manual-1 sell 0.1 @ 3500'].join('\n'));
     expect(text).toContain('today    +4.50, limit unknown');
   });
 });

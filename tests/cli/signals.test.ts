@@ -183,12 +183,13 @@ describe('signals --indicators through node dist/bot.js (DESIGN sections 4 and 5
     rows = rowsOf(out);
     plain = (await run('--data', BTC)).out;
   }, 120_000);
-  const at = (name: string) => 8 + INDICATORS.indexOf(name);
+  // After DESIGN section 4's eight columns and `pivot`.
+  const at = (name: string) => 9 + INDICATORS.indexOf(name);
 
   it('appends the 18 columns in DESIGN order after the existing ones, which stay as they were', () => {
     const header = out.split('\n')[0]!.split(',');
     expect(header.slice(-18)).toEqual(INDICATORS);
-    expect(header.slice(0, 8)).toEqual('ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal'.split(','));
+    expect(header.slice(0, 9)).toEqual('ts,close,rsi,stochK,stochD,pivotHigh,pivotLow,signal,pivot'.split(','));
     const shown = out.trimEnd().split('\n').slice(1).map((l) => l.split(',').slice(0, header.length - 18).join(','));
     expect(shown, 'the signals themselves do not change').toEqual(plain.trimEnd().split('\n').slice(1));
   });

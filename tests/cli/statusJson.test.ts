@@ -22,6 +22,7 @@ describe('statusJson', () => {
           symbol: 'BTCUSDT',
           position: { side: 'long', size: new Dec('0.001'), entryPrice: new Dec('64000.123456789'), openedMs: NOW, stopPrice: null, targetsFilled: 1, targets: 2, unrealisedPnl: null },
           openOrders: [{ orderLinkId: 'a', orderId: 'b', purpose: 'stopLoss', side: 'sell', type: 'market', status: 'new', price: null, qty: new Dec('0.001'), filledQty: new Dec('0') }],
+          otherOrders: [],
           cooldownUntilMs: null,
         },
       ],
@@ -34,6 +35,7 @@ describe('statusJson', () => {
     expect(doc.symbols).toEqual([
       {
         symbol: 'BTCUSDT',
+        otherOrders: [],
         position: { side: 'long', size: 0.001, entryPrice: 64000.12345679, openedMs: NOW, stopPrice: null, targetsFilled: 1, targets: 2, unrealisedPnl: null },
         openOrders: [{ orderLinkId: 'a', orderId: 'b', purpose: 'stopLoss', side: 'sell', type: 'market', status: 'new', price: null, qty: 0.001, filledQty: 0 }],
         cooldownUntilMs: null,

@@ -80,3 +80,22 @@ describe('OrderTracker', () => {
     expect(t.get(REQ.orderLinkId)).toBeUndefined();
   });
 });
+
+describe('orders that are not the bot’s (issue 20 item 2)', () => {
+  it('are kept apart by orderId: open() never returns them, and two with an empty orderLinkId do not overwrite each other', () => {
+    const t = new OrderTracker({ isOwn: (id) => id.startsWith('ps-') });
+    const base = { symbol: 'BTCUSDT', side: 'sell' as const, type: 'market' as const, timeInForce: 'IOC' as const, price: null, qty: dec('0'), reduceOnly: true, stopLoss: null, takeProfit: null, status: 'new' as const, filledQty: dec('0'), avgFillPrice: null, rejectReason: null, createdMs: 1, updatedMs: 1 };
+    expect(t.applyUpdate({ ...base, orderLinkId: '', orderId: 'sl-1', conditional: { kind: 'stopLoss', triggerPrice: dec('60000') } }, 1)).toBe('foreign');
+    expect(t.applyUpdate({ ...base, orderLinkId: '', orderId: 'tp-1', conditional: { kind: 'takeProfit', triggerPrice: dec('70000') } }, 1)).toBe('foreign');
+    expect(t.applyUpdate({ ...base, orderLinkId: 'manual-1', orderId: 'm-1', type: 'limit', price: dec('50000'), qty: dec('0.001') }, 1)).toBe('foreign');
+    expect(t.applyUpdate({ ...base, orderLinkId: 'ps-BTCUSDT-T1-x', orderId: 'own-1' }, 1)).toBe('new');
+    expect(t.open('BTCUSDT').map((o) => o.orderLinkId)).toEqual(['ps-BTCUSDT-T1-x']);
+    expect(t.foreign('BTCUSDT').map((o) => o.orderId).sort()).toEqual(['m-1', 'sl-1', 'tp-1']);
+    // Deactivated when the position closed: gone from the list.
+    t.applyUpdate({ ...base, orderLinkId: '', orderId: 'sl-1', status: 'cancelled', updatedMs: 2 }, 2);
+    expect(t.foreign('BTCUSDT').map((o) => o.orderId).sort()).toEqual(['m-1', 'tp-1']);
+    // A REST list of open orders is all there is.
+    t.replaceForeign('BTCUSDT', [{ ...base, orderLinkId: 'manual-1', orderId: 'm-1' }]);
+    expect(t.foreign('BTCUSDT').map((o) => o.orderId)).toEqual(['m-1']);
+  });
+});

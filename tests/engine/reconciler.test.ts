@@ -87,7 +87,7 @@ describe('Reconciler', () => {
       d.symbols.BTCUSDT!.openOrders[linkId] = { orderLinkId: linkId, orderId: null, side: 'sell', type: 'market', purpose: 'exit', status: 'pending', price: null, qty: '0.01', filledQty: '0', reduceOnly: true, createdMs: T0 };
     });
     const { reconciler, rt } = reconcilerOf(kit);
-    expect(await reconciler.reconcile('periodic', [rt], now)).toEqual([`BTCUSDT: dropped ${linkId}, which the exchange does not know`]);
+    expect(await reconciler.reconcile('periodic', [rt], now)).toEqual([`BTCUSDT: dropped ${linkId}, which never reached the exchange`]);
     expect(kit.store.state.symbols.BTCUSDT?.openOrders).toEqual({});
     expect(kit.tracker.get(linkId)?.status).toBe('lost');
   });

@@ -73,8 +73,10 @@ export async function startSandboxStory(opts: {
   readonly fees?: { readonly makerFeeRate: string; readonly takerFeeRate: string };
   /** The engine's logger (silent by default). */
   readonly logger?: Logger;
-  /** Runs on the sandbox before the engine starts (e.g. a position the bot will find). */
-  readonly beforeStart?: (sandbox: Sandbox) => void;
+  /** The sandbox's clock offset (its NTP responder answers with it too, so the bot trusts it). */
+  readonly clockOffsetMs?: number;
+  /** Runs after the sandbox is up and before the clock is measured and the engine starts (e.g. what happened while the bot was down). */
+  readonly beforeStart?: (sandbox: Sandbox, store: MemoryStore) => void | Promise<void>;
 }): Promise<SandboxStory> {
   const symbol = opts.symbol ?? SCALPER_SETTINGS;
   const sandbox = await startSandbox({
@@ -85,8 +87,10 @@ export async function startSandboxStory(opts: {
     initialBalance: '1000',
     ...(opts.faults ? { faults: opts.faults } : {}),
     ...(opts.fees ?? {}),
+    ...(opts.clockOffsetMs !== undefined ? { clockOffsetMs: opts.clockOffsetMs } : {}),
   });
-  opts.beforeStart?.(sandbox);
+  const store = new MemoryStore();
+  await opts.beforeStart?.(sandbox, store);
   const clock = new ClockService({ ntpServers: [`127.0.0.1:${sandbox.ntpPort}`], samplesPerServer: 2, exchangeUrl: sandbox.restUrl }, { fetchExchangeTime: fetchBybitServerTime });
   await clock.measure();
   const bybit = createBybitExchange({
@@ -98,7 +102,6 @@ export async function startSandboxStory(opts: {
     instrumentRefreshMs: 0,
   });
   const observed = new ObservedPort(bybit);
-  const store = new MemoryStore();
   const journal = new MemoryJournal();
   const alerts: EngineAlert[] = [];
   const strategy = opts.strategy ?? new Scalper({ symbol: symbol.symbol, intervalMs: symbol.intervalMinutes * 60_000 });

@@ -58,6 +58,9 @@ export const WireOrder = v.object({
   reduceOnly: v.optional(Bool, false),
   takeProfit: OptStr,
   stopLoss: OptStr,
+  /** Set on conditional orders (a position's TP/SL/trailing, or a `triggerPrice` order); "" or "UNKNOWN" otherwise. */
+  stopOrderType: OptStr,
+  triggerPrice: OptStr,
   createdTime: Num,
   updatedTime: Num,
 });
@@ -77,6 +80,11 @@ export const WireExecution = v.object({
   execTime: Num,
   /** Set when the exchange created the order because a position's TP/SL/trailing stop triggered. */
   stopOrderType: OptStr,
+  /**
+   * Fees beyond execFee (taxes): REST sends a string ("" when none), the websocket a list of
+   * `{feeCoin, feeType, subFeeType, feeRate, fee}` (V5 docs, execution and websocket execution pages).
+   */
+  extraFees: v.optional(v.unknown()),
 });
 export type WireExecution = v.InferOutput<typeof WireExecution>;
 

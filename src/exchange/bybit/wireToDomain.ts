@@ -12,7 +12,7 @@
  */
 import type { Balance } from '../../engine/exchangePort.js';
 import { dec, ZERO, type Decimal } from '../../domain/money.js';
-import type { Candle, Fill, Instrument, Order, OrderStatus, OrderType, Position, Side, TimeInForce } from '../../domain/types.js';
+import type { Candle, ConditionalKind, Fill, FillSource, Instrument, Order, OrderStatus, OrderType, Position, Side, TimeInForce } from '../../domain/types.js';
 import { WireError, type WireExecution, type WireInstrument, type WireOrder, type WirePosition, type WireWallet, type WireWsKline } from './bybitWire.js';
 
 export function sideFromWire(s: string): Side {
@@ -142,22 +142,71 @@ export function orderFromWire(w: WireOrder): Order {
     rejectReason: w.rejectReason === '' || w.rejectReason === 'EC_NoError' ? null : w.rejectReason,
     createdMs: ms(w.createdTime, 'order createdTime'),
     updatedMs: ms(w.updatedTime, 'order updatedTime'),
+    ...conditionalFromWire(w),
   };
 }
 
-/** Only these execution types are fills of our orders; Funding and Settle are not (V5 enum execType). */
-const FILL_EXEC_TYPES = new Set(['Trade', 'AdlTrade', 'BustTrade', 'Delivery', '']);
+/** Conditional orders carry a `stopOrderType`; plain ones "" (ccxt 2025) or "UNKNOWN" (docs). */
+function conditionalFromWire(w: WireOrder): Pick<Order, 'conditional'> {
+  const t = w.stopOrderType;
+  if (t === '' || t === 'UNKNOWN') return {};
+  const kind: ConditionalKind = TRIGGERS[t] ?? 'stop';
+  return { conditional: { kind, triggerPrice: optPrice(w.triggerPrice, 'order triggerPrice') } };
+}
+
+/**
+ * The execution types the bot books (V5 enum execType): trades, and what else changes a linear
+ * position or its money: funding, auto-deleveraging, a takeover liquidation, a block trade, a moved
+ * position, a delivery. `Settle` is inverse futures only; `""` is an older payload's Trade.
+ */
+const EXEC_SOURCES: Readonly<Record<string, FillSource | null>> = {
+  Trade: null,
+  '': null,
+  Funding: 'funding',
+  AdlTrade: 'adl',
+  BustTrade: 'liquidation',
+  BlockTrade: 'blockTrade',
+  MovePosition: 'movePosition',
+  Delivery: 'delivery',
+};
 
 export function isFillExecution(w: WireExecution): boolean {
-  return FILL_EXEC_TYPES.has(w.execType);
+  return Object.hasOwn(EXEC_SOURCES, w.execType);
+}
+
+/**
+ * The sum of `extraFees` (taxes Bybit charges on top of execFee for some accounts; its websocket
+ * example: execFee 26.3725275 = 0.055 % of the value, and a GST of 0.006403779 beside it): a list of
+ * `{fee, feeCoin, …}` on the websocket, the same list as a JSON string (or "") over REST.
+ */
+function extraFeesFromWire(raw: unknown): Decimal {
+  let list: unknown = raw;
+  if (raw === undefined || raw === null || raw === '') return ZERO;
+  if (typeof raw === 'string') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      throw new WireError(`execution extraFees "${raw.slice(0, 40)}" is not a list of fees`);
+    }
+  }
+  if (!Array.isArray(list)) throw new WireError('execution extraFees is not a list of fees');
+  let sum = ZERO;
+  for (const item of list as unknown[]) {
+    const fee = typeof item === 'object' && item !== null ? (item as { fee?: unknown }).fee : undefined;
+    if (typeof fee !== 'string' && typeof fee !== 'number') throw new WireError('execution extraFees has an entry without a fee');
+    sum = sum.plus(decField(String(fee), 'execution extraFees fee'));
+  }
+  return sum;
 }
 
 /** A fee above the fill's whole value is no fee Bybit charges (taker 0.055 %): a corrupt number. */
 export function fillFromWire(w: WireExecution): Fill {
   const price = positive(w.execPrice, 'execution execPrice');
   const qty = positive(w.execQty, 'execution execQty');
-  // Bybit: positive = paid, negative = rebate, which is our convention too.
-  const fee = decOr(w.execFee, ZERO, 'execution execFee');
+  // Bybit: positive = paid, negative = rebate, which is our convention too; for Funding, positive =
+  // the position paid funding, negative = it received it (execution-list fixture, 2024-03-20).
+  const fee = decOr(w.execFee, ZERO, 'execution execFee').plus(extraFeesFromWire(w.extraFees));
+  const source = EXEC_SOURCES[w.execType] ?? null;
   if (fee.abs().gt(price.mul(qty))) throw new WireError(`execution execFee "${w.execFee}" exceeds the fill's value ${price.mul(qty).toFixed()}`);
   return {
     execId: w.execId,
@@ -170,18 +219,20 @@ export function fillFromWire(w: WireExecution): Fill {
     fee,
     isMaker: w.isMaker,
     ts: ms(w.execTime, 'execution execTime'),
-    ...(TRIGGERS[w.stopOrderType] ? { trigger: TRIGGERS[w.stopOrderType] } : {}),
+    ...(FILL_TRIGGERS[w.stopOrderType] ? { trigger: FILL_TRIGGERS[w.stopOrderType] } : {}),
+    ...(source ? { source } : {}),
   };
 }
 
-/** Bybit `stopOrderType` of the executions the exchange itself started (a position's stops). */
-const TRIGGERS: Readonly<Record<string, Fill['trigger']>> = {
+/** Bybit `stopOrderType` of a position's stops (and of the executions the exchange starts for them). */
+const TRIGGERS: Readonly<Record<string, 'stopLoss' | 'takeProfit' | 'trailingStop'>> = {
   StopLoss: 'stopLoss',
   PartialStopLoss: 'stopLoss',
   TakeProfit: 'takeProfit',
   PartialTakeProfit: 'takeProfit',
   TrailingStop: 'trailingStop',
 };
+const FILL_TRIGGERS: Readonly<Record<string, Fill['trigger']>> = TRIGGERS;
 
 export function positionFromWire(w: WirePosition): Position {
   const size = nonNegative(w.size, 'position size');
