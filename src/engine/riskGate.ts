@@ -58,7 +58,7 @@ export class RiskGate {
     this.#ctx.alert('critical', 'killSwitch', 'Kill switch', `${reason}. Cancelling the bot's orders and closing its positions.`);
   }
 
-  setBlock(source: 'battery' | 'clock', reason: string | null): void {
+  setBlock(source: 'battery' | 'clock' | 'storage', reason: string | null): void {
     if (reason === null) this.#blocks.delete(source);
     else this.#blocks.set(source, reason);
   }
