@@ -10,7 +10,7 @@ import { BACKUP_DIR_NAME } from './backups.js';
 import { JOURNAL_DIR_NAME } from './journal.js';
 
 /** `doctor` warns below this much free space in the state directory. */
-export const LOW_FREE_BYTES = 50 * 1024 * 1024;
+export const LOW_FREE_BYTES = 50_000_000;
 
 export interface StorageUsage {
   /** Bytes an unprivileged process may still write there; null when the system does not say. */
