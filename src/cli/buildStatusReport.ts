@@ -8,6 +8,7 @@ import { readJournal } from '../state/journal.js';
 import type { JournalProblem } from '../state/journal.js';
 import { readStateFile } from '../state/stateFile.js';
 import { isAlive, readLockOwner } from '../state/stateLock.js';
+import { readStorageMark, type StorageMarkState } from '../state/storageMark.js';
 import { PROTECTION_NAMES } from '../domain/persistedState.js';
 import type { DeepReadonly, JsonValue, PersistedState, PositionState, ProtectionName } from '../domain/persistedState.js';
 import { computeStatistics } from '../state/statistics.js';
@@ -115,6 +116,8 @@ export interface StatusReport {
   readonly today: StatusToday | null;
   readonly statistics: TradeStatistics;
   readonly journalProblems: readonly JournalProblem[];
+  /** Set while the running bot cannot write its state directory (issue 22); absent or null otherwise. */
+  readonly storage?: StorageMarkState | null;
 }
 
 /** Gathers the report. Throws `StateFileError` for a damaged state file. */
@@ -125,8 +128,10 @@ export async function buildStatusReport(stateDir: string, inputs: StatusInputs =
   const statistics = computeStatistics(journal.records, inputs.startingEquity === undefined ? {} : { startingEquity: inputs.startingEquity });
   const owner = readLockOwner(stateDir);
   const running = owner !== null && isAlive(owner) ? { pid: owner.pid, startedMs: owner.startedMs } : null;
+  // Only a running bot's word counts: a stopped one is not writing anything.
+  const storage = running === null ? null : readStorageMark(stateDir);
   if (loaded === null) {
-    return { stateDir, nowMs, hasState: false, running, mode: null, updatedMs: null, clock: null, symbols: [], protections: [], today: null, statistics, journalProblems: journal.problems };
+    return { stateDir, nowMs, hasState: false, running, storage, mode: null, updatedMs: null, clock: null, symbols: [], protections: [], today: null, statistics, journalProblems: journal.problems };
   }
   const state: DeepReadonly<PersistedState> = loaded.state;
   const symbols: StatusSymbol[] = [];
@@ -190,6 +195,7 @@ export async function buildStatusReport(stateDir: string, inputs: StatusInputs =
     nowMs,
     hasState: true,
     running,
+    storage,
     mode: state.mode,
     updatedMs: state.updatedMs,
     clock: readClock(state.lastClock),

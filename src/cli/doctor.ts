@@ -41,6 +41,7 @@ import {
 } from './doctorChecks.js';
 import { ACCOUNT_CHECK_IDS, accountModeChecks } from './doctorAccount.js';
 import { apiKeyChecks, KEY_CHECK_IDS } from './doctorKey.js';
+import { checkFreeSpace } from './doctorSpace.js';
 import { defaultConfigPath } from './paths.js';
 
 const USAGE = `Usage: node dist/bot.js doctor [--json] [--config PATH] [--state-dir DIR]
@@ -150,7 +151,7 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo, deps: Doc
   let stateDir: string | null = null;
   if (loaded !== null && config !== null && baseUrl !== null) {
     stateDir = options.stateDirFlag ? resolve(io.cwd, options.stateDirFlag) : loaded.stateDir;
-    checks.push(checkStateDir(stateDir, env));
+    checks.push(checkStateDir(stateDir, env), await checkFreeSpace(stateDir));
     let secrets: Secrets | null = null;
     let secretsProblem: string | null = null;
     try {
@@ -188,7 +189,7 @@ export async function runDoctor(options: DoctorOptions, io: CommandIo, deps: Doc
       else for (const id of ACCOUNT_CHECK_IDS) checks.push(check(id, 'skip', 'the key could not be used'));
     }
   } else {
-    needsConfig(['state-dir', 'secrets', ...KEY_CHECK_IDS, ...ACCOUNT_CHECK_IDS]);
+    needsConfig(['state-dir', 'free-space', 'secrets', ...KEY_CHECK_IDS, ...ACCOUNT_CHECK_IDS]);
   }
 
   const safe = checks.map((c) => ({ id: c.id, status: c.status, message: redact(c.message), fix: c.fix === null ? null : redact(c.fix) }));

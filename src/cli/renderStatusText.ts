@@ -26,6 +26,7 @@ export function renderStatusText(r: StatusReport): string {
     kv('mode', `${r.mode ?? 'unknown'}${r.updatedMs === null ? '' : `, saved ${ago(r.nowMs - r.updatedMs)}`}`);
   }
   kv('bot', r.running === null ? 'not running' : `running, PID ${r.running.pid}`);
+  if (r.storage) kv('storage', `not writable since ${shortTime(r.storage.notWritableSinceMs)}: ${r.storage.error}`);
   if (r.hasState) {
     const c = r.clock;
     if (c === null) kv('clock', 'no measurement recorded');

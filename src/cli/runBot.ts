@@ -34,6 +34,7 @@ import type { CommandIo } from './command.js';
 import type { RunOptions } from './runOptions.js';
 import { startSchedules } from './schedules.js';
 import { engineSettingsFrom, strategiesFrom, strategyFor } from './wiring.js';
+import { waitForWritableStateDir, watchStorage, type StorageWatch } from './watchStorage.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const RECONCILE_EVERY_MS = 60_000;
@@ -70,9 +71,13 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
   try {
     const alerts = buildAlerts(config, opts, logger);
     cleanups.push(() => alerts.router.close());
+    // Issue 22: a read-only state directory is refused, a full one waited for, before anything is sent.
+    await waitForWritableStateDir(opts.stateDir, logger, (a) => alerts.router.send({ ...a, kind: 'error', ts: Date.now() }));
+    let storage: StorageWatch | null = null;
+    const onStorageError = (e: NodeJS.ErrnoException): void => void storage?.report(e);
     let store: StateStore;
     try {
-      store = await StateStore.open(opts.stateDir, { restoreBackup: opts.restoreBackup });
+      store = await StateStore.open(opts.stateDir, { restoreBackup: opts.restoreBackup, onStorageError, onWriteError: (e) => logger.warn('state write failed', { error: e instanceof Error ? e.message : String(e) }) });
     } catch (e) {
       // A damaged state file is never replaced: refuse to trade, and make sure the owner hears of it.
       if (e instanceof StateFileError) {
@@ -82,7 +87,9 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       throw e;
     }
     cleanups.push(() => store.close());
-    const journal = new Journal(opts.stateDir);
+    const journal = new Journal(opts.stateDir, { onStorageError });
+    // After the journal's close (its last try): records still held are printed, not lost silently.
+    cleanups.push(() => storage?.stop(journal.heldLines));
     cleanups.push(() => journal.close());
     // Set once the engine exists: the ongoing status notification follows trades and controls.
     let refreshStatusSoon = (): void => {};
@@ -98,6 +105,18 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
         .append({ type: 'alert', ts: Date.now(), level: a.level, kind: a.kind, title: redact(a.title), body: redact(a.body), ...(a.symbol ? { symbol: a.symbol } : {}) })
         .catch(() => logger.warn('journal: alert not recorded'));
     };
+    storage = watchStorage({
+      stateDir: opts.stateDir,
+      logger,
+      send,
+      terminal: (text) => io.stderr.write(`${text}\n`),
+      // The journal first: its held fills are written, in order, before the state that follows them.
+      recover: async () => {
+        const late = await journal.retry();
+        await store.retry();
+        return late;
+      },
+    });
     for (const repair of journal.repairs) send({ level: 'warning', kind: 'error', title: 'Journal repaired', body: `${repair.file} line ${repair.line}: a torn last line (${repair.bytes} bytes) from a kill was cut off and kept in ${repair.keptIn}` });
     store.update((d) => {
       d.mode = mode;
@@ -163,6 +182,8 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       { port: market.port, store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
       engineSettingsFrom(config),
     );
+    const blockingEngine = engine;
+    storage.attach((reason) => blockingEngine.setBlock('storage', reason));
     await engine.start();
     cleanups.push(() => engine!.stop());
     const liveEngine = engine;

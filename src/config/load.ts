@@ -203,4 +203,4 @@ export function envOverrides(env: NodeJS.ProcessEnv): [string, SetOverride][] {
 }
 
 /** POCKET_ variables that are not config paths. */
-const NOT_CONFIG_ENV = new Set(['POCKET_CONFIG', 'POCKET_ROOT']);
+const NOT_CONFIG_ENV = new Set(['POCKET_CONFIG', 'POCKET_ROOT', 'POCKET_TEST_WRITE_FAULT']);

@@ -305,9 +305,10 @@ export class Engine {
 
   /**
    * Blocks (reason) or unblocks (null) new entries for a condition the bot measures itself: low
-   * battery or heat, an untrusted clock. Open positions stay managed; the owner's pause is separate.
+   * battery or heat, an untrusted clock, a state directory that cannot be written. Open positions stay
+   * managed; the owner's pause is separate.
    */
-  setBlock(source: 'battery' | 'clock', reason: string | null): void {
+  setBlock(source: 'battery' | 'clock' | 'storage', reason: string | null): void {
     this.#risk.setBlock(source, reason);
   }
 

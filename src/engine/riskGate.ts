@@ -118,7 +118,7 @@ export class RiskGate {
     return drawdownLock({ equityPeak: dec(peak.equity), equity: this.#lastEquity, maxDrawdownPct: this.#ctx.settings().risk.maxDrawdownPct, nowMs: now });
   }
 
-  setBlock(source: 'battery' | 'clock', reason: string | null): void {
+  setBlock(source: 'battery' | 'clock' | 'storage', reason: string | null): void {
     if (reason === null) this.#blocks.delete(source);
     else this.#blocks.set(source, reason);
   }

@@ -8,16 +8,21 @@
  *
  * lowdb's stock `JSONFile` (through steno's `Writer`) writes and renames but never fsyncs, which is
  * why the store uses its own adapter built on this.
+ *
+ * Every write here first asks the storage test seam (src/util/writeFault.ts, issue 22), so a test
+ * can make the state directory "full" or "read-only" while a real bot runs.
  */
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { throwIfWriteFault } from '../util/writeFault.js';
 
 /** Counter so that two writes from one process never share a temporary name. */
 let tempSerial = 0;
 
 /** Replaces `file` with `text`, durably; resolves once the new contents survive power loss. */
 export async function writeFileDurable(file: string, text: string): Promise<void> {
+  throwIfWriteFault(file);
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempSerial++}.tmp`);
   const handle = await open(temp, 'w', 0o600);
   try {
@@ -36,6 +41,20 @@ export async function writeFileDurable(file: string, text: string): Promise<void
     throw err;
   }
   await fsyncDirectory(dirname(file));
+}
+
+/**
+ * Whether `dir` takes a small durable write now (issue 22: the storage probe, and the check before
+ * start-up): writes a temporary file of {@link writeFileDurable}'s kind, then removes it. Throws
+ * the write's error (ENOSPC, EROFS, ...) when it does not.
+ */
+export async function probeWritable(dir: string): Promise<void> {
+  const file = join(dir, `.probe.${process.pid}.${tempSerial++}.tmp`);
+  try {
+    await writeFileDurable(file, 'probe\n');
+  } finally {
+    await unlink(file).catch(() => undefined);
+  }
 }
 
 /** Temporary files of {@link writeFileDurable}: `.<name>.<pid>.<serial>.tmp`. */

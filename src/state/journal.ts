@@ -15,11 +15,18 @@
  * or rewritten on append. On opening a month file, a torn last line (the process was killed in the
  * middle of a write, so the record was never acknowledged) is cut off and kept, verbatim, in
  * `<month>.jsonl.torn`, so the next record starts on a line of its own and nothing is lost.
+ *
+ * A storage that cannot take writes (issue 22: ENOSPC, EROFS, EACCES, EIO; see util/writeFault.ts)
+ * does not lose records when the journal has an `onStorageError` listener: the failed batch and every later append are held in memory, in order, and
+ * their appends resolve at once (the journal owns them now); `onStorageError` is told once per
+ * outage. `retry()` writes the held records when the storage works again; a partial line a failed
+ * write left is cut back first, so nothing is written twice.
  */
 import { mkdir, open, readFile, readdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
+import { throwIfWriteFault, isStorageError } from '../util/writeFault.js';
 import { fsyncDirectory } from './durableFile.js';
 import { JournalRecordSchema } from '../domain/journalRecord.js';
 import type { JournalRecord } from '../domain/journalRecord.js';
@@ -35,6 +42,8 @@ export interface JournalOptions {
   readonly durability?: JournalDurability;
   /** The run's market time in Unix ms; every record is filed under its month at append time (see the file comment). */
   readonly monthClock?: () => number;
+  /** A write failed because the storage cannot take writes: records are held from now on (see the file comment). */
+  readonly onStorageError?: (err: NodeJS.ErrnoException) => void;
 }
 
 /** A torn last line found when a month file was opened for appending, cut off and kept aside. */
@@ -63,10 +72,17 @@ export function journalMonth(ts: number): string {
   return new Date(ts).toISOString().slice(0, 7);
 }
 
+const accepted = (): void => {};
+
 export class Journal {
   readonly dir: string;
   readonly #durability: JournalDurability;
   readonly #monthClock: (() => number) | null;
+  readonly #onStorageError: ((err: NodeJS.ErrnoException) => void) | null;
+  /** Set while the storage refuses writes: appends are held in #queue, not written. */
+  #held: NodeJS.ErrnoException | null = null;
+  /** Bytes the open month file had after its last complete write (where a failed write is cut back to). */
+  #size = 0;
   readonly #repairs: JournalRepair[] = [];
   #handle: FileHandle | null = null;
   #handleMonth: string | null = null;
@@ -80,6 +96,7 @@ export class Journal {
     this.dir = journalDir(stateDir);
     this.#durability = options.durability ?? 'fsync';
     this.#monthClock = options.monthClock ?? null;
+    this.#onStorageError = options.onStorageError ?? null;
   }
 
   /**
@@ -94,8 +111,13 @@ export class Journal {
       return Promise.reject(new InvalidJournalRecordError(`journal record rejected at "${v.getDotPath(issue) ?? '(root)'}": ${issue.message}`));
     }
     const line = `${JSON.stringify(checked.output)}\n`;
+    const month = journalMonth(this.#monthClock?.() ?? record.ts);
+    if (this.#held !== null) {
+      this.#queue.push({ month, line, resolve: accepted, reject: accepted });
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ month: journalMonth(this.#monthClock?.() ?? record.ts), line, resolve, reject });
+      this.#queue.push({ month, line, resolve, reject });
       this.#draining ??= this.#drain();
     });
   }
@@ -109,17 +131,41 @@ export class Journal {
     return { appends: this.#appends, syncs: this.#syncs };
   }
 
-  /** Waits for queued appends, then closes the file. */
+  /** The storage error records are held for, or null when writes go through. */
+  get heldError(): NodeJS.ErrnoException | null {
+    return this.#held;
+  }
+
+  /** Records held in memory, in order (JSON lines), waiting for the storage. */
+  get heldLines(): readonly string[] {
+    return this.#held === null ? [] : this.#queue.map((p) => p.line);
+  }
+
+  /**
+   * Writes the held records now, in order; resolves with how many were written late (0 when none
+   * were held). Rejects with the storage error when it still fails (they stay held).
+   */
+  async retry(): Promise<number> {
+    if (this.#held === null) return 0;
+    const late = this.#queue.length;
+    this.#held = null;
+    await (this.#draining ??= this.#drain());
+    if (this.#held !== null) throw this.#held;
+    return late;
+  }
+
+  /** Waits for queued appends (one last try for held ones), then closes the file. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#draining;
+    await this.retry().catch(() => undefined);
     await this.#handle?.close();
     this.#handle = null;
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 && this.#held === null) {
         const month = this.#queue[0]!.month;
         // One batch: everything queued for the same month, in order.
         let n = 0;
@@ -127,16 +173,29 @@ export class Journal {
         const batch = this.#queue.splice(0, n);
         try {
           const handle = await this.#handleFor(month);
-          await handle.write(batch.map((p) => p.line).join(''));
+          const text = batch.map((p) => p.line).join('');
+          throwIfWriteFault(join(this.dir, `${month}.jsonl`));
+          await handle.write(text);
           if (this.#durability === 'fsync') {
             await handle.datasync();
             this.#syncs++;
           }
+          this.#size += Buffer.byteLength(text);
           this.#appends += batch.length;
           for (const p of batch) p.resolve();
         } catch (err) {
-          for (const p of batch) p.reject(err);
-          // The file may now end in a partial line: reopen (and repair) before the next write.
+          // Cut back what the failed write may have left (a partial line, or lines whose sync
+          // failed), so a retry writes them once; if that fails too, the reopen repairs the tail.
+          await this.#handle?.truncate(this.#size).catch(() => undefined);
+          if (isStorageError(err) && this.#onStorageError !== null) {
+            // Keep them, in order, ahead of everything queued since; they are the journal's to write now.
+            for (const p of [...batch, ...this.#queue]) p.resolve();
+            this.#queue = [...batch, ...this.#queue].map((p) => ({ ...p, resolve: accepted, reject: accepted }));
+            this.#held = err;
+            this.#onStorageError?.(err);
+          } else {
+            for (const p of batch) p.reject(err);
+          }
           await this.#handle?.close().catch(() => undefined);
           this.#handle = null;
           this.#handleMonth = null;
@@ -155,8 +214,14 @@ export class Journal {
     const file = join(this.dir, `${month}.jsonl`);
     await this.#repairTornTail(file);
     const handle = await open(file, 'a', 0o600);
-    // A new file's directory entry must be durable too, or a power cut could lose the whole month.
-    await fsyncDirectory(this.dir);
+    try {
+      this.#size = (await handle.stat()).size;
+      // A new file's directory entry must be durable too, or a power cut could lose the whole month.
+      await fsyncDirectory(this.dir);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
     this.#handle = handle;
     this.#handleMonth = month;
     return handle;

@@ -6,12 +6,18 @@
  * turn of the event loop (or after `coalesceMs`), so a burst of events costs one write. `flush()`
  * resolves only when everything updated so far is on disk; the engine awaits it before sending an
  * order, so that a restart always knows what it sent (DESIGN section 1).
+ *
+ * A storage that cannot take writes (issue 22: ENOSPC, EROFS, EACCES, EIO), when the owner listens
+ * (`onStorageError`): the store stops writing and keeps the state in memory; `flush()` rejects at
+ * once with that error, so no order goes out whose plan is not durable; `retry()` (after a probe
+ * write succeeded) writes the newest state and lifts the hold.
  */
 import { mkdir } from 'node:fs/promises';
 import { Low } from 'lowdb';
 import * as v from 'valibot';
 import { backupDir, listBackups, restoreBackupLocked, writeBackup } from './backups.js';
 import { removeLeftoverTempFiles } from './durableFile.js';
+import { isStorageError } from '../util/writeFault.js';
 import type { RestoreResult } from './backups.js';
 import { DurableJsonAdapter } from './durableJsonAdapter.js';
 import { InvalidStateUpdateError, StateFileError } from './stateErrors.js';
@@ -37,6 +43,8 @@ export interface StateStoreOptions {
   readonly restoreBackup?: boolean;
   /** Called when a background write or backup fails (the engine alerts); flush() also rejects. */
   readonly onWriteError?: (err: unknown) => void;
+  /** A write or backup failed because the storage cannot take writes: writes are held (see the file comment). */
+  readonly onStorageError?: (err: NodeJS.ErrnoException) => void;
 }
 
 interface Waiter {
@@ -59,6 +67,9 @@ export class StateStore {
   readonly #backupEveryMs: number;
   readonly #backupKeep: number;
   readonly #onWriteError: ((err: unknown) => void) | undefined;
+  readonly #onStorageError: ((err: NodeJS.ErrnoException) => void) | undefined;
+  /** Set while the storage refuses writes: nothing is written until retry(). */
+  #held: NodeJS.ErrnoException | null = null;
   #version = 0;
   #durableVersion = 0;
   #writing: Promise<void> | null = null;
@@ -86,6 +97,7 @@ export class StateStore {
     this.#backupEveryMs = options.backupEveryMs ?? 3_600_000;
     this.#backupKeep = options.backupKeep ?? 48;
     this.#onWriteError = options.onWriteError;
+    this.#onStorageError = options.onStorageError;
     this.openedFromVersion = openedFromVersion;
     this.restored = restored;
   }
@@ -171,10 +183,23 @@ export class StateStore {
   flush(): Promise<void> {
     const target = this.#version;
     if (this.#durableVersion >= target) return Promise.resolve();
+    if (this.#held !== null) return Promise.reject(this.#held);
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ version: target, resolve, reject }));
     this.#cancelTimer();
     if (this.#writing === null) this.#startWrite();
     return done;
+  }
+
+  /** The storage error writes are held for, or null. */
+  get heldError(): NodeJS.ErrnoException | null {
+    return this.#held;
+  }
+
+  /** Lifts a hold and writes the newest state; rejects (and holds again) when the storage still fails. */
+  async retry(): Promise<void> {
+    if (this.#held === null) return;
+    this.#held = null;
+    await this.flush();
   }
 
   /** Resolves when no write or backup is in progress (tests, benchmarks, shutdown). */
@@ -210,7 +235,7 @@ export class StateStore {
   }
 
   #schedule(): void {
-    if (this.#timer !== null || this.#writing !== null) return;
+    if (this.#timer !== null || this.#writing !== null || this.#held !== null) return;
     const fire = (): void => {
       this.#timer = null;
       this.#startWrite();
@@ -240,10 +265,14 @@ export class StateStore {
       } catch (err) {
         failed = true;
         this.#settle(version, err);
-        this.#onWriteError?.(err);
+        if (isStorageError(err) && this.#onStorageError !== undefined) {
+          this.#held = err;
+          this.#settle(Number.POSITIVE_INFINITY, err);
+          this.#onStorageError(err);
+        } else this.#onWriteError?.(err);
       } finally {
         this.#writing = null;
-        if (this.#version > this.#durableVersion) {
+        if (this.#version > this.#durableVersion && this.#held === null) {
           // More updates arrived meanwhile: write them (at once if someone waits). After a failure,
           // retry only for new updates or a new flush(), never in a loop on a broken disk.
           if (this.#waiters.length > 0) this.#startWrite();
@@ -272,7 +301,8 @@ export class StateStore {
       await writeBackup(this.dir, text, now, { keep: this.#backupKeep });
       this.#lastBackupMs = now;
     } catch (err) {
-      this.#onWriteError?.(err);
+      if (isStorageError(err) && this.#onStorageError !== undefined) this.#onStorageError(err);
+      else this.#onWriteError?.(err);
     }
   }
 }

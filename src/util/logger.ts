@@ -3,11 +3,19 @@
  * FORCE_COLOR), a size-rotated log file in the state directory, and secret redaction on every line.
  * File writes are synchronous on purpose: the phone may SIGKILL us at any instant and the last
  * lines before a kill are the ones the owner needs.
+ *
+ * A log file that cannot be written (issue 22: a full or read-only storage, where writing more only
+ * makes it worse) is said once on the terminal, then left alone: lines go to the terminal only, and
+ * the file is tried again at most every 30 s, with one line when it works again.
  */
 import { appendFileSync, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import kleur from 'kleur';
 import { redact } from './redact.js';
+import { throwIfWriteFault } from './writeFault.js';
+
+/** A log file that failed is tried again after this long, not on every line. */
+const LOG_FILE_RETRY_MS = 30_000;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -58,7 +66,37 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = RANK[options.level ?? 'info'];
   const now = options.now ?? Date.now;
   const file = options.file ?? null;
-  if (file) mkdirSync(dirname(file.path), { recursive: true });
+  /** Set while the log file cannot be written: when it was last tried, and lines it missed. */
+  let fileDown: { triedMs: number; missed: number } | null = null;
+  const toTerminal = (line: string): void => {
+    try {
+      stream.write(line);
+    } catch {
+      // A closed terminal must not stop the bot.
+    }
+  };
+  const toFile = (f: LogFileOptions, ts: string, line: string): void => {
+    const nowMs = now();
+    if (fileDown !== null && nowMs - fileDown.triedMs < LOG_FILE_RETRY_MS) {
+      fileDown.missed++;
+      return;
+    }
+    try {
+      if (fileDown !== null) appendToFile(f, `${ts} INFO  log file writable again (${fileDown.missed} line(s) went to the terminal only)\n`);
+      appendToFile(f, line);
+      fileDown = null;
+    } catch (e) {
+      if (fileDown === null) toTerminal(`${ts.slice(11, 23)} WARN  ${redact(`log file ${f.path} not writable (${e instanceof Error ? e.message : String(e)}): logging to the terminal only, trying the file again every 30 s`)}\n`);
+      fileDown = { triedMs: nowMs, missed: (fileDown?.missed ?? 0) + 1 };
+    }
+  };
+  if (file) {
+    try {
+      mkdirSync(dirname(file.path), { recursive: true });
+    } catch {
+      // Said by the first line that cannot be written.
+    }
+  }
 
   const paint: Record<LogLevel, (s: string) => string> = {
     debug: (s) => colours.gray(s),
@@ -74,12 +112,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const text = redact(`${scope ? `[${scope}] ` : ''}${message}${tail}`);
     const label = level.toUpperCase().padEnd(5);
     const termLine = useColour ? painted(() => `${colours.dim(ts.slice(11, 23))} ${paint[level](label)} ${text}\n`) : `${ts.slice(11, 23)} ${label} ${text}\n`;
-    try {
-      stream.write(termLine);
-    } catch {
-      // A closed terminal must not stop the bot.
-    }
-    if (file) appendToFile(file, `${ts} ${label} ${text}\n`);
+    toTerminal(termLine);
+    if (file) toFile(file, ts, `${ts} ${label} ${text}\n`);
   }
 
   function make(scope: string): Logger {
@@ -124,14 +158,12 @@ function formatValue(v: unknown): string {
   }
 }
 
+/** Throws when the line could not be written (the caller falls back to the terminal). */
 function appendToFile(file: LogFileOptions, line: string): void {
-  try {
-    const size = existsSync(file.path) ? statSync(file.path).size : 0;
-    if (size > 0 && size + Buffer.byteLength(line) > file.maxBytes) rotate(file);
-    appendFileSync(file.path, line, { mode: 0o600 });
-  } catch {
-    // Logging must never crash trading; a full disk shows up in `doctor`.
-  }
+  throwIfWriteFault(file.path);
+  const size = existsSync(file.path) ? statSync(file.path).size : 0;
+  if (size > 0 && size + Buffer.byteLength(line) > file.maxBytes) rotate(file);
+  appendFileSync(file.path, line, { mode: 0o600 });
 }
 
 function rotate(file: LogFileOptions): void {

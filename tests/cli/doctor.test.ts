@@ -3,6 +3,7 @@
  * different permissions, its NTP responder for the clock check, real config and secrets files in a
  * temporary directory, and stub Termux:API executables for the phone-only checks.
  */
+import { freeSpaceCheck } from '../../src/cli/doctorSpace.js';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -82,10 +83,11 @@ describe('doctor --json against the sandbox', () => {
   it('a good key bound to an IP: every exchange, clock and key check passes and the exit code is 0', async () => {
     const { code, report, out, err } = await doctor(setup({ key: KEYS.good }));
     expect(err, 'with --json nothing but the document').toBe('');
-    for (const id of ['node', 'platform', 'config', 'ntp', 'clock', 'exchange', 'secrets', 'api-key', 'key-withdraw', 'key-trade', 'key-ip']) {
+    for (const id of ['node', 'platform', 'config', 'ntp', 'clock', 'exchange', 'free-space', 'secrets', 'api-key', 'key-withdraw', 'key-trade', 'key-ip']) {
       expect(statusOf(report, id), `${id}: ${messageOf(report, id)}`).toBe('ok');
     }
     expect(statusOf(report, 'termux-api'), 'not on Termux here').toBe('skip');
+    expect(messageOf(report, 'free-space'), 'free space in the state directory (issue 22)').toMatch(/^[\d.]+ [kMG]B free in \S+state \(the bot's files: journal [\d.]+ [kMG]B, backups [\d.]+ [kMG]B, bot\.log [\d.]+ [kMG]B\)$/);
     for (const c of report.checks) expect(Object.keys(c).sort()).toEqual(['fix', 'id', 'message', 'status']);
     expect(report.ok).toBe(true);
     expect(code).toBe(0);
@@ -324,5 +326,16 @@ describe('doctor: configuration, output and the phone checks', () => {
       expect(statusOf(report, 'state-dir')).toBe('fail');
       expect(messageOf(report, 'state-dir')).toMatch(/erased every time Termux restarts/);
     });
+  });
+});
+
+describe('doctor free-space check (issue 22)', () => {
+  it("warns under 50 MB free, naming what the bot's own files take and what to do", () => {
+    const low = freeSpaceCheck('/data/state', { freeBytes: 12_000_000, journalBytes: 30_500_000, backupBytes: 1_200_000, logBytes: 5_000_000 });
+    expect(low.status).toBe('warn');
+    expect(low.message).toBe("only 12.0 MB free in /data/state (under 50.0 MB; the bot's files: journal 30.5 MB, backups 1.2 MB, bot.log 5.0 MB): when it is full the bot stops opening positions");
+    expect(low.fix).toMatch(/Free space on that storage/);
+    expect(freeSpaceCheck('/data/state', { freeBytes: 60_000_000, journalBytes: 0, backupBytes: 0, logBytes: 0 }).status).toBe('ok');
+    expect(freeSpaceCheck('/data/state', { freeBytes: null, journalBytes: 0, backupBytes: 0, logBytes: 0 }).status).toBe('skip');
   });
 });

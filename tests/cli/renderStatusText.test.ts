@@ -38,7 +38,12 @@ describe('renderStatusText', () => {
     );
   });
 
-  it('clock verdicts and ages, from seconds to days', () => {
+  it('a running bot that cannot write its state directory says since when (issue 22)', () => {
+    const text = renderStatusText({ ...EMPTY, running: { pid: 42, startedMs: NOW - 3_600_000 }, storage: { notWritableSinceMs: NOW - 300_000, error: 'ENOSPC: no space left on device' } });
+    expect(text.split('\n').slice(3, 6)).toEqual(['bot      running, PID 42', 'storage  not writable since 2026-11-05 11:55Z:', '         ENOSPC: no space left on device']);
+  });
+
+    it('clock verdicts and ages, from seconds to days', () => {
     const clock = (trusted: boolean | null, measured: boolean | null, agoMs: number, offsetMs: number | null = -3.25) =>
       renderStatusText({ ...EMPTY, clock: { trusted, measured, offsetMs, measuredAtMs: NOW - agoMs, reasons: [] } }).split('\n').find((l) => l.startsWith('clock'));
     expect(clock(true, true, 30_000)).toBe('clock    trusted, -3.3 ms, 30 s ago');

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -87,5 +87,41 @@ describe('redaction', () => {
     registerSecret('token123456');
     registerSecret('token123456789');
     expect(redact('u=abc%2Fdef%2Bghi%3D t=token123456789')).toBe('u=[REDACTED] t=[REDACTED]');
+  });
+});
+
+describe('logger on a storage that refuses writes (issue 22, through the POCKET_TEST_WRITE_FAULT seam)', () => {
+  it('says once that the log file is not writable, keeps logging to the terminal, and tries the file again only every 30 s', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pocket-logfull-'));
+    const faultSwitch = join(dir, 'switch');
+    process.env.POCKET_TEST_WRITE_FAULT = faultSwitch;
+    try {
+      let now = 1_000_000;
+      const out = capture(false);
+      const path = join(dir, 'bot.log');
+      const log = createLogger({ stream: out.stream, env: {}, now: () => now, file: { path, maxBytes: 1_000_000, keep: 2 } });
+      log.info('before');
+      writeFileSync(faultSwitch, 'ENOSPC');
+      for (let i = 0; i < 200; i++) {
+        log.error('journal trouble', { i });
+        now += 100; // 20 s of lines
+      }
+      const text = out.text();
+      expect(text.match(/log file .* not writable/g)?.length, 'said once').toBe(1);
+      expect(text).toMatch(/ENOSPC.*logging to the terminal only/);
+      expect(text.match(/journal trouble/g)?.length, 'every line still reaches the terminal').toBe(200);
+      rmSync(faultSwitch);
+      log.info('still inside the 30 s'); // not tried yet
+      expect(readFileSync(path, 'utf8')).not.toMatch(/still inside/);
+      now += 10_000;
+      log.info('after');
+      const file = readFileSync(path, 'utf8');
+      expect(file).toMatch(/log file writable again \(201 line\(s\) went to the terminal only\)/);
+      expect(file).toMatch(/after/);
+      expect(file).not.toMatch(/journal trouble/);
+    } finally {
+      delete process.env.POCKET_TEST_WRITE_FAULT;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
