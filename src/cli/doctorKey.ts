@@ -116,20 +116,39 @@ export interface KeyCheckInput {
 
 export const KEY_CHECK_IDS = ['api-key', 'key-withdraw', 'key-trade', 'key-ip'] as const;
 
+/**
+ * Bybit could not answer about the key just now (no connection, a timeout, a 5xx page, or a retCode
+ * that means "later": server error, rate limit). Trying again can help; `run` waits and retries.
+ */
+export class KeyCheckUnavailable extends Error {
+  override name = 'KeyCheckUnavailable';
+}
+
+/** retCodes of /v5/user/query-api that say "try later", not "this key is wrong" (reference section 4). */
+const LATER_CODES: ReadonlySet<number> = new Set([10000, 10006, 10016, 10018, 10429]);
+
+const skipped = (why: string): DoctorCheck[] => [check('key-withdraw', 'skip', why), check('key-trade', 'skip', why), check('key-ip', 'skip', why)];
+
 /** `api-key` plus the permission checks; the latter are skipped when the key could not be read. */
 export async function apiKeyChecks(input: KeyCheckInput): Promise<DoctorCheck[]> {
-  const skipped = (why: string): DoctorCheck[] => [
-    check('key-withdraw', 'skip', why),
-    check('key-trade', 'skip', why),
-    check('key-ip', 'skip', why),
-  ];
+  try {
+    return await readApiKeyChecks(input);
+  } catch (err) {
+    if (!(err instanceof KeyCheckUnavailable)) throw err;
+    return [check('api-key', 'fail', `could not ask Bybit about the key: ${err.message}`, 'See the exchange check; try again when the connection works.'), ...skipped('the key could not be read')];
+  }
+}
+
+/** As apiKeyChecks, but a failure that may pass is thrown as KeyCheckUnavailable (for a caller that retries). */
+export async function readApiKeyChecks(input: KeyCheckInput): Promise<DoctorCheck[]> {
   let envelope: BybitEnvelope;
   try {
     envelope = await bybitSignedGet(input.baseUrl, '/v5/user/query-api', '', input);
   } catch (err) {
-    const why = redact(err instanceof Error ? err.message : String(err));
-    return [check('api-key', 'fail', `could not ask Bybit about the key: ${why}`, 'See the exchange check; try again when the connection works.'), ...skipped('the key could not be read')];
+    throw new KeyCheckUnavailable(redact(err instanceof Error ? err.message : String(err)));
   }
+  // Bybit's text as Bybit sent it, only the key blotted out.
+  if (LATER_CODES.has(envelope.retCode)) throw new KeyCheckUnavailable(`GET /v5/user/query-api: Bybit retCode ${envelope.retCode}: ${redact(envelope.retMsg)}`);
   if (envelope.retCode !== 0) {
     // 10004's retMsg echoes the signed string (timestamp + key + window): keep the key out of the report.
     const retMsg = redact(envelope.retMsg.replace(/origin_string\[[^\]]*\]/, 'origin_string[…]'));

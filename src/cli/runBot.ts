@@ -8,7 +8,8 @@
 import { resolve } from 'node:path';
 import { BatteryMonitor, isTermux } from '../alerts/BatteryMonitor.js';
 import { isAlertKind } from '../alerts/Alert.js';
-import type { ClockService } from '../clock/clockService.js';
+import type { StatusSnapshot } from '../alerts/Alert.js';
+import { ClockNotTrustedError, ExchangeError } from '../domain/exchangeErrors.js';
 import { ConfigWatcher } from '../config/watch.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
 import { toJsonValue } from '../domain/persistedState.js';
@@ -20,10 +21,12 @@ import { computeStatistics } from '../state/statistics.js';
 import { StateFileError } from '../state/stateErrors.js';
 import { StateStore } from '../state/stateStore.js';
 import { startOfDayMs } from '../engine/protections.js';
-import { createLogger, type Logger } from '../util/logger.js';
+import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { ScheduledJob } from '../util/cronScheduler.js';
-import { apiKeyChecks } from './doctorKey.js';
+import { readApiKeyChecks } from './doctorKey.js';
+import { Patience } from './patience.js';
+import { patientPort } from './patientPort.js';
 import { buildAlerts } from './buildAlerts.js';
 import { connectMarket } from './connectMarket.js';
 import { UserFacingError } from '../util/errors.js';
@@ -44,7 +47,11 @@ export interface RunningBot {
   readonly stopped: Promise<void>;
 }
 
-export async function startBot(opts: RunOptions, io: CommandIo): Promise<RunningBot> {
+/**
+ * Starts the bot; resolves once it is running. Transient failures are waited out (./patience.ts),
+ * however long; `abort` (a signal during start-up) ends the wait and the start with the last failure.
+ */
+export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSignal): Promise<RunningBot> {
   const config = opts.loaded.config;
   const mode = opts.replay ? 'replay' : opts.paper ? 'paper' : config.mode;
   const logger = createLogger({
@@ -63,6 +70,12 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       }
     }
   };
+  // Set once the alerts exist: the ongoing notification says what the bot waits for.
+  let refreshStatus = (): void => {};
+  const patience = new Patience(logger, () => refreshStatus());
+  const stopWaiting = (): void => patience.stop();
+  abort?.addEventListener('abort', stopWaiting, { once: true });
+  if (abort?.aborted) patience.stop();
   try {
     const alerts = buildAlerts(config, opts, logger);
     cleanups.push(() => alerts.router.close());
@@ -95,11 +108,29 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     });
 
     // The exchange side, per mode.
-    const market = await connectMarket(config, opts, mode, logger);
+    const market = await connectMarket(config, opts, mode, logger, patience);
     cleanups.push(() => market.close());
     const clock = market.clock;
+    const port = patientPort(market.port, patience);
     // Declared before the clock's listeners: the first measurement already reports a trust change.
     let engine: Engine | null = null;
+    const statusSnapshot = (): StatusSnapshot => {
+      const snap = engine?.started ? engine.snapshot() : null;
+      const waiting = patience.waiting;
+      return {
+        mode,
+        paused: snap !== null && snap.locks.length > 0,
+        ...(snap?.locks[0] ? { pausedReason: `${snap.locks[0].name}: ${snap.locks[0].reason}` } : {}),
+        pnlToday: snap?.realisedPnlToday ?? '0',
+        openPositions: snap?.positions.map((p) => ({ symbol: p.symbol, side: p.side })) ?? [],
+        clockTrusted: clock.isTrusted(),
+        clockOffsetMs: clock.offsetMs,
+        ...(waiting ? { waitingFor: waiting.step, waitingError: waiting.error } : {}),
+      };
+    };
+    refreshStatus = (): void => {
+      void alerts.router.updateStatus(statusSnapshot());
+    };
     clock.onTrustChange((s) => {
       engine?.setBlock('clock', s.trusted ? null : s.reasons.map((r) => r.message).join('; '));
       send(
@@ -114,20 +145,34 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       });
     });
     if (market.needsTrustedClock) {
-      const status = await clock.start();
+      await clock.start();
       cleanups.push(() => clock.stop());
-      if (!status.trusted) logger.warn('the clock is not trusted yet: waiting before trading', { reasons: status.reasons.map((r) => r.message).join('; ') });
-      await waitForTrust(clock, logger);
+      let tries = 0;
+      await patience.run('clock (NTP and Bybit time)', async () => {
+        if (tries++ > 0) await clock.remeasureNow();
+        if (!clock.isTrusted()) throw new ClockNotTrustedError(clock.status().reasons.map((r) => r.message).join('; '));
+      });
     }
     if (market.keyCheck) {
+      const keyCheck = market.keyCheck;
       // The bot never needs to withdraw: a key that can is refused before anything trades (as doctor does).
-      const checks = await apiKeyChecks({ ...market.keyCheck, timestampMs: clock.now() });
+      const checks = await patience.run('API key check', () => readApiKeyChecks({ ...keyCheck, timestampMs: clock.now() }));
       const failed = checks.filter((c) => c.status === 'fail');
       for (const c of checks.filter((x) => x.status === 'warn')) logger.warn(c.message, { fix: c.fix ?? '' });
       if (failed.length) {
         const text = failed.map((c) => `${c.message}${c.fix ? ` Fix: ${c.fix}` : ''}`).join('\n');
         send({ level: 'critical', kind: 'error', title: 'Not trading: API key refused', body: text });
-        throw new UserFacingError(`not trading with this API key:\n${text}`, 1);
+        throw new UserFacingError(`not trading with this API key:\n${text}`, 2);
+      }
+    }
+    // An unknown symbol is a config error that no wait fixes: name the field (exit 2).
+    for (const [i, s] of config.symbols.entries()) {
+      if (!s.enabled) continue;
+      try {
+        await port.loadInstruments([s.symbol]);
+      } catch (e) {
+        if (e instanceof ExchangeError && e.kind === 'fatal' && /lists no linear instrument/.test(e.message)) throw new UserFacingError(`symbols[${i}].symbol: ${e.message}`, 2);
+        throw e;
       }
     }
 
@@ -138,33 +183,19 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       readFills: async () => (await readJournal(opts.stateDir, { fromMs: Date.now() - 62 * 86_400_000 })).records.filter((r): r is FillRecord => r.type === 'fill'),
     };
     engine = new Engine(
-      { port: market.port, store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
+      { port, store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
       engineSettingsFrom(config),
     );
     await engine.start();
     cleanups.push(() => engine!.stop());
     const liveEngine = engine;
+    patience.startupDone();
 
     const reconcileTimer = setInterval(() => {
       liveEngine.reconcile('periodic').catch((e: unknown) => logger.warn('periodic reconciliation failed', { error: e instanceof Error ? e.message : String(e) }));
     }, RECONCILE_EVERY_MS);
     cleanups.push(() => clearInterval(reconcileTimer));
 
-    const statusSnapshot = () => {
-      const snap = liveEngine.snapshot();
-      return {
-        mode,
-        paused: snap.locks.length > 0,
-        ...(snap.locks[0] ? { pausedReason: `${snap.locks[0].name}: ${snap.locks[0].reason}` } : {}),
-        pnlToday: snap.realisedPnlToday,
-        openPositions: snap.positions.map((p) => ({ symbol: p.symbol, side: p.side })),
-        clockTrusted: clock.isTrusted(),
-        clockOffsetMs: clock.offsetMs,
-      };
-    };
-    const refreshStatus = (): void => {
-      void alerts.router.updateStatus(statusSnapshot());
-    };
     refreshStatus();
     let refreshTimer: NodeJS.Timeout | null = null;
     refreshStatusSoon = () => {
@@ -207,7 +238,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
         },
         dayBoundary: () => refreshStatus(),
         instrumentRefresh: async () => {
-          await market.port.loadInstruments(config.symbols.filter((s) => s.enabled).map((s) => s.symbol));
+          await port.loadInstruments(config.symbols.filter((s) => s.enabled).map((s) => s.symbol));
         },
         backup: async () => {
           await store.backupNow();
@@ -262,6 +293,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     const stop = (why: string): Promise<void> => {
       stopping ??= (async () => {
         logger.info('shutting down', { why });
+        patience.stop();
         const deadline = new Promise<void>((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS).unref());
         await Promise.race([cleanup(), deadline]);
         resolveStopped();
@@ -271,17 +303,10 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     logger.info('running', { mode, symbols: config.symbols.map((s) => `${s.symbol}:${s.strategy}`).join(','), stateDir: opts.stateDir });
     return { engine: liveEngine, stateDir: opts.stateDir, stop, stopped };
   } catch (e) {
+    patience.stop();
     await cleanup();
     throw e;
-  }
-}
-
-async function waitForTrust(clock: ClockService, logger: Logger): Promise<void> {
-  let delayMs = 2000;
-  while (!clock.isTrusted()) {
-    await new Promise((r) => setTimeout(r, delayMs));
-    await clock.remeasureNow();
-    if (!clock.isTrusted()) logger.warn('still waiting for a trusted clock', { reasons: clock.status().reasons.map((r) => r.message).join('; ') });
-    delayMs = Math.min(60_000, delayMs * 2);
+  } finally {
+    abort?.removeEventListener('abort', stopWaiting);
   }
 }
