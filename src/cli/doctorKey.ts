@@ -122,10 +122,20 @@ export const KEY_CHECK_IDS = ['api-key', 'key-withdraw', 'key-trade', 'key-ip'] 
  */
 export class KeyCheckUnavailable extends Error {
   override name = 'KeyCheckUnavailable';
+  constructor(
+    message: string,
+    /** Bybit's retCode when it answered one. */
+    readonly retCode: number | null = null,
+  ) {
+    super(message);
+  }
 }
 
-/** retCodes of /v5/user/query-api that say "try later", not "this key is wrong" (reference section 4). */
-const LATER_CODES: ReadonlySet<number> = new Set([10000, 10006, 10016, 10018, 10429]);
+/**
+ * retCodes of /v5/user/query-api that say "try later", not "this key is wrong" (reference section 4):
+ * server errors, rate limits, and 10002 (our timestamp outside recv_window: measure the clock again).
+ */
+const LATER_CODES: ReadonlySet<number> = new Set([10000, 10002, 10006, 10016, 10018, 10429]);
 
 const skipped = (why: string): DoctorCheck[] => [check('key-withdraw', 'skip', why), check('key-trade', 'skip', why), check('key-ip', 'skip', why)];
 
@@ -148,7 +158,7 @@ export async function readApiKeyChecks(input: KeyCheckInput): Promise<DoctorChec
     throw new KeyCheckUnavailable(redact(err instanceof Error ? err.message : String(err)));
   }
   // Bybit's text as Bybit sent it, only the key blotted out.
-  if (LATER_CODES.has(envelope.retCode)) throw new KeyCheckUnavailable(`GET /v5/user/query-api: Bybit retCode ${envelope.retCode}: ${redact(envelope.retMsg)}`);
+  if (LATER_CODES.has(envelope.retCode)) throw new KeyCheckUnavailable(`GET /v5/user/query-api: Bybit retCode ${envelope.retCode}: ${redact(envelope.retMsg)}`, envelope.retCode);
   if (envelope.retCode !== 0) {
     // 10004's retMsg echoes the signed string (timestamp + key + window): keep the key out of the report.
     const retMsg = redact(envelope.retMsg.replace(/origin_string\[[^\]]*\]/, 'origin_string[…]'));

@@ -24,8 +24,8 @@ import { startOfDayMs } from '../engine/protections.js';
 import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { ScheduledJob } from '../util/cronScheduler.js';
-import { readApiKeyChecks } from './doctorKey.js';
-import { Patience } from './patience.js';
+import { KeyCheckUnavailable, readApiKeyChecks } from './doctorKey.js';
+import { describeFailure, isTransient, Patience } from './patience.js';
 import { patientPort } from './patientPort.js';
 import { buildAlerts } from './buildAlerts.js';
 import { connectMarket } from './connectMarket.js';
@@ -74,6 +74,13 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
   let refreshStatus = (): void => {};
   const patience = new Patience(logger, () => refreshStatus());
   const stopWaiting = (): void => patience.stop();
+  // Last line of defence: a transient failure some path forgot to wait for is logged, not fatal.
+  const onUnhandled = (reason: unknown): void => {
+    if (!isTransient(reason)) throw reason;
+    logger.warn('a transient failure was not retried where it happened; still running', { error: describeFailure(reason) });
+  };
+  process.on('unhandledRejection', onUnhandled);
+  cleanups.push(() => void process.off('unhandledRejection', onUnhandled));
   abort?.addEventListener('abort', stopWaiting, { once: true });
   if (abort?.aborted) patience.stop();
   try {
@@ -156,7 +163,15 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     if (market.keyCheck) {
       const keyCheck = market.keyCheck;
       // The bot never needs to withdraw: a key that can is refused before anything trades (as doctor does).
-      const checks = await patience.run('API key check', () => readApiKeyChecks({ ...keyCheck, timestampMs: clock.now() }));
+      const checks = await patience.run('API key check', async () => {
+        try {
+          return await readApiKeyChecks({ ...keyCheck, timestampMs: clock.now() });
+        } catch (e) {
+          // 10002: Bybit judged our timestamp outside recv_window; measure before the next try.
+          if (e instanceof KeyCheckUnavailable && e.retCode === 10002) await clock.remeasureNow();
+          throw e;
+        }
+      });
       const failed = checks.filter((c) => c.status === 'fail');
       for (const c of checks.filter((x) => x.status === 'warn')) logger.warn(c.message, { fix: c.fix ?? '' });
       if (failed.length) {

@@ -142,6 +142,26 @@ describe('start-up under faults (issue 15)', () => {
     }, 120_000);
   }
 
+  it('keeps waiting while Bybit answers nothing but 503, and SIGTERM still stops it (exit 0)', async () => {
+    sandbox.setFaults({ ...NO_FAULTS, ...parseSpec('http5xx=100%,seed=5') });
+    const bot = startBot(newDir());
+    try {
+      const t0 = Date.now();
+      while ((bot.output().match(/waiting for Bybit/g) ?? []).length < 3) {
+        if (bot.child.exitCode !== null) throw new Error(`the bot exited with ${bot.child.exitCode}:\n${bot.output()}`);
+        if (Date.now() - t0 > 60_000) throw new Error(`no waits logged:\n${bot.output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const stoppedAt = Date.now();
+      expect(await stopBot(bot)).toBe(0);
+      expect(Date.now() - stoppedAt, 'the signal ends the wait at once, not after the next try').toBeLessThan(10_000);
+      expect(bot.output()).toMatch(/stopped by SIGTERM during start-up/);
+    } finally {
+      sandbox.setFaults({ ...NO_FAULTS });
+      if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
+    }
+  }, 90_000);
+
   it('exits 2 naming symbols[i].symbol for a symbol Bybit does not list', async () => {
     sandbox.setFaults({ ...NO_FAULTS });
     const bot = startBot(newDir([{ symbol: 'BTCUSDT', strategy: 'scalper' }, { symbol: 'FOOUSDT', strategy: 'scalper' }]));
