@@ -145,7 +145,9 @@ export async function apiKeyChecks(input: KeyCheckInput): Promise<DoctorCheck[]>
     return await readApiKeyChecks(input);
   } catch (err) {
     if (!(err instanceof KeyCheckUnavailable)) throw err;
-    return [check('api-key', 'fail', `could not ask Bybit about the key: ${err.message}`, 'See the exchange check; try again when the connection works.'), ...skipped('the key could not be read')];
+    // 10002 is the clock's doing: doctor says so (run re-measures and tries again).
+    const fix = err.retCode === 10002 ? refusalFix(10002, input.mode) : 'See the exchange check; try again when the connection works.';
+    return [check('api-key', 'fail', `could not ask Bybit about the key: ${err.message}`, fix), ...skipped('the key could not be read')];
   }
 }
 

@@ -2,10 +2,12 @@
  * The exchange as the engine sees it in a running bot: the same port, with its reads (and the
  * idempotent leverage setting) going through Patience, so that a transient failure during the
  * engine's start (instruments, leverage, reconciliation, fill catch-up) or a warm-up read waits and
- * retries instead of ending the process (issue 15 item 1). Orders, amendments, cancels and stops
- * are passed through untouched: the engine's order sender decides about those itself (it looks a
- * create up by orderLinkId before repeating it), and `subscribe` never fails on a transient error
- * (its streams reconnect on their own).
+ * retries instead of ending the process (issue 15 item 1). A position's trading stop goes through
+ * it too: setting the same stop again is harmless, and a position must not stay without one because
+ * of a 503 (the restart soak found the reconciliation's stop lost to a timeout). Orders,
+ * amendments and cancels are passed through untouched: the engine's order sender decides about
+ * those itself (it looks a create up by orderLinkId before repeating it), and `subscribe` never
+ * fails on a transient error (its streams reconnect on their own).
  */
 import type { ExchangePort } from '../engine/exchangePort.js';
 import type { Patience } from './patience.js';
@@ -18,6 +20,7 @@ export const STEP = {
   reconciliation: 'reconciliation',
   fillCatchUp: 'fill catch-up',
   warmUp: 'warm-up',
+  stop: 'protective stop',
 } as const;
 
 export function patientPort(port: ExchangePort, patience: Patience): ExchangePort {
@@ -38,7 +41,7 @@ export function patientPort(port: ExchangePort, patience: Patience): ExchangePor
     amendOrder: (request) => port.amendOrder(request),
     cancelOrder: (symbol, linkId) => port.cancelOrder(symbol, linkId),
     cancelAllOrders: (symbol) => port.cancelAllOrders(symbol),
-    setTradingStop: (request) => port.setTradingStop(request),
+    setTradingStop: (request) => patience.run(STEP.stop, () => port.setTradingStop(request)),
     subscribe: (markets, events) => port.subscribe(markets, events),
     close: () => port.close(),
   };
