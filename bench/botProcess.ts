@@ -116,11 +116,13 @@ export interface StartBotOptions {
   readonly keepOutputChars?: number;
   /** Called with every complete line the bot prints. */
   readonly onLine?: (line: string) => void;
+  /** Run in this folder (its state kept from an earlier run) instead of a new one. */
+  readonly dir?: string;
 }
 
 /** Starts `node dist/bot.js run` in a new temporary folder holding `config`. */
 export function startBot(opts: StartBotOptions): BotProcess {
-  const dir = mkdtempSync(join(tmpdir(), 'pocket-bench-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pocket-bench-'));
   writeFileSync(join(dir, 'config.json'), JSON.stringify(opts.config, null, 2));
   const keep = opts.keepOutputChars ?? 2_000_000;
   const startedAtMs = Date.now();

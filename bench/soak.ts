@@ -127,6 +127,7 @@ const on = (p = 0.5) => dice.next() < p;
 function randomFaults(calm: boolean): FaultSettings {
   if (calm) return { ...NO_FAULTS, seed: SEED };
   return {
+    ...NO_FAULTS,
     wsDropEveryMs: on(0.4) ? Math.round(between(3_000, 15_000)) : null,
     stall: on(0.2) ? (['public', 'private', 'all'] as const)[Math.floor(between(0, 3))]! : 'none',
     http5xxRate: on() ? between(0.01, 0.15) : 0,

@@ -33,6 +33,9 @@ for (const [entry, out] of entries) {
     format: 'esm',
     target: 'node20',
     minify: true,
+    // Class and function names survive minification, so an error reads "ExchangeNotAvailable", not
+    // "kt" (issue 15 item 3); costs about 3 % of the bundle (BENCHMARKS.md).
+    keepNames: true,
     sourcemap: false,
     legalComments: 'none',
     metafile: true,

@@ -23,7 +23,8 @@ A Bybit V5 exchange on loopback (REST + websocket), replaying real candles into 
   --ntp-port R          also answer NTP on UDP port R with the sandbox clock
   --faults SPEC         inject faults, e.g. ws-drop=30s,http5xx=5%,latency=200ms,partial=0.5,race-cancel=on
                         (ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial,
-                        race-cancel, seed; see src/sandbox/faults.ts)
+                        race-cancel, seed; see src/sandbox/faults.ts); during=start-up|reconciliation|
+                        fill-catch-up with for=20s limits the REST faults to that phase's window
   --api-key K           the API key clients must use (default ${DEFAULT_API_KEY})
   --api-secret S        its secret (default: the documented sandbox secret)
   --history N           candles per file already closed at the start (default 200)

@@ -60,6 +60,10 @@ export interface StatusSnapshot {
   readonly openPositions: readonly { readonly symbol: string; readonly side: PositionSide; readonly detail?: string }[];
   readonly clockTrusted: boolean;
   readonly clockOffsetMs?: number;
+  /** The step the bot is waiting for Bybit to answer (start-up or a retried read), if any. */
+  readonly waitingFor?: string;
+  /** The failure it last saw there, as Bybit sent it. */
+  readonly waitingError?: string;
 }
 
 export function levelRank(level: AlertLevel): number {

@@ -149,7 +149,11 @@ export class AlertRouter {
   /** Posts the ongoing status to channels that have one. Not rate-limited or quiet-hours gated:
    * it is silent after the first post (`--alert-once`) and replaced in place. */
   updateStatus(snapshot: StatusSnapshot): Promise<readonly ChannelReport[]> {
-    const clean: StatusSnapshot = snapshot.pausedReason === undefined ? snapshot : { ...snapshot, pausedReason: this.redactor.redact(humanText(snapshot.pausedReason)) };
+    const clean: StatusSnapshot = {
+      ...snapshot,
+      ...(snapshot.pausedReason === undefined ? {} : { pausedReason: this.redactor.redact(humanText(snapshot.pausedReason)) }),
+      ...(snapshot.waitingError === undefined ? {} : { waitingError: this.redactor.redact(snapshot.waitingError) }),
+    };
     const work = this.#channels.flatMap((c) => {
       const post = c.channel.postStatus?.bind(c.channel);
       return post ? [this.#guard(c.channel.name, () => post(clean))] : [];

@@ -286,7 +286,8 @@ export class TermuxNotificationChannel implements AlertChannel {
 }
 
 function statusTitle(s: StatusSnapshot): string {
-  return `pocket-scalper · ${s.mode} · ${s.paused ? 'PAUSED' : 'running'}`;
+  const state = s.waitingFor !== undefined ? `waiting for Bybit: ${s.waitingFor}` : s.paused ? 'PAUSED' : 'running';
+  return `pocket-scalper · ${s.mode} · ${state}`;
 }
 
 function statusContent(s: StatusSnapshot): string {
@@ -295,6 +296,7 @@ function statusContent(s: StatusSnapshot): string {
   if (s.openPositions.length > shown.length) shown.push(`+${s.openPositions.length - shown.length} more`);
   const offset = s.clockOffsetMs === undefined ? '' : ` (offset ${s.clockOffsetMs >= 0 ? '+' : ''}${Math.round(s.clockOffsetMs)} ms)`;
   const lines = [
+    ...(s.waitingFor !== undefined ? [`Waiting for Bybit: ${s.waitingFor}${s.waitingError ? ` (${s.waitingError})` : ''}; retrying`] : []),
     `PnL today: ${pnl} ${s.quoteCurrency ?? 'USDT'}`,
     `Open positions: ${s.openPositions.length === 0 ? 'none' : `${s.openPositions.length} (${shown.join(', ')})`}`,
     `Clock: ${s.clockTrusted ? 'trusted' : 'NOT trusted, not signing'}${offset}`,

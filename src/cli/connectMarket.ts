@@ -18,6 +18,8 @@ import type { Logger } from '../util/logger.js';
 import { clockOptionsFrom } from './clock.js';
 import { exchangeBaseUrl } from './doctorChecks.js';
 import type { KeyCheckInput } from './doctorKey.js';
+import type { Patience } from './patience.js';
+import { STEP } from './patientPort.js';
 import type { RunOptions } from './runOptions.js';
 
 export interface MarketConnection {
@@ -32,7 +34,8 @@ export interface MarketConnection {
   close(): Promise<void>;
 }
 
-export async function connectMarket(config: Config, opts: RunOptions, mode: string, logger: Logger): Promise<MarketConnection> {
+/** `patience` waits out transient failures of the reads made here (paper mode's instruments). */
+export async function connectMarket(config: Config, opts: RunOptions, mode: string, logger: Logger, patience?: Patience): Promise<MarketConnection> {
   const symbols = config.symbols.filter((s) => s.enabled).map((s) => s.symbol);
   if (opts.replay) {
     // The whole live stack against the sandbox, in this process, on loopback.
@@ -91,7 +94,7 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
   }
 
   // Paper: the simulated account, moved by the exchange's live public data.
-  const instruments = await bybit.loadInstruments(symbols);
+  const instruments = await (patience ? patience.run(STEP.instruments, () => bybit.loadInstruments(symbols)) : bybit.loadInstruments(symbols));
   const sim = new Simulator({
     instruments: [...instruments.values()],
     ...paperCosts(config),

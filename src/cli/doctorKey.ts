@@ -139,21 +139,53 @@ async function demoKeyChecks(input: KeyCheckInput, skipped: (why: string) => Doc
   return [check('api-key', 'ok', `Bybit accepted the key on demo (/v5/account/info); ${why}`), ...['key-withdraw', 'key-trade', 'key-ip'].map((id) => check(id, 'warn', why, fix))];
 }
 
+/**
+ * Bybit could not answer about the key just now (no connection, a timeout, a 5xx page, or a retCode
+ * that means "later": server error, rate limit). Trying again can help; `run` waits and retries.
+ */
+export class KeyCheckUnavailable extends Error {
+  override name = 'KeyCheckUnavailable';
+  constructor(
+    message: string,
+    /** Bybit's retCode when it answered one. */
+    readonly retCode: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * retCodes of /v5/user/query-api that say "try later", not "this key is wrong" (reference section 4):
+ * server errors, rate limits, and 10002 (our timestamp outside recv_window: measure the clock again).
+ */
+const LATER_CODES: ReadonlySet<number> = new Set([10000, 10002, 10006, 10016, 10018, 10429]);
+
+const skipped = (why: string): DoctorCheck[] => [check('key-withdraw', 'skip', why), check('key-trade', 'skip', why), check('key-ip', 'skip', why)];
+
 /** `api-key` plus the permission checks; the latter are skipped when the key could not be read. */
 export async function apiKeyChecks(input: KeyCheckInput): Promise<DoctorCheck[]> {
-  const skipped = (why: string): DoctorCheck[] => [
-    check('key-withdraw', 'skip', why),
-    check('key-trade', 'skip', why),
-    check('key-ip', 'skip', why),
-  ];
+  try {
+    return await readApiKeyChecks(input);
+  } catch (err) {
+    if (!(err instanceof KeyCheckUnavailable)) throw err;
+    // 10002 is the clock's doing: doctor says so (run re-measures and tries again).
+    const fix = err.retCode === 10002 ? refusalFix(10002, input.mode) : 'See the exchange check; try again when the connection works.';
+    return [check('api-key', 'fail', `could not ask Bybit about the key: ${err.message}`, fix), ...skipped('the key could not be read')];
+  }
+}
+
+/** As apiKeyChecks, but a failure that may pass is thrown as KeyCheckUnavailable (for a caller that retries). */
+export async function readApiKeyChecks(input: KeyCheckInput): Promise<DoctorCheck[]> {
   let envelope: BybitEnvelope;
   try {
     envelope = await bybitSignedGet(input.baseUrl, '/v5/user/query-api', '', input);
   } catch (err) {
     const why = redact(err instanceof Error ? err.message : String(err));
     if (input.mode === 'demo' && err instanceof BybitRequestError && / HTTP \d{3}|not JSON|not a Bybit envelope/.test(err.message)) return demoKeyChecks(input, skipped, why);
-    return [check('api-key', 'fail', `could not ask Bybit about the key: ${why}`, 'See the exchange check; try again when the connection works.'), ...skipped('the key could not be read')];
+    throw new KeyCheckUnavailable(why);
   }
+  // Bybit's text as Bybit sent it, only the key blotted out.
+  if (LATER_CODES.has(envelope.retCode)) throw new KeyCheckUnavailable(`GET /v5/user/query-api: Bybit retCode ${envelope.retCode}: ${redact(envelope.retMsg)}`, envelope.retCode);
   if (envelope.retCode !== 0) {
     // 10004's retMsg echoes the signed string (timestamp + key + window): keep the key out of the report.
     const retMsg = redact(envelope.retMsg.replace(/origin_string\[[^\]]*\]/, 'origin_string[…]'));

@@ -82,23 +82,33 @@ export const runCommand: Command = {
     // Handlers first: a SIGTERM during start-up (sv down, a widget) must still stop gracefully.
     let bot: RunningBot | null = null;
     let stopRequested: NodeJS.Signals | null = null;
+    // A signal during start-up also ends any wait for Bybit (src/cli/patience.ts).
+    const startAbort = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => {
       if (bot) void bot.stop(signal);
-      else stopRequested = signal;
+      else {
+        stopRequested = signal;
+        startAbort.abort();
+      }
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
       try {
-        bot = await startBot(prepared, io);
+        bot = await startBot(prepared, io, startAbort.signal);
       } catch (e) {
+        if (stopRequested !== null && !(e instanceof UserFacingError)) {
+          io.stderr.write(`stopped by ${stopRequested} during start-up\n`);
+          return 0;
+        }
         if (e instanceof UserFacingError) {
           io.stderr.write(redact(e.message) + '\n');
           return e.exitCode;
         }
+        // Waiting cannot fix these (a key, a permission, the configuration): exit 2, Bybit's words shown.
         if (e instanceof ExchangeError && e.kind === 'fatal') {
           io.stderr.write(redact(`the exchange refused: ${bybitSaid(e)}`) + '\n');
-          return 1;
+          return 2;
         }
         throw e;
       }

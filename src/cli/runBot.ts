@@ -9,12 +9,11 @@ import { resolve } from 'node:path';
 import { BatteryMonitor, isTermux } from '../alerts/BatteryMonitor.js';
 import { isAlertKind } from '../alerts/Alert.js';
 import type { ClockMeasurement } from '../clock/clockMeasurement.js';
-import type { ClockService } from '../clock/clockService.js';
+import type { StatusSnapshot } from '../alerts/Alert.js';
+import { ExchangeError } from '../domain/exchangeErrors.js';
 import { ConfigWatcher } from '../config/watch.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
-import { toJsonValue, type DeepReadonly, type PositionState } from '../domain/persistedState.js';
-import { dec } from '../domain/money.js';
-import { humanText } from '../alerts/humanText.js';
+import { toJsonValue } from '../domain/persistedState.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineAlert } from '../engine/ports.js';
 import { ControlInbox } from '../state/control.js';
@@ -23,10 +22,14 @@ import { computeStatistics } from '../state/statistics.js';
 import { StateFileError } from '../state/stateErrors.js';
 import { StateStore } from '../state/stateStore.js';
 import { startOfDayMs } from '../engine/protections.js';
-import { createLogger, type Logger } from '../util/logger.js';
+import { createLogger } from '../util/logger.js';
+import { positionProgress, watchLocks } from './watchLocks.js';
+import { waitForTrust } from './waitForTrust.js';
 import { redact } from '../util/redact.js';
 import type { ScheduledJob } from '../util/cronScheduler.js';
-import { apiKeyChecks } from './doctorKey.js';
+import { KeyCheckUnavailable, readApiKeyChecks } from './doctorKey.js';
+import { describeFailure, isTransient, Patience } from './patience.js';
+import { patientPort } from './patientPort.js';
 import { buildAlerts } from './buildAlerts.js';
 import { connectMarket } from './connectMarket.js';
 import { UserFacingError } from '../util/errors.js';
@@ -38,7 +41,6 @@ import { waitForWritableStateDir, watchStorage, type StorageWatch } from './watc
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const RECONCILE_EVERY_MS = 60_000;
-const LOCK_CHECK_MS = 1000;
 
 /** What a running bot holds; `stop()` shuts it down gracefully (also what SIGTERM does). */
 export interface RunningBot {
@@ -49,7 +51,11 @@ export interface RunningBot {
   readonly stopped: Promise<void>;
 }
 
-export async function startBot(opts: RunOptions, io: CommandIo): Promise<RunningBot> {
+/**
+ * Starts the bot; resolves once it is running. Transient failures are waited out (./patience.ts),
+ * however long; `abort` (a signal during start-up) ends the wait and the start with the last failure.
+ */
+export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSignal): Promise<RunningBot> {
   const config = opts.loaded.config;
   const mode = opts.replay ? 'replay' : opts.paper ? 'paper' : config.mode;
   const logger = createLogger({
@@ -68,6 +74,19 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       }
     }
   };
+  // Set once the alerts exist: the ongoing notification says what the bot waits for.
+  let refreshStatus = (): void => {};
+  const patience = new Patience(logger, () => refreshStatus());
+  const stopWaiting = (): void => patience.stop();
+  // Last line of defence: a transient failure some path forgot to wait for is logged, not fatal.
+  const onUnhandled = (reason: unknown): void => {
+    if (!isTransient(reason)) throw reason;
+    logger.warn('a transient failure was not retried where it happened; still running', { error: describeFailure(reason) });
+  };
+  process.on('unhandledRejection', onUnhandled);
+  cleanups.push(() => void process.off('unhandledRejection', onUnhandled));
+  abort?.addEventListener('abort', stopWaiting, { once: true });
+  if (abort?.aborted) patience.stop();
   try {
     const alerts = buildAlerts(config, opts, logger);
     cleanups.push(() => alerts.router.close());
@@ -123,11 +142,29 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     });
 
     // The exchange side, per mode.
-    const market = await connectMarket(config, opts, mode, logger);
+    const market = await connectMarket(config, opts, mode, logger, patience);
     cleanups.push(() => market.close());
     const clock = market.clock;
+    const port = patientPort(market.port, patience);
     // Declared before the clock's listeners: the first measurement already reports a trust change.
     let engine: Engine | null = null;
+    const statusSnapshot = (): StatusSnapshot => {
+      const snap = engine?.started ? engine.snapshot() : null;
+      const waiting = patience.waiting;
+      return {
+        mode,
+        paused: snap !== null && snap.locks.length > 0,
+        ...(snap?.locks[0] ? { pausedReason: `${snap.locks[0].name}: ${snap.locks[0].reason}` } : {}),
+        pnlToday: snap?.realisedPnlToday ?? '0',
+        openPositions: snap?.positions.map((p) => ({ symbol: p.symbol, side: p.side, detail: positionProgress(store.state.symbols[p.symbol]?.position ?? null) })) ?? [],
+        clockTrusted: clock.isTrusted(),
+        clockOffsetMs: clock.offsetMs,
+        ...(waiting ? { waitingFor: waiting.step, waitingError: waiting.error } : {}),
+      };
+    };
+    refreshStatus = (): void => {
+      void alerts.router.updateStatus(statusSnapshot());
+    };
     // What `status` shows: the latest attempt with the verdict and its reasons, kept current on every change of trust.
     const recordClock = (m: ClockMeasurement | null): void => {
       if (m === null) return;
@@ -161,14 +198,33 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       await waitForTrust(clock);
     }
     if (market.keyCheck) {
+      const keyCheck = market.keyCheck;
       // The bot never needs to withdraw: a key that can is refused before anything trades (as doctor does).
-      const checks = await apiKeyChecks({ ...market.keyCheck, timestampMs: clock.now() });
+      const checks = await patience.run('API key check', async () => {
+        try {
+          return await readApiKeyChecks({ ...keyCheck, timestampMs: clock.now() });
+        } catch (e) {
+          // 10002: Bybit judged our timestamp outside recv_window; measure before the next try.
+          if (e instanceof KeyCheckUnavailable && e.retCode === 10002) await clock.remeasureNow();
+          throw e;
+        }
+      });
       const failed = checks.filter((c) => c.status === 'fail');
       for (const c of checks.filter((x) => x.status === 'warn')) logger.warn(c.message, { fix: c.fix ?? '' });
       if (failed.length) {
         const text = failed.map((c) => `${c.message}${c.fix ? ` Fix: ${c.fix}` : ''}`).join('\n');
         send({ level: 'critical', kind: 'error', title: 'Not trading: API key refused', body: text });
-        throw new UserFacingError(`not trading with this API key:\n${text}`, 1);
+        throw new UserFacingError(`not trading with this API key:\n${text}`, 2);
+      }
+    }
+    // An unknown symbol is a config error that no wait fixes: name the field (exit 2).
+    for (const [i, s] of config.symbols.entries()) {
+      if (!s.enabled) continue;
+      try {
+        await port.loadInstruments([s.symbol]);
+      } catch (e) {
+        if (e instanceof ExchangeError && e.kind === 'fatal' && /lists no linear instrument/.test(e.message)) throw new UserFacingError(`symbols[${i}].symbol: ${e.message}`, 2);
+        throw e;
       }
     }
 
@@ -179,7 +235,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
       readFills: async () => (await readJournal(opts.stateDir, { fromMs: Date.now() - 62 * 86_400_000 })).records.filter((r): r is FillRecord => r.type === 'fill'),
     };
     engine = new Engine(
-      { port: market.port, store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
+      { port, store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
       engineSettingsFrom(config),
     );
     const blockingEngine = engine;
@@ -187,6 +243,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     await engine.start();
     cleanups.push(() => engine!.stop());
     const liveEngine = engine;
+    patience.startupDone();
 
     // The account's fee rates, once a day (the engine read them at start; the last known stay on failure).
     const feeTimer = setInterval(() => void liveEngine.refreshFees(), 86_400_000);
@@ -197,21 +254,6 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     }, RECONCILE_EVERY_MS);
     cleanups.push(() => clearInterval(reconcileTimer));
 
-    const statusSnapshot = () => {
-      const snap = liveEngine.snapshot();
-      return {
-        mode,
-        paused: snap.locks.length > 0,
-        ...(snap.locks[0] ? { pausedReason: `${snap.locks[0].name}: ${snap.locks[0].reason}` } : {}),
-        pnlToday: snap.realisedPnlToday,
-        openPositions: snap.positions.map((p) => ({ symbol: p.symbol, side: p.side, detail: positionProgress(store.state.symbols[p.symbol]?.position ?? null) })),
-        clockTrusted: clock.isTrusted(),
-        clockOffsetMs: clock.offsetMs,
-      };
-    };
-    const refreshStatus = (): void => {
-      void alerts.router.updateStatus(statusSnapshot());
-    };
     refreshStatus();
     let refreshTimer: NodeJS.Timeout | null = null;
     refreshStatusSoon = () => {
@@ -261,7 +303,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
         },
         dayBoundary: () => refreshStatus(),
         instrumentRefresh: async () => {
-          await market.port.loadInstruments(config.symbols.filter((s) => s.enabled).map((s) => s.symbol));
+          await port.loadInstruments(config.symbols.filter((s) => s.enabled).map((s) => s.symbol));
         },
         backup: async () => {
           await store.backupNow();
@@ -321,6 +363,7 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     const stop = (why: string): Promise<void> => {
       stopping ??= (async () => {
         logger.info('shutting down', { why });
+        patience.stop();
         const deadline = new Promise<void>((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS).unref());
         await Promise.race([cleanup(), deadline]);
         resolveStopped();
@@ -335,65 +378,10 @@ export async function startBot(opts: RunOptions, io: CommandIo): Promise<Running
     logger.info('running', { mode, symbols: config.symbols.filter((s) => s.enabled).map((s) => `${s.symbol}:${s.strategy}`).join(','), stateDir: opts.stateDir });
     return { engine: liveEngine, stateDir: opts.stateDir, stop, stopped };
   } catch (e) {
+    patience.stop();
     await cleanup();
     throw e;
-  }
-}
-
-/** A trade's progress for the ongoing notification: targets filled and where the stop is. */
-function positionProgress(pos: DeepReadonly<PositionState> | null): string | undefined {
-  if (!pos) return undefined;
-  const parts: string[] = [];
-  if (pos.targets.length) parts.push(`${pos.targets.filter((t) => t.filled).length}/${pos.targets.length} targets`);
-  if (pos.stop) {
-    const be = pos.side === 'long' ? dec(pos.stop.price).gte(pos.entryPrice) : dec(pos.stop.price).lte(pos.entryPrice);
-    parts.push(`stop ${pos.stop.price}${be ? ' (breakeven)' : ''}`);
-  }
-  return parts.length ? parts.join(', ') : undefined;
-}
-
-/**
- * Says once when an entry lock (daily loss, drawdown, loss streak, pause, kill switch) starts and
- * once when it ends (a pause is reported by its command); the signals it refuses go to the debug log.
- */
-function watchLocks(engine: Engine, logger: Logger): { check(): void; stop(): void } {
-  let active = new Map<string, string>();
-  const check = (): void => {
-    // A pause is the owner's own act: its control command and the start-up line report it.
-    const now = new Map(engine.snapshot().locks.filter((l) => l.name !== 'paused').map((l) => [l.name as string, l.reason]));
-    for (const [name, reason] of now) {
-      if (!active.has(name)) logger.warn(`entries stopped (${humanText(name)}): ${reason}`);
-    }
-    for (const name of active.keys()) if (!now.has(name)) logger.info(`entries allowed again: the ${humanText(name)} lock has ended`);
-    active = now;
-  };
-  check();
-  const timer = setInterval(check, LOCK_CHECK_MS);
-  return { check, stop: () => clearInterval(timer) };
-}
-
-/**
- * Waits, without exiting, until the clock is trusted: the clock re-measures by itself meanwhile
- * (ClockService backs off up to a minute) and the owner heard why once, through the clockDistrust
- * alert. SIGINT/SIGTERM during the wait end start-up cleanly (exit 0): run.ts holds those signals
- * until startBot returns, which it would not do while the sources disagree.
- */
-async function waitForTrust(clock: ClockService): Promise<void> {
-  if (clock.isTrusted()) return;
-  let onSignal: (signal: NodeJS.Signals) => void = () => {};
-  let offTrust: () => void = () => {};
-  try {
-    await new Promise<void>((resolve, reject) => {
-      offTrust = clock.onTrustChange((s) => {
-        if (s.trusted) resolve();
-      });
-      onSignal = (signal) => reject(new UserFacingError(`stopped (${signal}) while waiting for a trusted clock; nothing was signed`, 0));
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-    });
   } finally {
-    offTrust();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    abort?.removeEventListener('abort', stopWaiting);
   }
 }

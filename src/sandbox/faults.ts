@@ -18,6 +18,12 @@
  *   race-cancel=on|off a cancel of an open order loses the race: the order fills, two `Filled`
  *                      order pushes are sent, and the cancel answers 110001
  *   seed=N             seed of the fault dice (default 1), so a run is repeatable
+ *   during=PHASE       the REST faults (http5xx, timeout, storm10006, err10016) strike only in a
+ *                      window: `start-up` opens it at the first REST request, `reconciliation` at the
+ *                      first position, open-order or order-history read, `fill-catch-up` at the first
+ *                      execution read; then only requests of that phase are hit (any request for
+ *                      start-up). `always` (default): no window
+ *   for=DURATION       how long that window stays open (default 20s; a bare number is seconds)
  * DURATION is `N`, `Nms`, `Ns` or `Nm` (a bare number is seconds for ws-drop, ms for latency);
  * RATE is a fraction `0.05` or a percentage `5%`.
  */
@@ -40,6 +46,23 @@ export interface FaultSettings {
   readonly thinBookRatio: number | null;
   readonly raceCancel: boolean;
   readonly seed: number;
+  readonly during: FaultPhase;
+  readonly windowMs: number;
+}
+
+/** When the REST faults strike (see `during=` above). */
+export const FAULT_PHASES = ['always', 'start-up', 'reconciliation', 'fill-catch-up'] as const;
+export type FaultPhase = (typeof FAULT_PHASES)[number];
+
+/** The REST paths a phase reads (the bot's Reconciler and fill catch-up; reference/bybit-v5.md section 2). */
+const PHASE_PATHS: Record<Exclude<FaultPhase, 'always' | 'start-up'>, readonly string[]> = {
+  reconciliation: ['/v5/position/list', '/v5/order/realtime', '/v5/order/history'],
+  'fill-catch-up': ['/v5/execution/list'],
+};
+
+/** True when a request to `path` belongs to `phase`. */
+export function inFaultPhase(phase: FaultPhase, path: string): boolean {
+  return phase === 'always' || phase === 'start-up' || PHASE_PATHS[phase].includes(path);
 }
 
 /** The fault types, as named in a SPEC. */
@@ -69,6 +92,8 @@ export const NO_FAULTS: FaultSettings = {
   thinBookRatio: null,
   raceCancel: false,
   seed: 1,
+  during: 'always',
+  windowMs: 20_000,
 };
 
 function duration(name: string, v: string, bareUnitMs: number): number {
@@ -145,8 +170,18 @@ export function parseFaultSpec(spec: string): Partial<FaultSettings> {
         out.seed = n;
         break;
       }
+      case 'during':
+        if (!(FAULT_PHASES as readonly string[]).includes(v)) throw new FaultSpecError(`fault during: "${v}" must be one of ${FAULT_PHASES.join(', ')}`);
+        out.during = v as FaultPhase;
+        break;
+      case 'for': {
+        const ms = duration(name, v, 1000);
+        if (ms <= 0) throw new FaultSpecError('fault for: the window must be > 0');
+        out.windowMs = ms;
+        break;
+      }
       default:
-        throw new FaultSpecError(`unknown fault "${name}" (known: ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial, thin, race-cancel, seed)`);
+        throw new FaultSpecError(`unknown fault "${name}" (known: ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial, thin, race-cancel, seed, during, for)`);
     }
   }
   return out;

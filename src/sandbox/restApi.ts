@@ -16,7 +16,7 @@ import type { SimOrder } from '../sim/simTypes.js';
 import { accountRoutes } from './accountRoutes.js';
 import type { AccountSettings } from './accountSettings.js';
 import { type ApiKeyConfig, verifyRest } from './auth.js';
-import type { FaultName, FaultSettings } from './faults.js';
+import { inFaultPhase, type FaultName, type FaultSettings } from './faults.js';
 import type { MarketData } from './marketData.js';
 import { marketRoutes } from './marketRoutes.js';
 import { orderRoutes } from './orderRoutes.js';
@@ -60,6 +60,8 @@ export class RestApi {
   readonly #routes = new RouteTable();
   readonly #uidLimiter = new RollingWindowLimiter(1000);
   readonly #ipLimiter = new RollingWindowLimiter(5000);
+  /** The fault window (`during=`): the settings it belongs to and when it opened. */
+  #window: { readonly for: FaultSettings; openedMs: number | null } | null = null;
 
   constructor(ctx: RestContext) {
     this.#ctx = ctx;
@@ -71,11 +73,14 @@ export class RestApi {
   handle(method: string, rawUrl: string, headers: Record<string, string | string[] | undefined>, rawBody: string, clientIp: string): RestOutcome {
     const ctx = this.#ctx;
     const f = ctx.faults();
-    if (f.timeoutRate > 0 && ctx.dice() < f.timeoutRate) {
+    const q = rawUrl.indexOf('?');
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const faulty = this.#inWindow(f, path);
+    if (faulty && f.timeoutRate > 0 && ctx.dice() < f.timeoutRate) {
       ctx.struck('timeout');
       return { kind: 'hang' };
     }
-    if (f.http5xxRate > 0 && ctx.dice() < f.http5xxRate) {
+    if (faulty && f.http5xxRate > 0 && ctx.dice() < f.http5xxRate) {
       ctx.struck('http5xx');
       return answer(503, { 'content-type': 'text/html' }, '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>');
     }
@@ -83,8 +88,6 @@ export class RestApi {
     if (ctx.ipLimitPer5s > 0 && !this.#ipLimiter.take(clientIp, ctx.ipLimitPer5s, now).allowed) {
       return answer(403, { 'content-type': 'text/html' }, '<html><body>403 Forbidden: access too frequent</body></html>');
     }
-    const q = rawUrl.indexOf('?');
-    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
     const route = ctx.account.demo && path.startsWith('/v5/user/') ? undefined : this.#routes.find(path);
     if (!route || route.method !== method) return answer(404, { 'content-type': 'text/plain' }, '404 page not found');
@@ -102,11 +105,11 @@ export class RestApi {
         extra['x-bapi-limit-reset-timestamp'] = String(v.resetMs);
         if (!v.allowed) return this.#envelope(10006, 'Too many visits!', {}, extra);
       }
-      if (f.storm10006Rate > 0 && ctx.dice() < f.storm10006Rate) {
+      if (faulty && f.storm10006Rate > 0 && ctx.dice() < f.storm10006Rate) {
         ctx.struck('storm10006');
         return this.#envelope(10006, 'Too many visits!', {}, extra);
       }
-      if (f.err10016Rate > 0 && ctx.dice() < f.err10016Rate) {
+      if (faulty && f.err10016Rate > 0 && ctx.dice() < f.err10016Rate) {
         ctx.struck('err10016');
         return this.#envelope(10016, 'Internal server error.', {}, extra);
       }
@@ -127,6 +130,16 @@ export class RestApi {
       if (e instanceof ParamError) return this.#envelope(e.code, e.message, {}, extra);
       throw e;
     }
+  }
+
+  /** Whether the REST faults may strike this request: always, or inside the open `during=` window. */
+  #inWindow(f: FaultSettings, path: string): boolean {
+    if (f.during === 'always') return true;
+    if (this.#window?.for !== f) this.#window = { for: f, openedMs: null };
+    if (!inFaultPhase(f.during, path)) return false;
+    const now = this.#ctx.nowMs();
+    this.#window.openedMs ??= now;
+    return now < this.#window.openedMs + f.windowMs;
   }
 
   #envelope(code: number, msg: string, result: unknown, extra: Record<string, string>): RestOutcome {

@@ -52,10 +52,10 @@ async function waitFor(bot: ReturnType<typeof startBot>, re: RegExp, ms = 25_000
 }
 
 describe('node dist/bot.js run: account modes and instrument status', () => {
-  it('hedge mode: refused before trading, saying how to switch to one-way mode (exit 1, lock released)', async () => {
+  it('hedge mode: refused before trading, saying how to switch to one-way mode (exit 2: waiting cannot fix it; lock released)', async () => {
     sandbox.account.positionMode = 'hedge';
     const bot = startBot();
-    expect(await bot.exited).toBe(1);
+    expect(await bot.exited, 'exit 2: a setting to change, not a fault to wait out').toBe(2);
     expect(bot.output()).toMatch(/hedge mode \(BTCUSDT has a Buy and a Sell position row\); the bot trades in one-way mode only/);
     expect(bot.output()).toMatch(/Position mode → One-way mode/);
     expect(sandbox.sim.openOrders('BTCUSDT'), 'nothing was sent').toEqual([]);
@@ -65,7 +65,7 @@ describe('node dist/bot.js run: account modes and instrument status', () => {
   it('a symbol in PreLaunch: refused at start, naming symbols[0].symbol and the status', async () => {
     sandbox.account.instrumentStatus.set('BTCUSDT', 'PreLaunch');
     const bot = startBot();
-    expect(await bot.exited).toBe(1);
+    expect(await bot.exited, 'exit 2: a setting to change, not a fault to wait out').toBe(2);
     expect(bot.output()).toContain('symbols[0].symbol BTCUSDT is PreLaunch on Bybit, not Trading: remove it from config.json or set its "enabled" to false');
   }, 40_000);
 

@@ -43,7 +43,8 @@ function startBot(key: { apiKey: string; apiSecret: string }) {
 describe('node dist/bot.js run (testnet mode, sandbox on loopback)', () => {
   it('refuses an API key that can withdraw, before trading, and never prints the secret', async () => {
     const bot = startBot(WITHDRAW);
-    expect(await bot.exited).toBe(1);
+    // Waiting cannot fix this key: a configuration error, exit 2 (issue 15).
+    expect(await bot.exited).toBe(2);
     expect(bot.output()).toMatch(/not trading with this API key/);
     expect(bot.output()).toMatch(/[Ww]ithdraw/);
     expect(bot.output()).not.toContain(WITHDRAW.apiSecret);

@@ -25,6 +25,13 @@ describe('parseFaultSpec', () => {
     expect(parseFaultSpec('ws-drop=2,latency=15')).toEqual({ wsDropEveryMs: 2000, latencyMs: 15 });
   });
 
+  it('parses a fault window: during=PHASE and for=DURATION', () => {
+    expect(parseFaultSpec('during=fill-catch-up,for=14s,http5xx=100%')).toEqual({ during: 'fill-catch-up', windowMs: 14_000, http5xxRate: 1 });
+    expect(parseFaultSpec('during=start-up,for=3')).toEqual({ during: 'start-up', windowMs: 3000 });
+    expect(() => parseFaultSpec('during=lunch')).toThrow(/start-up, reconciliation, fill-catch-up/);
+    expect(() => parseFaultSpec('for=0s')).toThrow(/for/);
+  });
+
   it('names the bad part of a bad SPEC', () => {
     expect(() => parseFaultSpec('http5xx=150%')).toThrow(/http5xx/);
     expect(() => parseFaultSpec('explode=1')).toThrow(FaultSpecError);
@@ -75,6 +82,24 @@ describe('faults at runtime', () => {
     expect(sb.faultCounts().err10016).toBe(before.err10016 + 1);
     expect(sb.faultCounts().http5xx).toBeGreaterThanOrEqual(1);
     expect(sb.faultCounts().storm10006).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a fault window strikes only its phase, from its first request, for its duration', async () => {
+    sb.setFaults('during=fill-catch-up,for=5s,err10016=100%');
+    // Other phases' requests pass, and do not open the window.
+    expect((await call('/v5/position/list', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).json['retCode']).toBe(0);
+    expect((await call('/v5/execution/list', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).json['retCode']).toBe(10016);
+    frozenMs += 4000;
+    expect((await call('/v5/execution/list', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).json['retCode'], 'still inside the window').toBe(10016);
+    expect((await call('/v5/order/realtime', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).json['retCode']).toBe(0);
+    frozenMs += 1500;
+    expect((await call('/v5/execution/list', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).json['retCode'], 'the window has closed').toBe(0);
+    // New settings, a new window: start-up strikes every request until it closes.
+    sb.setFaults('during=start-up,for=2s,http5xx=100%');
+    expect((await fetch(`${sb.restUrl}/v5/market/time`)).status).toBe(503);
+    expect((await call('/v5/position/list', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).status).toBe(503);
+    frozenMs += 2500;
+    expect((await fetch(`${sb.restUrl}/v5/market/time`)).status).toBe(200);
   });
 
   it('a timeout fault leaves the request unanswered', async () => {

@@ -182,6 +182,7 @@ export class BybitStreams {
     for (const t of this.#pollTimers.values()) clearInterval(t);
     this.#pollTimers.clear();
     this.#publicFeed.close();
+    this.#privateFeed.stop();
     await Promise.all([this.#public?.close(), this.#private?.close()]);
     await this.#privateFeed.settled();
   }

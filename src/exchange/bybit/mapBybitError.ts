@@ -168,7 +168,8 @@ export function mapBybitError(err: unknown, ctx: ErrorContext): ExchangeError {
     const retryAtMs = status === 403 ? ctx.nowMs + IP_BAN_WAIT_MS : null;
     // ccxt's text repeats the URL and an HTML body; keep the class, the status and a short tail.
     const detail = sanitise(rawMessage.replace(/^bybit\s+/, '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' '), ctx.secrets);
-    return new ExchangeError(`${where}: ${err.constructor.name}${status !== null ? ` (HTTP ${status})` : ''}: ${detail}`, kind, status, null, retryAtMs);
+    // ccxt names each error class in `name`; the constructor's own name is minified in the bundle.
+    return new ExchangeError(`${where}: ${err.name}${status !== null ? ` (HTTP ${status})` : ''}: ${detail}`, kind, status, null, retryAtMs);
   }
   // Not ccxt's: a wire-format surprise or a bug. Repeating it unchanged will not help, but one odd
   // answer is no reason to stop the bot either, so it is a rejection, not fatal.

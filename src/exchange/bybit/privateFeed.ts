@@ -4,8 +4,10 @@
  * was down, REST fills in what it missed: open orders, positions, balance, and executions since the
  * last one seen (plus the orders those executions belong to).
  */
+import { ExchangeError } from '../../domain/exchangeErrors.js';
 import type { Fill, Order, Position } from '../../domain/types.js';
 import type { Balance } from '../../engine/exchangePort.js';
+import { backoffDelayMs, type BackoffPolicy } from '../../util/backoffDelayMs.js';
 import type { Logger } from '../../util/logger.js';
 import { parseWire, WireError, WireExecution, WireOrder, WirePosition, WireWallet } from './bybitWire.js';
 import { errorText } from './errorText.js';
@@ -34,6 +36,9 @@ export interface PrivateFeedOptions {
   readonly symbols: () => readonly string[];
   /** True once the streams are closing: a gap fill under way does not go round again. */
   readonly closed: () => boolean;
+  /** A failed gap fill is tried again after this backoff (issue 15); default 1 s doubling to 30 s. */
+  readonly retry?: BackoffPolicy;
+  readonly random?: () => number;
 }
 
 export interface PrivateFeedCounters {
@@ -47,6 +52,8 @@ const SEEN_FILLS_CAP = 20_000;
 /** Executions re-read before the newest one seen, to cover clock and ordering slack. */
 const FILL_OVERLAP_MS = 60_000;
 
+const GAP_RETRY: BackoffPolicy = { baseMs: 1000, maxMs: 30_000, minMs: 500 };
+
 /** Private topics we subscribe to (and their per-category forms, `order.linear`…). */
 const PRIVATE_TOPICS: ReadonlySet<string> = new Set(['order', 'execution', 'position', 'wallet']);
 
@@ -58,6 +65,9 @@ export class PrivateFeed {
   /** The hedge-mode row is said once, not per push. */
   #hedgeSaid = false;
   #privateFillAgain = false;
+  /** Failed gap fills in a row, and the timer of the next try. */
+  #failures = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
   readonly #c = { fillsDelivered: 0, fillDuplicates: 0, fillsRecovered: 0, privateGapFills: 0, gapFillErrors: 0 };
 
   constructor(options: PrivateFeedOptions) {
@@ -94,14 +104,32 @@ export class PrivateFeed {
         this.#c.privateGapFills++;
         try {
           await this.#fillPrivateOnce();
+          this.#failures = 0;
         } catch (err) {
           this.#c.gapFillErrors++;
-          this.#o.log.warn('private gap fill failed', { error: errorText(err) });
+          // What the stream missed (a fill, so a stop to place) must not wait for the next outage:
+          // a transient failure is tried again with backoff until the exchange answers.
+          const again = err instanceof ExchangeError && err.kind === 'retryable' && !this.#o.closed();
+          const delayMs = again ? backoffDelayMs(this.#failures++, this.#o.retry ?? GAP_RETRY, this.#o.random) : 0;
+          this.#o.log.warn(again ? `private gap fill failed; next try in ${Math.max(1, Math.round(delayMs / 1000))} s` : 'private gap fill failed', { error: errorText(err) });
+          if (again && this.#retryTimer === null) {
+            this.#retryTimer = setTimeout(() => {
+              this.#retryTimer = null;
+              if (!this.#o.closed()) this.fillGap();
+            }, delayMs);
+            this.#retryTimer.unref();
+          }
         }
       } while (this.#privateFillAgain && !this.#o.closed());
     })().finally(() => {
       this.#privateFill = null;
     });
+  }
+
+  /** Cancels a gap fill retry that is waiting (the streams are closing). */
+  stop(): void {
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
   }
 
   async #fillPrivateOnce(): Promise<void> {

@@ -4,6 +4,7 @@
  * balance, and looks up the orders that filled while the stream was down.
  */
 import { describe, expect, it } from 'vitest';
+import { ExchangeError } from '../../../src/domain/exchangeErrors.js';
 import { dec } from '../../../src/domain/money.js';
 import type { Fill, Order } from '../../../src/domain/types.js';
 import { PrivateFeed, type PrivateRestSource } from '../../../src/exchange/bybit/privateFeed.js';
@@ -133,5 +134,32 @@ describe('PrivateFeed', () => {
     await feed.settled();
     expect(feed.counters().gapFillErrors).toBe(1);
     expect(log.problems('private gap fill failed', 'boom')).toHaveLength(1);
+  });
+
+  it('tries a gap fill that failed on a transient error again, with backoff, until the exchange answers (issue 15)', async () => {
+    let failures = 3;
+    const { feed, log, seen } = make({
+      fetchBalance: async () => {
+        if (failures-- > 0) throw new ExchangeError('GET /v5/account/wallet-balance: Bybit retCode 10016: Internal server error.', 'retryable', 10016, 'Internal server error.');
+        return { equity: dec(7), walletBalance: dec(7), available: dec(7) };
+      },
+    });
+    feed.fillGap();
+    await until(() => seen.includes('balance 7'), 'the balance after the retries', 10_000);
+    expect(feed.counters().gapFillErrors).toBe(3);
+    const warned = log.problems('private gap fill failed; next try in');
+    expect(warned, 'one line per failure, with the next try').toHaveLength(3);
+    expect(warned[0]!.text).toContain('Bybit retCode 10016: Internal server error.');
+    feed.stop();
+  }, 15_000);
+
+  it('does not retry a gap fill whose failure is not transient', async () => {
+    let asked = 0;
+    const { feed, log } = make({ fetchBalance: async () => (asked++, Promise.reject(new ExchangeError('bad', 'rejected'))) });
+    feed.fillGap();
+    await feed.settled();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(asked).toBe(1);
+    expect(log.problems('next try')).toHaveLength(0);
   });
 });
