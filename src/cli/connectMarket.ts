@@ -31,6 +31,8 @@ export interface MarketConnection {
   readonly needsTrustedClock: boolean;
   /** Live modes: the key whose permissions are checked before trading. */
   readonly keyCheck?: Omit<KeyCheckInput, 'timestampMs'>;
+  /** A replay's market time (the candle in play), where it differs from the clock: the journal files a run's records by it. */
+  readonly marketNowMs?: () => number;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
       // The engine moves decisions onto the replay's market time itself (src/engine/marketClock.ts).
       now: () => clock.now(),
       needsTrustedClock: true,
+      marketNowMs: () => sandbox.replay.contextCandle(sandbox.symbols[0]!).ts,
       close: async () => {
         await port.close();
         await sandbox.close();

@@ -106,7 +106,10 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
       throw e;
     }
     cleanups.push(() => store.close());
-    const journal = new Journal(opts.stateDir, { onStorageError });
+    // One month file for all records of a run, by market time: a replay's orders and fills of 2025-06
+    // go to 2025-06 however they are stamped (issue 16 item 13). Live, market time is the clock's.
+    let marketNowMs: (() => number) | undefined;
+    const journal = new Journal(opts.stateDir, { onStorageError, monthClock: () => marketNowMs?.() ?? Date.now() });
     // After the journal's close (its last try): records still held are printed, not lost silently.
     cleanups.push(() => storage?.stop(journal.heldLines));
     cleanups.push(() => journal.close());
@@ -144,6 +147,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     // The exchange side, per mode.
     const market = await connectMarket(config, opts, mode, logger, patience);
     cleanups.push(() => market.close());
+    marketNowMs = market.marketNowMs;
     const clock = market.clock;
     const port = patientPort(market.port, patience);
     // Declared before the clock's listeners: the first measurement already reports a trust change.

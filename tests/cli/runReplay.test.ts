@@ -4,7 +4,7 @@
  * `pause` command, and SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,11 @@ describe('node dist/bot.js run --replay', () => {
     expect(new Set(orders.map((o) => o.orderLinkId)).size, 'no order sent twice').toBe(orders.length);
     expect(new Set(fills.map((f) => f.execId)).size, 'every fill recorded once').toBe(fills.length);
     expect(output).not.toMatch(/sandbox-secret/);
+    // Issue 16 item 13: every record of the run is filed by the replay's market time (its candles are
+    // of 2025-05 and 2025-06), not by today's date: no month file of the wall clock.
+    const months = readdirSync(join(stateDir, 'journal')).filter((f) => f.endsWith('.jsonl'));
+    expect(months.length).toBeGreaterThan(0);
+    expect(months.every((f) => /^2025-0[56]\.jsonl$/.test(f)), `journal files by market month: ${months.join(', ')}`).toBe(true);
   }, 60_000);
 });
 
