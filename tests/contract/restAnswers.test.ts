@@ -200,14 +200,23 @@ describe('contract: orders and executions', () => {
     expect(fills.map((f) => [f.price.toString(), f.qty.toString(), f.fee.toString(), f.trigger ?? null])).toEqual([['85.11', '0.1', '0.00468105', null]]);
   });
 
-  it('execution/list (ccxt 2023-11, a Funding execution): not a fill of an order', async () => {
+  // Issue 20 item 9: funding is booked (realised PnL, the daily loss, the journal), marked as funding,
+  // with Bybit's sign: execFee positive = the position paid, negative = it received.
+  it('execution/list (ccxt 2023-11, a Funding execution): booked as funding paid, 1.2 × 72.25 × 0.0001', async () => {
     serve(recorded('execution-list', 'a Funding execution'));
-    expect(await adapter().recentFills('LTCUSDT', null, 1)).toEqual([]);
+    const [f, ...rest] = await adapter().recentFills('LTCUSDT', null, 1);
+    expect(rest).toEqual([]);
+    expect(f!.source).toBe('funding');
+    expect(f!.fee.toFixed()).toBe('0.00867');
+    expect(f!.qty.toFixed()).toBe('1.2');
   });
 
-  it('execution/list (ccxt 2024-03, Funding with a negative fee): not a fill of an order', async () => {
+  it('execution/list (ccxt 2024-03, Funding with a negative fee): booked as funding received', async () => {
     serve(recorded('execution-list', 'negative execFee'));
-    expect(await adapter().recentFills('LTCUSDT', null, 1)).toEqual([]);
+    const fills = await adapter().recentFills('LTCUSDT', null, 1);
+    expect(fills.length).toBeGreaterThan(0);
+    expect(fills.every((f) => f.source === 'funding')).toBe(true);
+    expect(fills.find((f) => f.execId === '89102b18-96c4-42d2-bc26-131699036635')!.fee.toFixed()).toBe('-0.00708126');
   });
 
   it('order/create (docs, ccxt spot 2024-01): placed, with Bybit’s orderId', async () => {
