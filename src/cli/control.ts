@@ -11,6 +11,8 @@ import { dec, money } from '../domain/money.js';
 import { awaitAck, submitControl, type ControlCommand } from '../state/control.js';
 import { StateLockedError } from '../state/stateErrors.js';
 import { StateStore } from '../state/stateStore.js';
+import kleur from 'kleur';
+import { colourEnabled, painted } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultConfigPath } from './paths.js';
 import { Prompter } from './prompt.js';
@@ -145,7 +147,13 @@ async function offline(command: ControlCommand, stateDir: string, reason: string
     io.stderr.write(`no bot is running; the pause is lifted, but ${kept.join(' and ')} stay: the equity is measured again when the bot runs. To accept the loss, run \`resume --reset-peak\` (${stateDir}/state.json)\n`);
     return 0;
   }
-  io.stderr.write(`no bot is running; ${command === 'pause' ? 'it will start paused' : `it will start with new entries allowed${resetPeak ? ', measuring drawdown from a new peak' : ''}`} (${stateDir}/state.json)\n`);
+  if (command === 'pause') {
+    // Easy to miss otherwise: nothing was paused now, and the pause waits in the state file (issue 16 item 6).
+    const text = `WARNING: no bot is running, so nothing was paused now; the pause is stored and it will start paused, until "node dist/bot.js resume" (${stateDir}/state.json)`;
+    io.stderr.write(`${colourEnabled(io.env, io.stderr as { isTTY?: boolean }) ? painted(() => kleur.bold().yellow(text)) : text}\n`);
+    return 0;
+  }
+  io.stderr.write(`no bot is running; it will start with new entries allowed${resetPeak ? ', measuring drawdown from a new peak' : ''} (${stateDir}/state.json)\n`);
   return 0;
 }
 

@@ -129,7 +129,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** kleur decides colour once, from stdout; we decide per stream, so switch it on just while painting. */
-function painted(render: () => string): string {
+export function painted(render: () => string): string {
   const was = kleur.enabled;
   kleur.enabled = true;
   try {

@@ -81,7 +81,7 @@ describe('control commands and config edits on a running bot', () => {
     // No bot running: the pause goes into the state, and the next start says so.
     const offline = await runBot(['pause'], { cwd: dir, env: { PATH: env.PATH! } });
     expect(offline.code).toBe(0);
-    expect(offline.stderr).toMatch(/it will start paused/);
+    expect(offline.stderr).toMatch(/^WARNING: no bot is running, so nothing was paused now; the pause is stored and it will start paused/m);
     bot = start(env);
     await until('the bot running', () => /running mode=replay/.test(output));
     expect(output).toMatch(/WARN {2}paused since 20\d\d-\d\d-\d\dT[\d:.]+Z, by the pause command \(.+\): no new entries until "node dist\/bot\.js resume"/);

@@ -67,10 +67,13 @@ describe('pause / resume / close-all reach the running bot', () => {
   it('with no bot running, pause and resume are written to the state for the next start', async () => {
     const r = await runBot(['pause', '--state-dir', dir, '--reason', 'holiday'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/no bot is running; it will start paused/);
+    expect(r.stderr).toMatch(/WARNING: no bot is running, so nothing was paused now; the pause is stored and it will start paused/);
     const store = await StateStore.open(dir);
     expect(store.state.protections.paused?.reason).toBe('holiday');
     await store.close();
+    // On a terminal (or FORCE_COLOR) the warning is bold yellow, so it is not read past.
+    const coloured = await runBot(['pause', '--state-dir', dir, '--reason', 'holiday'], { cwd: dir, env: { FORCE_COLOR: '1' } });
+    expect(coloured.stderr).toContain('\x1b[33m');
     expect((await runBot(['resume', '--state-dir', dir], { cwd: dir })).code).toBe(0);
     const again = await StateStore.open(dir);
     expect(again.state.protections.paused).toBeNull();
