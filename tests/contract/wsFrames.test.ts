@@ -86,7 +86,8 @@ describe('contract: private stream', () => {
     await until(() => seen.balances.length === 1, 'the wallet push');
     // The order push is an option order (ETH-30DEC22-1400-C, category option): not a linear order of ours.
     expect(seen.orders).toBe(0);
-    expect(seen.fills.map((f) => [f.symbol, f.side, f.price.toString(), f.qty.toString(), f.fee.toString(), f.isMaker, f.trigger ?? null])).toEqual([['BTCUSDT', 'sell', '95900.1', '0.5', '26.3725275', false, null]]);
+    // The fee counts the push's extraFees too (issue 20 item 9): execFee 26.3725275 + a GST of 0.006403779.
+    expect(seen.fills.map((f) => [f.symbol, f.side, f.price.toString(), f.qty.toString(), f.fee.toString(), f.isMaker, f.trigger ?? null])).toEqual([['BTCUSDT', 'sell', '95900.1', '0.5', '26.378931279', false, null]]);
     // The docs' position push is a hedge-mode row (positionIdx 2): never read as the position.
     expect(seen.positions).toEqual([]);
     expect(log.lines.filter((l) => l.level === 'error' && /hedge-mode row \(positionIdx 2\)/.test(l.message))).toHaveLength(1);
