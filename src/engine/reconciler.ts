@@ -10,7 +10,7 @@
  * it. A snapshot older than the last position update applied (a stream push) is not compared at all.
  */
 import { dec, money, ZERO } from '../domain/money.js';
-import type { Fill, Order, Position } from '../domain/types.js';
+import type { Fill, Position } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExecutionHandler } from './executionHandler.js';
 import type { LedgerWriter } from './ledgerWriter.js';
@@ -149,9 +149,8 @@ export class Reconciler {
           this.#ctx.now(),
         );
       }
-      // A restart finds nothing in flight: three misses in a row mean the order never reached the exchange.
-      let lost: Order | null = null;
-      for (let i = 0; i < 3 && lost === null; i++) lost = tracker.lookupMissed(linkId, this.#ctx.now());
+      // One miss per reconciliation: only several in a row mean the order never reached the exchange.
+      const lost = tracker.lookupMissed(linkId, this.#ctx.now());
       if (lost) {
         diffs.push(`${sym}: dropped ${linkId}, which the exchange does not know`);
         await this.#events.onOrder(rt, lost);
