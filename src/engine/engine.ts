@@ -30,7 +30,7 @@ import { Reconciler, type ReconcileReason } from './reconciler.js';
 import { RiskGate, type EngineSnapshot } from './riskGate.js';
 import { StrategyRunner } from './strategyRunner.js';
 import { SymbolQueue } from './symbolQueue.js';
-import { newSymbolRuntime, type SymbolRuntime } from './symbolRuntime.js';
+import { newSymbolRuntime, refreshInstrument, type SymbolRuntime } from './symbolRuntime.js';
 
 export type { EngineSnapshot } from './riskGate.js';
 
@@ -323,6 +323,7 @@ export class Engine {
 
   /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch). */
   #afterCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
+    refreshInstrument(rt, this.#deps.port, this.#deps.logger);
     const done = this.#runner.onClosedCandle(rt, candle);
     if (done) return done.then(() => this.#bot.onCandle(this.#clock.now()));
     this.#bot.onCandle(this.#clock.now());
