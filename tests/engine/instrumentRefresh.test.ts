@@ -5,8 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderSentRecord } from '../../src/domain/journalRecord.js';
+import { dec } from '../../src/domain/money.js';
+import { LedgerWriter } from '../../src/engine/ledgerWriter.js';
+import { makeOrderLinkId } from '../../src/engine/orderLinkId.js';
+import { OrderSender, storedOrder } from '../../src/engine/orderSender.js';
+import { RiskGate } from '../../src/engine/riskGate.js';
 import { BTC_1M } from './harness.js';
-import { recordingLogger, type LogLine } from './partsKit.js';
+import { partsKit, recordingLogger, T0, type LogLine } from './partsKit.js';
 import { startSandboxStory, type SandboxStory } from './sandboxHarness.js';
 
 let story: SandboxStory | null = null;
@@ -38,4 +43,30 @@ describe('instrument rules reloaded while running', () => {
     expect(entries(story).length, 'entries resume').toBeGreaterThan(0);
     expect(logs.filter((l) => /BTCUSDT is Trading on Bybit again/.test(l.message))).toHaveLength(1);
   }, 180_000);
+
+  it('an order the adapter refuses before sending it (the rules changed after the decision) is "not sent", not "Bybit said", and never trips the circuit breaker', async () => {
+    story = await startSandboxStory({ candles: BTC_1M.slice(0, 300), history: 100 });
+    // Bybit moved the symbol to Delivering and the adapter has reloaded its rules; the engine decided before.
+    story.sandbox.account.instrumentStatus.set('BTCUSDT', 'Delivering');
+    await story.exchange.loadInstruments(['BTCUSDT']);
+    const kit = partsKit({ settings: { risk: { maxDailyLossPct: 50, maxDrawdownPct: 90, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC', circuitBreaker: { failures: 2, cooldownSeconds: 900 } } } });
+    const ctx = { ...kit.ctx, port: story.exchange };
+    const risk = new RiskGate(ctx);
+    const sender = new OrderSender(ctx, new LedgerWriter(kit.journal, kit.logger), () => {}, (ok, error) => risk.orderOutcome(ok, error));
+    for (let i = 0; i < 4; i++) {
+      const orderLinkId = makeOrderLinkId('ps', 'BTCUSDT', { kind: 'entry', side: 'long' }, T0 + i * 60_000);
+      const req = { symbol: 'BTCUSDT', side: 'buy' as const, type: 'market' as const, qty: dec('0.001'), price: null, timeInForce: 'IOC' as const, reduceOnly: false, orderLinkId, stopLoss: null, takeProfit: null };
+      kit.store.update((d) => {
+        d.symbols.BTCUSDT!.openOrders[orderLinkId] = storedOrder(req, 'entry', T0);
+      });
+      expect(await sender.send(req, 'entry', 'test')).toBe('refused');
+    }
+    expect(kit.store.state.symbols.BTCUSDT!.openOrders, 'the records are undone').toEqual({});
+    expect(kit.store.state.protections.circuitBreaker ?? null, 'not an exchange failure').toBeNull();
+    expect(risk.entryLock(T0)).toBeNull();
+    const said = kit.alerts.map((a) => `${a.title}: ${a.body}`);
+    expect(said.filter((t) => /Bybit said/.test(t))).toEqual([]);
+    expect(said[0]).toMatch(/^BTCUSDT entry not sent: .*BTCUSDT is Delivering on Bybit, not Trading/);
+    expect(kit.logs.filter((l) => /BTCUSDT entry not sent/.test(l.message)).length).toBe(4);
+  }, 60_000);
 });
