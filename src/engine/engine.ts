@@ -91,7 +91,7 @@ export class Engine {
     this.#fees = new FeeRates(deps.port, deps.logger);
     this.#bot = new KillSwitch(this.#ctx, this.#ledger, () => this.#symbols.values(), (reason) => void this.killSwitch(reason));
     this.#risk = new RiskGate(this.#ctx, this.#bot);
-    this.#orders = new OrderSender(this.#ctx, this.#ledger, resync, (ok, error) => this.#risk.orderOutcome(ok, error));
+    this.#orders = new OrderSender(this.#ctx, this.#ledger, resync, (ok, error) => this.#risk.orderOutcome(ok, error), () => this.#risk.openingSent(this.#ctx.now()));
     this.#positions = new PositionManager(this.#ctx, this.#orders, resync);
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);

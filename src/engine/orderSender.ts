@@ -29,12 +29,15 @@ export class OrderSender {
   readonly #resync: () => void;
   /** Told whether each order request went through (the circuit breaker); expected refusals are not failures. */
   readonly #outcome: (ok: boolean, error: string | null) => void;
+  /** Told when an opening order (entry or quote) leaves: the half-open circuit breaker's trial. */
+  readonly #opening: () => void;
 
-  constructor(ctx: EngineContext, ledger: LedgerWriter, resync: () => void, outcome: (ok: boolean, error: string | null) => void = () => {}) {
+  constructor(ctx: EngineContext, ledger: LedgerWriter, resync: () => void, outcome: (ok: boolean, error: string | null) => void = () => {}, opening: () => void = () => {}) {
     this.#ctx = ctx;
     this.#ledger = ledger;
     this.#resync = resync;
     this.#outcome = outcome;
+    this.#opening = opening;
   }
 
   /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
@@ -43,6 +46,7 @@ export class OrderSender {
     const now = this.#ctx.now();
     this.#ledger.order(req, purpose, reason, now);
     tracker.trackSent(req, now);
+    if (purpose === 'entry' || purpose === 'quote') this.#opening();
     try {
       const res = await this.#ctx.port.placeOrder(req);
       tracker.acknowledge(req.orderLinkId, res.orderId, this.#ctx.now());

@@ -48,6 +48,11 @@ export class RiskGate {
     this.#breaker.record(ok, error);
   }
 
+  /** An entry or quote order is leaving (the half-open circuit breaker's trial). */
+  openingSent(now: number): void {
+    this.#breaker.openingSent(now);
+  }
+
   pause(reason: string): void {
     this.#setLock('paused', { reason, sinceMs: this.#ctx.now(), untilMs: null });
     this.#ctx.alert('warning', 'control', 'Paused', `${reason}. Open positions stay managed; no new entries.`);
