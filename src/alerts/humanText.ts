@@ -4,6 +4,7 @@
  * cents. Only whole known words are replaced, so JSON paths in a config error stay as written.
  */
 import { dec } from '../domain/money.js';
+import { PROTECTION_WORDS } from '../domain/persistedState.js';
 
 const WORDS: Readonly<Record<string, string>> = {
   stopLoss: 'stop loss',
@@ -11,11 +12,9 @@ const WORDS: Readonly<Record<string, string>> = {
   trailingStop: 'trailing stop',
   timeExit: 'time exit',
   endOfData: 'end of data',
-  dailyLoss: 'daily loss limit',
-  consecutiveLoss: 'loss streak',
   lossStreak: 'loss streak',
-  killSwitch: 'kill switch',
   closeAll: 'close-all',
+  ...PROTECTION_WORDS,
 };
 
 const PATTERN = new RegExp(`(?<![\\w.\\[])(${Object.keys(WORDS).join('|')})(?![\\w.\\]])`, 'g');

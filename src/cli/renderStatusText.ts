@@ -1,16 +1,12 @@
 /** The `status` text: fits a ~50-column phone terminal (it goes to stderr). */
 import { Dec } from '../domain/money.js';
-import type { ProtectionName } from '../domain/persistedState.js';
+import { PROTECTION_WORDS, type ProtectionName } from '../domain/persistedState.js';
 import type { StatusReport } from './buildStatusReport.js';
 
-const PROTECTION_LABELS: Record<ProtectionName, string> = {
-  dailyLoss: 'daily loss',
-  drawdown: 'drawdown',
-  consecutiveLoss: 'loss streak',
-  killSwitch: 'KILL SWITCH',
-  paused: 'paused',
-  circuitBreaker: 'circuit breaker',
-};
+/** The protection's words; the kill switch in capitals, so it stands out on a phone screen. */
+function protectionLabel(name: ProtectionName): string {
+  return name === 'killSwitch' ? PROTECTION_WORDS[name].toUpperCase() : PROTECTION_WORDS[name];
+}
 
 /** Human text, each line at most ~50 columns (long reasons wrap). */
 export function renderStatusText(r: StatusReport): string {
@@ -40,7 +36,7 @@ export function renderStatusText(r: StatusReport): string {
     if (r.protections.length === 0) kv('protect', 'none in force');
     for (const p of r.protections) {
       const until = p.untilMs === null ? '' : ` until ${shortTime(p.untilMs)}`;
-      kv(p === r.protections[0] ? 'protect' : '', `${PROTECTION_LABELS[p.name]}${until}: ${p.reason}`);
+      kv(p === r.protections[0] ? 'protect' : '', `${protectionLabel(p.name)}${until}: ${p.reason}`);
     }
     if (r.symbols.length === 0) kv('position', 'flat, no open orders');
     for (const s of r.symbols) {

@@ -22,6 +22,18 @@ export class ExchangeError extends Error {
   }
 }
 
+/**
+ * Refused by the bot's own adapter before any request left (the symbol is not Trading, the quantity
+ * rounds to zero, an invalid orderLinkId): nothing reached the exchange, so it is no exchange
+ * failure (the circuit breaker does not count it) and carries no retCode of Bybit's.
+ */
+export class LocalRefusal extends ExchangeError {
+  override name = 'LocalRefusal';
+  constructor(message: string) {
+    super(message, 'rejected');
+  }
+}
+
 /** The clock is not trusted: nothing may be signed until it is measured again. */
 export class ClockNotTrustedError extends ExchangeError {
   override name = 'ClockNotTrustedError';

@@ -123,6 +123,15 @@ export const SymbolStateSchema = v.object({
 
 export const PROTECTION_NAMES = ['dailyLoss', 'drawdown', 'consecutiveLoss', 'killSwitch', 'paused', 'circuitBreaker'] as const;
 export type ProtectionName = (typeof PROTECTION_NAMES)[number];
+/** Each protection as a person reads it (notifications, `status`, log lines): one map for all of them. */
+export const PROTECTION_WORDS: Readonly<Record<ProtectionName, string>> = {
+  dailyLoss: 'daily loss limit',
+  drawdown: 'drawdown',
+  consecutiveLoss: 'loss streak',
+  killSwitch: 'kill switch',
+  paused: 'paused',
+  circuitBreaker: 'circuit breaker',
+};
 
 export const ProtectionsSchema = v.object({
   dailyLoss: v.nullable(ProtectionLockSchema),

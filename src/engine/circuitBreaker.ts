@@ -54,14 +54,20 @@ export class CircuitBreaker {
     if (this.#failures >= limits.failures) this.#open(limits.cooldownSeconds * 1000, now, true);
   }
 
-  /** Why new entries and quotes must wait, or null; a half-open breaker lets one request through. */
+  /** Why new entries and quotes must wait, or null; a half-open breaker lets one request through. Only checks. */
   blocks(now: number): string | null {
     if (this.#waitMs === null) return null;
     if (now < this.#openUntilMs) return this.#reason();
     if (this.#trialAtMs !== null && now - this.#trialAtMs < this.#waitMs) return `${this.#reason()}; one request is being tried`;
-    // Let one through (again, when the last one let through never became a request).
-    this.#trialAtMs = now;
     return null;
+  }
+
+  /**
+   * An opening order (entry or quote) is leaving: a half-open breaker's one trial is taken now, not
+   * when the checks before it ran (a signal they refuse sends nothing and must not use it up).
+   */
+  openingSent(now: number): void {
+    if (this.#waitMs !== null && now >= this.#openUntilMs) this.#trialAtMs = now;
   }
 
   #open(waitMs: number, now: number, first: boolean): void {

@@ -31,7 +31,7 @@ import { Reconciler, type ReconcileReason } from './reconciler.js';
 import { RiskGate, type EngineSnapshot } from './riskGate.js';
 import { StrategyRunner } from './strategyRunner.js';
 import { SymbolQueue } from './symbolQueue.js';
-import { newSymbolRuntime, type SymbolRuntime } from './symbolRuntime.js';
+import { newSymbolRuntime, refreshInstrument, type SymbolRuntime } from './symbolRuntime.js';
 
 export type { EngineSnapshot } from './riskGate.js';
 
@@ -93,7 +93,7 @@ export class Engine {
     this.#fees = new FeeRates(deps.port, deps.logger);
     this.#bot = new KillSwitch(this.#ctx, this.#ledger, () => this.#symbols.values(), (reason) => void this.killSwitch(reason));
     this.#risk = new RiskGate(this.#ctx, this.#bot);
-    this.#orders = new OrderSender(this.#ctx, this.#ledger, resync, (ok, error) => this.#risk.orderOutcome(ok, error));
+    this.#orders = new OrderSender(this.#ctx, this.#ledger, resync, (ok, error) => this.#risk.orderOutcome(ok, error), () => this.#risk.openingSent(this.#ctx.now()));
     this.#positions = new PositionManager(this.#ctx, this.#orders, resync);
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);
@@ -320,17 +320,28 @@ export class Engine {
    * Compares local state with the exchange (issue 7 item 6; see Reconciler); returns the differences.
    * At start the queues are held for it (start()); afterwards each symbol takes its turn in its queue.
    */
-  reconcile(reason: ReconcileReason, opts: { direct?: boolean } = {}): Promise<string[]> {
+  async reconcile(reason: ReconcileReason, opts: { direct?: boolean } = {}): Promise<string[]> {
     const runtimes = this.#enabledSymbols().map((sym) => this.#symbols.get(sym)!);
-    return this.#reconciler.reconcile(reason, runtimes, opts.direct ? (_rt, task) => task() : (rt, task) => this.#queueOf(rt).enqueueAndWait(task));
+    const diffs = await this.#reconciler.reconcile(reason, runtimes, opts.direct ? (_rt, task) => task() : (rt, task) => this.#queueOf(rt).enqueueAndWait(task));
+    // A kill switch in force: what reconciliation found still open is closed again.
+    if (!opts.direct) for (const rt of runtimes) await this.#queueOf(rt).enqueueAndWait(async () => this.#positions.killSwitchCloseOut(rt));
+    return diffs;
   }
 
   // ------------------------------------------------------------------ helpers
 
   /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch). */
   #afterCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
+    refreshInstrument(rt, this.#deps.port, this.#deps.logger);
     const done = this.#runner.onClosedCandle(rt, candle);
-    if (done) return done.then(() => this.#bot.onCandle(this.#clock.now()));
+    if (done) return done.then(() => this.#afterTurn(rt));
+    return this.#afterTurn(rt);
+  }
+
+  /** A kill switch still in force closes what is left open (before it measures again), then the bot's equity. */
+  #afterTurn(rt: SymbolRuntime): Promise<void> | void {
+    const closing = this.#positions.killSwitchCloseOut(rt);
+    if (closing) return closing.then(() => this.#bot.onCandle(this.#clock.now()));
     this.#bot.onCandle(this.#clock.now());
   }
 

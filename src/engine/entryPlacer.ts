@@ -13,7 +13,7 @@ import { makeOrderLinkId } from './orderLinkId.js';
 import { storedOrder, type OrderSender } from './orderSender.js';
 import type { RiskGate } from './riskGate.js';
 import { spreadRefusal } from './spreadGuard.js';
-import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
+import { localPosition, notTrading, type SymbolRuntime } from './symbolRuntime.js';
 
 type EnterIntent = Extract<Intent, { kind: 'enter' }>;
 
@@ -50,6 +50,8 @@ export class EntryPlacer {
 
   #refusal(rt: SymbolRuntime, now: number): string | null {
     if (!rt.settings.sizing || !rt.settings.exits || !rt.instrument) return 'this symbol has no sizing or exit settings';
+    const closed = notTrading(rt);
+    if (closed !== null) return closed;
     const lock = this.#risk.entryLock(now);
     if (lock) return `${lock.name}: ${lock.reason}`;
     if (localPosition(this.#ctx.store, rt) !== null) return 'a position or entry is already open';

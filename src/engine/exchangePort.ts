@@ -127,6 +127,12 @@ export interface ExchangePort {
   /** e.g. "bybit-testnet", "bybit-sandbox", "paper". */
   readonly name: string;
   loadInstruments(symbols: readonly string[]): Promise<ReadonlyMap<string, Instrument>>;
+  /**
+   * The newest rules loaded for a symbol (a later `loadInstruments` replaces them: Bybit changes
+   * steps, limits and status); the engine reads them at each closed candle. Absent where the rules
+   * never change (the simulator).
+   */
+  instrument?(symbol: string): Instrument | null;
   fetchBalance(): Promise<Balance>;
   /** The account's own fee rates per symbol (Bybit GET /v5/account/fee-rate); absent for the simulator, which uses the paper fees. */
   fetchFeeRates?(symbols: readonly string[]): Promise<ReadonlyMap<string, FeeRate>>;

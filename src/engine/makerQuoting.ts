@@ -11,7 +11,7 @@ import type { EngineContext } from './engineContext.js';
 import { makeOrderLinkId, parseOrderLinkId } from './orderLinkId.js';
 import type { OrderSender } from './orderSender.js';
 import type { RiskGate } from './riskGate.js';
-import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
+import { localPosition, notTrading, type SymbolRuntime } from './symbolRuntime.js';
 
 export class MakerQuoting {
   readonly #ctx: EngineContext;
@@ -45,9 +45,9 @@ export class MakerQuoting {
     if (!ins) return;
     const sym = rt.settings.symbol;
     const pos = localPosition(this.#ctx.store, rt);
-    // While entries are locked, only quotes that reduce the inventory stay.
+    // While entries are locked, only quotes that reduce the inventory stay; none while Bybit takes no new positions.
     const locked = this.#risk.entryLock(now) !== null;
-    const desired = intent.quotes.filter((q) => !locked || (pos !== null && (pos.side === 'long' ? q.side === 'sell' : q.side === 'buy')));
+    const desired = notTrading(rt) !== null ? [] : intent.quotes.filter((q) => !locked || (pos !== null && (pos.side === 'long' ? q.side === 'sell' : q.side === 'buy')));
     const tol = rt.settings.quoteTolerance ?? { pricePct: 0.02, maxAgeMs: 300_000 };
     const diff = diffQuotes(this.liveQuotes(rt), desired, { pricePct: tol.pricePct, maxAgeMs: tol.maxAgeMs, nowMs: now });
     for (const c of diff.cancel) await this.#orders.cancel(sym, c.id, 'requote');

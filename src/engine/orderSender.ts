@@ -4,7 +4,7 @@
  * outcome (timeout, connection lost) is left for reconciliation, which the deterministic
  * orderLinkId makes safe.
  */
-import { bybitSaid, ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
+import { bybitSaid, ExchangeError, LocalRefusal, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
 import { dec, money } from '../domain/money.js';
 import type { PersistedState } from '../domain/persistedState.js';
 import type { EngineContext } from './engineContext.js';
@@ -29,12 +29,15 @@ export class OrderSender {
   readonly #resync: () => void;
   /** Told whether each order request went through (the circuit breaker); expected refusals are not failures. */
   readonly #outcome: (ok: boolean, error: string | null) => void;
+  /** Told when an opening order (entry or quote) leaves: the half-open circuit breaker's trial. */
+  readonly #opening: () => void;
 
-  constructor(ctx: EngineContext, ledger: LedgerWriter, resync: () => void, outcome: (ok: boolean, error: string | null) => void = () => {}) {
+  constructor(ctx: EngineContext, ledger: LedgerWriter, resync: () => void, outcome: (ok: boolean, error: string | null) => void = () => {}, opening: () => void = () => {}) {
     this.#ctx = ctx;
     this.#ledger = ledger;
     this.#resync = resync;
     this.#outcome = outcome;
+    this.#opening = opening;
   }
 
   /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
@@ -43,6 +46,7 @@ export class OrderSender {
     const now = this.#ctx.now();
     this.#ledger.order(req, purpose, reason, now);
     tracker.trackSent(req, now);
+    if (purpose === 'entry' || purpose === 'quote') this.#opening();
     try {
       const res = await this.#ctx.port.placeOrder(req);
       tracker.acknowledge(req.orderLinkId, res.orderId, this.#ctx.now());
@@ -65,10 +69,13 @@ export class OrderSender {
         // An entry whose attached stop the price passed while the order was on its way (the engine
         // checks the last price before sending): not entering is what the check would have done.
         const stopPassed = purpose === 'entry' && req.stopLoss !== null && refusedStopBeyondPrice(err);
-        // Neither expected refusal is a failure for the circuit breaker.
-        if (!positionGone && !stopPassed) this.#outcome(false, bybitSaid(err));
+        // Refused by our own adapter before sending: nothing reached the exchange.
+        const local = err instanceof LocalRefusal;
+        // Neither expected refusal, nor a local one, is a failure for the circuit breaker.
+        if (!positionGone && !stopPassed && !local) this.#outcome(false, bybitSaid(err));
         const detail = { orderLinkId: req.orderLinkId, retCode: err.retCode, message: err.retMsg ?? err.message };
-        if (positionGone) logger.info(`${req.symbol} ${purpose === 'takeProfit' ? 'take-profit' : purpose} not needed: the position is already closed on the exchange`, detail);
+        if (local) logger.warn(`${req.symbol} ${purpose} not sent: ${err.message}`, { orderLinkId: req.orderLinkId });
+        else if (positionGone) logger.info(`${req.symbol} ${purpose === 'takeProfit' ? 'take-profit' : purpose} not needed: the position is already closed on the exchange`, detail);
         else if (stopPassed) logger.info(`${req.symbol} entry not placed: the price passed its stop ${req.stopLoss!.toFixed()} before the order arrived`, detail);
         else logger.warn(`${req.symbol} ${purpose} order refused`, detail);
         tracker.applyUpdate({ ...tracker.get(req.orderLinkId)!, status: 'rejected', rejectReason: err.retMsg, updatedMs: this.#ctx.now() }, this.#ctx.now());
@@ -77,7 +84,8 @@ export class OrderSender {
           delete s.openOrders[req.orderLinkId];
           if (purpose === 'entry' && s.position?.entryOrderLinkId === req.orderLinkId && dec(s.position.size).isZero()) s.position = null;
         });
-        if (purpose !== 'quote' && !positionGone && !stopPassed) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${bybitSaid(err)}`, req.symbol);
+        if (purpose !== 'quote' && local) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} not sent`, `${req.symbol} ${purpose} not sent: ${err.message}`, req.symbol);
+        else if (purpose !== 'quote' && !positionGone && !stopPassed) this.#ctx.alert('warning', 'error', `${req.symbol} ${purpose} refused`, `Bybit said ${bybitSaid(err)}`, req.symbol);
         // An exit for a position the exchange says is flat: the fills that closed it have not
         // reached us (a stalled or dropped stream). Fetch them now instead of retrying the exit on
         // every candle until the stream catches up (found by the soak test).

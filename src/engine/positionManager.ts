@@ -11,7 +11,7 @@ import type { Order, PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExchangePort, OrderRequest } from './exchangePort.js';
 import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
-import { storedOrder, type OrderSender } from './orderSender.js';
+import { storedOrder, type OrderSender, type SendOutcome } from './orderSender.js';
 import { breakevenStop, improvesStop, ladderOrders, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
 
@@ -173,6 +173,7 @@ export class PositionManager {
     const roleOf = (o: Order) => parseOrderLinkId(this.#ctx.settings().orderIdPrefix, o.orderLinkId)?.role.kind;
     for (const o of tracker.open(sym)) if (roleOf(o) === 'quote' || roleOf(o) === 'entry') await this.#orders.cancel(sym, o.orderLinkId, reason);
     const pos = localPosition(this.#ctx.store, rt);
+    let sent: { readonly outcome: SendOutcome; readonly orderLinkId: string } | null = null;
     if (pos && !dec(pos.size).isZero()) {
       const now = this.#ctx.now();
       const req: OrderRequest = {
@@ -192,15 +193,33 @@ export class PositionManager {
       this.#ctx.store.update((d) => {
         d.symbols[sym]!.openOrders[req.orderLinkId] = storedOrder(req, 'exit', now);
       });
-      await this.#orders.send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`);
+      sent = { outcome: await this.#orders.send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`), orderLinkId: req.orderLinkId };
     }
     for (const o of tracker.open(sym)) if (roleOf(o) === 'target') await this.#orders.cancel(sym, o.orderLinkId, reason);
+    if (sent !== null && (code === 'K' || code === 'C') && (sent.outcome === 'refused' || sent.outcome === 'unknown')) {
+      // The owner asked for flat (or the kill switch did): a position left open is an emergency.
+      const why = sent.outcome === 'refused' ? `Bybit refused it (${tracker.get(sent.orderLinkId)?.rejectReason ?? 'no reason given'})` : 'its outcome is not known yet';
+      const next = code === 'K' ? 'it is sent again at the next candle or reconciliation while the kill switch holds' : 'close it in the Bybit app or run close-all again';
+      this.#ctx.alert('critical', 'killSwitch', `${sym} not closed`, `The ${code === 'K' ? 'kill switch' : 'close-all'} exit of ${sym}: ${why}; ${next}. Its stop stays on the exchange.`, sym);
+    }
   }
 
   /** Kill switch and close-all: cancel every order of the symbol, then close its position. */
   async flatten(rt: SymbolRuntime, code: 'K' | 'C'): Promise<void> {
     for (const o of this.#ctx.tracker.open(rt.settings.symbol)) await this.#orders.cancel(rt.settings.symbol, o.orderLinkId, EXIT_CODES[code]);
     await this.close(rt, code, EXIT_CODES[code]);
+  }
+
+  /**
+   * While the kill switch holds: a position still open with no exit on its way (its exit refused,
+   * lost or never answered) is closed again. Nothing to do, and no promise, otherwise.
+   */
+  killSwitchCloseOut(rt: SymbolRuntime): Promise<void> | void {
+    if (this.#ctx.store.state.protections.killSwitch === null) return;
+    const pos = localPosition(this.#ctx.store, rt);
+    if (!pos || dec(pos.size).isZero() || this.#exitInFlight(rt.settings.symbol)) return;
+    this.#ctx.logger.warn(`${rt.settings.symbol} still open under the kill switch: closing it again`);
+    return this.flatten(rt, 'K');
   }
 
   /** Sets the position's stop; false when it was not set (see #tradingStop). */

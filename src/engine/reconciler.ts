@@ -158,15 +158,18 @@ export class Reconciler {
           this.#ctx.now(),
         );
       }
-      // A restart finds nothing in flight: three misses in a row and the order is dropped. Why Bybit
-      // does not know it matters to the owner: /v5/order/realtime finds an order by its id while it
-      // is open or among the account's last 500 closed ones, and /v5/order/history keeps an order
-      // cancelled without fills for 24 hours only (V5 docs). So an order Bybit acknowledged, or one
-      // sent more than 24 hours ago, may have been cancelled without fills while the bot was away;
-      // its fills, had it any, are in the executions read above. Only a young unacknowledged one
-      // never reached the exchange.
+      // One miss per periodic reconciliation: an order Bybit shows a moment late is not dropped on
+      // one failed look-up (STYLE point 6: "lost" only after several). At a restart nothing of ours is
+      // in flight, so the start's reconciliation looks three times in a row. Why Bybit does not know
+      // it matters to the owner: /v5/order/realtime finds an order by its id while it is open or
+      // among the account's last 500 closed ones, and /v5/order/history keeps an order cancelled
+      // without fills for 24 hours only (V5 docs). So an order Bybit acknowledged, or one sent more
+      // than 24 hours ago, may have been cancelled without fills while the bot was away; its fills,
+      // had it any, are in the executions read above. Only a young unacknowledged one never reached
+      // the exchange.
       let lost: Order | null = null;
-      for (let i = 0; i < 3 && lost === null; i++) lost = tracker.lookupMissed(linkId, this.#ctx.now());
+      const looks = reason === 'start' ? 3 : 1;
+      for (let i = 0; i < looks && lost === null; i++) lost = tracker.lookupMissed(linkId, this.#ctx.now());
       if (lost) {
         const s = stored[linkId]!;
         const forgotten = s.orderId !== null || this.#ctx.clockMs() - s.createdMs > CANCELLED_KEPT_MS;

@@ -48,6 +48,11 @@ export class RiskGate {
     this.#breaker.record(ok, error);
   }
 
+  /** An entry or quote order is leaving (the half-open circuit breaker's trial). */
+  openingSent(now: number): void {
+    this.#breaker.openingSent(now);
+  }
+
   pause(reason: string): void {
     this.#setLock('paused', { reason, sinceMs: this.#ctx.now(), untilMs: null });
     this.#ctx.alert('warning', 'control', 'Paused', `${reason}. Open positions stay managed; no new entries.`);
@@ -63,13 +68,19 @@ export class RiskGate {
     const now = this.#ctx.now();
     if (resetPeak) {
       const eq = this.#lastEquity;
+      // Equity not known yet (after a restart): the next equity seen becomes the peak (noteEquity).
       this.#ctx.store.update((d) => {
-        if (eq) d.equityPeak = { equity: money(eq), atMs: now };
+        d.equityPeak = eq ? { equity: money(eq), atMs: now } : null;
       });
       this.#bot?.resetPeak();
     }
     const st = this.#ctx.store.state;
-    const drawdown = st.protections.drawdown !== null ? this.#drawdownNow(now) : null;
+    const drawdown =
+      st.protections.drawdown === null || st.equityPeak === null
+        ? null
+        : this.#lastEquity === null
+          ? { reason: `${st.protections.drawdown.reason} (the equity is not known yet, so it cannot be measured again)` }
+          : this.#drawdownNow(now);
     const kill = st.protections.killSwitch !== null ? (this.#bot?.breach() ?? null) : null;
     this.#ctx.store.update((d) => {
       d.protections.paused = null;

@@ -9,6 +9,7 @@ import { guardStrategy, type GuardedStrategy } from '../strategies/guardStrategy
 import type { BookTop as StrategyBookTop, PositionView, Strategy } from '../strategies/strategy.js';
 import { FLAT } from '../strategies/strategy.js';
 import type { Logger } from '../util/logger.js';
+import type { ExchangePort } from './exchangePort.js';
 import type { EngineStore, EngineSymbolSettings } from './ports.js';
 import { RoundTrip } from './roundTrip.js';
 
@@ -90,4 +91,25 @@ export function rememberCandle(rt: SymbolRuntime, c: Candle): void {
   // Trimmed in batches (one splice per HISTORY_LIMIT candles, not one per candle); readers look at
   // the newest HISTORY_LIMIT only.
   if (rt.history.length >= 2 * HISTORY_LIMIT) rt.history.splice(0, rt.history.length - HISTORY_LIMIT);
+}
+
+/** Bybit's status of the symbol's instrument says it takes no new positions (Delivering, Closed, PreLaunch). */
+export function notTrading(rt: SymbolRuntime): string | null {
+  const status = rt.instrument?.status;
+  return status === undefined || status === 'Trading' ? null : `${rt.settings.symbol} is ${status} on Bybit, not Trading`;
+}
+
+/**
+ * Takes the newest rules the exchange adapter has loaded (a refresh may change steps, limits or
+ * status), and says so once when the status changes, not on every signal.
+ */
+export function refreshInstrument(rt: SymbolRuntime, port: ExchangePort, logger: Logger): void {
+  const next = port.instrument?.(rt.settings.symbol);
+  if (!next || next === rt.instrument) return;
+  const was = rt.instrument?.status;
+  rt.instrument = next;
+  if (next.status === was || next.status === undefined) return;
+  const sym = rt.settings.symbol;
+  if (next.status === 'Trading') logger.info(`${sym} is Trading on Bybit again: new entries and quotes allowed`);
+  else logger.warn(`${sym} is ${next.status} on Bybit, not Trading: no new entries or quotes for it; exits and stops still work`);
 }

@@ -189,6 +189,20 @@ describe('createAlertRouter with the real termux-notification boundary', () => {
     expect(ids).toEqual(['pocket-scalper.status', 'pocket-scalper.status']);
     expect(fake.calls('termux-notification-remove')).toEqual([['pocket-scalper.status']]);
   });
+
+  it('the ongoing status names every protection in words (circuit breaker, kill switch, loss streak)', async () => {
+    const { router } = createAlertRouter(
+      { termux: { nodePath: process.execPath, botPath: '/opt/ps/dist/bot.js', stateDir: '/opt/ps/state' } },
+      { env: fake.env },
+    );
+    for (const name of ['circuitBreaker', 'killSwitch', 'consecutiveLoss', 'dailyLoss']) {
+      await router.updateStatus({ mode: 'live', paused: true, pausedReason: `${name}: stopped`, pnlToday: '0', openPositions: [], clockTrusted: true });
+    }
+    await router.close();
+    const texts = fake.calls('termux-notification').map((argv) => argv[argv.indexOf('-c') + 1] ?? '');
+    const paused = texts.map((t) => /Paused: ([^\n|]*?): stopped/.exec(t)?.[1]);
+    expect(paused).toEqual(['circuit breaker', 'kill switch', 'loss streak', 'daily loss limit']);
+  });
 });
 
 describe('AlertRouter: text for people', () => {

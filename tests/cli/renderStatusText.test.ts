@@ -65,7 +65,7 @@ describe('renderStatusText', () => {
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(50);
     expect(lines).toContain('state    …Android/data/com.termux/files/home/state');
     expect(lines.filter((l) => l.startsWith('protect'))).toEqual(['protect  KILL SWITCH: equity fell 31 % below its']);
-    expect(text).toContain('daily loss until 2026-11-05 13:00Z:');
+    expect(text).toContain('daily loss limit until 2026-11-05');
   });
 
   it('positions, orders and today', () => {

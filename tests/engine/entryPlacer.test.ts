@@ -64,3 +64,33 @@ describe('EntryPlacer', () => {
     expect(kit.sim.position('BTCUSDT').size.eq(dec(0))).toBe(true);
   });
 });
+
+describe('EntryPlacer and the half-open circuit breaker', () => {
+  it('a signal refused by the entry checks after the wait does not use up the one trial: the next signal is sent and closes the breaker', async () => {
+    const { EntryPlacer } = await import('../../src/engine/entryPlacer.js');
+    const { LedgerWriter } = await import('../../src/engine/ledgerWriter.js');
+    const { OrderSender } = await import('../../src/engine/orderSender.js');
+    const { RiskGate } = await import('../../src/engine/riskGate.js');
+    const { kitRuntime } = await import('./partsKit.js');
+    const kit = partsKit({ settings: { risk: { maxDailyLossPct: 50, maxDrawdownPct: 90, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC', circuitBreaker: { failures: 2, cooldownSeconds: 300 } } } });
+    const risk = new RiskGate(kit.ctx);
+    const orders = new OrderSender(kit.ctx, new LedgerWriter(kit.journal, kit.logger), () => {}, (ok, e) => risk.orderOutcome(ok, e), () => risk.openingSent(kit.ctx.now()));
+    const entries = new EntryPlacer(kit.ctx, risk, orders);
+    const rt = kitRuntime(kit);
+    risk.orderOutcome(false, '10016 Server error');
+    risk.orderOutcome(false, '10016 Server error');
+    expect(kit.store.state.protections.circuitBreaker, 'open').not.toBeNull();
+    kit.clock += 301_000;
+    // The first signal after the wait: the price already passed its stop, so it is not sent.
+    rt.lastPrice = 59_300;
+    await entries.enter(rt, longIntent({ decidedAtMs: kit.clock }), kit.clock);
+    expect(kit.journal.records.filter((r) => r.type === 'order'), 'nothing sent').toEqual([]);
+    // The next signal a candle later is the one request let through.
+    kit.clock += 60_000;
+    rt.lastPrice = 60_000;
+    await entries.enter(rt, longIntent({ decidedAtMs: kit.clock }), kit.clock);
+    const sent = kit.journal.records.filter((r): r is OrderSentRecord => r.type === 'order');
+    expect(sent.map((o) => o.purpose), 'the trial entry went out').toEqual(['entry']);
+    expect(kit.store.state.protections.circuitBreaker ?? null, 'closed by the request that went through').toBeNull();
+  });
+});

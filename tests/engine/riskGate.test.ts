@@ -99,6 +99,27 @@ describe('RiskGate', () => {
     expect(gate.evaluateProtections(T0), 'measured from the new peak').toBeNull();
   });
 
+  it('after a restart (equity not known yet), resume --reset-peak still accepts the loss, and a plain resume keeps the drawdown lock', async () => {
+    const risk = { maxDailyLossPct: 50, maxDrawdownPct: 10, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' };
+    const before = partsKit({ settings: { risk } });
+    const first = new RiskGate(before.ctx);
+    first.noteEquity(dec('1200'));
+    first.noteEquity(dec('1000')); // the sandbox account's equity: 16.7 % below the peak
+    expect(first.evaluateProtections(T0)?.kind).toBe('drawdown');
+    // A restart: nothing pushed or asked yet, so the gate does not know the equity.
+    const kit = partsKit({ settings: { risk }, restartOf: before });
+    const gate = new RiskGate(kit.ctx);
+    expect(gate.resume(), 'unknown equity cannot prove the drawdown over').toMatch(/^still locked: drawdown lock: .*equity is not known yet/);
+    expect(gate.entryLock(T0)?.name).toBe('drawdown');
+    expect(gate.resume(true)).toMatch(/^resumed: peak reset/);
+    expect(gate.entryLock(T0)).toBeNull();
+    // The next signal sizes from the exchange's balance: measured from the equity now, nothing locks again.
+    gate.noteEquity((await gate.balance()).equity);
+    expect(kit.store.state.equityPeak?.equity).toBe('1000');
+    expect(gate.evaluateProtections(T0 + MINUTE), 'no lock against the old peak').toBeNull();
+    expect(gate.entryLock(T0 + MINUTE)).toBeNull();
+  });
+
   it('sizes with the pushed balance while it is fresh, and asks the exchange once it is older than 30 s', async () => {
     const kit = partsKit();
     const gate = new RiskGate(kit.ctx);

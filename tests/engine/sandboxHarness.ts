@@ -20,6 +20,8 @@ import { engineSettings, SCALPER_SETTINGS } from './harness.js';
 export interface SandboxStory {
   readonly sandbox: Sandbox;
   readonly engine: Engine;
+  /** The Bybit adapter the engine talks to (e.g. to reload instruments as `run`'s schedule does). */
+  readonly exchange: BybitExchange;
   readonly journal: MemoryJournal;
   readonly store: MemoryStore;
   readonly alerts: EngineAlert[];
@@ -126,6 +128,7 @@ export async function startSandboxStory(opts: {
   return {
     sandbox,
     engine,
+    exchange: bybit,
     journal,
     store,
     alerts,

@@ -1,6 +1,7 @@
 /**
  * The live ExchangePort (src/engine/exchangePort.ts) for Bybit linear USDT perpetuals: REST through
- * ./bybitRest.ts, pushes through ./bybitStreams.ts, instrument rules refreshed on a timer. Testnet,
+ * ./bybitRest.ts, pushes through ./bybitStreams.ts, instrument rules reloaded by each `loadInstruments`
+ * (the `instrumentRefresh` schedule of `run`). Testnet,
  * demo, mainnet, or any base URL (the sandbox: `restUrl` alone moves REST and both streams there).
  *
  * Start-up (the first `loadInstruments` with keys) also reads the account's margin mode and position
@@ -52,7 +53,7 @@ export interface BybitExchangeOptions extends Pick<BybitStreamsOptions, 'publicD
   readonly name?: string;
   readonly recvWindowMs?: number;
   readonly requestTimeoutMs?: number;
-  /** Reload instrument rules this often; 0 turns it off. Default 1 h. */
+  /** Reload instrument rules this often; 0 (the default) turns it off: `run` reloads them on its `instrumentRefresh` schedule. */
   readonly instrumentRefreshMs?: number;
   readonly retry?: Partial<RetryPolicy>;
   /** WebSocket timing (ping 20 s, pong deadline 10 s, backoff 0.5-30 s …). */
@@ -88,7 +89,7 @@ export class BybitExchange implements ExchangePort {
     this.urls = bybitUrls(opts.network, opts);
     this.name = opts.name ?? (opts.restUrl ? 'bybit-custom' : `bybit-${opts.network}`);
     this.#log = (opts.logger ?? silentLogger).child(this.name);
-    this.#refreshMs = opts.instrumentRefreshMs ?? 3_600_000;
+    this.#refreshMs = opts.instrumentRefreshMs ?? 0;
     this.#clockNow = () => opts.clock.now();
     this.#signed = opts.credentials !== null;
     this.#rest = new BybitRest({
@@ -119,9 +120,13 @@ export class BybitExchange implements ExchangePort {
     });
   }
 
-  /** The instrument rules loaded so far (refreshed on a timer). */
+  /** The instrument rules loaded so far (each `loadInstruments` reloads them). */
   get instruments(): ReadonlyMap<string, Instrument> {
     return this.#rest.instruments;
+  }
+
+  instrument(symbol: string): Instrument | null {
+    return this.#rest.instruments.get(symbol) ?? null;
   }
 
   counters(): BybitExchangeCounters {

@@ -6,7 +6,7 @@
  * up by its orderLinkId before anything is resent.
  */
 import * as v from 'valibot';
-import { ExchangeError } from '../../domain/exchangeErrors.js';
+import { ExchangeError, LocalRefusal } from '../../domain/exchangeErrors.js';
 import { money, roundToStep, type Decimal } from '../../domain/money.js';
 import type { Instrument, Order } from '../../domain/types.js';
 import type { AmendRequest, OrderRequest, PlaceResult, TradingStopRequest } from '../../engine/exchangePort.js';
@@ -62,7 +62,7 @@ export class BybitOrders {
 
   async placeOrder(req: OrderRequest): Promise<PlaceResult> {
     if (!ORDER_LINK_ID.test(req.orderLinkId)) {
-      throw new ExchangeError(`orderLinkId "${req.orderLinkId}" must be 1-36 characters of A-Z a-z 0-9 _ -`, 'rejected');
+      throw new LocalRefusal(`orderLinkId "${req.orderLinkId}" must be 1-36 characters of A-Z a-z 0-9 _ -`);
     }
     // A symbol that left Trading (Delivering, Closed; issue 20 item 4) opens nothing; exits and stops still go out.
     const status = this.#instruments.get(req.symbol)?.status;
@@ -71,11 +71,11 @@ export class BybitOrders {
         this.#statusWarned.set(req.symbol, status);
         this.#log.warn(`${req.symbol} is ${status} on Bybit, not Trading: no new entries or quotes for it; exits and stops still work`);
       }
-      throw new ExchangeError(`order ${req.orderLinkId}: ${req.symbol} is ${status} on Bybit, not Trading: no new positions`, 'rejected');
+      throw new LocalRefusal(`order ${req.orderLinkId}: ${req.symbol} is ${status} on Bybit, not Trading: no new positions`);
     }
     const { qty, price } = this.#rounded(req);
-    if (qty.lte(0)) throw new ExchangeError(`order ${req.orderLinkId}: quantity ${money(req.qty)} rounds to zero`, 'rejected');
-    if (req.type === 'limit' && price === null) throw new ExchangeError(`order ${req.orderLinkId}: a limit order needs a price`, 'rejected');
+    if (qty.lte(0)) throw new LocalRefusal(`order ${req.orderLinkId}: quantity ${money(req.qty)} rounds to zero`);
+    if (req.type === 'limit' && price === null) throw new LocalRefusal(`order ${req.orderLinkId}: a limit order needs a price`);
     const params: Params = {
       category: CATEGORY,
       symbol: req.symbol,

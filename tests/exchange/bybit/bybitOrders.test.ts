@@ -3,6 +3,7 @@
  * orderLinkId that is already taken resolves to the order an earlier attempt placed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalRefusal } from '../../../src/domain/exchangeErrors.js';
 import { dec } from '../../../src/domain/money.js';
 import type { Instrument, Order } from '../../../src/domain/types.js';
 import type { OrderRequest } from '../../../src/engine/exchangePort.js';
@@ -68,6 +69,8 @@ describe('BybitOrders', () => {
     const { orders: o } = orders();
     await expect(o.placeOrder(limit({ orderLinkId: 'has space' }))).rejects.toMatchObject({ kind: 'rejected' });
     await expect(o.placeOrder(limit({ qty: dec('0.0001') }))).rejects.toMatchObject({ kind: 'rejected', message: 'order ps-1: quantity 0.0001 rounds to zero' });
+    // Marked as the bot's own refusal: nothing reached Bybit (the circuit breaker does not count it).
+    await expect(o.placeOrder(limit({ qty: dec('0.0001') }))).rejects.toBeInstanceOf(LocalRefusal);
     expect(server.requests).toEqual([]);
   });
 

@@ -1,0 +1,41 @@
+/**
+ * The kill switch's close-out keeps trying while the lock holds (against the sandbox through the
+ * real adapter): an exit Bybit refuses is said at once, critically, and sent again at the next
+ * candle until the position is closed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { BTC_1M } from './harness.js';
+import { startSandboxStory, type SandboxStory } from './sandboxHarness.js';
+
+let story: SandboxStory | null = null;
+afterEach(async () => {
+  await story?.close();
+  story = null;
+});
+
+describe('kill switch close-out', () => {
+  it('a refused kill-switch exit raises a critical alert and is sent again at the next candle until the position is flat', async () => {
+    story = await startSandboxStory({ candles: BTC_1M.slice(0, 600), history: 100 });
+    const sim = story.sandbox.sim;
+    for (let i = 0; i < 300 && sim.position('BTCUSDT').side === null; i++) await story.step(1);
+    expect(sim.position('BTCUSDT').side, 'a position opened').not.toBeNull();
+    const real = sim.placeOrder.bind(sim);
+    // Bybit refuses the first closing market order (as it does under a rate or risk limit).
+    let refusals = 1;
+    sim.placeOrder = (input) => (input.reduceOnly && input.orderType === 'market' && refusals-- > 0 ? { ok: false, code: 10001, msg: 'params error: the order was refused' } : real(input));
+    await story.engine.killSwitch('owner test');
+    await story.settle();
+    expect(sim.position('BTCUSDT').side, 'the first exit was refused').not.toBeNull();
+    const critical = story.alerts.filter((a) => a.level === 'critical' && /BTCUSDT not closed/.test(a.title));
+    expect(critical, 'said at once, critically').toHaveLength(1);
+    expect(critical[0]!.body).toMatch(/Bybit refused it \(params error: the order was refused\).*sent again/);
+    await story.step(1);
+    expect(sim.position('BTCUSDT').side, 'closed at the next candle').toBeNull();
+    expect(story.store.state.symbols.BTCUSDT!.position).toBeNull();
+    // Flat: nothing more is sent while the lock holds.
+    const orders = story.journal.records.filter((r) => r.type === 'order').length;
+    await story.step(5);
+    expect(story.journal.records.filter((r) => r.type === 'order').length).toBe(orders);
+    expect(story.store.state.protections.killSwitch).not.toBeNull();
+  }, 120_000);
+});
