@@ -14,7 +14,8 @@ import type { Patience } from './patience.js';
 
 /** The start-up steps, in words, as the log line and the notification name them. */
 export const STEP = {
-  instruments: 'instruments',
+  // Loading the instruments with keys also reads the account's margin and position mode (its position list).
+  instruments: 'instruments and account modes',
   leverage: 'leverage',
   balance: 'balance',
   reconciliation: 'reconciliation',

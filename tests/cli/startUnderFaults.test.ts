@@ -117,7 +117,8 @@ describe('start-up under faults (issue 15)', () => {
 
   for (const [phase, fault, step, shown] of [
     ['start-up', 'http5xx=100%', /waiting for Bybit: (clock|API key check|instruments)/, /\w{4,} \(HTTP 503\)|HTTP 503/],
-    ['reconciliation', 'err10016=100%', /waiting for Bybit: reconciliation/, /Bybit retCode 10016: Internal server error\./],
+    // The position list is read first with the instruments (the account's position mode), then by the reconciliation.
+    ['reconciliation', 'err10016=100%', /waiting for Bybit: (reconciliation|instruments and account modes)/, /Bybit retCode 10016: Internal server error\./],
     ['fill-catch-up', 'http5xx=100%', /waiting for Bybit: fill catch-up/, /GET \/v5\/execution\/list: [A-Z][A-Za-z]{3,} \(HTTP 503\)/],
   ] as const) {
     it(`waits out a fault window open only during ${phase}, says so, then runs`, async () => {
