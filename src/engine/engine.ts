@@ -94,7 +94,10 @@ export class Engine {
     this.#bot = new KillSwitch(this.#ctx, this.#ledger, () => this.#symbols.values(), (reason) => void this.killSwitch(reason));
     this.#risk = new RiskGate(this.#ctx, this.#bot);
     this.#orders = new OrderSender(this.#ctx, this.#ledger, resync, (ok, error) => this.#risk.orderOutcome(ok, error), () => this.#risk.openingSent(this.#ctx.now()));
-    this.#positions = new PositionManager(this.#ctx, this.#orders, resync);
+    const later = (rt: SymbolRuntime, task: () => Promise<void>, delayMs: number): void => {
+      setTimeout(() => this.#stopping || this.#queueOf(rt).enqueue(task), delayMs).unref();
+    };
+    this.#positions = new PositionManager(this.#ctx, this.#orders, resync, later);
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);
     this.#reconciler = new Reconciler(this.#ctx, this.#ledger, this.#events, this.#positions, this.#orders);
@@ -181,7 +184,11 @@ export class Engine {
       },
       onPosition: (position) => {
         const rt = this.#symbols.get(position.symbol);
-        if (rt) rt.exchangePosition = position;
+        if (!rt) return;
+        rt.exchangePosition = position;
+        // Maker inventory the exchange shows without a stop (a stop refused before the position was
+        // there, or dropped when it went flat in between): protected in the symbol's turn.
+        if (this.#positions.makerStopMissing(rt, position)) this.#queues.get(position.symbol)!.enqueue(() => this.#positions.protectMakerInventory(rt));
       },
       onBalance: (balance) => this.#risk.noteBalance(balance),
       onStreamHealth: (stream, health, detail) => {

@@ -7,7 +7,7 @@
  */
 import { bybitSaid, ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
 import { dec, money, roundToStep, toPrice, type Decimal } from '../domain/money.js';
-import type { Order, PositionSide } from '../domain/types.js';
+import type { Order, Position, PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExchangePort, OrderRequest } from './exchangePort.js';
 import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
@@ -22,16 +22,26 @@ import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
  */
 type StopOutcome = 'set' | 'failed' | 'skipped' | 'gone' | 'closed';
 
+/** A maker stop refused for a zero position is tried again this often, this long apart. */
+const MAKER_STOP_RETRIES = 3;
+const MAKER_STOP_RETRY_MS = 1_500;
+
 export class PositionManager {
   readonly #ctx: EngineContext;
   readonly #orders: OrderSender;
   /** Asks for a reconciliation soon: the exchange says a position is flat that we still hold. */
   readonly #resync: () => void;
 
-  constructor(ctx: EngineContext, orders: OrderSender, resync: () => void) {
+  /** Runs `task` in the symbol's turn after `delayMs` (never while the engine stops). */
+  readonly #later: (rt: SymbolRuntime, task: () => Promise<void>, delayMs: number) => void;
+  /** Per symbol, the maker stops refused for a zero position in a row (MAKER_STOP_RETRIES at most). */
+  readonly #makerRetries = new Map<string, number>();
+
+  constructor(ctx: EngineContext, orders: OrderSender, resync: () => void, later: (rt: SymbolRuntime, task: () => Promise<void>, delayMs: number) => void = () => {}) {
     this.#ctx = ctx;
     this.#orders = orders;
     this.#resync = resync;
+    this.#later = later;
   }
 
   /** The entry is done (filled, or partly filled and the rest cancelled): protect and ladder what filled. */
@@ -261,16 +271,43 @@ export class PositionManager {
     return side === 'long' ? roundToStep(entry.minus(move), tick, 'down') : roundToStep(entry.plus(move), tick, 'up');
   }
 
-  /** The maker's inventory gets an exchange-side stop too (DESIGN section 1: every position). */
+  /**
+   * The maker's inventory gets an exchange-side stop too (DESIGN section 1: every position). The
+   * stop the exchange holds now decides whether one is sent, not one remembered: the exchange drops
+   * a position's stop when it goes flat, and the next inventory can open at the same entry price.
+   * A refusal for a zero position (the fill was pushed before the position) is tried again when
+   * the position is pushed, or after a short pause, a few times at most.
+   */
   async protectMakerInventory(rt: SymbolRuntime): Promise<void> {
     const pos = localPosition(this.#ctx.store, rt);
+    const ex = rt.exchangePosition;
     const pct = rt.settings.protectiveStopPct;
-    if (!pos || pct === undefined || dec(pos.size).isZero() || !rt.instrument) return;
-    const entry = dec(pos.entryPrice);
-    const move = entry.mul(pct).div(100);
-    const stop = pos.side === 'long' ? roundToStep(entry.minus(move), rt.instrument.tickSize, 'down') : roundToStep(entry.plus(move), rt.instrument.tickSize, 'up');
-    if (pos.stop && dec(pos.stop.price).eq(stop)) return;
-    await this.setStop(rt, stop, 'maker inventory stop');
+    if (rt.settings.strategy !== 'maker' || pct === undefined || !rt.instrument) return;
+    const held = pos && !dec(pos.size).isZero() ? { side: pos.side, entry: dec(pos.entryPrice) } : ex?.side && ex.size.gt(0) ? { side: ex.side, entry: ex.entryPrice } : null;
+    if (!held) return;
+    const move = held.entry.mul(pct).div(100);
+    const stop = held.side === 'long' ? roundToStep(held.entry.minus(move), rt.instrument.tickSize, 'down') : roundToStep(held.entry.plus(move), rt.instrument.tickSize, 'up');
+    // Before the exchange has said anything (no push, no reconciliation yet) the stored stop stands in.
+    const current = ex === null ? (pos?.stop ? dec(pos.stop.price) : null) : ex.side === held.side ? ex.stopLoss : null;
+    if (current !== null && current.eq(stop)) return;
+    const outcome = await this.#setStop(rt, stop, 'maker inventory stop', false);
+    const sym = rt.settings.symbol;
+    if (outcome !== 'gone' || localPosition(this.#ctx.store, rt) === null) {
+      this.#makerRetries.delete(sym);
+      return;
+    }
+    const tries = (this.#makerRetries.get(sym) ?? 0) + 1;
+    if (tries > MAKER_STOP_RETRIES) {
+      this.#makerRetries.delete(sym);
+      return;
+    }
+    this.#makerRetries.set(sym, tries);
+    this.#later(rt, () => this.protectMakerInventory(rt), MAKER_STOP_RETRY_MS);
+  }
+
+  /** A position push for a maker that shows open inventory without a stop: protectMakerInventory is due. */
+  makerStopMissing(rt: SymbolRuntime, ex: Position): boolean {
+    return rt.settings.strategy === 'maker' && ex.side !== null && ex.size.gt(0) && ex.stopLoss === null && ex.trailingStop === null;
   }
 
   /**

@@ -81,6 +81,8 @@ export class Reconciler {
         const applied = rt.exchangePosition;
         const stale = ex !== null && applied !== null && applied.updatedMs > ex.updatedMs;
         if (!stale) rt.exchangePosition = ex;
+        // Maker inventory found without a stop (after a restart, too) gets it at once, before the lookups.
+        if (!stale && ex !== null && this.#positions.makerStopMissing(rt, ex)) await this.#positions.protectMakerInventory(rt);
         await this.#reconcileSymbol(rt, ex, reason, diffs, stale, round);
       };
       await turn(rt, task);
