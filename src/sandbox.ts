@@ -22,7 +22,7 @@ A Bybit V5 exchange on loopback (REST + websocket), replaying real candles into 
   --speed N             replay speed, 1 = real time (default 1); 0 = frozen at the start
   --ntp-port R          also answer NTP on UDP port R with the sandbox clock
   --faults SPEC         inject faults, e.g. ws-drop=30s,http5xx=5%,latency=200ms,partial=0.5,race-cancel=on
-                        (ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial,
+                        (ws-drop, stall, http5xx, http403, timeout, latency, storm10006, err10016, partial,
                         race-cancel, seed; see src/sandbox/faults.ts); during=start-up|reconciliation|
                         fill-catch-up with for=20s limits the REST faults to that phase's window
   --api-key K           the API key clients must use (default ${DEFAULT_API_KEY})

@@ -11,10 +11,13 @@ import type { Config } from '../config/schema.js';
 import { dec } from '../domain/money.js';
 import type { Candle } from '../domain/types.js';
 import type { ExchangePort } from '../engine/exchangePort.js';
+import type { EngineAlert } from '../engine/ports.js';
 import { bybitNetworkForMode, createBybitExchange, type BybitExchange } from '../exchange/bybit/bybitExchange.js';
+import type { RestPause } from '../exchange/bybit/restPipeline.js';
 import { fetchBybitServerTime } from '../exchange/bybit/serverTime.js';
 import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startSandbox, type Sandbox } from '../sandbox/startSandbox.js';
 import type { Logger } from '../util/logger.js';
+import { timeOfDay } from '../util/timeOfDay.js';
 import { clockOptionsFrom } from './clock.js';
 import { exchangeBaseUrl } from './doctorChecks.js';
 import type { KeyCheckInput } from './doctorKey.js';
@@ -36,8 +39,20 @@ export interface MarketConnection {
   close(): Promise<void>;
 }
 
-/** `patience` waits out transient failures of the reads made here (paper mode's instruments). */
-export async function connectMarket(config: Config, opts: RunOptions, mode: string, logger: Logger, patience?: Patience): Promise<MarketConnection> {
+/** The one notification of a REST pause after Bybit's HTTP 403 (the adapter logs it too). */
+function restPauseAlert(alert: ((a: EngineAlert) => void) | undefined): { onRestPause?: (p: RestPause) => void } {
+  if (alert === undefined) return {};
+  return {
+    onRestPause: (p) =>
+      alert({ level: 'warning', kind: 'error', title: 'Bybit paused us', body: `${p.reason}. No request to Bybit until ${timeOfDay(p.untilMs)}: exits and stops wait for it, new entries are skipped. It resumes by itself.`, dedupeKey: 'rest-403-pause' }),
+  };
+}
+
+/**
+ * `patience` waits out transient failures of the reads made here (paper mode's instruments); `alert`
+ * tells the owner of a REST pause (HTTP 403).
+ */
+export async function connectMarket(config: Config, opts: RunOptions, mode: string, logger: Logger, patience?: Patience, alert?: (a: EngineAlert) => void): Promise<MarketConnection> {
   const symbols = config.symbols.filter((s) => s.enabled).map((s) => s.symbol);
   if (opts.replay) {
     // The whole live stack against the sandbox, in this process, on loopback.
@@ -54,6 +69,7 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
       requestTimeoutMs: config.exchange.requestTimeoutMs,
       logger: logger.child('exchange'),
       name: 'bybit-sandbox',
+      ...restPauseAlert(alert),
     });
     const missing = [...(opts.replaySkipped ?? []), ...symbols.filter((s) => !sandbox.symbols.includes(s))];
     if (missing.length) {
@@ -87,6 +103,7 @@ export async function connectMarket(config: Config, opts: RunOptions, mode: stri
     recvWindowMs: config.exchange.recvWindowMs,
     requestTimeoutMs: config.exchange.requestTimeoutMs,
     logger: logger.child('exchange'),
+    ...restPauseAlert(alert),
   });
   if (mode !== 'paper') {
     const keyCheck =

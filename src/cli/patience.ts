@@ -10,7 +10,11 @@ import { ExchangeError } from '../domain/exchangeErrors.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { retryWithBackoff, type Wait } from '../util/retryWithBackoff.js';
+import { timeOfDay } from '../util/timeOfDay.js';
 import { KeyCheckUnavailable } from './doctorKey.js';
+
+/** A wait Bybit named longer than this (HTTP 403's pause, not a 10006 reset within the second) is told as "next try at HH:MM". */
+const NAMED_WAIT_SHOWN_MS = 1000;
 
 /** After start-up, a runtime read waits at most this long in total, then its caller's own handling takes over. */
 export const RUNTIME_MAX_WAIT_MS = 120_000;
@@ -71,8 +75,11 @@ export class Patience {
       describe: describeFailure,
       signal: this.#abort.signal,
       ...(this.#running ? { maxTotalWaitMs: RUNTIME_MAX_WAIT_MS } : {}),
+      // Bybit's HTTP 403 pause ends at a known time (src/exchange/bybit/restPipeline.ts): wait for exactly that.
+      retryAtMs: (err) => (err instanceof ExchangeError && err.kind === 'retryable' ? err.retryAtMs : null),
       onWait: (w: Wait) => {
-        this.#log.warn(`waiting for Bybit: ${w.step}; next try in ${Math.max(1, Math.round(w.delayMs / 1000))} s`, { error: w.error, tries: w.attempt });
+        if (w.untilMs !== undefined && w.delayMs >= NAMED_WAIT_SHOWN_MS) this.#log.warn(`waiting for Bybit: ${w.step}: ${w.error}; next try at ${timeOfDay(w.untilMs)}`, { tries: w.attempt });
+        else this.#log.warn(`waiting for Bybit: ${w.step}; next try in ${Math.max(1, Math.round(w.delayMs / 1000))} s`, { error: w.error, tries: w.attempt });
         const first = !this.#waits.has(id);
         this.#waits.set(id, { step: w.step, error: w.error, nextTryAtMs: Date.now() + w.delayMs });
         if (first) this.#onChange();

@@ -145,7 +145,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     });
 
     // The exchange side, per mode.
-    const market = await connectMarket(config, opts, mode, logger, patience);
+    const market = await connectMarket(config, opts, mode, logger, patience, send);
     cleanups.push(() => market.close());
     marketNowMs = market.marketNowMs;
     const clock = market.clock;

@@ -8,6 +8,8 @@
  *   ws-drop=DURATION   close every websocket connection (abruptly, no close frame) every DURATION
  *   stall=SCOPE        public | private | all | none: those streams send nothing, not even pongs
  *   http5xx=RATE       that share of REST requests is answered HTTP 503 (an HTML body, as a proxy does)
+ *   http403=DURATION   Bybit's per-IP ban: from the next REST request on, every REST request is
+ *                      answered HTTP 403 "access too frequent" for DURATION (a bare number is seconds)
  *   timeout=RATE       that share of REST requests is never answered (the socket is held open)
  *   latency=DURATION   added before every REST response and every websocket message
  *   storm10006=RATE    that share of private REST requests is answered retCode 10006 (rate limit)
@@ -38,6 +40,8 @@ export interface FaultSettings {
   readonly wsDropEveryMs: number | null;
   readonly stall: StallScope;
   readonly http5xxRate: number;
+  /** The 403 ban's length (`http403=`), or null. */
+  readonly http403ForMs: number | null;
   readonly timeoutRate: number;
   readonly latencyMs: number;
   readonly storm10006Rate: number;
@@ -66,12 +70,12 @@ export function inFaultPhase(phase: FaultPhase, path: string): boolean {
 }
 
 /** The fault types, as named in a SPEC. */
-export const FAULT_NAMES = ['ws-drop', 'stall', 'http5xx', 'timeout', 'latency', 'storm10006', 'err10016', 'partial', 'thin', 'race-cancel'] as const;
+export const FAULT_NAMES = ['ws-drop', 'stall', 'http5xx', 'http403', 'timeout', 'latency', 'storm10006', 'err10016', 'partial', 'thin', 'race-cancel'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /**
  * How often each fault actually struck since the sandbox started: connections dropped, stalled
- * messages and pongs withheld, REST answers replaced (503, held, 10006, 10016), answers and
+ * messages and pongs withheld, REST answers replaced (503, 403, held, 10006, 10016), answers and
  * messages delayed, fills split, market orders cut short by a thin book, cancels that lost the race.
  */
 export type FaultCounts = Record<FaultName, number>;
@@ -84,6 +88,7 @@ export const NO_FAULTS: FaultSettings = {
   wsDropEveryMs: null,
   stall: 'none',
   http5xxRate: 0,
+  http403ForMs: null,
   timeoutRate: 0,
   latencyMs: 0,
   storm10006Rate: 0,
@@ -136,6 +141,12 @@ export function parseFaultSpec(spec: string): Partial<FaultSettings> {
       case 'http5xx':
         out.http5xxRate = rate(name, v);
         break;
+      case 'http403': {
+        const ms = duration(name, v, 1000);
+        if (ms <= 0) throw new FaultSpecError('fault http403: the ban must last > 0');
+        out.http403ForMs = ms;
+        break;
+      }
       case 'timeout':
         out.timeoutRate = rate(name, v);
         break;
@@ -181,7 +192,7 @@ export function parseFaultSpec(spec: string): Partial<FaultSettings> {
         break;
       }
       default:
-        throw new FaultSpecError(`unknown fault "${name}" (known: ws-drop, stall, http5xx, timeout, latency, storm10006, err10016, partial, thin, race-cancel, seed, during, for)`);
+        throw new FaultSpecError(`unknown fault "${name}" (known: ws-drop, stall, http5xx, http403, timeout, latency, storm10006, err10016, partial, thin, race-cancel, seed, during, for)`);
     }
   }
   return out;

@@ -62,6 +62,10 @@ export class RestApi {
   readonly #ipLimiter = new RollingWindowLimiter(5000);
   /** The fault window (`during=`): the settings it belongs to and when it opened. */
   #window: { readonly for: FaultSettings; openedMs: number | null } | null = null;
+  /** The `http403=` ban: the settings it belongs to and when it began (at the first request after them). */
+  #ban: { readonly for: FaultSettings; startedMs: number | null } | null = null;
+  /** REST requests received (every one, whatever the answer). */
+  requests = 0;
 
   constructor(ctx: RestContext) {
     this.#ctx = ctx;
@@ -75,6 +79,12 @@ export class RestApi {
     const f = ctx.faults();
     const q = rawUrl.indexOf('?');
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    this.requests++;
+    if (this.#banned(f)) {
+      // Bybit's gateway during an IP ban (reference section 4): HTTP 403, no JSON envelope.
+      ctx.struck('http403');
+      return answer(403, { 'content-type': 'text/html' }, ACCESS_TOO_FREQUENT);
+    }
     const faulty = this.#inWindow(f, path);
     if (faulty && f.timeoutRate > 0 && ctx.dice() < f.timeoutRate) {
       ctx.struck('timeout');
@@ -86,7 +96,7 @@ export class RestApi {
     }
     const now = ctx.nowMs();
     if (ctx.ipLimitPer5s > 0 && !this.#ipLimiter.take(clientIp, ctx.ipLimitPer5s, now).allowed) {
-      return answer(403, { 'content-type': 'text/html' }, '<html><body>403 Forbidden: access too frequent</body></html>');
+      return answer(403, { 'content-type': 'text/html' }, ACCESS_TOO_FREQUENT);
     }
     const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
     const route = ctx.account.demo && path.startsWith('/v5/user/') ? undefined : this.#routes.find(path);
@@ -132,6 +142,15 @@ export class RestApi {
     }
   }
 
+  /** Whether the `http403=` ban is on: it starts at the first request after it was set and lasts its DURATION. */
+  #banned(f: FaultSettings): boolean {
+    if (f.http403ForMs === null) return false;
+    if (this.#ban?.for !== f) this.#ban = { for: f, startedMs: null };
+    const now = this.#ctx.nowMs();
+    this.#ban.startedMs ??= now;
+    return now < this.#ban.startedMs + f.http403ForMs;
+  }
+
   /** Whether the REST faults may strike this request: always, or inside the open `during=` window. */
   #inWindow(f: FaultSettings, path: string): boolean {
     if (f.during === 'always') return true;
@@ -147,6 +166,9 @@ export class RestApi {
     return answer(200, { 'content-type': 'application/json', ...extra }, body);
   }
 }
+
+/** Bybit does not publish the ban's body; its docs name the error "403, access too frequent" (tests/fixtures/bybit-real/README.md). */
+const ACCESS_TOO_FREQUENT = '<html><body>403 Forbidden: access too frequent</body></html>';
 
 function answer(status: number, headers: Record<string, string>, body: string): RestOutcome {
   return { kind: 'answer', response: { status, headers, body } };

@@ -106,6 +106,8 @@ export interface Sandbox {
   setClockOffsetMs(ms: number): void;
   confirmedCandles(symbol: string): readonly Candle[];
   fills(): readonly SimExecution[];
+  /** REST requests received so far, whatever their answer. */
+  restRequests(): number;
   /** Websocket messages sent so far (benchmarks). */
   wsMessagesSent(): number;
   close(): Promise<void>;
@@ -304,6 +306,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     },
     confirmedCandles: (s) => replay.confirmedCandles(s),
     fills: () => sim.executions(),
+    restRequests: () => rest.requests,
     wsMessagesSent: () => hub.sentCount,
     async close() {
       if (closed) return;

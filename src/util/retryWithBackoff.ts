@@ -18,6 +18,8 @@ export interface Wait {
   /** Tries so far (1 after the first failure). */
   readonly attempt: number;
   readonly delayMs: number;
+  /** Set when the failure named its own retry time (epoch ms) and the wait runs to it. */
+  readonly untilMs?: number;
 }
 
 export interface RetryOptions {
@@ -25,6 +27,8 @@ export interface RetryOptions {
   readonly retryable: (err: unknown) => boolean;
   /** The failure, for a person. */
   readonly describe: (err: unknown) => string;
+  /** When the failure itself names the earliest retry (epoch ms), e.g. Bybit's 403 pause; null if not. */
+  readonly retryAtMs?: (err: unknown) => number | null;
   /** Called before each wait (log line, status notification). */
   readonly onWait?: (wait: Wait) => void;
   /** Called once when the step answers after at least one wait. */
@@ -62,9 +66,13 @@ export async function retryWithBackoff<T>(step: string, run: () => Promise<T>, o
       return value;
     } catch (err) {
       if (!opts.retryable(err) || opts.signal?.aborted) throw err;
-      const delayMs = Math.round(backoffDelayMs(attempt - 1, policy, opts.random));
-      if (opts.maxTotalWaitMs !== undefined && waitedMs + delayMs > opts.maxTotalWaitMs) throw err;
-      opts.onWait?.({ step, error: opts.describe(err), attempt, delayMs });
+      const backoffMs = Math.round(backoffDelayMs(attempt - 1, policy, opts.random));
+      const untilMs = opts.retryAtMs?.(err) ?? null;
+      const named = untilMs !== null && untilMs - Date.now() > backoffMs;
+      const delayMs = named ? untilMs - Date.now() : backoffMs;
+      // A wait the failure named (a pause with a known end) is waited out whatever the cap.
+      if (!named && opts.maxTotalWaitMs !== undefined && waitedMs + delayMs > opts.maxTotalWaitMs) throw err;
+      opts.onWait?.({ step, error: opts.describe(err), attempt, delayMs, ...(named ? { untilMs } : {}) });
       await sleep(delayMs, opts.signal);
       waitedMs += delayMs;
       if (opts.signal?.aborted) throw err;

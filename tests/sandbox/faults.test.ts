@@ -23,6 +23,9 @@ describe('parseFaultSpec', () => {
       seed: 9,
     });
     expect(parseFaultSpec('ws-drop=2,latency=15')).toEqual({ wsDropEveryMs: 2000, latencyMs: 15 });
+    expect(parseFaultSpec('http403=10m')).toEqual({ http403ForMs: 600_000 });
+    expect(parseFaultSpec('http403=3')).toEqual({ http403ForMs: 3000 });
+    expect(() => parseFaultSpec('http403=0')).toThrow(/http403/);
   });
 
   it('parses a fault window: during=PHASE and for=DURATION', () => {
@@ -100,6 +103,20 @@ describe('faults at runtime', () => {
     expect((await call('/v5/position/list', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).status).toBe(503);
     frozenMs += 2500;
     expect((await fetch(`${sb.restUrl}/v5/market/time`)).status).toBe(200);
+  });
+
+  it('http403: an IP ban answers every REST request HTTP 403 "access too frequent" for its duration', async () => {
+    sb.setFaults('http403=3s');
+    const before = sb.restRequests();
+    const first = await fetch(`${sb.restUrl}/v5/market/time`);
+    expect(first.status).toBe(403);
+    expect(await first.text()).toContain('access too frequent');
+    frozenMs += 2000;
+    expect((await call('/v5/position/list', { category: 'linear', symbol: 'BTCUSDT' }, 'GET')).status, 'still banned').toBe(403);
+    frozenMs += 1500;
+    expect((await fetch(`${sb.restUrl}/v5/market/time`)).status, 'the ban is over').toBe(200);
+    expect(sb.faultCounts().http403).toBe(2);
+    expect(sb.restRequests() - before).toBe(3);
   });
 
   it('a timeout fault leaves the request unanswered', async () => {

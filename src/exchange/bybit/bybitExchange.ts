@@ -33,7 +33,7 @@ import { bybitUrls, type BybitNetwork, type BybitUrls } from './bybitUrls.js';
 import type { BybitCredentials } from './bybitCredentials.js';
 import { hedgeModeError } from './bybitAccount.js';
 import { BybitRest } from './bybitRest.js';
-import type { RestCounters, RetryPolicy } from './restPipeline.js';
+import type { RestCounters, RestPause, RetryPolicy } from './restPipeline.js';
 import { BybitStreams, type BybitStreamsOptions, type StreamCounters } from './bybitStreams.js';
 import type { SigningClock } from './signingClock.js';
 import type { WsTiming } from './wsTiming.js';
@@ -61,6 +61,10 @@ export interface BybitExchangeOptions extends Pick<BybitStreamsOptions, 'publicD
   readonly logger?: Logger;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** How long every REST call pauses after an HTTP 403; default 10 min (Bybit's rule). Tests only. */
+  readonly ipBanPauseMs?: number;
+  /** Told once when that pause starts (the notification). */
+  readonly onRestPause?: (pause: RestPause) => void;
 }
 
 export interface BybitExchangeCounters {
@@ -102,6 +106,8 @@ export class BybitExchange implements ExchangePort {
       ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
       ...(opts.random !== undefined ? { random: opts.random } : {}),
       ...(opts.sleep !== undefined ? { sleep: opts.sleep } : {}),
+      ...(opts.ipBanPauseMs !== undefined ? { ipBanPauseMs: opts.ipBanPauseMs } : {}),
+      ...(opts.onRestPause !== undefined ? { onRestPause: opts.onRestPause } : {}),
     });
     this.#streams = new BybitStreams({
       wsPublicUrl: this.urls.wsPublic,

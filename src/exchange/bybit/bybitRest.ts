@@ -17,7 +17,7 @@ import type { BybitCredentials } from './bybitCredentials.js';
 import { BybitMarketData } from './bybitMarketData.js';
 import { BybitOrders } from './bybitOrders.js';
 import type { BybitUrls } from './bybitUrls.js';
-import { DEFAULT_RETRY, RestPipeline, type RestCounters, type RetryPolicy } from './restPipeline.js';
+import { DEFAULT_RETRY, RestPipeline, type RestCounters, type RestPause, type RetryPolicy } from './restPipeline.js';
 import type { SigningClock } from './signingClock.js';
 import type { PriceBand } from './wireToDomain.js';
 
@@ -34,6 +34,10 @@ export interface BybitRestOptions {
   /** [0, 1); injectable so tests can pin the jitter. */
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The pause of every REST call after an HTTP 403 (Bybit's rule: 10 min, the default). */
+  readonly ipBanPauseMs?: number;
+  /** Told once when such a pause starts. */
+  readonly onRestPause?: (pause: RestPause) => void;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,6 +62,8 @@ export class BybitRest {
       random: opts.random ?? Math.random,
       sleep: opts.sleep ?? defaultSleep,
       counters: this.counters,
+      ...(opts.ipBanPauseMs !== undefined ? { ipBanPauseMs: opts.ipBanPauseMs } : {}),
+      ...(opts.onRestPause !== undefined ? { onRestPause: opts.onRestPause } : {}),
     });
     this.#market = new BybitMarketData(this.#rest);
     this.#account = new BybitAccount(this.#rest, () => opts.clock.now(), (symbol) => this.#market.priceBand(symbol));

@@ -69,8 +69,14 @@ const RETRYABLE_CODES: ReadonlySet<number> = new Set([10000, 10002, 10006, 10016
 /** Nothing will work until the owner acts: keys, permissions, IP allow-list, bans, compliance. */
 const FATAL_CODES: ReadonlySet<number> = new Set([10003, 10004, 10005, 10007, 10008, 10009, 10010, 10024, 10027, 33004]);
 
-/** Wait after an HTTP 403 (Bybit's per-IP limit bans for about 10 min: reference section 4). */
-const IP_BAN_WAIT_MS = 60_000;
+/**
+ * Wait after an HTTP 403. Bybit V5 "Rate Limit Rules" (https://bybit-exchange.github.io/docs/v5/rate-limit,
+ * "HTTP IP limit"): "If you encounter the error "403, access too frequent", it indicates that your IP
+ * has exceeded the allowed request frequency. In this case, you should terminate all HTTP sessions
+ * and wait for at least 10 minutes. The ban will be lifted automatically." ./restPipeline.ts turns it
+ * into one pause of every REST call of the adapter.
+ */
+export const IP_BAN_WAIT_MS = 600_000;
 const MAX_MESSAGE_CHARS = 400;
 
 export function sanitise(text: string, secrets: readonly string[]): string {
@@ -137,8 +143,15 @@ function kindForClass(err: BaseError): ExchangeErrorKind {
 export function isAmbiguous(err: ExchangeError): boolean {
   if (err.kind !== 'retryable') return false;
   if (err.retCode === RETCODE.timestamp || err.retCode === RETCODE.rateLimit) return false;
+  // HTTP 403 "access too frequent" comes from Bybit's gateway, which turned the request away.
+  if (isIpBan(err)) return false;
   if (err.name === 'ClockNotTrustedError') return false;
   return true;
+}
+
+/** Bybit's per-IP ban: HTTP 403 ("access too frequent"), answered by the gateway for every request for at least 10 minutes. */
+export function isIpBan(err: ExchangeError): boolean {
+  return err.retCode === 403 && err.retMsg === null && err.kind === 'retryable';
 }
 
 /** Maps anything thrown by ccxt (or by our hooks) into an ExchangeError. */

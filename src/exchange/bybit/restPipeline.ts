@@ -9,6 +9,14 @@
  * - Errors: mapped once by ./mapBybitError.ts; only retryable ones are retried, with exponential
  *   backoff and full jitter, never earlier than Bybit's X-Bapi-Limit-Reset-Timestamp after a 10006.
  * - Answers: parsed against ./bybitWire.ts; a malformed one becomes a `rejected` ExchangeError.
+ * - HTTP 403 "access too frequent" (issue 20 item 6): Bybit's per-IP ban. Bybit's rule (V5 "Rate
+ *   Limit Rules", "HTTP IP limit"): "you should terminate all HTTP sessions and wait for at least 10
+ *   minutes. The ban will be lifted automatically." So the first 403 pauses every REST call of the
+ *   adapter for `ipBanPauseMs` (10 min), said once (a WARN line and `onRestPause`). While paused no
+ *   request leaves: a read fails at once with a RestPausedError (retryable, `retryAtMs` = the end of
+ *   the pause, so src/cli/patience.ts waits for exactly that); a new entry (an order create that is
+ *   not reduce-only) is refused, not sent late at another price; every other write (exits, stops,
+ *   cancels, amends, leverage) waits here for the pause to end and then goes out.
  */
 import type { bybit } from 'ccxt';
 import * as v from 'valibot';
@@ -16,11 +24,12 @@ import { ClockNotTrustedError, ExchangeError } from '../../domain/exchangeErrors
 import { backoffDelayMs, type BackoffPolicy } from '../../util/backoffDelayMs.js';
 import type { Logger } from '../../util/logger.js';
 import { registerSecret } from '../../util/redact.js';
+import { timeOfDay } from '../../util/timeOfDay.js';
 import type { BybitCredentials } from './bybitCredentials.js';
 import type { BybitUrls } from './bybitUrls.js';
 import { parseWire, WireError } from './bybitWire.js';
 import { createCcxtBybit } from './createCcxtBybit.js';
-import { mapBybitError, RETCODE, sanitise, type ResponseMeta } from './mapBybitError.js';
+import { IP_BAN_WAIT_MS, isIpBan, mapBybitError, RETCODE, sanitise, type ResponseMeta } from './mapBybitError.js';
 import { paceGroupOf, RequestPacer } from './requestPacer.js';
 import type { SigningClock } from './signingClock.js';
 
@@ -53,6 +62,31 @@ type Endpoint = (params?: Params) => Promise<unknown>;
 /** How much of an answer that is not Bybit's JSON a message quotes (an HTML error page is kilobytes). */
 const SAMPLE_CHARS = 120;
 
+/** The REST pause after Bybit's HTTP 403, as told once to `onRestPause`. */
+export interface RestPause {
+  /** When requests may go out again (corrected clock, epoch ms). */
+  readonly untilMs: number;
+  /** "Bybit asked us to stop for 10 minutes (HTTP 403 access too frequent)". */
+  readonly reason: string;
+}
+
+/** A REST call not sent because Bybit's 403 pause is on: retryable at `retryAtMs`, the pause's end. */
+export class RestPausedError extends ExchangeError {
+  override name = 'RestPausedError';
+  constructor(reason: string, untilMs: number) {
+    super(reason, 'retryable', 403, null, untilMs);
+  }
+}
+
+function spellDuration(ms: number): string {
+  if (ms >= 60_000) {
+    const m = Math.round(ms / 60_000);
+    return `${m} minute${m === 1 ? '' : 's'}`;
+  }
+  const s = Math.max(1, Math.round(ms / 1000));
+  return `${s} second${s === 1 ? '' : 's'}`;
+}
+
 /** A wire-format surprise (WireError, or dec()'s RangeError) becomes the port's ExchangeError. */
 function isWireProblem(err: unknown): err is Error {
   return err instanceof WireError || err instanceof RangeError;
@@ -70,6 +104,10 @@ export interface RestPipelineOptions {
   readonly sleep: (ms: number) => Promise<void>;
   /** Counted here: requests, retries, clock re-measures, rate limits. */
   readonly counters: RestCounters;
+  /** The pause after an HTTP 403; default 10 min (Bybit's rule). Shorter only in tests. */
+  readonly ipBanPauseMs?: number;
+  /** Told once per pause, when it starts (the notification). */
+  readonly onRestPause?: (pause: RestPause) => void;
 }
 
 export class RestPipeline {
@@ -83,6 +121,10 @@ export class RestPipeline {
   readonly #counters: RestCounters;
   readonly #pacer: RequestPacer;
   readonly #meta = new WeakMap<object, ResponseMeta>();
+  readonly #banPauseMs: number;
+  readonly #onPause: ((pause: RestPause) => void) | undefined;
+  /** The 403 pause lasts until then (corrected clock); 0 = none yet. */
+  #pausedUntil = 0;
   #closed = false;
 
   constructor(opts: RestPipelineOptions) {
@@ -93,6 +135,8 @@ export class RestPipeline {
     this.#log = opts.logger;
     this.#counters = opts.counters;
     this.#pacer = new RequestPacer(() => this.#clock.now(), this.#sleep);
+    this.#banPauseMs = opts.ipBanPauseMs ?? IP_BAN_WAIT_MS;
+    this.#onPause = opts.onRestPause;
     const creds = opts.credentials;
     if (creds !== null) {
       registerSecret(creds.apiKey);
@@ -122,11 +166,47 @@ export class RestPipeline {
     return (fn as Endpoint).bind(this.#ex);
   }
 
+  get #pauseReason(): string {
+    return `Bybit asked us to stop for ${spellDuration(this.#banPauseMs)} (HTTP 403 access too frequent)`;
+  }
+
+  /** Starts the pause on the first 403 (later ones of requests already in flight only join it). */
+  #startPause(err: ExchangeError): RestPausedError {
+    const now = this.#clock.now();
+    if (now >= this.#pausedUntil) {
+      this.#pausedUntil = now + this.#banPauseMs;
+      const pause: RestPause = { untilMs: this.#pausedUntil, reason: this.#pauseReason };
+      this.#log.warn(`${pause.reason}: no request to Bybit until ${timeOfDay(pause.untilMs)}; exits and stops wait for it, new entries are skipped; it resumes by itself`, { error: err.message });
+      try {
+        this.#onPause?.(pause);
+      } catch (e) {
+        this.#log.error('onRestPause threw', { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return new RestPausedError(this.#pauseReason, this.#pausedUntil);
+  }
+
+  /** While the 403 pause is on: a read fails at once, a new entry is refused, any other write waits. */
+  async #gate(method: 'GET' | 'POST', path: string, params: Params): Promise<void> {
+    for (;;) {
+      const left = this.#pausedUntil - this.#clock.now();
+      if (left <= 0 || this.#closed) return;
+      if (method === 'GET') throw new RestPausedError(this.#pauseReason, this.#pausedUntil);
+      if (path === '/v5/order/create' && params['reduceOnly'] !== true) {
+        throw new ExchangeError(`entry not sent: ${this.#pauseReason}; requests resume at ${timeOfDay(this.#pausedUntil)}`, 'rejected');
+      }
+      // In steps, so that close() (shutdown) is not held up by a 10-minute sleep.
+      await this.#sleep(Math.min(left, 1000));
+    }
+  }
+
   /** One HTTP exchange: pacing, the call, the mapping. Returns Bybit's `result`. */
   async #once(method: 'GET' | 'POST', path: string, signed: boolean, params: Params): Promise<unknown> {
     if (this.#closed) throw new ExchangeError(`${method} ${path}: the adapter is closed`, 'fatal');
     const group = paceGroupOf(path);
+    await this.#gate(method, path, params);
     await this.#pacer.take(group);
+    await this.#gate(method, path, params);
     const name = `${signed ? 'private' : 'public'}${method === 'GET' ? 'Get' : 'Post'}${path
       .split(/[/-]/)
       .filter((p) => p !== '')
@@ -154,6 +234,7 @@ export class RestPipeline {
         this.#counters.rateLimited++;
         this.#pacer.hold(group, mapped.retryAtMs ?? this.#clock.now() + 1000);
       }
+      if (isIpBan(mapped)) throw this.#startPause(mapped);
       throw mapped;
     }
   }
@@ -188,6 +269,13 @@ export class RestPipeline {
         if (handled !== undefined) return handled.value;
       }
       if (err instanceof ClockNotTrustedError) throw err;
+      // A read is not repeated here during the 403 pause: its caller waits (src/cli/patience.ts).
+      if (err instanceof RestPausedError && method === 'GET') throw err;
+      if (err instanceof RestPausedError && !this.#closed) {
+        // A write waits for the pause's end in #gate; the wait is no failed attempt.
+        attempt--;
+        continue;
+      }
       if (err.retCode === RETCODE.timestamp) {
         if (clockRetried) throw err;
         // Bybit judged our timestamp outside recv_window: measure again, then one more try.

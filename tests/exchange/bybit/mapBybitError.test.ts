@@ -56,7 +56,7 @@ describe('mapBybitError', () => {
       expect([err.kind, err.retCode], e.message).toEqual([kind, status]);
       expect(err.message).not.toContain('<html>');
     }
-    expect(mapBybitError(new ExchangeNotAvailable('bybit GET http://h/v5/x 403 Forbidden '), ctx).retryAtMs, 'IP ban: wait a minute').toBe(ctx.nowMs + 60_000);
+    expect(mapBybitError(new ExchangeNotAvailable('bybit GET http://h/v5/x 403 Forbidden '), ctx).retryAtMs, 'IP ban: Bybit says wait at least 10 minutes').toBe(ctx.nowMs + 600_000);
   });
 
   it('removes the key and secret however they appear', () => {
