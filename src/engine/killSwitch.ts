@@ -87,8 +87,10 @@ export class KillSwitch {
   /** Why the kill switch would fire now (the limit is set and crossed), else null. */
   breach(): string | null {
     const limit = this.#ctx.settings().risk.killSwitchDrawdownPct ?? null;
+    // Off (the default): no Decimal drawdown to work out at every hourly record.
+    if (limit === null) return null;
     const dd = this.drawdown();
-    if (limit === null || dd === null || dd.pct.lt(limit)) return null;
+    if (dd === null || dd.pct.lt(limit)) return null;
     return `the bot's equity ${dd.equity.toFixed(2)} USDT is ${dd.pct.toFixed(2)} % below its peak ${dd.peak.toFixed(2)} USDT (kill switch at ${limit} %)`;
   }
 
