@@ -3,59 +3,26 @@
  * against the sandbox on loopback), a recording termux-notification first on PATH, the real
  * `pause` command, and SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { readJournal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/stateStore.js';
-import { makeFakeTermux, type FakeTermux } from '../alerts/fakeTermux.js';
-import { builtBundle } from '../helpers/build.js';
-import { cleanEnv, ROOT, runBot } from '../helpers/cli.js';
+import { runBot } from '../helpers/cli.js';
+import { replayBots } from '../helpers/replayBots.js';
 
-let bundle: string;
-let dir: string;
-let termux: FakeTermux;
-let bot: ChildProcess | null = null;
-let output = '';
-
-beforeAll(() => {
-  bundle = builtBundle('bot');
-});
-afterEach(() => {
-  if (bot && bot.exitCode === null) bot.kill('SIGKILL');
-  bot = null;
-  termux?.cleanup();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; bot output:\n${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const replayBot = replayBots();
 
 describe('node dist/bot.js run --replay', () => {
   it('trades the replay through the live stack, obeys pause, notifies, and shuts down cleanly on SIGTERM', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pocket-run-'));
-    termux = makeFakeTermux('pocket-run-termux-');
-    termux.record('termux-notification');
-    termux.record('termux-notification-remove');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
-    const env = cleanEnv({ PATH: `${termux.binDir}:${process.env.PATH ?? ''}` });
-    bot = spawn(process.execPath, [bundle, 'run', '--replay', join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz'), '--speed', '900'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    bot.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    bot.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const bot = replayBot({ name: 'run', config: { mode: 'paper', symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] } });
+    const { dir, env, termux } = bot;
+    bot.start(900);
     const stateDir = join(dir, 'state');
 
     // The scalper enters, its position is protected and closed, all on the real wire.
-    const exits = await until('a closed trade in the journal', async () => {
+    const exits = await bot.until('a closed trade in the journal', async () => {
       const { records } = await readJournal(stateDir);
       const e = records.filter((r): r is ExitRecord => r.type === 'exit');
       return e.length >= 2 ? e : null;
@@ -71,12 +38,10 @@ describe('node dist/bot.js run --replay', () => {
     const paused = await runBot(['pause', '--state-dir', stateDir, '--reason', 'test'], { cwd: dir, env: { PATH: env.PATH! } });
     expect(paused.code).toBe(0);
     expect(paused.stderr).toMatch(/done: paused/);
-    await until('the pause notification', () => (termux.calls('termux-notification').some((a) => a.join(' ').includes('Paused')) ? true : null), 5000);
+    await bot.until('the pause notification', () => (termux.calls('termux-notification').some((a) => a.join(' ').includes('Paused')) ? true : null), 5000);
 
     // SIGTERM: graceful shutdown, exit 0, lock released, state valid and marked paused.
-    const exited = new Promise<number | null>((r) => bot!.once('exit', (code) => r(code)));
-    bot.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await bot.stop('SIGTERM')).toBe(0);
     expect(existsSync(join(stateDir, 'bot.lock')), 'lock released').toBe(false);
     const store = await StateStore.open(stateDir);
     expect(store.state.protections.paused?.reason).toBe('test');
@@ -88,7 +53,7 @@ describe('node dist/bot.js run --replay', () => {
     const fills = records.filter((r): r is FillRecord => r.type === 'fill');
     expect(new Set(orders.map((o) => o.orderLinkId)).size, 'no order sent twice').toBe(orders.length);
     expect(new Set(fills.map((f) => f.execId)).size, 'every fill recorded once').toBe(fills.length);
-    expect(output).not.toMatch(/sandbox-secret/);
+    expect(bot.output()).not.toMatch(/sandbox-secret/);
     // Issue 16 item 13: every record of the run is filed by the replay's market time (its candles are
     // of 2025-05 and 2025-06), not by today's date: no month file of the wall clock.
     const months = readdirSync(join(stateDir, 'journal')).filter((f) => f.endsWith('.jsonl'));
@@ -99,26 +64,17 @@ describe('node dist/bot.js run --replay', () => {
 
 describe('node dist/bot.js run --replay with a frozen Termux:API', () => {
   it('keeps trading when termux-notification never returns, and marks the channel unavailable within 10 s', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pocket-run-hang-'));
-    termux = makeFakeTermux('pocket-run-hang-');
-    termux.hang('termux-notification');
-    termux.record('termux-notification-remove');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', alerts: { termux: { timeoutMs: 1000 } }, symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
-    const env = cleanEnv({ PATH: `${termux.binDir}:${process.env.PATH ?? ''}` });
+    const bot = replayBot({ name: 'run-hang', termux: 'hang', config: { mode: 'paper', alerts: { termux: { timeoutMs: 1000 } }, symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] } });
     const started = Date.now();
-    bot = spawn(process.execPath, [bundle, 'run', '--replay', join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz'), '--speed', '900'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    bot.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    bot.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await until('the termux channel marked unavailable', () => (/termux-notification.*unavailable|unavailable.*termux/i.test(output) ? true : null), 10_000);
+    bot.start(900);
+    await bot.until('the termux channel marked unavailable', () => (/termux-notification.*unavailable|unavailable.*termux/i.test(bot.output()) ? true : null), 10_000);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const exits = await until('trades despite the frozen notifications', async () => {
-      const { records } = await readJournal(join(dir, 'state'));
+    const exits = await bot.until('trades despite the frozen notifications', async () => {
+      const { records } = await readJournal(join(bot.dir, 'state'));
       const e = records.filter((r) => r.type === 'exit');
       return e.length >= 2 ? e : null;
     });
     expect(exits.length).toBeGreaterThanOrEqual(2);
-    const exited = new Promise<number | null>((r) => bot!.once('exit', (code) => r(code)));
-    bot.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await bot.stop('SIGTERM')).toBe(0);
   }, 60_000);
 });

@@ -4,31 +4,13 @@
  * logged each refusal. The real bundle, the committed scalper settings for BTCUSDT, speed 600, for
  * about 40 s of wall time: no order, stop or take-profit is refused, and the trading still happens.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExitRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { readJournal } from '../../src/state/journal.js';
-import { makeFakeTermux, type FakeTermux } from '../alerts/fakeTermux.js';
-import { builtBundle } from '../helpers/build.js';
-import { cleanEnv, ROOT } from '../helpers/cli.js';
+import { replayBots } from '../helpers/replayBots.js';
 
-let bundle: string;
-let dir = '';
-let termux: FakeTermux | null = null;
-let bot: ChildProcess | null = null;
-
-beforeAll(() => {
-  bundle = builtBundle('bot');
-});
-afterEach(() => {
-  if (bot && bot.exitCode === null) bot.kill('SIGKILL');
-  bot = null;
-  termux?.cleanup();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const replayBot = replayBots();
 
 const BTC_SCALPER = {
   symbol: 'BTCUSDT',
@@ -42,31 +24,19 @@ const BTC_SCALPER = {
 
 describe('node dist/bot.js run --replay (BTCUSDT scalper, speed 600)', () => {
   it('sends no protective order Bybit refuses: no "refused" line for entries, stops or take-profits', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pocket-rehearsal-'));
-    termux = makeFakeTermux('pocket-rehearsal-termux-');
-    termux.record('termux-notification');
-    termux.record('termux-notification-remove');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', risk: { maxDailyLossPct: 3, maxDrawdownPct: 15, dayTimeZone: 'UTC' }, symbols: [BTC_SCALPER] }));
-    let output = '';
-    bot = spawn(process.execPath, [bundle, 'run', '--replay', join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz'), '--speed', '600'], {
-      cwd: dir,
-      env: cleanEnv({ PATH: `${termux.binDir}:${process.env.PATH ?? ''}` }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    bot.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    bot.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const bot = replayBot({ name: 'rehearsal', config: { mode: 'paper', risk: { maxDailyLossPct: 3, maxDrawdownPct: 15, dayTimeZone: 'UTC' }, symbols: [BTC_SCALPER] } });
+    bot.start(600);
     await new Promise((r) => setTimeout(r, 40_000));
-    const exited = new Promise<number | null>((r) => bot!.once('exit', (code) => r(code)));
-    bot.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await bot.stop('SIGTERM')).toBe(0);
+    const output = bot.output();
 
-    const { records } = await readJournal(join(dir, 'state'));
+    const { records } = await readJournal(join(bot.dir, 'state'));
     const orders = records.filter((r): r is OrderSentRecord => r.type === 'order');
     expect(orders.filter((o) => o.purpose === 'entry').length, `entries were made; output:\n${output.slice(-2000)}`).toBeGreaterThan(2);
     expect(records.filter((r): r is ExitRecord => r.type === 'exit').length).toBeGreaterThan(0);
     const refusals = output.split('\n').filter((l) => /refused|stop not set|trading-stop failed/i.test(l));
     expect(refusals, 'lines that report a refusal').toEqual([]);
-    const notes = termux.calls('termux-notification').map((a) => a.join(' '));
+    const notes = bot.termux.calls('termux-notification').map((a) => a.join(' '));
     expect(notes.filter((n) => /refused|stop not set/i.test(n))).toEqual([]);
   }, 90_000);
 });

@@ -3,20 +3,12 @@
  * Bybit's retCode and text (tests/fixtures/bybit-real, Bybit's V5 error page), so a client that
  * sends them fails here as it would on Bybit.
  */
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js';
+import { describe, expect, it } from 'vitest';
+import { sandboxPerFile } from '../helpers/sandboxPerFile.js';
 import { type Msg, signedCall } from './wsClient.js';
 
-const BTC = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
-let sb: Sandbox;
-beforeAll(async () => {
-  sb = await startSandbox({ data: [BTC], rateLimits: false });
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxPerFile();
 
 const call = (method: 'GET' | 'POST', path: string, params: Record<string, unknown>): Promise<Msg> => signedCall(sb.restUrl, method, path, params, { timestampMs: sb.nowMs() }).then((r) => r.json);
 const order = (p: Record<string, unknown>): Promise<Msg> => call('POST', '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', ...p });

@@ -1,22 +1,11 @@
 /** The signed order endpoints over HTTP: create, amend, cancel, cancel-all, open orders, history, executions. */
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MISSING } from '../../src/sandbox/restParams.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js';
+import { sandboxPerFile } from '../helpers/sandboxPerFile.js';
 import { type Msg, signedCall } from './wsClient.js';
 
-const BTC = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
-const ETH = fileURLToPath(new URL('../../data/bybit-ETHUSDT-1m.csv.gz', import.meta.url));
 
-let sb: Sandbox;
-
-beforeAll(async () => {
-  sb = await startSandbox({ data: [BTC, ETH], rateLimits: false });
-});
-
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxPerFile(['BTCUSDT', 'ETHUSDT']);
 
 const call = (method: 'GET' | 'POST', path: string, params: Record<string, unknown>): Promise<Msg> => signedCall(sb.restUrl, method, path, params, { timestampMs: sb.nowMs() }).then((r) => r.json);
 const listOf = (m: Msg): { list: Array<Record<string, string>>; nextPageCursor: string } => m['result'] as { list: Array<Record<string, string>>; nextPageCursor: string };

@@ -1,29 +1,10 @@
 /** Private pushes: every topic name a client subscribed to, bare or `.linear`, gets each change once. */
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWsAuth } from '../../src/sandbox/auth.js';
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js';
-import { type Msg, RecordingClient, signedCall } from './wsClient.js';
+import { describe, expect, it } from 'vitest';
+import { authedPrivateClient, sandboxPerFile } from '../helpers/sandboxPerFile.js';
+import { type Msg, signedCall } from './wsClient.js';
 
-const BTC = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
-let sb: Sandbox;
-
-beforeAll(async () => {
-  sb = await startSandbox({ data: [BTC], rateLimits: false });
-});
-
-afterAll(async () => {
-  await sb.close();
-});
-
-async function authed(): Promise<RecordingClient> {
-  const c = await RecordingClient.open(sb.wsPrivateUrl);
-  const expires = sb.nowMs() + 10_000;
-  c.send({ req_id: 'auth', op: 'auth', args: [DEFAULT_API_KEY, expires, signWsAuth(DEFAULT_API_SECRET, expires)] });
-  expect(await c.waitFor((m) => m['req_id'] === 'auth')).toMatchObject({ success: true });
-  return c;
-}
+const sb = sandboxPerFile();
 
 const buy = (orderLinkId: string): Promise<unknown> => signedCall(sb.restUrl, 'POST', '/v5/order/create', { category: 'linear', symbol: 'BTCUSDT', side: 'Buy', orderType: 'Market', qty: '0.001', orderLinkId });
 
@@ -35,7 +16,7 @@ describe('private pushes', () => {
   });
 
   it('`order` and `order.linear` each get the push, with their own ids; `execution.linear` gets the fill', async () => {
-    const c = await authed();
+    const c = await authedPrivateClient(sb);
     c.send({ req_id: 'sub', op: 'subscribe', args: ['order', 'order.linear', 'execution.linear'] });
     expect(await c.waitFor((m) => m['req_id'] === 'sub')).toMatchObject({ success: true });
     await buy('loud-1');

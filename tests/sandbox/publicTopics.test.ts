@@ -2,23 +2,12 @@
  * Public topics and their fan-out: one message per tick and topic, the same for every subscriber;
  * level 1 books are snapshots only; ticker deltas carry only what changed.
  */
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js';
+import { describe, expect, it } from 'vitest';
+import { sandboxPerFile } from '../helpers/sandboxPerFile.js';
 import { type Msg, RecordingClient } from './wsClient.js';
 
-const BTC = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
-const ETH = fileURLToPath(new URL('../../data/bybit-ETHUSDT-1m.csv.gz', import.meta.url));
 
-let sb: Sandbox;
-
-beforeAll(async () => {
-  sb = await startSandbox({ data: [BTC, ETH], rateLimits: false });
-});
-
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxPerFile(['BTCUSDT', 'ETHUSDT']);
 
 /** Every frame sent before this pong has arrived (one connection's frames stay in order). */
 async function sync(c: RecordingClient, id: string): Promise<void> {

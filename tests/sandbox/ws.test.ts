@@ -3,23 +3,14 @@
  * snapshot + deltas rebuild the REST book, klines confirm with the file's values, private auth with
  * the documented signature, and order/execution/position pushes for a fill.
  */
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signWsAuth } from '../../src/sandbox/auth.js';
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../../src/sandbox/startSandbox.js';
+import { sandboxPerFile } from '../helpers/sandboxPerFile.js';
 import { type Msg, RecordingClient, signedCall } from './wsClient.js';
 
-const BTC = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
-let sb: Sandbox;
-
-beforeAll(async () => {
-  sb = await startSandbox({ data: [BTC], rateLimits: false });
-});
-
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxPerFile();
 
 type Level = [string, string];
 

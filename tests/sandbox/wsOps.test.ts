@@ -1,21 +1,12 @@
 /** What a websocket client asks by `op`, and the answers it gets (reference section 2). */
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signWsAuth } from '../../src/sandbox/auth.js';
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET } from '../../src/sandbox/startSandbox.js';
+import { sandboxPerFile } from '../helpers/sandboxPerFile.js';
 import { RecordingClient } from './wsClient.js';
 
-const BTC = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
-let sb: Sandbox;
-
-beforeAll(async () => {
-  sb = await startSandbox({ data: [BTC], rateLimits: false });
-});
-
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxPerFile();
 
 describe('requests every connection may send', () => {
   it('answers a frame that is not a JSON object, and an unknown op, with Bybit errors', async () => {
