@@ -25,12 +25,16 @@ type StopOutcome = 'set' | 'failed' | 'skipped' | 'gone' | 'closed';
 /** A maker stop refused for a zero position is tried again this often, this long apart. */
 const MAKER_STOP_RETRIES = 3;
 const MAKER_STOP_RETRY_MS = 1_500;
+/** After Bybit said a position is flat, the kill switch's close-out waits this long for its fills (one reconciliation period). */
+const FLAT_SAID_WAIT_MS = 60_000;
 
 export class PositionManager {
   readonly #ctx: EngineContext;
   readonly #orders: OrderSender;
   /** Asks for a reconciliation soon: the exchange says a position is flat that we still hold. */
   readonly #resync: () => void;
+  /** When Bybit last refused an exit because the position was already flat, per symbol. */
+  readonly #flatSaidAtMs = new Map<string, number>();
 
   /** Runs `task` in the symbol's turn after `delayMs` (never while the engine stops). */
   readonly #later: (rt: SymbolRuntime, task: () => Promise<void>, delayMs: number) => void;
@@ -204,6 +208,7 @@ export class PositionManager {
         d.symbols[sym]!.openOrders[req.orderLinkId] = storedOrder(req, 'exit', now);
       });
       sent = { outcome: await this.#orders.send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`), orderLinkId: req.orderLinkId };
+      if (sent.outcome === 'positionGone') this.#flatSaidAtMs.set(sym, this.#ctx.clockMs());
     }
     for (const o of tracker.open(sym)) if (roleOf(o) === 'target') await this.#orders.cancel(sym, o.orderLinkId, reason);
     if (sent !== null && (code === 'K' || code === 'C') && (sent.outcome === 'refused' || sent.outcome === 'unknown')) {
@@ -228,6 +233,10 @@ export class PositionManager {
     if (this.#ctx.store.state.protections.killSwitch === null) return;
     const pos = localPosition(this.#ctx.store, rt);
     if (!pos || dec(pos.size).isZero() || this.#exitInFlight(rt.settings.symbol)) return;
+    // Bybit said the position is already flat (110017): its closing fills are on their way, and the
+    // reconciliation that exit asked for will book them; sending the exit again only repeats the refusal.
+    const goneAt = this.#flatSaidAtMs.get(rt.settings.symbol);
+    if (goneAt !== undefined && this.#ctx.clockMs() - goneAt < FLAT_SAID_WAIT_MS) return;
     this.#ctx.logger.warn(`${rt.settings.symbol} still open under the kill switch: closing it again`);
     return this.flatten(rt, 'K');
   }

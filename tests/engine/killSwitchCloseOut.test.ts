@@ -38,4 +38,21 @@ describe('kill switch close-out', () => {
     expect(story.journal.records.filter((r) => r.type === 'order').length).toBe(orders);
     expect(story.store.state.protections.killSwitch).not.toBeNull();
   }, 120_000);
+
+  it('an exit Bybit refuses because the position is already flat (110017) is not sent again at every candle', async () => {
+    story = await startSandboxStory({ candles: BTC_1M.slice(0, 600), history: 100 });
+    const sim = story.sandbox.sim;
+    for (let i = 0; i < 300 && sim.position('BTCUSDT').side === null; i++) await story.step(1);
+    expect(sim.position('BTCUSDT').side, 'a position opened').not.toBeNull();
+    const real = sim.placeOrder.bind(sim);
+    // The position closed on the exchange while its fills have not reached the bot: every closing
+    // order is refused as Bybit refuses a reduce-only order on a flat position.
+    sim.placeOrder = (input) => (input.reduceOnly && input.orderType === 'market' ? { ok: false, code: 110017, msg: 'Reduce-only rule not satisfied' } : real(input));
+    await story.engine.killSwitch('owner test');
+    await story.settle();
+    const exits = () => story!.journal.records.filter((r) => r.type === 'order' && r.purpose === 'exit').length;
+    expect(exits(), 'the kill switch sent its exit').toBe(1);
+    await story.step(20);
+    expect(exits(), 'not repeated while the reconciliation it asked for books the closing fills').toBe(1);
+  }, 120_000);
 });
