@@ -57,7 +57,7 @@ function chromium(args: string[]): { stdout: string } {
     if (r.status !== 0) throw new Error(`chromium failed (${r.status}): ${r.stderr}`);
     return { stdout: r.stdout };
   } finally {
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 

@@ -67,6 +67,8 @@ export async function renderPage(bin: string, url: string, screen: { width: numb
     clearTimeout(timer);
     child.kill('SIGKILL');
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes can still be writing the profile a moment after the browser is
+    // killed (ENOTEMPTY on a loaded machine): retry the removal.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
