@@ -26,10 +26,10 @@ export const STEP = {
 } as const;
 
 export function patientPort(port: ExchangePort, patience: Patience): ExchangePort {
-  return {
-    get name() {
-      return port.name;
-    },
+  // Only the reads that wait are written out; every other member (orders, cancels, subscribe, the
+  // spread guard's book read, the newest instrument rules, and whatever the port gains later) is
+  // the port's own, so a new ExchangePort method can never be dropped here by omission.
+  const waiting: Partial<ExchangePort> = {
     loadInstruments: (symbols) => patience.run(STEP.instruments, () => port.loadInstruments(symbols)),
     fetchBalance: () => patience.run(STEP.balance, () => port.fetchBalance()),
     fetchPositions: (symbols) => patience.run(STEP.reconciliation, () => port.fetchPositions(symbols)),
@@ -38,17 +38,17 @@ export function patientPort(port: ExchangePort, patience: Patience): ExchangePor
     fetchOrder: (symbol, linkId) => patience.run(STEP.reconciliation, () => port.fetchOrder(symbol, linkId), { startupOnly: true }),
     // Fee rates: the engine keeps the last known ones on failure, so only the start waits for them.
     ...(port.fetchFeeRates ? { fetchFeeRates: (symbols: readonly string[]) => patience.run(STEP.fees, () => port.fetchFeeRates!(symbols), { startupOnly: true }) } : {}),
-    // The spread guard skips an entry when the book cannot be read: no wait before a market entry.
-    fetchBookTop: (symbol) => port.fetchBookTop(symbol),
     fetchFills: (symbol, sinceMs) => patience.run(STEP.fillCatchUp, () => port.fetchFills(symbol, sinceMs)),
     fetchCandles: (symbol, interval, sinceMs, limit) => patience.run(STEP.warmUp, () => port.fetchCandles(symbol, interval, sinceMs, limit)),
     setLeverage: (symbol, leverage) => patience.run(STEP.leverage, () => port.setLeverage(symbol, leverage)),
-    placeOrder: (request) => port.placeOrder(request),
-    amendOrder: (request) => port.amendOrder(request),
-    cancelOrder: (symbol, linkId) => port.cancelOrder(symbol, linkId),
-    cancelAllOrders: (symbol) => port.cancelAllOrders(symbol),
     setTradingStop: (request) => patience.run(STEP.stop, () => port.setTradingStop(request)),
-    subscribe: (markets, events) => port.subscribe(markets, events),
-    close: () => port.close(),
   };
+  return new Proxy(port, {
+    get(target, key) {
+      if (Object.hasOwn(waiting, key)) return waiting[key as keyof ExchangePort];
+      const value: unknown = Reflect.get(target, key, target);
+      // Bound to the port itself: its methods use private fields, which a proxy receiver lacks.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

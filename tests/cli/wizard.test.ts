@@ -42,6 +42,16 @@ function start(args: string[], restUrl = sandbox.restUrl): PtySession {
 }
 
 /** The wizard on a terminal `columns` wide, as a phone in portrait shows it. */
+/** Testnet mode, then the key and the secret at their hidden prompts. */
+async function answerTestnetKeys(s: PtySession): Promise<void> {
+  await s.expect(/Mode: /);
+  s.type('testnet');
+  await s.expect(/API key \(hidden\): /);
+  s.type(KEY);
+  await s.expect(/API secret \(hidden\): /);
+  s.type(SECRET);
+}
+
 function startNarrow(columns: number): PtySession {
   const cmd = `stty cols ${columns} rows 60; exec '${process.execPath}' '${bot}' init`;
   session = new PtySession(['sh', '-c', cmd], { cwd: dir, env: { POCKET_EXCHANGE__REST_URL: sandbox.restUrl } });
@@ -127,12 +137,7 @@ describe('first-run wizard, through a real pseudo-terminal', () => {
 
   it('on a 48-column terminal every line fits and no word is cut at the edge', async () => {
     const s = startNarrow(48);
-    await s.expect(/Mode: /);
-    s.type('testnet');
-    await s.expect(/API key \(hidden\): /);
-    s.type(KEY);
-    await s.expect(/API secret \(hidden\): /);
-    s.type(SECRET);
+    await answerTestnetKeys(s);
     await s.expect(/Symbols/);
     s.type('ETHUSDT');
     await s.expect(/Strategy for ETHUSDT/);
@@ -154,12 +159,7 @@ describe('first-run wizard, through a real pseudo-terminal', () => {
 
   it('testnet: hides the key and secret as they are typed, stores them 0600, re-asks a bad symbol', async () => {
     const s = start(['init']);
-    await s.expect(/Mode: /);
-    s.type('testnet');
-    await s.expect(/API key \(hidden\): /);
-    s.type(KEY);
-    await s.expect(/API secret \(hidden\): /);
-    s.type(SECRET);
+    await answerTestnetKeys(s);
     await s.expect(/Symbols/);
     s.type('btc-usdt');
     await s.expect(/not a Bybit linear symbol: BTC-USDT/);
