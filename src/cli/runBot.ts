@@ -32,6 +32,7 @@ import { describeFailure, isTransient, Patience } from './patience.js';
 import { patientPort } from './patientPort.js';
 import { buildAlerts } from './buildAlerts.js';
 import { connectMarket } from './connectMarket.js';
+import { MirrorAccount } from './mirrorAccount.js';
 import { UserFacingError } from '../util/errors.js';
 import type { CommandIo } from './command.js';
 import type { RunOptions } from './runOptions.js';
@@ -63,6 +64,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     stream: io.stderr,
     env: io.env,
     file: { path: resolve(opts.stateDir, 'bot.log'), maxBytes: config.log.maxBytes, keep: config.log.keep },
+    ...(MirrorAccount.configured(config, opts) ? { label: 'MAIN' } : {}),
   });
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async (): Promise<void> => {
@@ -117,7 +119,10 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     let refreshStatusSoon = (): void => {};
     // Set once the engine exists: a new entry lock comes with an alert, and is reported at once.
     let checkLocks = (): void => {};
-    const send = (a: EngineAlert): void => {
+    // Issue 24: a second account copies this one's entries (./mirrorAccount.ts); alerts then name their account.
+    const mirror = MirrorAccount.fromConfig(config, opts, io, (a) => send(a));
+    const send = (given: EngineAlert): void => {
+      const a = mirror ? MirrorAccount.label(given) : given;
       checkLocks();
       // A trade notifies twice (opened, closed); a target filled or a stop moved to breakeven
       // updates the ongoing status notification instead (statusSnapshot shows the progress).
@@ -239,7 +244,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
       readFills: async () => (await readJournal(opts.stateDir, { fromMs: Date.now() - 62 * 86_400_000 })).records.filter((r): r is FillRecord => r.type === 'fill'),
     };
     engine = new Engine(
-      { port, store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
+      { port, store: mirror?.watch(store) ?? store, journal: engineJournal, alerts: { send }, logger: logger.child('engine'), now: market.now, strategies },
       engineSettingsFrom(config),
     );
     const blockingEngine = engine;
@@ -248,6 +253,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     cleanups.push(() => engine!.stop());
     const liveEngine = engine;
     patience.startupDone();
+    if (mirror) cleanups.push(mirror.start({ clock, mainEquity: async () => (await port.fetchBalance()).equity }));
 
     // The account's fee rates, once a day (the engine read them at start; the last known stay on failure).
     const feeTimer = setInterval(() => void liveEngine.refreshFees(), 86_400_000);
@@ -333,6 +339,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
         strategies = changed;
         running = next.config;
         liveEngine.updateSettings(engineSettingsFrom(next.config), changed);
+        mirror?.configChanged(next.config);
         if (!restartRequired.length) logger.info('config.json reloaded and applied');
         else logger.warn(`config.json reloaded; applied except what needs a restart: ${restartRequired.join(', ')}`);
         const toMainnet = next.config.mode === 'mainnet' && mode !== 'mainnet';

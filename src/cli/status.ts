@@ -10,7 +10,7 @@
  * an input. Without one (the plain `statusCommand`) it is reported as unknown, never estimated.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Dec } from '../domain/money.js';
 import { StateFileError } from '../state/stateErrors.js';
@@ -20,6 +20,7 @@ import { fetchMarkPrice } from '../exchange/bybit/markPrice.js';
 import { buildStatusReport, type StatusInputs, type StatusReport } from './buildStatusReport.js';
 import type { Command, CommandIo } from './command.js';
 import { exchangeBaseUrl } from './doctorChecks.js';
+import { MIRROR_DIR } from './mirrorAccount.js';
 import { defaultConfigPath } from './paths.js';
 import { renderStatusText } from './renderStatusText.js';
 import { statusJson } from './statusJson.js';
@@ -86,8 +87,12 @@ export function createStatusCommand(inputs: StatusInputs = {}): Command {
         };
       }
       let report: StatusReport;
+      // Issue 24: a mirror account keeps its own state inside; both accounts are shown, each named.
+      const mirrorDir = join(stateDir, MIRROR_DIR);
+      let mirror: StatusReport | null = null;
       try {
         report = await buildStatusReport(stateDir, withConfig);
+        if (existsSync(mirrorDir)) mirror = await buildStatusReport(mirrorDir, withConfig);
       } catch (err) {
         if (!(err instanceof StateFileError)) throw err;
         if (values.json) {
@@ -95,8 +100,12 @@ export function createStatusCommand(inputs: StatusInputs = {}): Command {
         } else io.stderr.write(`${err.message}\n`);
         return err.exitCode;
       }
-      if (values.json) io.stdout.write(`${JSON.stringify(statusJson(report))}\n`);
-      else io.stderr.write(renderStatusText(report));
+      if (mirror === null) {
+        if (values.json) io.stdout.write(`${JSON.stringify(statusJson(report))}\n`);
+        else io.stderr.write(renderStatusText(report));
+      } else if (values.json) {
+        io.stdout.write(`${JSON.stringify({ account: 'MAIN', ...(statusJson(report) as object), mirror: { account: 'MIRROR', ...(statusJson(mirror) as object) } })}\n`);
+      } else io.stderr.write(`MAIN account\n${renderStatusText(report)}\nMIRROR account\n${renderStatusText(mirror)}`);
       return 0;
     },
   };

@@ -246,6 +246,12 @@ export const configSchema = v.pipe(
       {},
     ),
     scanner: v.optional(scannerSchema, {}),
+    /**
+     * A second (mirror) account that copies every entry of this one at the same share of its own
+     * balance (issue 24). Its key is a secret: BYBIT_MIRROR_API_KEY / BYBIT_MIRROR_API_SECRET or
+     * the secrets file's mirrorApiKey / mirrorApiSecret. Off by default; applied by a hot reload.
+     */
+    mirror: v.optional(v.strictObject({ enabled: v.optional(bool, false) }), {}),
     log: v.optional(
       v.strictObject({
         level: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'expected debug, info, warn or error'), 'info'),

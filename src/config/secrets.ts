@@ -13,6 +13,9 @@ export interface Secrets {
   readonly apiKey: string | null;
   readonly apiSecret: string | null;
   readonly telegramBotToken: string | null;
+  /** The mirror account's key (issue 24): BYBIT_MIRROR_API_KEY / BYBIT_MIRROR_API_SECRET or the file's mirrorApiKey / mirrorApiSecret. */
+  readonly mirrorApiKey?: string | null;
+  readonly mirrorApiSecret?: string | null;
   /** Where the API key came from, for `config check` and `doctor`. */
   readonly source: 'environment' | 'secrets file' | 'none';
 }
@@ -26,6 +29,8 @@ const fileSchema = v.strictObject({
   apiKey: v.optional(v.nullable(v.string())),
   apiSecret: v.optional(v.nullable(v.string())),
   telegramBotToken: v.optional(v.nullable(v.string())),
+  mirrorApiKey: v.optional(v.nullable(v.string())),
+  mirrorApiSecret: v.optional(v.nullable(v.string())),
 });
 
 export function secretsPath(stateDir: string): string {
@@ -51,7 +56,7 @@ export function loadSecrets(stateDir: string, env: NodeJS.ProcessEnv, platform: 
       throw new SecretsError(`${path} is not valid JSON; expected {"apiKey": "...", "apiSecret": "..."}`);
     }
     const parsed = v.safeParse(fileSchema, raw);
-    if (!parsed.success) throw new SecretsError(`${path}: expected {"apiKey": "...", "apiSecret": "...", "telegramBotToken": "..."} (strings)`);
+    if (!parsed.success) throw new SecretsError(`${path}: expected {"apiKey": "...", "apiSecret": "...", "telegramBotToken": "..."} (strings; "mirrorApiKey" and "mirrorApiSecret" for a mirror account)`);
     fromFile = parsed.output;
   }
   const envKey = env.BYBIT_API_KEY || null;
@@ -59,9 +64,13 @@ export function loadSecrets(stateDir: string, env: NodeJS.ProcessEnv, platform: 
   const apiKey = envKey ?? fromFile.apiKey ?? null;
   const apiSecret = envSecret ?? fromFile.apiSecret ?? null;
   const telegramBotToken = env.TELEGRAM_BOT_TOKEN || fromFile.telegramBotToken || null;
-  for (const s of [apiKey, apiSecret, telegramBotToken]) registerSecret(s);
+  // The mirror's pair comes whole from one place, like the main one: the environment wins.
+  const envMirror = env.BYBIT_MIRROR_API_KEY || null;
+  const mirrorApiKey = envMirror ?? fromFile.mirrorApiKey ?? null;
+  const mirrorApiSecret = envMirror ? env.BYBIT_MIRROR_API_SECRET || null : fromFile.mirrorApiSecret ?? null;
+  for (const s of [apiKey, apiSecret, telegramBotToken, mirrorApiKey, mirrorApiSecret]) registerSecret(s);
   const source = envKey ? 'environment' : fromFile.apiKey ? 'secrets file' : 'none';
-  return { apiKey, apiSecret, telegramBotToken, source };
+  return { apiKey, apiSecret, telegramBotToken, mirrorApiKey, mirrorApiSecret, source };
 }
 
 /** Writes the secrets file atomically with mode 0600 (the wizard). */

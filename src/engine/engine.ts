@@ -10,13 +10,14 @@
  */
 import { dec } from '../domain/money.js';
 import { ExchangeError } from '../domain/exchangeErrors.js';
-import type { Candle } from '../domain/types.js';
+import type { Candle, Intent } from '../domain/types.js';
 import type { Strategy } from '../strategies/strategy.js';
 import type { Logger } from '../util/logger.js';
 import { ownerAlert, type EngineContext } from './engineContext.js';
 import { EntryPlacer } from './entryPlacer.js';
 import type { ExchangePort } from './exchangePort.js';
 import { ExecutionHandler } from './executionHandler.js';
+import type { Sizing } from './executor.js';
 import { LedgerWriter } from './ledgerWriter.js';
 import { MakerQuoting } from './makerQuoting.js';
 import { FeeRates } from './feeRates.js';
@@ -66,6 +67,7 @@ export class Engine {
   readonly #events: ExecutionHandler;
   readonly #reconciler: Reconciler;
   readonly #runner: StrategyRunner;
+  readonly #entries: EntryPlacer;
   /** A reconciliation started by #resyncSoon is running. */
   #resyncing = false;
   #started = false;
@@ -101,7 +103,7 @@ export class Engine {
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);
     this.#reconciler = new Reconciler(this.#ctx, this.#ledger, this.#events, this.#positions, this.#orders);
-    const entries = new EntryPlacer(this.#ctx, this.#risk, this.#orders);
+    const entries = (this.#entries = new EntryPlacer(this.#ctx, this.#risk, this.#orders));
     this.#runner = new StrategyRunner(this.#ctx, { risk: this.#risk, positions: this.#positions, entries, maker: this.#maker });
     for (const s of settings.symbols) {
       const rt = newSymbolRuntime(s, deps.strategies, deps.logger);
@@ -333,6 +335,23 @@ export class Engine {
     // A kill switch in force: what reconciliation found still open is closed again.
     if (!opts.direct) for (const rt of runtimes) await this.#queueOf(rt).enqueueAndWait(async () => this.#positions.killSwitchCloseOut(rt));
     return diffs;
+  }
+
+  /** A mirror account (issue 24): enters as `intent` says now, sized by `sizing`, with the entry's usual checks, stop and ladder. */
+  copyEntry(intent: Extract<Intent, { kind: 'enter' }>, sizing: Sizing): Promise<void> {
+    const rt = this.#symbols.get(intent.symbol);
+    if (!rt || !this.#started) return Promise.resolve();
+    return this.#queueOf(rt).enqueueAndWait(async () => {
+      rt.settings = { ...rt.settings, sizing };
+      await this.#entries.enter(rt, intent, this.#clock.now());
+    });
+  }
+
+  /** A mirror account: the main account's position closed, so this one's is closed at market and its orders cancelled. */
+  closePosition(symbol: string, reason: string): Promise<void> {
+    const rt = this.#symbols.get(symbol);
+    if (!rt || !this.#started) return Promise.resolve();
+    return this.#queueOf(rt).enqueueAndWait(() => this.#positions.close(rt, 'M', reason));
   }
 
   // ------------------------------------------------------------------ helpers

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 export const ORDER_LINK_ID_MAX = 36;
 
 /** Exit codes in orderLinkIds (`X<code>`) and the reasons they stand for in the journal. */
-export const EXIT_CODES = { T: 'timeExit', S: 'signal', K: 'killSwitch', C: 'closeAll', L: 'stopLoss' } as const;
+export const EXIT_CODES = { T: 'timeExit', S: 'signal', K: 'killSwitch', C: 'closeAll', L: 'stopLoss', M: 'mainClosed' } as const;
 export type ExitCode = keyof typeof EXIT_CODES;
 const PREFIX = /^[A-Za-z0-9]{1,6}$/;
 

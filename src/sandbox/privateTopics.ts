@@ -11,7 +11,7 @@ import { walletTotals } from './accountRoutes.js';
 import type { AccountSettings } from './accountSettings.js';
 import { ConditionalPushes } from './conditionalOrders.js';
 import { type Wire, wireExecution, wireOrder, wirePosition, wireWallet } from './wire.js';
-import type { WsFanOut } from './wsFanOut.js';
+import type { WsConn, WsFanOut } from './wsFanOut.js';
 
 export const PRIVATE_TOPICS: ReadonlySet<string> = new Set(['order', 'execution', 'position', 'wallet', 'order.linear', 'execution.linear', 'position.linear']);
 
@@ -19,6 +19,11 @@ export interface PrivateTopicsContext {
   readonly sim: Simulator;
   readonly nowMs: () => number;
   readonly account: AccountSettings;
+  /**
+   * The keys of this account, where the sandbox serves several (issue 24: a mirror account): only
+   * connections authenticated with one of them get its pushes. Absent = every private connection.
+   */
+  readonly owns?: ReadonlySet<string>;
 }
 
 export class PrivateTopics {
@@ -65,14 +70,22 @@ export class PrivateTopics {
 
   /** Nobody listening: the simulator's events are not even turned into wire shapes. */
   #anySubscriber(): boolean {
-    for (const t of PRIVATE_TOPICS) if ((this.#fanOut.subscribers(t)?.size ?? 0) > 0) return true;
+    for (const t of PRIVATE_TOPICS) if ((this.#subscribers(t)?.size ?? 0) > 0) return true;
     return false;
+  }
+
+  /** The topic's subscribers on this account (all of them when the sandbox serves one account). */
+  #subscribers(topic: string): ReadonlySet<WsConn> | undefined {
+    const set = this.#fanOut.subscribers(topic);
+    const owns = this.#ctx.owns;
+    if (!set || owns === undefined) return set;
+    return new Set([...set].filter((c) => c.apiKey !== undefined && owns.has(c.apiKey)));
   }
 
   #push(base: string, data: Wire[]): void {
     const now = this.#ctx.nowMs();
     for (const topic of [base, `${base}.linear`]) {
-      const set = this.#fanOut.subscribers(topic);
+      const set = this.#subscribers(topic);
       if (!set || set.size === 0) continue;
       this.#pushId++;
       const msg = { id: `${this.#pushId}${this.#prng.uuid().slice(0, 8)}`, topic, creationTime: now, data };

@@ -41,6 +41,12 @@ export interface CandleSource {
   readonly intervalMs?: number;
 }
 
+/** One more account on the same exchange: its own key, balance, orders, positions and private stream (issue 24: a mirror account). */
+export interface ExtraAccount extends ApiKeyConfig {
+  /** Default: `initialBalance`. */
+  readonly initialBalance?: string;
+}
+
 export interface SandboxOptions {
   /** Candle files (symbol from the file name) or in-memory series. */
   readonly data: ReadonlyArray<string | CandleSource>;
@@ -61,6 +67,8 @@ export interface SandboxOptions {
   readonly faults?: string | Partial<FaultSettings>;
   /** Default: one key, DEFAULT_API_KEY / DEFAULT_API_SECRET. */
   readonly apiKeys?: readonly ApiKeyConfig[];
+  /** Further accounts, each reached with its own key; the market is the same for all. */
+  readonly extraAccounts?: readonly ExtraAccount[];
   readonly initialBalance?: string;
   readonly makerFeeRate?: string;
   readonly takerFeeRate?: string;
@@ -91,6 +99,10 @@ export interface Sandbox {
   readonly symbols: readonly string[];
   /** The emulated account's settings; change them while running (a symbol leaving Trading). */
   readonly account: AccountSettings;
+  /** The simulated account behind `apiKey` (`sim` for the first account's keys and any unknown key). */
+  accountSim(apiKey: string): Simulator;
+  /** Faults for one extra account's REST requests only (on top of the sandbox's faults as they are now). */
+  setAccountFaults(apiKey: string, change: string | Partial<FaultSettings>): void;
   /** Plays `n` intra-candle steps (path points). */
   step(n?: number): number;
   /** Plays until `n` more candles have closed. */
@@ -151,22 +163,34 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
   const makerFeeRate = opts.makerFeeRate ?? '0.0002';
   const takerFeeRate = opts.takerFeeRate ?? '0.00055';
-  const sim = new Simulator({
-    marketFill: 'touch',
-    clock: nowMs,
-    seed: opts.seed ?? 1,
-    initialBalance: opts.initialBalance ?? '10000',
-    makerFeeRate,
-    takerFeeRate,
-    slippageBps: opts.slippageBps ?? 0,
-    partialFillRatio: faults.partialFillRatio,
-    thinBookRatio: faults.thinBookRatio,
-  });
-  for (const f of feeds) sim.addInstrument(simInstrument(f.symbol, f.candles[0]!.open), f.intervalMs);
+  const newSim = (initialBalance: string): Simulator => {
+    const s = new Simulator({
+      marketFill: 'touch',
+      clock: nowMs,
+      seed: opts.seed ?? 1,
+      initialBalance,
+      makerFeeRate,
+      takerFeeRate,
+      slippageBps: opts.slippageBps ?? 0,
+      partialFillRatio: faults.partialFillRatio,
+      thinBookRatio: faults.thinBookRatio,
+    });
+    for (const f of feeds) s.addInstrument(simInstrument(f.symbol, f.candles[0]!.open), f.intervalMs);
+    return s;
+  };
+  const sim = newSim(opts.initialBalance ?? '10000');
   const replay = new Replay(sim, feeds, opts.historyCandles !== undefined ? { historyCandles: opts.historyCandles } : {});
   const market = new MarketData(sim, replay, opts.listings);
   const keys = new Map<string, ApiKeyConfig>();
   for (const k of opts.apiKeys ?? [{ apiKey: DEFAULT_API_KEY, apiSecret: DEFAULT_API_SECRET }]) keys.set(k.apiKey, k);
+  // Every further account: a simulator of its own, moved by the same replay (the market is one).
+  const extras = (opts.extraAccounts ?? []).map((k) => {
+    const own = newSim(k.initialBalance ?? opts.initialBalance ?? '10000');
+    for (const f of feeds) own.setPrice(f.symbol, sim.lastPrice(f.symbol), sim.lastTs(f.symbol), replay.contextCandle(f.symbol));
+    return { key: k, sim: own, faults: null as FaultSettings | null };
+  });
+  const allKeys = new Map(keys);
+  for (const e of extras) allKeys.set(e.key.apiKey, e.key);
 
   const account = accountSettings(opts.account);
   const counts = noFaultCounts();
@@ -178,9 +202,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (e.kind === 'execution' && faults.partialFillRatio !== null && e.execution.leavesQty.gt(0)) struck('partial');
     if (e.kind === 'order' && faults.thinBookRatio !== null && e.order.status === 'PartiallyFilledCanceled' && e.order.orderType === 'market') struck('thin');
   });
-  const hub = new WsHub({ sim, market, keys, nowMs, faults: () => faults, intervalMs: (s) => replay.intervalMs(s), struck, account });
+  const hub = new WsHub({ sim, market, keys: allKeys, nowMs, faults: () => faults, intervalMs: (s) => replay.intervalMs(s), struck, account, ...(extras.length ? { mainKeys: new Set(keys.keys()) } : {}) });
   const funding = new FundingSchedule(sim, (symbol, now) => market.ticker(symbol, now).fundingRate ?? '0', nowMs());
   replay.onTick((t) => {
+    for (const e of extras) {
+      if (t.point === 0) e.sim.beginCandle(t.symbol, t.candle);
+      e.sim.movePrice(t.symbol, t.price, t.ts, t.point === 0);
+    }
     funding.check(nowMs());
     hub.onTick(t);
   });
@@ -201,6 +229,33 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     struck,
     account,
   });
+  const extraRest = new Map<string, RestApi>();
+  for (const e of extras) {
+    const pushes = hub.addAccount(e.sim, new Set([e.key.apiKey]));
+    e.sim.onEvent((ev) => pushes.onSimEvent(ev));
+    const own = new RestApi({
+      sim: e.sim,
+      replay,
+      market: new MarketData(e.sim, replay, opts.listings),
+      keys: new Map([[e.key.apiKey, e.key]]),
+      nowMs,
+      faults: () => e.faults ?? faults,
+      dice: () => dice.next(),
+      rateLimits: opts.rateLimits ?? true,
+      ipLimitPer5s: opts.ipLimitPer5s ?? 600,
+      makerFeeRate,
+      takerFeeRate,
+      onRaceFill: (o) => pushes.pushDuplicateOrder(o),
+      struck,
+      account,
+    });
+    extraRest.set(e.key.apiKey, own);
+  }
+  /** The account a REST request is for, by its key header; public requests go to the first. */
+  const restFor = (headers: IncomingMessage['headers']): RestApi => {
+    const k = headers['x-bapi-api-key'];
+    return (typeof k === 'string' ? extraRest.get(k) : undefined) ?? rest;
+  };
 
   const hung = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
@@ -211,7 +266,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       const body = Buffer.concat(chunks).toString('utf8');
       let outcome;
       try {
-        outcome = rest.handle(req.method ?? 'GET', req.url ?? '/', req.headers, body, req.socket.remoteAddress ?? '');
+        outcome = restFor(req.headers).handle(req.method ?? 'GET', req.url ?? '/', req.headers, body, req.socket.remoteAddress ?? '');
       } catch (e) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`sandbox internal error: ${e instanceof Error ? e.message : String(e)}`);
@@ -284,6 +339,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     replay,
     symbols: feeds.map((f) => f.symbol),
     account,
+    accountSim: (apiKey) => extras.find((e) => e.key.apiKey === apiKey)?.sim ?? sim,
+    setAccountFaults(apiKey, change) {
+      const e = extras.find((x) => x.key.apiKey === apiKey);
+      if (!e) throw new SandboxConfigError(`no extra account with the key ${apiKey}`);
+      e.faults = { ...(e.faults ?? faults), ...applyFaults(change) };
+      e.sim.setPartialFillRatio(e.faults.partialFillRatio);
+    },
     step: (n = 1) => replay.step(n),
     advanceCandles: (n = 1) => replay.advanceCandles(n),
     play: (speed) => replay.start(speed),
@@ -306,7 +368,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     },
     confirmedCandles: (s) => replay.confirmedCandles(s),
     fills: () => sim.executions(),
-    restRequests: () => rest.requests,
+    restRequests: () => [...extraRest.values()].reduce((n, r) => n + r.requests, rest.requests),
     wsMessagesSent: () => hub.sentCount,
     async close() {
       if (closed) return;

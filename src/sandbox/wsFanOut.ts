@@ -15,6 +15,8 @@ export interface WsConn {
   readonly id: string;
   readonly topics: Set<string>;
   authed: boolean;
+  /** The key a private connection authenticated with: its pushes are that key's account's (a sandbox serves several). */
+  apiKey?: string;
   lastSeenMs: number;
 }
 

@@ -36,6 +36,14 @@ export interface WsContext {
   /** Counts a fault that struck (FaultCounts). */
   readonly struck: (fault: FaultName) => void;
   readonly account: AccountSettings;
+  /** The first account's keys, where the sandbox serves more than one (`keys` then holds every account's). */
+  readonly mainKeys?: ReadonlySet<string>;
+}
+
+/** The private side of one more account served by the same hub (./startSandbox.ts `extraAccounts`). */
+export interface AccountPushes {
+  onSimEvent(e: SimEvent): void;
+  pushDuplicateOrder(o: SimOrder): void;
 }
 
 export class WsHub {
@@ -54,7 +62,7 @@ export class WsHub {
     this.#ctx = ctx;
     this.#fanOut = new WsFanOut(ctx);
     this.#public = new PublicTopics(ctx, this.#fanOut, this.#prng);
-    this.#private = new PrivateTopics(ctx, this.#fanOut, this.#prng);
+    this.#private = new PrivateTopics(ctx.mainKeys ? { ...ctx, owns: ctx.mainKeys } : ctx, this.#fanOut, this.#prng);
     this.#ops = new WsOps(ctx, this.#fanOut, this.#public);
     this.#wss = new WebSocketServer({ noServer: true, autoPong: false });
     this.#idleTimer = setInterval(() => this.#dropIdle(), 30_000);
@@ -105,6 +113,12 @@ export class WsHub {
   /** The second `Filled` push of a fill that raced a cancel (reference section 2). */
   pushDuplicateOrder(o: SimOrder): void {
     this.#private.pushDuplicateOrder(o);
+  }
+
+  /** Another account on the same private path: its pushes go to the connections authenticated with its keys. */
+  addAccount(sim: Simulator, keys: ReadonlySet<string>): AccountPushes {
+    const topics = new PrivateTopics({ sim, nowMs: this.#ctx.nowMs, account: this.#ctx.account, owns: keys }, this.#fanOut, this.#prng);
+    return { onSimEvent: (e) => topics.onSimEvent(e), pushDuplicateOrder: (o) => topics.pushDuplicateOrder(o) };
   }
 
   #accept(ws: WebSocket, kind: ConnKind): void {

@@ -76,7 +76,10 @@ export class WsOps {
       return;
     }
     const r = verifyWsAuth(args, this.#ctx.keys, this.#ctx.nowMs());
-    if (r.ok) conn.authed = true;
+    if (r.ok) {
+      conn.authed = true;
+      conn.apiKey = r.key.apiKey;
+    }
     this.#fanOut.reply(conn, withReq({ success: r.ok, ret_msg: r.ok ? '' : r.msg, op: 'auth', conn_id: conn.id }));
   }
 

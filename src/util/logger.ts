@@ -47,6 +47,8 @@ export interface LoggerOptions {
   readonly file?: LogFileOptions | null;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => number;
+  /** Put first on every line: the account a line is about (MAIN, MIRROR) when the bot trades two (issue 24). */
+  readonly label?: string;
 }
 
 /** Colour decision per the NO_COLOR / FORCE_COLOR conventions, then whether the stream is a TTY. */
@@ -66,6 +68,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = RANK[options.level ?? 'info'];
   const now = options.now ?? Date.now;
   const file = options.file ?? null;
+  const account = options.label ? `${options.label} ` : '';
   /** Set while the log file cannot be written: when it was last tried, and lines it missed. */
   let fileDown: { triedMs: number; missed: number } | null = null;
   const toTerminal = (line: string): void => {
@@ -109,7 +112,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (RANK[level] < threshold) return;
     const ts = new Date(now()).toISOString();
     const tail = fields && Object.keys(fields).length ? ' ' + formatFields(fields) : '';
-    const text = redact(`${scope ? `[${scope}] ` : ''}${message}${tail}`);
+    const text = redact(`${account}${scope ? `[${scope}] ` : ''}${message}${tail}`);
     const label = level.toUpperCase().padEnd(5);
     const termLine = useColour ? painted(() => `${colours.dim(ts.slice(11, 23))} ${paint[level](label)} ${text}\n`) : `${ts.slice(11, 23)} ${label} ${text}\n`;
     toTerminal(termLine);

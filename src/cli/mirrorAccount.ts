@@ -1,0 +1,357 @@
+/**
+ * The mirror account (issue 24 item 3): a second Bybit account that copies every entry of the main
+ * one at the same share of its own balance, with its own exchange-side stop and the same take-profit
+ * ladder, breakeven and trailing (a second engine, its own state in `<stateDir>/mirror`), and closes
+ * when the main position closes. No strategy runs here: the main account's store tells what opened
+ * and what closed.
+ *
+ * Independent by construction: the main engine only writes its store; this class sees the change
+ * and does its work later, on its own chain of promises. Nothing the main account does ever waits
+ * for the mirror; a mirror that cannot start (key refused, exchange down) says so, alerts and tries
+ * again with a growing wait, while the main account trades on.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClockService } from '../clock/clockService.js';
+import type { Config } from '../config/schema.js';
+import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
+import { dec, type Decimal } from '../domain/money.js';
+import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
+import { Engine } from '../engine/engine.js';
+import type { ExchangePort } from '../engine/exchangePort.js';
+import { parseOrderLinkId } from '../engine/orderLinkId.js';
+import type { EngineAlert, EngineSettings, EngineStore } from '../engine/ports.js';
+import { createBybitExchange, bybitNetworkForMode } from '../exchange/bybit/bybitExchange.js';
+import { Journal, readJournal } from '../state/journal.js';
+import { StateStore } from '../state/stateStore.js';
+import type { Strategy } from '../strategies/strategy.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import type { CommandIo } from './command.js';
+import { exchangeBaseUrl } from './doctorChecks.js';
+import { readApiKeyChecks } from './doctorKey.js';
+import { describeFailure, Patience } from './patience.js';
+import { patientPort } from './patientPort.js';
+import type { RunOptions } from './runOptions.js';
+import { engineSettingsFrom, ORDER_ID_PREFIX } from './wiring.js';
+
+/** The mirror's own state, journal and lock live here, inside the main state directory. */
+export const MIRROR_DIR = 'mirror';
+const RECONCILE_EVERY_MS = 60_000;
+/** A failed start is tried again after this, doubling up to MAX_RETRY_MS. */
+const FIRST_RETRY_MS = 5_000;
+const MAX_RETRY_MS = 300_000;
+
+export interface MirrorStart {
+  readonly clock: ClockService;
+  /** The main account's equity now (USDT), for the share of the balance an entry took. */
+  readonly mainEquity: () => Promise<Decimal>;
+}
+
+type MainState = DeepReadonly<PersistedState>;
+
+/** Strategies that never decide: the mirror enters only when the main account did. */
+function copiers(settings: EngineSettings): Map<string, Strategy> {
+  return new Map(settings.symbols.map((s) => [s.symbol, { name: s.strategy, symbol: s.symbol, warmupCandles: 0, onCandle: () => null, onBook: () => null }]));
+}
+
+/** The mirror's engine settings: the scalper symbols only (a market maker's quotes are not copied). */
+function mirrorSettings(config: Config): EngineSettings {
+  const all = engineSettingsFrom(config);
+  return { ...all, symbols: all.symbols.filter((s) => s.strategy === 'scalper') };
+}
+
+function isOpen(pos: MainState['symbols'][string]['position'] | undefined): boolean {
+  return pos !== null && pos !== undefined && !dec(pos.size).isZero();
+}
+
+export class MirrorAccount {
+  readonly #opts: RunOptions;
+  readonly #log: Logger;
+  readonly #deliver: (a: EngineAlert) => void;
+  #config: Config;
+  #enabled: boolean;
+  /** The main position each symbol holds, by its entry id, as last seen in the main store. */
+  readonly #mainOpen = new Map<string, string>();
+  #mainStore: EngineStore | null = null;
+  #started: MirrorStart | null = null;
+  #engine: Engine | null = null;
+  #port: ExchangePort | null = null;
+  #store: StateStore | null = null;
+  #journal: Journal | null = null;
+  #patience: Patience;
+  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  /** A mirror is configured: `mirror.enabled`, or a mirror key that a hot reload may enable. */
+  static configured(config: Config, opts: RunOptions): boolean {
+    return config.mirror.enabled || Boolean(opts.secrets.mirrorApiKey);
+  }
+
+  /** Null when no mirror is configured: the bot then runs exactly as before. */
+  static fromConfig(config: Config, opts: RunOptions, io: CommandIo, deliver: (a: EngineAlert) => void): MirrorAccount | null {
+    return MirrorAccount.configured(config, opts) ? new MirrorAccount(config, opts, io, deliver) : null;
+  }
+
+  private constructor(config: Config, opts: RunOptions, io: CommandIo, deliver: (a: EngineAlert) => void) {
+    this.#config = config;
+    this.#opts = opts;
+    this.#deliver = deliver;
+    this.#enabled = config.mirror.enabled;
+    this.#log = createLogger({ level: config.log.level, stream: io.stderr, env: io.env, label: 'MIRROR', file: { path: join(opts.stateDir, 'bot.log'), maxBytes: config.log.maxBytes, keep: config.log.keep } });
+    this.#patience = new Patience(this.#log);
+  }
+
+  /** Every alert names its account once a mirror is configured: the main one's say MAIN. */
+  static label(a: EngineAlert): EngineAlert {
+    return a.title.startsWith('MIRROR') ? a : { ...a, title: `MAIN: ${a.title}` };
+  }
+
+  /** The main engine's store, watched: an entry that fills is copied, a position that closes is closed here too. */
+  watch(store: EngineStore): EngineStore {
+    this.#mainStore = store;
+    for (const [sym, s] of Object.entries(store.state.symbols)) if (isOpen(s.position)) this.#mainOpen.set(sym, this.#entryKey(s.position!));
+    return {
+      get state() {
+        return store.state;
+      },
+      update: (mutate) => {
+        store.update(mutate);
+        this.#mainChanged(store.state);
+      },
+      flush: () => store.flush(),
+    };
+  }
+
+  /** After the main account started: the mirror starts on its own, never awaited. Returns its shutdown. */
+  start(start: MirrorStart): () => Promise<void> {
+    const stop = (): Promise<void> => this.stop();
+    if (this.#config.mode === 'paper' || this.#opts.paper || this.#opts.replay) {
+      this.#log.warn('the mirror account trades only in testnet, demo and mainnet modes: not started');
+      return stop;
+    }
+    this.#started = start;
+    if (this.#enabled) this.#boot(FIRST_RETRY_MS);
+    else this.#log.info('mirror.enabled is false: the mirror account copies nothing until it is set to true');
+    return stop;
+  }
+
+  /** Hot reload: `mirror.enabled` switches the copying of new entries (a mirror position open stays managed). */
+  configChanged(next: Config): void {
+    const was = this.#enabled;
+    this.#config = next;
+    this.#enabled = next.mirror.enabled;
+    this.#engine?.updateSettings(mirrorSettings(next), new Map());
+    if (was === this.#enabled) return;
+    this.#log.info(this.#enabled ? 'mirror.enabled set to true: entries of the main account are copied again' : 'mirror.enabled set to false: new entries are not copied; an open mirror position still follows the main one');
+    if (this.#enabled && this.#engine === null && this.#started && this.#timer === null) this.#boot(FIRST_RETRY_MS);
+  }
+
+  /** What `status` and the owner see: running, or why not. */
+  get running(): boolean {
+    return this.#engine?.started ?? false;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#patience.stop();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#chain.catch(() => {});
+    await this.#shutdown();
+  }
+
+  // ------------------------------------------------------------------ start, and start again
+
+  #boot(waitMs: number): void {
+    this.#timer = null;
+    this.#chain = this.#chain.then(async () => {
+      if (this.#stopped) return;
+      try {
+        await this.#startEngine();
+      } catch (e) {
+        await this.#shutdown();
+        if (this.#stopped) return;
+        const why = describeFailure(e);
+        this.#log.error(`not trading: ${why}; trying again in ${Math.round(waitMs / 1000)} s (the main account trades on)`);
+        this.#alert('critical', 'MIRROR not trading', `${why}\nTried again in ${Math.round(waitMs / 1000)} s, then less often. The main account trades on.`, 'mirror-down');
+        this.#timer = setTimeout(() => this.#boot(Math.min(waitMs * 2, MAX_RETRY_MS)), waitMs);
+        this.#timer.unref();
+      }
+    });
+  }
+
+  async #startEngine(): Promise<void> {
+    const { clock } = this.#started!;
+    const config = this.#config;
+    const key = this.#opts.secrets.mirrorApiKey;
+    const secret = this.#opts.secrets.mirrorApiSecret;
+    if (!key || !secret) throw new Error('no mirror key: set BYBIT_MIRROR_API_KEY and BYBIT_MIRROR_API_SECRET, or mirrorApiKey and mirrorApiSecret in the secrets file');
+    const checks = await readApiKeyChecks({ baseUrl: exchangeBaseUrl(config), mode: config.mode, apiKey: key, apiSecret: secret, recvWindowMs: config.exchange.recvWindowMs, timeoutMs: config.exchange.requestTimeoutMs, timestampMs: clock.now() });
+    const failed = checks.filter((c) => c.status === 'fail');
+    if (failed.length) throw new Error(`API key refused: ${failed.map((c) => `${c.message}${c.fix ? ` Fix: ${c.fix}` : ''}`).join('; ')}`);
+    const dir = join(this.#opts.stateDir, MIRROR_DIR);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.#store ??= await StateStore.open(dir, { onWriteError: (e) => this.#log.warn('state write failed', { error: e instanceof Error ? e.message : String(e) }) });
+    this.#journal ??= new Journal(dir);
+    const journal = this.#journal;
+    this.#patience = new Patience(this.#log);
+    this.#port = createBybitExchange({
+      network: bybitNetworkForMode(config.mode),
+      restUrl: config.exchange.restUrl,
+      wsPublicUrl: config.exchange.wsPublicUrl,
+      wsPrivateUrl: config.exchange.wsPrivateUrl,
+      credentials: { apiKey: key, apiSecret: secret },
+      clock,
+      recvWindowMs: config.exchange.recvWindowMs,
+      requestTimeoutMs: config.exchange.requestTimeoutMs,
+      logger: this.#log.child('exchange'),
+    });
+    const settings = mirrorSettings(config);
+    if (settings.symbols.length === 0) throw new Error('no scalper symbol in config.json: the mirror copies scalper entries only');
+    const engine = new Engine(
+      {
+        port: patientPort(this.#port, this.#patience),
+        store: this.#store,
+        journal: {
+          append: (r: JournalRecord) => journal.append(r),
+          readFills: async () => (await readJournal(dir, { fromMs: Date.now() - 62 * 86_400_000 })).records.filter((r): r is FillRecord => r.type === 'fill'),
+        },
+        alerts: { send: (a) => this.#deliver({ ...a, title: `MIRROR: ${a.title}` }) },
+        logger: this.#log.child('engine'),
+        now: () => clock.now(),
+        strategies: copiers(settings),
+      },
+      settings,
+    );
+    this.#store.update((d) => {
+      d.mode = config.mode;
+    });
+    await engine.start();
+    this.#patience.startupDone();
+    this.#engine = engine;
+    const timer = setInterval(() => void engine.reconcile('periodic').catch((e: unknown) => this.#log.warn('periodic reconciliation failed', { error: describeFailure(e) })), RECONCILE_EVERY_MS);
+    timer.unref();
+    const prevStop = this.#shutdownExtra;
+    this.#shutdownExtra = () => {
+      clearInterval(timer);
+      prevStop();
+    };
+    this.#log.info('running', { symbols: settings.symbols.filter((s) => s.enabled).map((s) => s.symbol).join(',') });
+    this.#alert('info', 'MIRROR trading', 'The mirror account is connected and follows the main account.', 'mirror-up');
+    await this.#catchUp();
+  }
+
+  #shutdownExtra: () => void = () => {};
+
+  async #shutdown(): Promise<void> {
+    this.#shutdownExtra();
+    this.#shutdownExtra = () => {};
+    const engine = this.#engine;
+    this.#engine = null;
+    try {
+      if (engine) await engine.stop();
+      await this.#port?.close();
+    } catch (e) {
+      this.#log.warn('cleanup step failed', { error: describeFailure(e) });
+    }
+    this.#port = null;
+    if (this.#stopped) {
+      await this.#journal?.close();
+      await this.#store?.close();
+    }
+  }
+
+  /**
+   * After a (re)start: what the main account did while the mirror was away. A main position open
+   * that the mirror never copied is copied now (same entry id: Bybit refuses a second one); a mirror
+   * position whose main position has closed is closed.
+   */
+  async #catchUp(): Promise<void> {
+    const main = this.#mainStore?.state;
+    const mine = this.#store?.state;
+    if (!main || !mine) return;
+    const copied = new Set((await readJournal(join(this.#opts.stateDir, MIRROR_DIR))).records.filter((r): r is FillRecord => r.type === 'fill').map((f) => f.orderLinkId));
+    for (const sym of Object.keys(mine.symbols)) {
+      const mainPos = main.symbols[sym]?.position;
+      if (isOpen(mine.symbols[sym]!.position) && !isOpen(mainPos)) await this.#close(sym);
+      else if (isOpen(mainPos) && mine.symbols[sym]!.position === null && !copied.has(mainPos!.entryOrderLinkId ?? '')) await this.#copy(sym);
+    }
+  }
+
+  // ------------------------------------------------------------------ following the main account
+
+  #entryKey(pos: NonNullable<MainState['symbols'][string]['position']>): string {
+    return pos.entryOrderLinkId ?? `opened-${pos.openedMs}`;
+  }
+
+  /** Called after every change of the main store: cheap unless a position opened or closed. */
+  #mainChanged(state: MainState): void {
+    for (const [sym, s] of Object.entries(state.symbols)) {
+      const pos = s.position;
+      const seen = this.#mainOpen.get(sym);
+      if (isOpen(pos)) {
+        const key = this.#entryKey(pos!);
+        if (seen === key) continue;
+        this.#mainOpen.set(sym, key);
+        this.#follow(() => this.#copy(sym));
+      } else if (pos === null && seen !== undefined) {
+        this.#mainOpen.delete(sym);
+        this.#follow(() => this.#close(sym));
+      }
+    }
+  }
+
+  /** Work for the mirror, one step after another, never awaited by the main account. */
+  #follow(step: () => Promise<void>): void {
+    if (this.#engine === null) return; // not running: #catchUp does it at the start
+    this.#chain = this.#chain.then(step).catch((e: unknown) => {
+      const why = describeFailure(e);
+      this.#log.error(`following the main account failed: ${why}`);
+      this.#alert('warning', 'MIRROR did not follow', `${why}\nThe next reconciliation looks again; the main account trades on.`, 'mirror-follow');
+    });
+  }
+
+  async #copy(sym: string): Promise<void> {
+    const engine = this.#engine;
+    const pos = this.#mainStore?.state.symbols[sym]?.position;
+    if (!engine || !this.#port || !pos || !isOpen(pos)) return;
+    if (!this.#enabled) return this.#log.info(`${sym}: the main account's ${pos.side} entry is not copied (mirror.enabled is false)`);
+    if (!pos.stop) return this.#log.warn(`${sym}: the main account's position has no stop yet: not copied`);
+    const order = pos.entryOrderLinkId ? this.#mainStore!.state.symbols[sym]!.openOrders[pos.entryOrderLinkId] : undefined;
+    const entryPrice = dec(pos.entryPrice);
+    const mainNotional = (order ? dec(order.qty) : dec(pos.size)).mul(entryPrice);
+    const [mainEquity, mine] = await Promise.all([this.#started!.mainEquity(), this.#port.fetchBalance()]);
+    if (mainEquity.lte(0)) return this.#log.warn(`${sym}: the main account's equity is not known: not copied`);
+    const share = mainNotional.div(mainEquity);
+    const notional = share.mul(mine.equity);
+    const stamp = (pos.entryOrderLinkId ? parseOrderLinkId(ORDER_ID_PREFIX, pos.entryOrderLinkId)?.stampMs : undefined) ?? pos.openedMs;
+    this.#log.info(`${sym}: copying the main account's ${pos.side} entry at ${share.mul(100).toFixed(2)} % of the balance: ${notional.toFixed(2)} USDT of ${mine.equity.toFixed(2)} USDT`);
+    await engine.copyEntry(
+      {
+        kind: 'enter',
+        symbol: sym,
+        side: pos.side,
+        decidedAtMs: stamp,
+        refPrice: entryPrice.toNumber(),
+        stopLoss: dec(pos.stop.price).toNumber(),
+        targets: pos.targets.map((t) => dec(t.price).toNumber()),
+        reason: `copy of the main account's ${pos.side} entry`,
+      },
+      { mode: 'notional', notionalUsdt: notional.toNumber() },
+    );
+  }
+
+  async #close(sym: string): Promise<void> {
+    const engine = this.#engine;
+    if (!engine) return;
+    const mine = this.#store?.state.symbols[sym];
+    if (!mine || (mine.position === null && Object.keys(mine.openOrders).length === 0)) return;
+    this.#log.info(`${sym}: the main account's position closed: closing this one and cancelling its orders`);
+    await engine.closePosition(sym, "the main account's position closed");
+  }
+
+  #alert(level: EngineAlert['level'], title: string, body: string, dedupeKey: string): void {
+    this.#deliver({ level, kind: level === 'info' ? 'startup' : 'error', title, body, dedupeKey });
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Issue 24 item 3, the mirror account, as a user meets it: the real bot (the bundle, testnet mode)
+ * trades against the sandbox, which serves two accounts (two keys). Every entry of the main account
+ * is copied to the mirror at the same share of the mirror's own balance, with its own exchange stop
+ * and the same ladder; a main position that closes closes the mirror's; a mirror that cannot trade
+ * never holds up the main account; a SIGKILL with a mirrored position open is recovered for both.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FillRecord } from '../../src/domain/journalRecord.js';
+import { parseOrderLinkId } from '../../src/engine/orderLinkId.js';
+import type { Simulator } from '../../src/sim/simulator.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
+import { readJournal } from '../../src/state/journal.js';
+import { makeFakeTermux, type FakeTermux } from '../alerts/fakeTermux.js';
+import { builtBundle } from '../helpers/build.js';
+import { cleanEnv, ROOT, runBot, writeSandboxConfig } from '../helpers/cli.js';
+
+const MAIN = { apiKey: 'mainKey123456', apiSecret: 'main-secret-for-tests-only', ips: ['127.0.0.1'] };
+const MIRROR = { apiKey: 'mirrorKey1234', apiSecret: 'mirror-secret-for-tests-only', ips: ['127.0.0.1'] };
+const SYMBOL = 'BTCUSDT';
+
+let bundle: string;
+let termux: FakeTermux;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(() => {
+  bundle = builtBundle('bot');
+  termux = makeFakeTermux('pocket-mirror-termux-');
+  termux.record('termux-notification');
+  termux.record('termux-notification-remove');
+});
+afterAll(() => termux.cleanup());
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Bot {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+async function twoAccounts(): Promise<{ sandbox: Sandbox; dir: string }> {
+  // Stepped by the test (speed 0): a position stays open while the test looks at it.
+  const sandbox = await startSandbox({ data: [join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz')], ntpPort: 0, apiKeys: [MAIN], extraAccounts: [{ ...MIRROR, initialBalance: '3000' }], initialBalance: '1000' });
+  const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-'));
+  writeSandboxConfig(dir, sandbox, { leverage: 5 });
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, mirror: { enabled: true }, alerts: { termux: { enabled: true, timeoutMs: 3000 } } }));
+  cleanups.push(async () => {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { sandbox, dir };
+}
+
+function startBot(dir: string, mirrorKey = MIRROR): Bot {
+  const env = cleanEnv({
+    BYBIT_API_KEY: MAIN.apiKey,
+    BYBIT_API_SECRET: MAIN.apiSecret,
+    BYBIT_MIRROR_API_KEY: mirrorKey.apiKey,
+    BYBIT_MIRROR_API_SECRET: mirrorKey.apiSecret,
+    PATH: `${termux.binDir}:${process.env.PATH ?? ''}`,
+  });
+  const child = spawn(process.execPath, [bundle, 'run'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
+  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
+  const bot = { child, output: () => out, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await bot.exited;
+    }
+  });
+  return bot;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, timeoutMs: number, bot: Bot, sandbox?: Sandbox): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; bot output:\n${bot.output().slice(-4000)}`);
+    // Stepping the market, one candle at a time, when the test waits for the bot to trade.
+    if (sandbox) sandbox.advanceCandles(1);
+    await sleep(sandbox ? 60 : 20);
+  }
+}
+
+const open = (sim: Simulator) => sim.position(SYMBOL);
+const ours = (sim: Simulator, kind: 'entry' | 'target') => sim.orders(SYMBOL).filter((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === kind);
+const openTargets = (sim: Simulator) => ours(sim, 'target').filter((o) => o.status === 'New' || o.status === 'PartiallyFilled');
+/** The mirror holds a copy of the main position: same side, its own stop, the ladder placed. */
+const mirrored = (main: Simulator, mirror: Simulator) =>
+  open(main).side !== null && open(mirror).side === open(main).side && open(mirror).stopLoss !== null && openTargets(mirror).length > 0 && openTargets(mirror).length === openTargets(main).length;
+
+describe('mirror account (issue 24 item 3)', () => {
+  it('copies an entry at the same share of its own balance with its own stop and ladder, and closes when the main position closes', async () => {
+    const { sandbox, dir } = await twoAccounts();
+    const main = sandbox.sim;
+    const mirror = sandbox.accountSim(MIRROR.apiKey);
+    const bot = startBot(dir);
+    await until('both accounts to run', () => /running mode=testnet/.test(bot.output()) && /MIRROR running/.test(bot.output()), 30_000, bot);
+    await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
+    await until('the mirror to copy it', () => mirrored(main, mirror), 20_000, bot);
+
+    const m = open(main);
+    const c = open(mirror);
+    expect(c.stopLoss!.toFixed(), 'the same stop price, on the mirror account itself').toBe(m.stopLoss!.toFixed());
+    const prices = (sim: Simulator) => openTargets(sim).map((o) => o.price!.toFixed()).sort();
+    expect(prices(mirror), 'the same take-profit ladder').toEqual(prices(main));
+    // Same share of its own balance: the mirror has 3x the main account's balance, so 3x the size
+    // (to one quantity step: each side rounds its size down).
+    const step = main.instrument(SYMBOL).qtyStep;
+    expect(c.size.minus(m.size.mul(3)).abs().lte(step), `mirror ${c.size.toFixed()} vs main ${m.size.toFixed()}`).toBe(true);
+    expect(bot.output()).toMatch(/MIRROR \[engine\].*BTCUSDT|MIRROR BTCUSDT: copying the main account's (long|short) entry at [\d.]+ % of the balance/);
+
+    // The owner closes the main position by hand (the Bybit app): the mirror follows.
+    main.placeOrder({ symbol: SYMBOL, side: m.side === 'buy' ? 'sell' : 'buy', orderType: 'market', qty: m.size, reduceOnly: true });
+    await until('the mirror position to close', () => open(mirror).side === null && openTargets(mirror).length === 0, 20_000, bot);
+    await until('the mirror to record the exit', () => /closing this one and cancelling its orders/.test(bot.output()), 5_000, bot);
+    // The mirror closed with its own exit order (X M: reason mainClosed), recorded in its own journal.
+    const exits = async () => (await readJournal(join(dir, 'state', 'mirror'))).records.filter((r): r is FillRecord => r.type === 'fill' && /-XM-/.test(r.orderLinkId)).length;
+    for (let i = 0; i < 100 && (await exits()) === 0; i++) await sleep(100);
+    expect(await exits(), 'the mirror exit fill in its journal').toBeGreaterThan(0);
+
+    // Labels: every log line says which account it is about; notifications too.
+    const log = readFileSync(join(dir, 'state', 'bot.log'), 'utf8').trim().split('\n');
+    expect(log.filter((l) => !/^\S+ (DEBUG|INFO|WARN|ERROR)\s+(MAIN|MIRROR) /.test(l)), 'log lines without MAIN or MIRROR').toEqual([]);
+    const notes = termux.calls('termux-notification').map((a) => a.join(' '));
+    expect(notes.some((n) => /MIRROR/.test(n))).toBe(true);
+    expect(notes.some((n) => /MAIN: /.test(n))).toBe(true);
+
+    // status shows both accounts.
+    const text = await runBot(['status'], { cwd: dir, env: { NO_COLOR: '1' }, bundle });
+    expect(text.code).toBe(0);
+    expect(text.stdout + text.stderr).toMatch(/MAIN/);
+    expect(text.stdout + text.stderr).toMatch(/MIRROR/);
+    const json = await runBot(['status', '--json'], { cwd: dir, bundle });
+    const doc = JSON.parse(json.stdout) as { account?: string; mirror?: { account?: string } };
+    expect(doc.account).toBe('MAIN');
+    expect(doc.mirror?.account).toBe('MIRROR');
+
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+  }, 240_000);
+
+  it('after a SIGKILL with a mirrored position open, and one just after a main entry, both accounts are reconciled and nothing is sent twice', async () => {
+    const { sandbox, dir } = await twoAccounts();
+    const main = sandbox.sim;
+    const mirror = sandbox.accountSim(MIRROR.apiKey);
+    const running = (b: Bot) => /running mode=testnet/.test(b.output()) && /MIRROR running/.test(b.output());
+    let bot = startBot(dir);
+    await until('both accounts to run', () => running(bot), 30_000, bot);
+    await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
+    await until('the mirror to copy it', () => mirrored(main, mirror), 20_000, bot);
+
+    // Killed with both positions open.
+    bot.child.kill('SIGKILL');
+    await bot.exited;
+    bot = startBot(dir);
+    await until('the restart', () => running(bot), 30_000, bot);
+    await sleep(2000);
+    expect(open(mirror).side, 'the mirror position is still there').toBe(open(main).side);
+    expect(open(mirror).stopLoss).not.toBeNull();
+    expect(openTargets(mirror).length, 'the ladder is not placed twice').toBe(openTargets(main).length);
+
+    // The main position closes while the bot is dead: the restart closes the mirror's too.
+    bot.child.kill('SIGKILL');
+    await bot.exited;
+    const m = open(main);
+    main.placeOrder({ symbol: SYMBOL, side: m.side === 'buy' ? 'sell' : 'buy', orderType: 'market', qty: m.size, reduceOnly: true });
+    bot = startBot(dir);
+    await until('the restart', () => running(bot), 30_000, bot);
+    await until('the mirror position to close', () => open(mirror).side === null && openTargets(mirror).length === 0, 20_000, bot);
+
+    // Killed just after the next main entry, before the mirror could copy it: the restart copies it.
+    const entriesBefore = ours(main, 'entry').length;
+    await until('the next main entry', () => ours(main, 'entry').length > entriesBefore && open(main).side !== null, 120_000, bot, sandbox);
+    bot.child.kill('SIGKILL');
+    await bot.exited;
+    bot = startBot(dir);
+    await until('the restart', () => running(bot), 30_000, bot);
+    await until('the mirror to copy the entry', () => mirrored(main, mirror), 20_000, bot);
+
+    const stamps = ours(mirror, 'entry').map((o) => o.orderLinkId);
+    expect(new Set(stamps).size, 'no mirror entry sent twice').toBe(stamps.length);
+    expect(stamps.every((id) => ours(main, 'entry').some((o) => o.orderLinkId === id)), 'each mirror entry copies a main entry').toBe(true);
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+  }, 300_000);
+
+  it('a refused mirror key or a failing mirror account never holds up the main account, and says so with MIRROR', async () => {
+    const { sandbox, dir } = await twoAccounts();
+    const main = sandbox.sim;
+    const mirror = sandbox.accountSim(MIRROR.apiKey);
+    const before = termux.calls('termux-notification').length;
+    let bot = startBot(dir, { ...MIRROR, apiKey: 'unknownMirrorKey' });
+    await until('the main account to run', () => /running mode=testnet/.test(bot.output()), 30_000, bot);
+    await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
+    await until('the mirror to say why it does not trade', () => /MIRROR not trading: API key refused/.test(bot.output()), 20_000, bot);
+    const notes = termux.calls('termux-notification').slice(before).map((a) => a.join(' '));
+    expect(notes.some((n) => /MIRROR not trading/.test(n)), notes.join('\n')).toBe(true);
+    expect(open(mirror).side).toBeNull();
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+
+    // The mirror's REST answers HTTP 503 every time: the main account trades on, the mirror waits
+    // and says so, and once its REST works again it starts and copies the open main position.
+    sandbox.setAccountFaults(MIRROR.apiKey, 'http5xx=1');
+    bot = startBot(dir);
+    await until('the main account to run', () => /running mode=testnet/.test(bot.output()), 30_000, bot);
+    await until('the mirror to say it waits', () => /MIRROR .*(not trading|waiting|503)/.test(bot.output()), 30_000, bot);
+    if (open(main).side === null) await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
+    sandbox.setAccountFaults(MIRROR.apiKey, 'http5xx=0');
+    await until('the mirror to start and copy the open main position', () => mirrored(main, mirror), 60_000, bot);
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+  }, 300_000);
+});
+
+describe('mirror account off (the default)', () => {
+  it('changes nothing: no MAIN label, no mirror state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-off-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
+    const r = await runBot(['config', 'check', '--json'], { cwd: dir, bundle });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { config: { mirror: unknown } }).config.mirror).toEqual({ enabled: false });
+  });
+});
