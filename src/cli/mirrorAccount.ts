@@ -172,7 +172,8 @@ export class MirrorAccount {
       } catch (e) {
         await this.#shutdown();
         if (this.#stopped) return;
-        const why = describeFailure(e);
+        // Our own words (no key, key refused) as they are; anything else with its error name.
+        const why = e instanceof Error && e.name === 'Error' ? e.message : describeFailure(e);
         this.#log.error(`not trading: ${why}; trying again in ${Math.round(waitMs / 1000)} s (the main account trades on)`);
         this.#alert('critical', 'MIRROR not trading', `${why}\nTried again in ${Math.round(waitMs / 1000)} s, then less often. The main account trades on.`, 'mirror-down');
         this.#timer = setTimeout(() => this.#boot(Math.min(waitMs * 2, MAX_RETRY_MS)), waitMs);
@@ -207,11 +208,15 @@ export class MirrorAccount {
       requestTimeoutMs: config.exchange.requestTimeoutMs,
       logger: this.#log.child('exchange'),
     });
+    // The engine's market clock is set by the first confirmed candle; an entry sent before it would
+    // be stamped on the machine's clock, later than the exchange's own time of its fill.
+    const seen = new Promise<void>((resolve) => (this.#candleSeen = resolve));
+    this.#firstCandle = seen;
     const settings = mirrorSettings(config);
     if (settings.symbols.length === 0) throw new Error('no scalper symbol in config.json: the mirror copies scalper entries only');
     const engine = new Engine(
       {
-        port: patientPort(this.#port, this.#patience),
+        port: patientPort(this.#noteCandles(this.#port), this.#patience),
         store: this.#store,
         journal: {
           append: (r: JournalRecord) => journal.append(r),
@@ -243,6 +248,30 @@ export class MirrorAccount {
   }
 
   #shutdownExtra: () => void = () => {};
+  #candleSeen: () => void = () => {};
+  #firstCandle: Promise<void> = Promise.resolve();
+
+  /** The port, telling #firstCandle when the first confirmed candle streams in. */
+  #noteCandles(port: ExchangePort): ExchangePort {
+    const seen = (): void => this.#candleSeen();
+    return new Proxy(port, {
+      get(target, key) {
+        if (key === 'subscribe') {
+          const subscribe: ExchangePort['subscribe'] = (markets, events) =>
+            target.subscribe(markets, {
+              ...events,
+              onCandle: (symbol, interval, candle, confirmed) => {
+                if (confirmed) seen();
+                events.onCandle?.(symbol, interval, candle, confirmed);
+              },
+            });
+          return subscribe;
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
 
   async #shutdown(): Promise<void> {
     this.#shutdownExtra();
@@ -326,6 +355,7 @@ export class MirrorAccount {
     const share = mainNotional.div(mainEquity);
     const notional = share.mul(mine.equity);
     const stamp = (pos.entryOrderLinkId ? parseOrderLinkId(ORDER_ID_PREFIX, pos.entryOrderLinkId)?.stampMs : undefined) ?? pos.openedMs;
+    await this.#firstCandle;
     this.#log.info(`${sym}: copying the main account's ${pos.side} entry at ${share.mul(100).toFixed(2)} % of the balance: ${notional.toFixed(2)} USDT of ${mine.equity.toFixed(2)} USDT`);
     await engine.copyEntry(
       {

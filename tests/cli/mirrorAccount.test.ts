@@ -50,7 +50,15 @@ async function twoAccounts(): Promise<{ sandbox: Sandbox; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-'));
   writeSandboxConfig(dir, sandbox, { leverage: 5 });
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, mirror: { enabled: true }, alerts: { termux: { enabled: true, timeoutMs: 3000 } } }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, mirror: { enabled: true }, log: { level: 'debug' }, alerts: { termux: { enabled: true, timeoutMs: 3000 } } }));
+  accounts = () =>
+    [sandbox.sim, sandbox.accountSim(MIRROR.apiKey)]
+      .map((sim, i) => {
+        const p = sim.position(SYMBOL);
+        const orders = sim.openOrders(SYMBOL).map((o) => `${o.orderLinkId} ${o.side} ${o.qty.toFixed()}@${o.price?.toFixed() ?? 'mkt'}`);
+        return `${i === 0 ? 'MAIN' : 'MIRROR'}: ${p.side ?? 'flat'} ${p.size.toFixed()} stop ${p.stopLoss?.toFixed() ?? 'none'}; open orders: ${orders.join(', ') || 'none'}`;
+      })
+      .join('\n') + `\nMIRROR log:\n${readFileSync(join(dir, 'state', 'bot.log'), 'utf8').split('\n').filter((l) => / MIRROR /.test(l)).slice(-25).join('\n')}`;
   cleanups.push(async () => {
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });
@@ -82,10 +90,13 @@ function startBot(dir: string, mirrorKey = MIRROR): Bot {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Both accounts as the exchange sees them, for a failure message. */
+let accounts = (): string => '';
+
 async function until(what: string, cond: () => boolean, timeoutMs: number, bot: Bot, sandbox?: Sandbox): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; bot output:\n${bot.output().slice(-4000)}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; ${accounts()}\nbot output:\n${bot.output().slice(-4000)}`);
     // Stepping the market, one candle at a time, when the test waits for the bot to trade.
     if (sandbox) sandbox.advanceCandles(1);
     await sleep(sandbox ? 60 : 20);
@@ -186,6 +197,9 @@ describe('mirror account (issue 24 item 3)', () => {
     await bot.exited;
     bot = startBot(dir);
     await until('the restart', () => running(bot), 30_000, bot);
+    // The mirror copies once the market has moved on by a candle (its clock is the market's).
+    await sleep(500);
+    sandbox.advanceCandles(1);
     await until('the mirror to copy the entry', () => mirrored(main, mirror), 20_000, bot);
 
     const stamps = ours(mirror, 'entry').map((o) => o.orderLinkId);
