@@ -210,6 +210,7 @@ export class MirrorAccount {
     });
     // The engine's market clock is set by the first confirmed candle; an entry sent before it would
     // be stamped on the machine's clock, later than the exchange's own time of its fill.
+    this.#sawCandle = false;
     const seen = new Promise<void>((resolve) => (this.#candleSeen = resolve));
     this.#firstCandle = seen;
     const settings = mirrorSettings(config);
@@ -249,11 +250,15 @@ export class MirrorAccount {
 
   #shutdownExtra: () => void = () => {};
   #candleSeen: () => void = () => {};
+  #sawCandle = false;
   #firstCandle: Promise<void> = Promise.resolve();
 
   /** The port, telling #firstCandle when the first confirmed candle streams in. */
   #noteCandles(port: ExchangePort): ExchangePort {
-    const seen = (): void => this.#candleSeen();
+    const seen = (): void => {
+      this.#sawCandle = true;
+      this.#candleSeen();
+    };
     return new Proxy(port, {
       get(target, key) {
         if (key === 'subscribe') {
@@ -355,6 +360,7 @@ export class MirrorAccount {
     const share = mainNotional.div(mainEquity);
     const notional = share.mul(mine.equity);
     const stamp = (pos.entryOrderLinkId ? parseOrderLinkId(ORDER_ID_PREFIX, pos.entryOrderLinkId)?.stampMs : undefined) ?? pos.openedMs;
+    if (!this.#sawCandle) this.#log.info(`${sym}: the main account's ${pos.side} position is copied at the next candle (the first since the start)`);
     await this.#firstCandle;
     this.#log.info(`${sym}: copying the main account's ${pos.side} entry at ${share.mul(100).toFixed(2)} % of the balance: ${notional.toFixed(2)} USDT of ${mine.equity.toFixed(2)} USDT`);
     await engine.copyEntry(

@@ -232,7 +232,9 @@ describe('mirror account (issue 24 item 3)', () => {
     await until('the mirror to say it waits', () => /MIRROR .*(not trading|waiting|503)/.test(bot.output()), 30_000, bot);
     if (open(main).side === null) await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
     sandbox.setAccountFaults(MIRROR.apiKey, 'http5xx=0');
-    await until('the mirror to start and copy the open main position', () => mirrored(main, mirror), 60_000, bot);
+    await until('the mirror to start', () => /MIRROR running/.test(bot.output()), 60_000, bot);
+    sandbox.advanceCandles(1);
+    await until('the mirror to copy the open main position', () => mirrored(main, mirror), 20_000, bot);
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
   }, 300_000);
