@@ -240,6 +240,30 @@ describe('mirror account (issue 24 item 3)', () => {
   }, 300_000);
 });
 
+describe('mirror.enabled, hot reloaded', () => {
+  it('off: main entries are not copied; switched on in config.json while running: the mirror starts and copies the open main position', async () => {
+    const { sandbox, dir } = await twoAccounts();
+    const main = sandbox.sim;
+    const mirror = sandbox.accountSim(MIRROR.apiKey);
+    const path = join(dir, 'config.json');
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify({ ...config, mirror: { enabled: false } }));
+    const bot = startBot(dir);
+    await until('the main account to run', () => /MAIN running mode=testnet/.test(bot.output()), 30_000, bot);
+    expect(bot.output()).toMatch(/MIRROR mirror.enabled is false: the mirror account copies nothing/);
+    await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
+    await sleep(1000);
+    expect(open(mirror).side, 'not copied while off').toBeNull();
+
+    writeFileSync(path, JSON.stringify({ ...config, mirror: { enabled: true } }));
+    await until('the mirror to start', () => /mirror.enabled set to true/.test(bot.output()) && /MIRROR running/.test(bot.output()), 30_000, bot);
+    sandbox.advanceCandles(1);
+    await until('the mirror to copy the open main position', () => mirrored(main, mirror), 20_000, bot);
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+  }, 240_000);
+});
+
 describe('mirror account off (the default)', () => {
   it('changes nothing: no MAIN label, no mirror state', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-off-'));
