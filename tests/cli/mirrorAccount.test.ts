@@ -268,7 +268,7 @@ describe('mirror.enabled, hot reloaded', () => {
 });
 
 describe('mirror account off (the default)', () => {
-  it('changes nothing: no MAIN label, no mirror state', async () => {
+  it('config check shows the mirror section, off', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-off-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
