@@ -27,6 +27,8 @@ export class KillSwitch {
   readonly #symbols: () => Iterable<SymbolRuntime>;
   readonly #fire: (reason: string) => void;
   #lastHour = -1;
+  /** The start equity plus the closed trades' PnL, as last read from the store. */
+  #booked: { readonly start: string; readonly realised: string; readonly value: Decimal } | null = null;
 
   constructor(ctx: EngineContext, ledger: LedgerWriter, symbols: () => Iterable<SymbolRuntime>, fire: (reason: string) => void) {
     this.#ctx = ctx;
@@ -71,7 +73,13 @@ export class KillSwitch {
   equity(): Decimal | null {
     const b = this.#ctx.store.state.botEquity;
     if (!b) return null;
-    let eq = dec(b.startEquity).plus(dec(b.realisedPnl));
+    // Measured at every candle close while a trade is open: the booked part is parsed once per change.
+    let base = this.#booked;
+    if (base === null || base.start !== b.startEquity || base.realised !== b.realisedPnl) {
+      base = { start: b.startEquity, realised: b.realisedPnl, value: dec(b.startEquity).plus(dec(b.realisedPnl)) };
+      this.#booked = base;
+    }
+    let eq = base.value;
     for (const rt of this.#symbols()) {
       if (rt.roundTrip.side === null) continue;
       const mark = rt.history.at(-1)?.close;
