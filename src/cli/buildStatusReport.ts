@@ -185,7 +185,7 @@ export async function buildStatusReport(stateDir: string, inputs: StatusInputs =
   let today: StatusToday | null = null;
   if (state.daily !== null) {
     const realisedPnl = new Dec(state.daily.realisedPnl);
-    const equity = state.daily.equityAtDayStart === null ? null : new Dec(state.daily.equityAtDayStart);
+    const equity = state.daily.botEquityAtDayStart === null ? null : new Dec(state.daily.botEquityAtDayStart);
     const lossLimit = inputs.maxDailyLossPct === undefined || equity === null ? null : equity.mul(inputs.maxDailyLossPct).div(100).neg();
     const limitUsedPct = lossLimit === null || lossLimit.isZero() || realisedPnl.gte(0) ? null : realisedPnl.div(lossLimit).mul(100).toNumber();
     today = { dayStartMs: state.daily.dayStartMs, realisedPnl, stale: nowMs - state.daily.dayStartMs >= 86_400_000, lossLimit, limitUsedPct };

@@ -133,8 +133,7 @@ async function offline(command: ControlCommand, stateDir: string, reason: string
         if (resetPeak) {
           d.protections.killSwitch = null;
           d.protections.drawdown = null;
-          // The next equity the bot sees becomes the account's peak; the bot's own peak is what it booked.
-          d.equityPeak = null;
+          // The bot's own peak (the drawdown lock's and the kill switch's) becomes what it booked; its open trades are unknown here.
           if (d.botEquity) d.botEquity.peak = money(dec(d.botEquity.startEquity).plus(dec(d.botEquity.realisedPnl)));
         }
       }

@@ -143,11 +143,15 @@ export const ProtectionsSchema = v.object({
   circuitBreaker: v.optional(v.nullable(ProtectionLockSchema), null),
 });
 
-/** The current trading day's window for the daily loss limit. */
+/**
+ * The current trading day's window for the daily loss limit: the bot's own equity when the day
+ * began is the base the limit's percentage applies to. Older state files held the account's equity
+ * (`equityAtDayStart`, dropped when read); their window takes the bot's equity when next measured.
+ */
 export const DailyWindowSchema = v.object({
   dayStartMs: TimestampMs,
   realisedPnl: DecimalString,
-  equityAtDayStart: v.nullable(DecimalString),
+  botEquityAtDayStart: v.optional(v.nullable(DecimalString), null),
 });
 
 export const EquityPeakSchema = v.object({ equity: DecimalString, atMs: TimestampMs });
@@ -167,6 +171,7 @@ export const PersistedStateSchema = v.object({
   symbols: v.record(v.pipe(v.string(), v.regex(/^[A-Z0-9]+$/, 'expected an upper-case symbol such as BTCUSDT')), SymbolStateSchema),
   protections: ProtectionsSchema,
   daily: v.nullable(DailyWindowSchema),
+  /** The account's equity peak, which the drawdown lock once measured; no longer read or written (the bot's own peak is in `botEquity`). */
   equityPeak: v.nullable(EquityPeakSchema),
   /** State files written before the kill switch lack it. */
   botEquity: v.optional(v.nullable(BotEquitySchema), null),

@@ -356,7 +356,7 @@ export class Engine {
 
   // ------------------------------------------------------------------ helpers
 
-  /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch). */
+  /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch, daily-loss and drawdown locks). */
   #afterCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
     refreshInstrument(rt, this.#deps.port, this.#deps.logger);
     const done = this.#runner.onClosedCandle(rt, candle);
@@ -367,8 +367,8 @@ export class Engine {
   /** A kill switch still in force closes what is left open (before it measures again), then the bot's equity. */
   #afterTurn(rt: SymbolRuntime): Promise<void> | void {
     const closing = this.#positions.killSwitchCloseOut(rt);
-    if (closing) return closing.then(() => this.#bot.onCandle(this.#clock.now()));
-    this.#bot.onCandle(this.#clock.now());
+    if (closing) return closing.then(() => this.#risk.onCandle(this.#clock.now()));
+    this.#risk.onCandle(this.#clock.now());
   }
 
   /** One reconciliation at a time, started outside the caller's queue turn (it queues behind it). */

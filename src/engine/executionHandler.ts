@@ -124,19 +124,24 @@ export class ExecutionHandler {
   }
 
   /**
-   * Funding at a funding time: journaled, and charged to the open trade, whose PnL (and so the daily
-   * loss, the bot's equity and the statistics) it joins when the trade closes. It moves no position,
-   * so it does not count as the newest fill the reconciler compares position snapshots with.
+   * Funding at a funding time: journaled, and charged to the open trade. It lowers (or raises) the
+   * bot's equity at once, so it counts toward the day's loss and the drawdown when it is booked, and
+   * joins the trade's PnL (and the statistics) when the trade closes. It moves no position, so it
+   * does not count as the newest fill the reconciler compares position snapshots with.
    */
   #onFunding(rt: SymbolRuntime, fill: Fill): void {
     this.#ledger.fill(fill);
     const sym = rt.settings.symbol;
+    // Market clock, like the day windows; a funding at midnight belongs to the day it opens.
+    const now = this.#ctx.now();
+    this.#risk.rollDailyWindow(now);
     const held = rt.roundTrip.addFunding(fill.fee);
     const what = fill.fee.isNegative() ? 'received' : 'paid';
     const amount = `${fill.fee.abs().toSignificantDigits(6).toFixed()} USDT`;
     const on = `${fill.side === 'buy' ? 'long' : 'short'} ${fill.qty.toFixed()} at mark ${fill.price.toFixed()}`;
     if (held) this.#ctx.logger.info(`${sym} funding ${what}: ${amount} on the ${on}`);
     else this.#ctx.logger.info(`${sym} funding ${what}: ${amount} on a ${on} the bot holds no trade in; journaled, not part of a trade`);
+    if (held) this.#risk.fundingBooked(now);
   }
 
   async #onTradeClosed(rt: SymbolRuntime, trip: ClosedRoundTrip): Promise<void> {

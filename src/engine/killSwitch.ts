@@ -3,13 +3,16 @@
  * protections). The bot's equity is the account equity when the bot first saw it, plus the net PnL
  * of its closed trades since, plus what its open trades would book if closed at the last close
  * (partial exits and every fee paid included): what the bot made or lost, whatever else the
- * account does. It is written to the journal as an `equity` record (source `bot`) every hour of
- * market time and at each close, which is what `status` computes drawdown, Sharpe and Sortino from.
+ * account does. Funding counts from the moment it is booked (RoundTrip.addFunding). It is written
+ * to the journal as an `equity` record (source `bot`) every hour of market time and at each close,
+ * which is what `status` computes drawdown, Sharpe and Sortino from. It is the one measure the
+ * daily-loss and drawdown locks use too (RiskGate); `peak` is shared with the drawdown lock.
  *
  * With `risk.killSwitchDrawdownPct` set, a fall of that much below the peak fires the kill switch
  * (the Engine cancels the bot's orders, closes its positions at market and locks entries until a
  * person runs `resume --reset-peak`). Measured at every candle close and every closed trade; unset,
- * only the hourly record is computed.
+ * at every candle close while the bot holds an open trade (its equity moves only then), at each
+ * hour, closed trade, entry decision and funding charge.
  */
 import { dec, money, type Decimal } from '../domain/money.js';
 import type { EngineContext } from './engineContext.js';
@@ -24,6 +27,8 @@ export class KillSwitch {
   readonly #symbols: () => Iterable<SymbolRuntime>;
   readonly #fire: (reason: string) => void;
   #lastHour = -1;
+  /** The start equity plus the closed trades' PnL, as last read from the store. */
+  #booked: { readonly start: string; readonly realised: string; readonly value: Decimal } | null = null;
 
   constructor(ctx: EngineContext, ledger: LedgerWriter, symbols: () => Iterable<SymbolRuntime>, fire: (reason: string) => void) {
     this.#ctx = ctx;
@@ -49,24 +54,32 @@ export class KillSwitch {
     this.#ctx.store.update((d) => {
       d.botEquity!.realisedPnl = money(dec(b.realisedPnl).plus(pnl).toDecimalPlaces(8));
     });
-    this.#measure(now, true);
+    this.measure(now, true);
   }
 
-  /** A candle closed: the hourly record, and the limit when it is set. Cheap when neither is due. */
-  onCandle(now: number): void {
+  /**
+   * A candle closed: the hourly record, and a measurement when the kill switch is set or an open
+   * trade moves the equity. Returns the equity when it measured; cheap when nothing is due.
+   */
+  onCandle(now: number): Decimal | null {
     const hour = Math.floor(now / HOUR_MS);
     const hourly = hour !== this.#lastHour;
-    const limit = this.#ctx.settings().risk.killSwitchDrawdownPct ?? null;
-    if (!hourly && limit === null) return;
+    if (!hourly && (this.#ctx.settings().risk.killSwitchDrawdownPct ?? null) === null && !this.#exposed()) return null;
     if (hourly) this.#lastHour = hour;
-    this.#measure(now, hourly);
+    return this.measure(now, hourly);
   }
 
   /** The bot's equity now; null before it has been started. */
   equity(): Decimal | null {
     const b = this.#ctx.store.state.botEquity;
     if (!b) return null;
-    let eq = dec(b.startEquity).plus(dec(b.realisedPnl));
+    // Measured at every candle close while a trade is open: the booked part is parsed once per change.
+    let base = this.#booked;
+    if (base === null || base.start !== b.startEquity || base.realised !== b.realisedPnl) {
+      base = { start: b.startEquity, realised: b.realisedPnl, value: dec(b.startEquity).plus(dec(b.realisedPnl)) };
+      this.#booked = base;
+    }
+    let eq = base.value;
     for (const rt of this.#symbols()) {
       if (rt.roundTrip.side === null) continue;
       const mark = rt.history.at(-1)?.close;
@@ -76,20 +89,19 @@ export class KillSwitch {
   }
 
   /** The drawdown from the peak, percent, with the figures for a message; null before the start. */
-  drawdown(): { readonly equity: Decimal; readonly peak: Decimal; readonly pct: Decimal } | null {
+  drawdown(eq: Decimal | null = this.equity()): { readonly equity: Decimal; readonly peak: Decimal; readonly pct: Decimal } | null {
     const b = this.#ctx.store.state.botEquity;
-    const eq = this.equity();
     if (!b || eq === null) return null;
     const peak = dec(b.peak);
     return { equity: eq, peak, pct: peak.lte(0) ? dec(0) : peak.minus(eq).div(peak).mul(100) };
   }
 
-  /** Why the kill switch would fire now (the limit is set and crossed), else null. */
-  breach(): string | null {
+  /** Why the kill switch would fire at the equity now (or `eq`, just measured), else null: off, or not crossed. */
+  breach(eq?: Decimal): string | null {
     const limit = this.#ctx.settings().risk.killSwitchDrawdownPct ?? null;
-    // Off (the default): no Decimal drawdown to work out at every hourly record.
+    // Off (the default): no Decimal drawdown to work out at every measurement.
     if (limit === null) return null;
-    const dd = this.drawdown();
+    const dd = this.drawdown(eq ?? this.equity());
     if (dd === null || dd.pct.lt(limit)) return null;
     return `the bot's equity ${dd.equity.toFixed(2)} USDT is ${dd.pct.toFixed(2)} % below its peak ${dd.peak.toFixed(2)} USDT (kill switch at ${limit} %)`;
   }
@@ -105,9 +117,13 @@ export class KillSwitch {
     });
   }
 
-  #measure(now: number, write: boolean): void {
+  /**
+   * The bot's equity now: its peak follows it, `write` journals it, and the kill switch fires when
+   * it is set and crossed. Null before the start.
+   */
+  measure(now: number, write = false): Decimal | null {
     const eq = this.equity();
-    if (eq === null) return;
+    if (eq === null) return null;
     const b = this.#ctx.store.state.botEquity!;
     if (eq.gt(dec(b.peak))) {
       this.#ctx.store.update((d) => {
@@ -117,8 +133,15 @@ export class KillSwitch {
     }
     if (write) this.#ledger.write({ type: 'equity', ts: now, equity: money(eq.toDecimalPlaces(8)), source: 'bot' });
     const lock = this.#ctx.store.state.protections.killSwitch;
-    if (lock !== null && (lock.untilMs === null || lock.untilMs > now)) return;
-    const breach = this.breach();
+    if (lock !== null && (lock.untilMs === null || lock.untilMs > now)) return eq;
+    const breach = this.breach(eq);
     if (breach !== null) this.#fire(breach);
+    return eq;
+  }
+
+  /** The bot holds an open trade in some symbol. */
+  #exposed(): boolean {
+    for (const rt of this.#symbols()) if (rt.roundTrip.side !== null) return true;
+    return false;
   }
 }

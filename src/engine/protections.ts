@@ -3,13 +3,14 @@
  * or null. The engine asks them before every entry; a lock stops new entries and never touches the
  * management of open positions.
  *
- * - daily loss: realised (plus open) loss since midnight in the configured zone reaches
- *   maxDailyLossPct of the day's starting equity → locked until the next midnight;
- * - drawdown: equity falls maxDrawdownPct below its peak → locked until the owner resets the peak
- *   (`resume --reset-peak`) or the equity recovers and the owner resumes;
+ * - daily loss: the bot's equity (./killSwitch.ts: its own realised and open PnL, fees and funding;
+ *   nothing else the account holds) falls maxDailyLossPct of its value at the day's start (midnight
+ *   in the configured zone) below that value → locked until the next midnight;
+ * - drawdown: the bot's equity falls maxDrawdownPct below its peak → locked until the owner resets
+ *   the peak (`resume --reset-peak`) or the equity recovers and the owner resumes;
  * - loss streak: the last N closed trades all lost → locked for cooldownMinutes after the last one.
  */
-import { ZERO, type Decimal } from '../domain/money.js';
+import type { Decimal } from '../domain/money.js';
 
 export type LockKind = 'dailyLoss' | 'drawdown' | 'lossStreak' | 'killSwitch' | 'paused' | 'battery' | 'clock';
 
@@ -86,23 +87,15 @@ export function nextDayStartMs(ms: number, timeZone: string): number {
   return computeStartOfDayMs(start + 26 * 3_600_000, timeZone);
 }
 
-export function dailyLossLock(a: {
-  readonly trades: readonly ClosedTrade[];
-  readonly nowMs: number;
-  readonly timeZone: string;
-  readonly dayStartEquity: Decimal;
-  readonly maxDailyLossPct: number;
-  /** Open positions' unrealised PnL counts too: a loss does not wait to be realised. */
-  readonly unrealisedPnl?: Decimal;
-}): Lock | null {
-  const dayStart = startOfDayMs(a.nowMs, a.timeZone);
-  let pnl = a.unrealisedPnl ?? ZERO;
-  for (const t of a.trades) if (t.closedAtMs >= dayStart && t.closedAtMs <= a.nowMs) pnl = pnl.plus(t.pnl);
+/** The day's loss is what the bot's equity lost since the day began: a loss does not wait to be realised. */
+export function dailyLossLock(a: { readonly dayStartEquity: Decimal; readonly equity: Decimal; readonly nowMs: number; readonly timeZone: string; readonly maxDailyLossPct: number }): Lock | null {
+  if (a.dayStartEquity.lte(0)) return null;
+  const loss = a.dayStartEquity.minus(a.equity);
   const limit = a.dayStartEquity.mul(a.maxDailyLossPct).div(100);
-  if (a.dayStartEquity.lte(0) || pnl.neg().lt(limit)) return null;
+  if (loss.lt(limit)) return null;
   return {
     kind: 'dailyLoss',
-    reason: `daily loss ${pnl.neg().toFixed(2)} USDT reached the limit of ${a.maxDailyLossPct} % (${limit.toFixed(2)} USDT) of the day's starting equity`,
+    reason: `daily loss ${loss.toFixed(2)} USDT reached the limit of ${a.maxDailyLossPct} % (${limit.toFixed(2)} USDT) of the bot's equity at the day's start (${a.dayStartEquity.toFixed(2)} USDT)`,
     sinceMs: a.nowMs,
     untilMs: nextDayStartMs(a.nowMs, a.timeZone),
   };
@@ -114,7 +107,7 @@ export function drawdownLock(a: { readonly equityPeak: Decimal; readonly equity:
   if (ddPct.lt(a.maxDrawdownPct)) return null;
   return {
     kind: 'drawdown',
-    reason: `equity ${a.equity.toFixed(2)} USDT is ${ddPct.toFixed(2)} % below its peak ${a.equityPeak.toFixed(2)} USDT (limit ${a.maxDrawdownPct} %); to accept the loss and trade on, run \`resume --reset-peak\``,
+    reason: `the bot's equity ${a.equity.toFixed(2)} USDT is ${ddPct.toFixed(2)} % below its peak ${a.equityPeak.toFixed(2)} USDT (limit ${a.maxDrawdownPct} %); to accept the loss and trade on, run \`resume --reset-peak\``,
     sinceMs: a.nowMs,
     untilMs: null,
   };

@@ -1,7 +1,11 @@
 /**
  * The risk gate: whether new entries are allowed. It keeps the owner's pause and kill switch, the
  * protections' locks (daily loss, drawdown, loss streak; see protections.ts), the daily window
- * they are measured in, the equity peak, and the blocks the bot sets itself (battery, clock).
+ * they are measured in, and the blocks the bot sets itself (battery, clock). The daily-loss and
+ * drawdown locks measure the bot's own equity (KillSwitch.equity: its realised and open PnL, fees
+ * and funding), never the account's, whose USD value moves with every other coin it holds. They are
+ * checked whenever that equity is measured: each candle close while a trade is open (and every
+ * hour), each closed trade, entry decision and funding charge.
  * A lock stops new entries only; open positions stay managed.
  */
 import { dec, money, type Decimal } from '../domain/money.js';
@@ -30,7 +34,6 @@ export class RiskGate {
   /** Entry blocks that live only while the process does (battery, clock), apart from the owner's persisted pause. */
   readonly #blocks = new Map<string, string>();
   readonly #closedTrades: ClosedTrade[] = [];
-  #lastEquity: Decimal | null = null;
   /** The newest balance (wallet stream or REST) and when it came, clock time. */
   #lastBalance: { readonly balance: Balance; readonly atMs: number } | null = null;
   #dayEnd: { readonly dayStartMs: number; readonly tz: string; readonly endMs: number } | null = null;
@@ -61,26 +64,20 @@ export class RiskGate {
   /**
    * Lifts the pause, and the kill switch and drawdown locks unless what set them still holds (they
    * would return at once): then they stay, and the answer says so and how to accept the loss.
-   * `resetPeak` accepts it: the equity now becomes the peak both are measured from. Returns the
-   * answer for the owner; time-bound locks run out by themselves.
+   * `resetPeak` accepts it: the bot's equity now becomes the peak both are measured from. Returns
+   * the answer for the owner; time-bound locks run out by themselves.
    */
   resume(resetPeak = false): string {
     const now = this.#ctx.now();
-    if (resetPeak) {
-      const eq = this.#lastEquity;
-      // Equity not known yet (after a restart): the next equity seen becomes the peak (noteEquity).
-      this.#ctx.store.update((d) => {
-        d.equityPeak = eq ? { equity: money(eq), atMs: now } : null;
-      });
-      this.#bot?.resetPeak();
-    }
+    if (resetPeak) this.#bot?.resetPeak();
+    const eq = this.#bot?.equity() ?? null;
     const st = this.#ctx.store.state;
     const drawdown =
-      st.protections.drawdown === null || st.equityPeak === null
+      st.protections.drawdown === null
         ? null
-        : this.#lastEquity === null
-          ? { reason: `${st.protections.drawdown.reason} (the equity is not known yet, so it cannot be measured again)` }
-          : this.#drawdownNow(now);
+        : eq === null
+          ? { reason: `${st.protections.drawdown.reason} (the bot's equity is not known yet, so it cannot be measured again)` }
+          : this.#drawdownNow(now, eq);
     const kill = st.protections.killSwitch !== null ? (this.#bot?.breach() ?? null) : null;
     this.#ctx.store.update((d) => {
       d.protections.paused = null;
@@ -88,7 +85,7 @@ export class RiskGate {
       if (drawdown === null) d.protections.drawdown = null;
     });
     const kept = [...(kill ? [`kill switch: ${kill}`] : []), ...(drawdown ? [`drawdown lock: ${drawdown.reason}`] : [])];
-    const peakNote = resetPeak ? `peak reset to the equity now${this.#lastEquity ? ` (${this.#lastEquity.toFixed(2)} USDT)` : ''}; ` : '';
+    const peakNote = resetPeak ? `peak reset to the equity now${eq ? ` (${eq.toFixed(2)} USDT)` : ''}; ` : '';
     const answer =
       kept.length === 0
         ? `resumed: ${peakNote}new entries allowed again`
@@ -106,13 +103,14 @@ export class RiskGate {
   }
 
   /**
-   * Hot reload: a drawdown lock is measured again against the new limit. Lifted when the equity is
-   * no longer that far below the peak; otherwise its message names the limit now in force.
+   * Hot reload: a drawdown lock is measured again against the new limit. Lifted when the bot's
+   * equity is no longer that far below the peak; otherwise its message names the limit now in force.
    */
   settingsChanged(now: number): void {
     const lock = this.#ctx.store.state.protections.drawdown;
-    if (lock === null || this.#lastEquity === null || this.#ctx.store.state.equityPeak === null) return;
-    const still = this.#drawdownNow(now);
+    const eq = lock === null ? null : (this.#bot?.equity() ?? null);
+    if (lock === null || eq === null) return;
+    const still = this.#drawdownNow(now, eq);
     if (still === null) {
       this.#ctx.store.update((d) => {
         d.protections.drawdown = null;
@@ -123,10 +121,19 @@ export class RiskGate {
     }
   }
 
-  #drawdownNow(now: number): Lock | null {
-    const peak = this.#ctx.store.state.equityPeak;
-    if (!peak || !this.#lastEquity) return null;
-    return drawdownLock({ equityPeak: dec(peak.equity), equity: this.#lastEquity, maxDrawdownPct: this.#ctx.settings().risk.maxDrawdownPct, nowMs: now });
+  /** The drawdown lock at the bot's equity `eq`, from the peak it shares with the kill switch. */
+  #drawdownNow(now: number, eq: Decimal): Lock | null {
+    const b = this.#ctx.store.state.botEquity;
+    if (!b) return null;
+    return drawdownLock({ equityPeak: dec(b.peak), equity: eq, maxDrawdownPct: this.#ctx.settings().risk.maxDrawdownPct, nowMs: now });
+  }
+
+  /** The daily-loss lock at the bot's equity `eq`, against its equity at the start of the current day window. */
+  #dailyLossNow(now: number, eq: Decimal): Lock | null {
+    const risk = this.#ctx.settings().risk;
+    const start = this.#ctx.store.state.daily?.botEquityAtDayStart ?? null;
+    if (start === null) return null;
+    return dailyLossLock({ dayStartEquity: dec(start), equity: eq, nowMs: now, timeZone: risk.dayTimeZone, maxDailyLossPct: risk.maxDailyLossPct });
   }
 
   setBlock(source: 'battery' | 'clock' | 'storage', reason: string | null): void {
@@ -146,58 +153,88 @@ export class RiskGate {
     return breaker === null ? null : { name: 'circuitBreaker', reason: breaker };
   }
 
-  /** Checks daily loss, drawdown and loss streak; stores and announces a new lock. */
+  /** Checks daily loss, drawdown (measuring the bot's equity) and loss streak; stores and announces a new lock. */
   evaluateProtections(now: number): Lock | null {
     const risk = this.#ctx.settings().risk;
-    const st = this.#ctx.store.state;
+    const eq = this.#bot?.measure(now) ?? null;
     const found: [ProtectionName, Lock | null][] = [
-      [
-        'dailyLoss',
-        st.daily?.equityAtDayStart
-          ? dailyLossLock({ trades: [{ symbol: '*', closedAtMs: st.daily.dayStartMs, pnl: dec(st.daily.realisedPnl) }], nowMs: now, timeZone: risk.dayTimeZone, dayStartEquity: dec(st.daily.equityAtDayStart), maxDailyLossPct: risk.maxDailyLossPct })
-          : null,
-      ],
-      ['drawdown', this.#drawdownNow(now)],
+      ['dailyLoss', eq === null ? null : this.#dailyLossNow(now, eq)],
+      ['drawdown', eq === null ? null : this.#drawdownNow(now, eq)],
       ['consecutiveLoss', lossStreakLock({ trades: this.#closedTrades, nowMs: now, losses: risk.lossStreak.losses, cooldownMinutes: risk.lossStreak.cooldownMinutes })],
     ];
     let first: Lock | null = null;
     for (const [name, lock] of found) {
       if (!lock) continue;
       first ??= lock;
-      const existing = st.protections[name];
-      if (existing && (existing.untilMs === null || existing.untilMs > now)) continue;
-      this.#setLock(name, { reason: lock.reason, sinceMs: lock.sinceMs, untilMs: lock.untilMs });
-      this.#ctx.alert(name === 'drawdown' ? 'critical' : 'warning', name === 'drawdown' ? 'killSwitch' : 'error', `Entries stopped: ${name}`, lock.reason);
+      this.#announce(name, lock, now);
     }
     return first;
   }
 
+  /** A candle closed: the bot's equity, when due (KillSwitch.onCandle), against the daily-loss and drawdown limits. */
+  onCandle(now: number): void {
+    const eq = this.#bot?.onCandle(now) ?? null;
+    if (eq !== null) this.#equityLocks(now, eq);
+  }
+
+  /**
+   * Funding was charged to an open trade: it counts toward the day's loss now, not when the trade
+   * closes. The caller rolls the day window before charging it, so funding at midnight belongs to
+   * the day it opens.
+   */
+  fundingBooked(now: number): void {
+    const eq = this.#bot?.measure(now) ?? null;
+    if (eq !== null) this.#equityLocks(now, eq);
+  }
+
+  #equityLocks(now: number, eq: Decimal): void {
+    const daily = this.#dailyLossNow(now, eq);
+    if (daily) this.#announce('dailyLoss', daily, now);
+    const drawdown = this.#drawdownNow(now, eq);
+    if (drawdown) this.#announce('drawdown', drawdown, now);
+  }
+
+  /** Stores and announces a lock, unless that lock is already in force (each is said once). */
+  #announce(name: ProtectionName, lock: Lock, now: number): void {
+    const existing = this.#ctx.store.state.protections[name];
+    if (existing && (existing.untilMs === null || existing.untilMs > now)) return;
+    this.#setLock(name, { reason: lock.reason, sinceMs: lock.sinceMs, untilMs: lock.untilMs });
+    this.#ctx.alert(name === 'drawdown' ? 'critical' : 'warning', name === 'drawdown' ? 'killSwitch' : 'error', `Entries stopped: ${name}`, lock.reason);
+  }
+
   /** A completed trade (PnL net of fees) counts toward the loss streak and the day's realised PnL. */
   recordTrade(symbol: string, pnl: Decimal, now: number): void {
+    // The window first: a trade closing in a new day counts in that day.
+    this.rollDailyWindow(now);
     this.#bot?.recordTrade(pnl, now);
     this.#closedTrades.push({ symbol, closedAtMs: now, pnl });
     if (this.#closedTrades.length > CLOSED_TRADES_KEPT) this.#closedTrades.splice(0, this.#closedTrades.length - CLOSED_TRADES_KEPT);
-    this.rollDailyWindow(now);
     this.#ctx.store.update((d) => {
       if (d.daily) d.daily.realisedPnl = money(dec(d.daily.realisedPnl).plus(pnl).toDecimalPlaces(8));
     });
   }
 
+  /**
+   * Starts a new day window at midnight (day zone): its base is the bot's equity then. A window
+   * without a base (the bot's equity was not known yet, or an older state file) takes the equity now.
+   */
   rollDailyWindow(now: number): void {
     const tz = this.#ctx.settings().risk.dayTimeZone;
     const daily = this.#ctx.store.state.daily;
     if (daily && now < this.#dayEndMs(daily.dayStartMs, tz)) {
-      if (daily.equityAtDayStart === null && this.#lastEquity) {
-        const eq = money(this.#lastEquity);
-        this.#ctx.store.update((d) => {
-          d.daily!.equityAtDayStart = eq;
-        });
+      if (daily.botEquityAtDayStart === null) {
+        const eq = this.#bot?.equity() ?? null;
+        if (eq !== null) {
+          this.#ctx.store.update((d) => {
+            d.daily!.botEquityAtDayStart = money(eq.toDecimalPlaces(8));
+          });
+        }
       }
       return;
     }
-    const equityAtDayStart = this.#lastEquity ? money(this.#lastEquity) : null;
+    const eq = this.#bot?.equity() ?? null;
     this.#ctx.store.update((d) => {
-      d.daily = { dayStartMs: startOfDayMs(now, tz), realisedPnl: '0', equityAtDayStart };
+      d.daily = { dayStartMs: startOfDayMs(now, tz), realisedPnl: '0', botEquityAtDayStart: eq === null ? null : money(eq.toDecimalPlaces(8)) };
     });
   }
 
@@ -219,15 +256,9 @@ export class RiskGate {
     this.noteEquity(balance.equity);
   }
 
+  /** An account equity observation: the first one ever is where the bot's own equity starts. */
   noteEquity(equity: Decimal): void {
-    this.#lastEquity = equity;
     this.#bot?.start(equity);
-    const peak = this.#ctx.store.state.equityPeak;
-    if (!peak || equity.gt(dec(peak.equity))) {
-      this.#ctx.store.update((d) => {
-        d.equityPeak = { equity: money(equity), atMs: this.#ctx.now() };
-      });
-    }
   }
 
   /** Pause, active locks, open positions and today's realised PnL, as the owner's status shows them. */

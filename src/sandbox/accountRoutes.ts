@@ -8,7 +8,7 @@ import type { SimPosition } from '../sim/simTypes.js';
 import { type AccountSettings, positionIdxAccepted } from './accountSettings.js';
 import { MISSING, ParamError, clearable, decimal, instrumentOf, linear, need, page, str } from './restParams.js';
 import { type RouteTable, unwrap } from './routeTable.js';
-import { type WalletTotals, wirePosition, wireWallet } from './wire.js';
+import { type WalletTotals, type Wire, wirePosition, wireWallet } from './wire.js';
 
 export interface AccountRouteContext {
   readonly sim: Simulator;
@@ -105,8 +105,8 @@ export function accountRoutes(routes: RouteTable, ctx: AccountRouteContext): voi
     const type = need(p, 'accountType');
     if (type !== 'UNIFIED') throw new ParamError('accountType only support UNIFIED.');
     const coin = str(p, 'coin');
-    const w = wireWallet(sim.wallet(), walletTotals(ctx.account));
-    if (coin !== undefined && !coin.split(',').includes('USDT')) w['coin'] = [];
+    const w = wireWallet(sim.wallet(), walletTotals(ctx.account), ctx.account.collateral);
+    if (coin !== undefined) w['coin'] = (w['coin'] as Wire[]).filter((c) => coin.split(',').includes(String(c['coin'])));
     return { list: [w] };
   });
 

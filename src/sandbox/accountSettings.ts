@@ -11,7 +11,11 @@
  *   unified account did);
  * - `demo`: demo trading, which offers no `/v5/user/*` endpoint (docs v5/demo). What it answers there
  *   is not documented; the sandbox answers HTTP 404 as for any path it does not serve;
- * - `instrumentStatus`: a symbol's `status` in instruments-info (PreLaunch, Trading, Delivering, Closed).
+ * - `instrumentStatus`: a symbol's `status` in instruments-info (PreLaunch, Trading, Delivering, Closed);
+ * - `collateral`: other coins held as margin on the unified account (the ccxt 2025-01 capture holds
+ *   seven): each is a row of the wallet answer and push, and its USD value counts in the account-wide
+ *   totals (`totalEquity`, `totalWalletBalance`, `totalMarginBalance`, `totalAvailableBalance`), so
+ *   those move with its price while the USDT coin stays as it is.
  *
  * Mutable: a test changes it while the bot runs (a symbol leaving Trading).
  */
@@ -24,6 +28,13 @@ export interface AccountSettings {
   emptyAvailableTotal: boolean;
   demo: boolean;
   readonly instrumentStatus: Map<string, string>;
+  /** Coin → amount held and its USD price, both decimal strings. */
+  readonly collateral: Map<string, CollateralCoin>;
+}
+
+export interface CollateralCoin {
+  readonly qty: string;
+  readonly usdPrice: string;
 }
 
 export interface AccountSettingsInput {
@@ -32,6 +43,7 @@ export interface AccountSettingsInput {
   readonly emptyAvailableTotal?: boolean;
   readonly demo?: boolean;
   readonly instrumentStatus?: Readonly<Record<string, string>>;
+  readonly collateral?: Readonly<Record<string, CollateralCoin>>;
 }
 
 export function accountSettings(input: AccountSettingsInput = {}): AccountSettings {
@@ -41,6 +53,7 @@ export function accountSettings(input: AccountSettingsInput = {}): AccountSettin
     emptyAvailableTotal: input.emptyAvailableTotal ?? false,
     demo: input.demo ?? false,
     instrumentStatus: new Map(Object.entries(input.instrumentStatus ?? {})),
+    collateral: new Map(Object.entries(input.collateral ?? {})),
   };
 }
 

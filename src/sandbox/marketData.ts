@@ -12,7 +12,7 @@ import { turnover } from './wire.js';
 
 const DAY_MS = 86_400_000;
 
-/** The funding rate every ticker shows, and the rate the sandbox charges at each funding time (./fundingSchedule.ts). */
+/** The funding rate every ticker shows, and the rate the sandbox charges at each funding time (./fundingSchedule.ts), unless set. */
 export const SANDBOX_FUNDING_RATE = '0.0001';
 
 /** Bybit kline intervals (reference section 2) in minutes; "M" (calendar month) is not served. */
@@ -83,6 +83,8 @@ export class MarketData {
   readonly #replay: Replay;
   readonly #updateIds = new Map<string, number>();
   readonly #listings: Required<Listings>;
+  /** Funding rates set for a symbol (Bybit caps them at ±`upperFundingRate`, 0.005 here). */
+  readonly #fundingRates = new Map<string, string>();
   #seq = 1;
 
   constructor(sim: Simulator, replay: Replay, listings: Listings = {}) {
@@ -90,6 +92,11 @@ export class MarketData {
     this.#replay = replay;
     for (const s of replay.symbols) this.#updateIds.set(s, 1);
     this.#listings = { instruments: listings.instruments ?? [], tickers: listings.tickers ?? [] };
+  }
+
+  /** The funding rate `symbol`'s ticker shows and the next funding time charges (a test moves it). */
+  setFundingRate(symbol: string, rate: string): void {
+    this.#fundingRates.set(symbol, rate);
   }
 
   /** The listed-only instruments (not traded here). */
@@ -204,7 +211,7 @@ export class MarketData {
       openInterestValue: '0',
       turnover24h: turn.toFixed(4),
       volume24h: String(Number(vol.toFixed(8))),
-      fundingRate: SANDBOX_FUNDING_RATE,
+      fundingRate: this.#fundingRates.get(symbol) ?? SANDBOX_FUNDING_RATE,
       nextFundingTime: String(nextFunding),
       predictedDeliveryPrice: '',
       basisRate: '',

@@ -58,7 +58,7 @@ export class PrivateTopics {
         break;
       }
       case 'wallet':
-        this.#push('wallet', [wireWallet(e.wallet, walletTotals(this.#ctx.account))]);
+        this.#push('wallet', [wireWallet(e.wallet, walletTotals(this.#ctx.account), this.#ctx.account.collateral)]);
         break;
     }
   }

@@ -116,6 +116,8 @@ export interface Sandbox {
   setFaults(change: string | Partial<FaultSettings>): void;
   nowMs(): number;
   setClockOffsetMs(ms: number): void;
+  /** The funding rate `symbol`'s ticker shows and the next funding time charges (default 0.0001). */
+  setFundingRate(symbol: string, rate: string): void;
   confirmedCandles(symbol: string): readonly Candle[];
   fills(): readonly SimExecution[];
   /** REST requests received so far, whatever their answer. */
@@ -366,6 +368,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       offsetMs = ms;
       ntp?.setOffsetMs(ms);
     },
+    setFundingRate: (symbol, rate) => market.setFundingRate(symbol, rate),
     confirmedCandles: (s) => replay.confirmedCandles(s),
     fills: () => sim.executions(),
     restRequests: () => [...extraRest.values()].reduce((n, r) => n + r.requests, rest.requests),

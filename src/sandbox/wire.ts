@@ -4,7 +4,8 @@
  * private websocket so both always agree.
  */
 import type { Candle, Instrument, Side } from '../domain/types.js';
-import type { Dec } from '../domain/money.js';
+import { dec, ZERO, type Dec } from '../domain/money.js';
+import type { CollateralCoin } from './accountSettings.js';
 import { FUNDING_INTERVAL_MINUTES } from '../sim/simFunding.js';
 import type { SimExecution, SimOrder, SimPosition, SimWallet } from '../sim/simTypes.js';
 
@@ -172,47 +173,59 @@ export type WalletTotals = 'all' | 'noAvailable' | 'none';
 
 /**
  * The UNIFIED account entry of `wallet-balance` and of the `wallet` topic. `availableToWithdraw` and
- * `availableToBorrow` are "" on unified accounts since 2025 (ccxt's 2025-01 capture).
+ * `availableToBorrow` are "" on unified accounts since 2025 (ccxt's 2025-01 capture). Other collateral
+ * coins (`collateral`) follow the USDT row, each with its USD value, which the account-wide totals
+ * include (Bybit's totals are in USD over every collateral coin, as in that capture).
  */
-export function wireWallet(w: SimWallet, totals: WalletTotals = 'all'): Wire {
+export function wireWallet(w: SimWallet, totals: WalletTotals = 'all', collateral: ReadonlyMap<string, CollateralCoin> = new Map()): Wire {
   const imRate = w.equity.gt(0) ? w.positionIM.add(w.orderIM).div(w.equity) : w.positionIM;
   const mm = w.positionIM.mul('0.05');
   const mmRate = w.equity.gt(0) ? mm.div(w.equity) : mm;
   const t = (s: string): string => (totals === 'none' ? '' : s);
+  let otherUsd = ZERO;
+  const others: Wire[] = [];
+  for (const [coin, c] of collateral) {
+    const usd = dec(c.qty).mul(c.usdPrice);
+    otherUsd = otherUsd.add(usd);
+    others.push({ ...coinRow(coin, dec(c.qty), dec(c.qty), ZERO, ZERO, ZERO, ZERO), usdValue: m8(usd) });
+  }
   return {
     accountType: 'UNIFIED',
     accountIMRate: t(imRate.toDecimalPlaces(4).toFixed()),
     accountMMRate: t(mmRate.toDecimalPlaces(4).toFixed()),
     accountLTV: t('0'),
-    totalEquity: t(m8(w.equity)),
-    totalWalletBalance: t(m8(w.walletBalance)),
-    totalMarginBalance: t(m8(w.equity)),
-    totalAvailableBalance: totals === 'all' ? m8(w.availableBalance) : '',
+    totalEquity: t(m8(w.equity.add(otherUsd))),
+    totalWalletBalance: t(m8(w.walletBalance.add(otherUsd))),
+    totalMarginBalance: t(m8(w.equity.add(otherUsd))),
+    totalAvailableBalance: totals === 'all' ? m8(w.availableBalance.add(otherUsd)) : '',
     totalPerpUPL: t(m8(w.unrealisedPnl)),
     totalInitialMargin: t(m8(w.positionIM.add(w.orderIM))),
     totalMaintenanceMargin: t(m8(mm)),
-    coin: [
-      {
-        coin: w.coin,
-        equity: m8(w.equity),
-        usdValue: m8(w.equity),
-        walletBalance: m8(w.walletBalance),
-        availableToWithdraw: '',
-        availableToBorrow: '',
-        borrowAmount: '0',
-        accruedInterest: '0',
-        totalOrderIM: m8(w.orderIM),
-        totalPositionIM: m8(w.positionIM),
-        totalPositionMM: m8(mm),
-        unrealisedPnl: m8(w.unrealisedPnl),
-        cumRealisedPnl: m8(w.realisedPnl.sub(w.feesPaid)),
-        bonus: '0',
-        locked: '0',
-        collateralSwitch: true,
-        marginCollateral: true,
-        spotHedgingQty: '0',
-      },
-    ],
+    coin: [coinRow(w.coin, w.equity, w.walletBalance, w.orderIM, w.positionIM, w.unrealisedPnl, w.realisedPnl.sub(w.feesPaid)), ...others],
+  };
+}
+
+/** One coin of the wallet answer (its `usdValue` is its equity: USDT counts at 1 USD). */
+function coinRow(coin: string, equity: Dec, walletBalance: Dec, orderIM: Dec, positionIM: Dec, upl: Dec, cumRealised: Dec): Wire {
+  return {
+    coin,
+    equity: m8(equity),
+    usdValue: m8(equity),
+    walletBalance: m8(walletBalance),
+    availableToWithdraw: '',
+    availableToBorrow: '',
+    borrowAmount: '0',
+    accruedInterest: '0',
+    totalOrderIM: m8(orderIM),
+    totalPositionIM: m8(positionIM),
+    totalPositionMM: m8(positionIM.mul('0.05')),
+    unrealisedPnl: m8(upl),
+    cumRealisedPnl: m8(cumRealised),
+    bonus: '0',
+    locked: '0',
+    collateralSwitch: true,
+    marginCollateral: true,
+    spotHedgingQty: '0',
   };
 }
 

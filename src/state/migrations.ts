@@ -107,7 +107,8 @@ export function migrateV1toV2(old: StateV1): PersistedState {
       paused: lock(old.locks.paused),
       circuitBreaker: null,
     },
-    daily: old.daily,
+    // The v1 window's base was the account's equity; the bot's own takes its place when next measured.
+    daily: old.daily === null ? null : { dayStartMs: old.daily.dayStartMs, realisedPnl: old.daily.realisedPnl, botEquityAtDayStart: null },
     equityPeak: old.equityPeak === null ? null : { equity: old.equityPeak, atMs: old.updatedMs },
     botEquity: null,
     lastClock: old.clock,

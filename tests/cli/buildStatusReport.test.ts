@@ -44,7 +44,7 @@ describe('buildStatusReport', () => {
 
   it("today's loss against the configured limit, and a day window the bot never rolled over is stale", async () => {
     await seed((d) => {
-      d.daily = { dayStartMs: NOW - 3_600_000, realisedPnl: '-15', equityAtDayStart: '1000' };
+      d.daily = { dayStartMs: NOW - 3_600_000, realisedPnl: '-15', botEquityAtDayStart: '1000' };
     });
     const today = (await buildStatusReport(dir, { nowMs: () => NOW, maxDailyLossPct: 3 })).today!;
     expect(today.lossLimit!.toFixed()).toBe('-30');

@@ -44,7 +44,7 @@ describe('risk controls from the command line', () => {
     // The smallest limit config.json takes: the first dip below the peak locks entries.
     setUp('drawdown', { maxDrawdownPct: 0.1 });
     bot.start(900);
-    const warn = await bot.until('the drawdown lock', () => bot.output().match(/WARN {2}entries stopped \(drawdown\): equity [\d.]+ USDT is [\d.]+ % below its peak [\d.]+ USDT \(limit 0\.1 %\); to accept the loss and trade on, run `resume --reset-peak`/)?.[0] ?? null);
+    const warn = await bot.until('the drawdown lock', () => bot.output().match(/WARN {2}entries stopped \(drawdown\): the bot's equity [\d.]+ USDT is [\d.]+ % below its peak [\d.]+ USDT \(limit 0\.1 %\); to accept the loss and trade on, run `resume --reset-peak`/)?.[0] ?? null);
     const note = await bot.until('the drawdown notification', () => notes().find((a) => titleOf(a).includes('Entries stopped: drawdown')) ?? null, 10_000);
     expect(note.join(' ')).toMatch(/resume --reset-peak/);
     expect(note.slice(note.indexOf('--priority'), note.indexOf('--priority') + 2)).toEqual(['--priority', 'max']);
@@ -52,7 +52,7 @@ describe('risk controls from the command line', () => {
     // Flat and locked, the equity does not move: a plain resume keeps the lock and says how to lift it.
     const held = await runBot(['resume'], { cwd: bot.dir, env: { PATH: bot.env.PATH! } });
     expect(held.code).toBe(0);
-    expect(held.stderr).toMatch(/still locked: drawdown lock: equity .* below its peak .*run `resume --reset-peak`/);
+    expect(held.stderr).toMatch(/still locked: drawdown lock: the bot's equity .* below its peak .*run `resume --reset-peak`/);
     expect((await statusJson()).protections.map((p) => p.name)).toContain('drawdown');
     const heldAt = bot.output().length;
     await sleep(5000); // 75 minutes of market time

@@ -43,7 +43,7 @@ async function seed(): Promise<void> {
     // An expired lock is not "in force"; the drawdown one is.
     d.protections.consecutiveLoss = { reason: '3 losses in a row', sinceMs: NOW - 7_200_000, untilMs: NOW - 3_600_000 };
     d.protections.drawdown = { reason: 'equity 15.2 % below its peak (limit 15 %)', sinceMs: NOW - 60_000, untilMs: null };
-    d.daily = { dayStartMs: DAY_START, realisedPnl: '-12', equityAtDayStart: '1000' };
+    d.daily = { dayStartMs: DAY_START, realisedPnl: '-12', botEquityAtDayStart: '1000' };
   });
   await store.close();
   const journal = new Journal(join(dir, 'state'));

@@ -21,15 +21,12 @@ describe('day boundaries in a time zone', () => {
 
 describe('daily loss limit', () => {
   const base = { timeZone: 'UTC', dayStartEquity: dec('1000'), maxDailyLossPct: 3 };
-  it('locks when the day\'s losses reach the limit, until the next midnight', () => {
-    const trades = [trade('2026-11-20T22:00:00Z', '-50'), trade('2026-11-21T08:00:00Z', '-20'), trade('2026-11-21T09:00:00Z', '-10.5')];
-    expect(dailyLossLock({ ...base, trades, nowMs: t('2026-11-21T10:00:00Z') }), "yesterday's −50 does not count; today's −30.50 reaches the 30 USDT limit").toMatchObject({ kind: 'dailyLoss', untilMs: t('2026-11-22T00:00:00Z') });
-    expect(dailyLossLock({ ...base, trades: trades.slice(0, 2), nowMs: t('2026-11-21T10:00:00Z') })).toBeNull();
-  });
-  it('counts open losses too, and resets the next day', () => {
-    const trades = [trade('2026-11-21T08:00:00Z', '-20')];
-    expect(dailyLossLock({ ...base, trades, nowMs: t('2026-11-21T10:00:00Z'), unrealisedPnl: dec('-10') })?.reason).toMatch(/daily loss 30.00 USDT reached the limit of 3 % \(30.00 USDT\)/);
-    expect(dailyLossLock({ ...base, trades, nowMs: t('2026-11-22T00:00:01Z'), unrealisedPnl: dec('-10') })).toBeNull();
+  it("locks when the bot's equity falls the limit's share of its value at the day's start, until the next midnight", () => {
+    expect(dailyLossLock({ ...base, equity: dec('970.01'), nowMs: t('2026-11-21T10:00:00Z') })).toBeNull();
+    const lock = dailyLossLock({ ...base, equity: dec('970'), nowMs: t('2026-11-21T10:00:00Z') });
+    expect(lock).toMatchObject({ kind: 'dailyLoss', untilMs: t('2026-11-22T00:00:00Z') });
+    expect(lock?.reason).toBe("daily loss 30.00 USDT reached the limit of 3 % (30.00 USDT) of the bot's equity at the day's start (1000.00 USDT)");
+    expect(dailyLossLock({ ...base, equity: dec('1200'), nowMs: t('2026-11-21T10:00:00Z') }), 'a gain').toBeNull();
   });
 });
 

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money.js';
+import { KillSwitch } from '../../src/engine/killSwitch.js';
+import { LedgerWriter } from '../../src/engine/ledgerWriter.js';
 import { RiskGate } from '../../src/engine/riskGate.js';
-import { partsKit, T0 } from './partsKit.js';
+import { partsKit, T0, type PartsKit } from './partsKit.js';
 
 const MINUTE = 60_000;
+
+/** A gate over the bot's own equity (the kill switch's measure), as the Engine wires it; no symbols trading. */
+function botGate(kit: PartsKit): RiskGate {
+  const bot = new KillSwitch(kit.ctx, new LedgerWriter(kit.journal, kit.logger), () => [], (reason) => gate.killSwitch(reason));
+  const gate = new RiskGate(kit.ctx, bot);
+  return gate;
+}
 
 describe('RiskGate', () => {
   it('pause blocks entries until resume, and both are told to the owner', () => {
@@ -57,21 +66,21 @@ describe('RiskGate', () => {
     expect(gate.entryLock(T0 + 32 * MINUTE), 'cooldown over').toBeNull();
   });
 
-  it('the day window: realised PnL adds up within a day and starts again at midnight (day zone)', () => {
+  it("the day window: realised PnL adds up within a day and starts again at midnight (day zone) from the bot's equity then", () => {
     const kit = partsKit();
-    const gate = new RiskGate(kit.ctx);
+    const gate = botGate(kit);
     gate.noteEquity(dec('1000'));
     gate.recordTrade('BTCUSDT', dec('-12.5'), T0);
     gate.recordTrade('BTCUSDT', dec('2.25'), T0 + MINUTE);
-    expect(kit.store.state.daily).toMatchObject({ dayStartMs: Date.UTC(2025, 5, 23), realisedPnl: '-10.25', equityAtDayStart: '1000' });
+    expect(kit.store.state.daily).toMatchObject({ dayStartMs: Date.UTC(2025, 5, 23), realisedPnl: '-10.25', botEquityAtDayStart: '1000' });
     expect(gate.snapshot(T0).realisedPnlToday).toBe('-10.25');
     gate.rollDailyWindow(Date.UTC(2025, 5, 24, 0, 0, 1));
-    expect(kit.store.state.daily).toMatchObject({ dayStartMs: Date.UTC(2025, 5, 24), realisedPnl: '0' });
+    expect(kit.store.state.daily).toMatchObject({ dayStartMs: Date.UTC(2025, 5, 24), realisedPnl: '0', botEquityAtDayStart: '989.75' });
   });
 
-  it('a daily loss beyond the limit locks entries until the next midnight', () => {
+  it("a daily loss of the bot's own beyond the limit locks entries until the next midnight", () => {
     const kit = partsKit({ settings: { risk: { maxDailyLossPct: 2, maxDrawdownPct: 90, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
-    const gate = new RiskGate(kit.ctx);
+    const gate = botGate(kit);
     gate.noteEquity(dec('1000'));
     gate.recordTrade('BTCUSDT', dec('-25'), T0);
     expect(gate.evaluateProtections(T0)?.kind).toBe('dailyLoss');
@@ -79,45 +88,49 @@ describe('RiskGate', () => {
     expect(gate.entryLock(Date.UTC(2025, 5, 24, 0, 0, 1)), 'lifted at midnight UTC').toBeNull();
   });
 
-  it('equity falling past the drawdown limit from its peak locks entries until the owner resumes once it is back, or accepts the loss', () => {
+  it("the account's equity falling (another coin's price) is not the bot's loss: no daily-loss or drawdown lock", () => {
+    const kit = partsKit({ settings: { risk: { maxDailyLossPct: 2, maxDrawdownPct: 10, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
+    const gate = botGate(kit);
+    gate.noteEquity(dec('2000'));
+    gate.rollDailyWindow(T0);
+    gate.noteBalance({ equity: dec('1000'), available: dec('1000'), walletBalance: dec('1000') });
+    expect(gate.evaluateProtections(T0 + MINUTE)).toBeNull();
+    expect(kit.store.state.botEquity).toMatchObject({ startEquity: '2000', peak: '2000' });
+  });
+
+  it("the bot's equity falling past the drawdown limit from its peak locks entries until the owner resumes once it is back, or accepts the loss", () => {
     const kit = partsKit({ settings: { risk: { maxDailyLossPct: 50, maxDrawdownPct: 10, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
-    const gate = new RiskGate(kit.ctx);
+    const gate = botGate(kit);
     gate.noteEquity(dec('1200'));
-    gate.noteEquity(dec('1100'));
-    expect(kit.store.state.equityPeak?.equity, 'the peak stays at the high').toBe('1200');
+    gate.recordTrade('BTCUSDT', dec('-100'), T0);
     expect(gate.evaluateProtections(T0)).toBeNull();
-    gate.noteEquity(dec('1079'));
-    expect(gate.evaluateProtections(T0)?.kind).toBe('drawdown');
+    gate.recordTrade('BTCUSDT', dec('-21'), T0 + MINUTE);
+    expect(gate.evaluateProtections(T0 + MINUTE)?.kind).toBe('drawdown');
     expect(kit.alerts.at(-1)).toMatchObject({ level: 'critical', kind: 'killSwitch', title: 'Entries stopped: drawdown' });
     expect(gate.entryLock(T0 + 30 * 86_400_000)?.name, 'no end time').toBe('drawdown');
     // Still 10 % below the peak: resuming would lock again at once, so the lock stays and the answer says how to accept the loss.
-    expect(gate.resume()).toMatch(/^still locked: drawdown lock: equity 1079.00 USDT is 10.08 % below its peak 1200.00 USDT \(limit 10 %\).*run `resume --reset-peak`/);
+    expect(gate.resume()).toMatch(/^still locked: drawdown lock: the bot's equity 1079.00 USDT is 10.08 % below its peak 1200.00 USDT \(limit 10 %\).*run `resume --reset-peak`/);
     expect(gate.entryLock(T0)?.name).toBe('drawdown');
     expect(gate.resume(true)).toMatch(/^resumed: peak reset to the equity now \(1079.00 USDT\)/);
     expect(gate.entryLock(T0)).toBeNull();
-    expect(kit.store.state.equityPeak?.equity).toBe('1079');
+    expect(kit.store.state.botEquity?.peak).toBe('1079');
     expect(gate.evaluateProtections(T0), 'measured from the new peak').toBeNull();
   });
 
-  it('after a restart (equity not known yet), resume --reset-peak still accepts the loss, and a plain resume keeps the drawdown lock', async () => {
+  it("after a restart the bot's equity is known from the state file: a plain resume keeps the drawdown lock, resume --reset-peak accepts the loss", () => {
     const risk = { maxDailyLossPct: 50, maxDrawdownPct: 10, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' };
     const before = partsKit({ settings: { risk } });
-    const first = new RiskGate(before.ctx);
+    const first = botGate(before);
     first.noteEquity(dec('1200'));
-    first.noteEquity(dec('1000')); // the sandbox account's equity: 16.7 % below the peak
+    first.recordTrade('BTCUSDT', dec('-200'), T0);
     expect(first.evaluateProtections(T0)?.kind).toBe('drawdown');
-    // A restart: nothing pushed or asked yet, so the gate does not know the equity.
     const kit = partsKit({ settings: { risk }, restartOf: before });
-    const gate = new RiskGate(kit.ctx);
-    expect(gate.resume(), 'unknown equity cannot prove the drawdown over').toMatch(/^still locked: drawdown lock: .*equity is not known yet/);
+    const gate = botGate(kit);
+    expect(gate.resume(), 'still 16.7 % below the peak').toMatch(/^still locked: drawdown lock: the bot's equity 1000.00 USDT/);
     expect(gate.entryLock(T0)?.name).toBe('drawdown');
-    expect(gate.resume(true)).toMatch(/^resumed: peak reset/);
+    expect(gate.resume(true)).toMatch(/^resumed: peak reset to the equity now \(1000.00 USDT\)/);
     expect(gate.entryLock(T0)).toBeNull();
-    // The next signal sizes from the exchange's balance: measured from the equity now, nothing locks again.
-    gate.noteEquity((await gate.balance()).equity);
-    expect(kit.store.state.equityPeak?.equity).toBe('1000');
     expect(gate.evaluateProtections(T0 + MINUTE), 'no lock against the old peak').toBeNull();
-    expect(gate.entryLock(T0 + MINUTE)).toBeNull();
   });
 
   it('sizes with the pushed balance while it is fresh, and asks the exchange once it is older than 30 s', async () => {

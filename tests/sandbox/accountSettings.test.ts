@@ -1,8 +1,8 @@
 /**
  * The sandbox answers as real Bybit accounts do (tests/fixtures/bybit-real, issue 20): hedge mode's
  * two position rows and its 10001 refusal, isolated margin's empty account totals, a cross account's
- * empty totalAvailableBalance, demo trading without /v5/user, an instrument's status, a flat position's
- * empty unrealisedPnl.
+ * empty totalAvailableBalance, other collateral coins in the unified wallet, demo trading without
+ * /v5/user, an instrument's status, a flat position's empty unrealisedPnl.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { signBybitRequest } from '../../src/cli/doctorKey.js';
@@ -71,6 +71,22 @@ describe('sandbox account settings', () => {
     for (const f of ['totalEquity', 'totalWalletBalance', 'totalAvailableBalance', 'totalMarginBalance', 'totalInitialMargin']) expect(w![f], f).toBe('');
     const coin = (w!['coin'] as Record<string, unknown>[])[0]!;
     expect([coin['coin'], coin['equity'], coin['walletBalance'], coin['availableToWithdraw']]).toEqual(['USDT', '10000', '10000', '']);
+  });
+
+  it('a unified account with another collateral coin: its row with its USD value, counted in the account totals, which follow its price', async () => {
+    const s = await start({ collateral: { BTC: { qty: '0.01', usdPrice: '100000' } } });
+    const wallet = async () => list((await call(s, 'GET', '/v5/account/wallet-balance', { accountType: 'UNIFIED' })).json)[0]!;
+    const w = await wallet();
+    expect([w['totalEquity'], w['totalWalletBalance'], w['totalMarginBalance']]).toEqual(['11000', '11000', '11000']);
+    const coins = (w['coin'] as Record<string, unknown>[]).map((c) => [c['coin'], c['equity'], c['usdValue']]);
+    expect(coins).toEqual([
+      ['USDT', '10000', '10000'],
+      ['BTC', '0.01', '1000'],
+    ]);
+    s.account.collateral.set('BTC', { qty: '0.01', usdPrice: '50000' });
+    expect((await wallet())['totalEquity'], 'the coin halves: the account total falls, USDT stays').toBe('10500');
+    const usdtOnly = list((await call(s, 'GET', '/v5/account/wallet-balance', { accountType: 'UNIFIED', coin: 'USDT' })).json)[0]!;
+    expect((usdtOnly['coin'] as Record<string, unknown>[]).map((c) => c['coin'])).toEqual(['USDT']);
   });
 
   it('a cross account may answer totalAvailableBalance "" with its equity filled in', async () => {

@@ -32,7 +32,7 @@ for (;;) {
       s.openOrders = {
         [`w-${seq}`]: { orderLinkId: `w-${seq}`, orderId: null, side: 'buy', type: 'limit', purpose: 'entry', status: 'pending', price: '64000.5', qty: '0.001', filledQty: '0', reduceOnly: false, createdMs: Date.now() },
       };
-      d.daily = { dayStartMs: 0, realisedPnl: `${seq}.${k}`, equityAtDayStart: '1000' };
+      d.daily = { dayStartMs: 0, realisedPnl: `${seq}.${k}`, botEquityAtDayStart: '1000' };
     });
   }
   await store.flush();

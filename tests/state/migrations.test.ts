@@ -57,7 +57,8 @@ describe('state migrations', () => {
     expect(s.symbols.BTCUSDT?.openOrders['ps-btc-entry']).toMatchObject({ orderId: null, purpose: 'entry', status: 'pending' });
     expect(s.symbols.BTCUSDT?.cooldownUntilMs).toBe(1_793_000_300_000);
     expect(s.protections.consecutiveLoss).toEqual({ reason: '3 losses in a row', sinceMs: 1_792_990_000_000, untilMs: 1_793_003_600_000 });
-    expect(s.daily).toEqual(V1.daily);
+    // v1's base was the account's equity: the bot's own equity takes its place when next measured.
+    expect(s.daily).toEqual({ dayStartMs: V1.daily.dayStartMs, realisedPnl: '-4.2', botEquityAtDayStart: null });
     expect(s.equityPeak).toEqual({ equity: '1012.5', atMs: V1.updatedMs });
     expect(s.lastClock).toEqual(V1.clock);
   });
