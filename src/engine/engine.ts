@@ -66,6 +66,7 @@ export class Engine {
   readonly #events: ExecutionHandler;
   readonly #reconciler: Reconciler;
   readonly #runner: StrategyRunner;
+  readonly #entries: EntryPlacer;
   /** A reconciliation started by #resyncSoon is running. */
   #resyncing = false;
   #started = false;
@@ -101,8 +102,8 @@ export class Engine {
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);
     this.#reconciler = new Reconciler(this.#ctx, this.#ledger, this.#events, this.#positions, this.#orders);
-    const entries = new EntryPlacer(this.#ctx, this.#risk, this.#orders);
-    this.#runner = new StrategyRunner(this.#ctx, { risk: this.#risk, positions: this.#positions, entries, maker: this.#maker });
+    this.#entries = new EntryPlacer(this.#ctx, this.#risk, this.#orders);
+    this.#runner = new StrategyRunner(this.#ctx, { risk: this.#risk, positions: this.#positions, entries: this.#entries, maker: this.#maker });
     for (const s of settings.symbols) {
       const rt = newSymbolRuntime(s, deps.strategies, deps.logger);
       this.#symbols.set(s.symbol, rt);
@@ -197,6 +198,8 @@ export class Engine {
     });
     try {
       await this.reconcile('start', { direct: true });
+      // An entry still waiting on the exchange (a limit) gets its deadline back.
+      for (const sym of symbols) this.#entries.resume(this.#symbols.get(sym)!);
       // The bot's own equity starts from the account's, the first time the bot runs here.
       if (this.#deps.store.state.botEquity === null) this.#risk.noteEquity((await port.fetchBalance()).equity);
     } finally {
