@@ -40,5 +40,7 @@ export function limitEndedLine(sym: string, side: string, o: Order, cancelWhy: s
   if (o.filledQty.gt(0)) return `${sym} ${side} limit entry partly filled: ${o.filledQty.toFixed()} of ${o.qty.toFixed()} @ ${price}, the rest cancelled${cancelWhy ? ` (${cancelWhy})` : ''}`;
   if (o.rejectReason === POST_ONLY_REJECT) return `${sym} ${side} limit entry refused by Bybit: ${POST_ONLY_REJECT} (a post-only order at ${price} would have crossed the book and taken liquidity); signal dropped`;
   if (cancelWhy) return `${sym} ${side} limit entry cancelled: ${cancelWhy}`;
-  return `${sym} ${side} limit entry at ${price} ended unfilled (${o.status}${o.rejectReason ? `: ${o.rejectReason}` : ''})`;
+  // Cancelled by close-all or the kill switch, in the Bybit app, or no longer known to Bybit after a restart.
+  const what = o.status === 'lost' ? 'is no longer on the exchange' : `was ${o.status} on the exchange${o.rejectReason ? ` (Bybit: ${o.rejectReason})` : ''}`;
+  return `${sym} ${side} limit entry at ${price} ended unfilled: it ${what}; nothing left pending`;
 }

@@ -51,7 +51,7 @@ async function limitRun(entry: Record<string, unknown>): Promise<{ run: Backtest
   const placed = lines.flatMap((l, i) => (/ limit entry placed: /.test(l) ? [i] : []));
   expect(placed.length, 'one "placed" line per entry order').toBe(orders.length);
   const judged = orders.map((order, k) => {
-    const ended = lines.slice(placed[k]! + 1, placed[k + 1] ?? lines.length).filter((l) => / limit entry (filled|partly filled|refused|cancelled|at .* ended)/.test(l));
+    const ended = lines.slice(placed[k]! + 1, placed[k + 1] ?? lines.length).filter((l) => / limit entry (filled|partly filled|refused|cancelled|at .* ended unfilled)/.test(l));
     expect(ended, `one end line for ${order.orderLinkId}`).toHaveLength(1);
     return { order, signal: byTs.get(order.ts)! - 1, fills: fills.filter((f) => f.orderLinkId === order.orderLinkId), ended: ended[0]! };
   });
