@@ -7,7 +7,7 @@
  *   to the other strategy, are dropped);
  * - the entry's `intervalMinutes` becomes the data's interval, and the entry is enabled;
  * - `--set key=value` paths are inside the symbol entry (`exits.timeExitCandles=30`,
- *   `leverage=5`); a key that is not an entry field means `params.<key>` as in `signals`
+ *   `leverage=5`, `entry.type=limit`); a key that is not an entry field means `params.<key>` as in `signals`
  *   (`proximityPct=0.5`, `score.minScore=2`, `score.weights.fib=0.5`); paths starting with `risk.` or `paper.` address those top-level sections
  *   (`paper.slippagePct=0.05`), which symbol entries do not have.
  * - `--set key=v1,v2,v3` (./sweep.ts) turns one run into a grid.
@@ -20,7 +20,7 @@ import type { StrategyName } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
 
 /** Fields of a symbol entry (src/config/schema.ts); any other bare `--set` key is a strategy parameter. */
-const ENTRY_KEYS = new Set(['symbol', 'enabled', 'intervalMinutes', 'leverage', 'strategy', 'params', 'sizing', 'exits', 'protectiveStopPct']);
+const ENTRY_KEYS = new Set(['symbol', 'enabled', 'intervalMinutes', 'leverage', 'strategy', 'params', 'sizing', 'exits', 'entry', 'protectiveStopPct']);
 /** Top-level sections a backtest `--set` may reach. */
 const ROOT_SECTIONS = new Set(['risk', 'paper']);
 

@@ -17,7 +17,7 @@ export function engineSymbolSettings(s: SymbolConfig, takerFeePct = 0.055): Engi
     // An unset breakeven buffer is twice the taker fee in force (the engine updates it from the account's fees).
     const auto = s.exits.breakeven.feeBufferPct === null;
     const exits = { ...s.exits, breakeven: { ...s.exits.breakeven, feeBufferPct: s.exits.breakeven.feeBufferPct ?? 2 * takerFeePct } };
-    return { ...common, strategy: 'scalper', sizing: s.sizing, exits, maxSpreadPct: s.maxSpreadPct, ...(auto ? { breakevenBufferFromFees: true } : {}) };
+    return { ...common, strategy: 'scalper', sizing: s.sizing, exits, maxSpreadPct: s.maxSpreadPct, entry: s.entry, ...(auto ? { breakevenBufferFromFees: true } : {}) };
   }
   return {
     ...common,

@@ -97,6 +97,19 @@ const exits = v.pipe(
   v.check((e) => Math.abs(e.ladderFractions.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'ladderFractions must add up to 1'),
 );
 
+/**
+ * How the scalper enters (issue 24 item 5): "market" (today's behaviour), or "limit": a post-only
+ * limit at the signal candle's close, `offsetPct` better, with the stop attached, cancelled when it
+ * has not filled after `timeoutCandles` candles or when the price reaches the first target first.
+ */
+const entryOrder = v.strictObject({
+  type: v.optional(v.picklist(['market', 'limit'], 'expected "market" or "limit"'), 'market'),
+  /** Limit entries: this far below the close for a long, above it for a short, in percent. */
+  offsetPct: v.optional(pct(0, 5, 'an offset in percent'), 0),
+  /** Limit entries: cancelled when still not filled at the close of this many candles after the signal. */
+  timeoutCandles: v.optional(int(1, 1000, 'a number of candles'), 3),
+});
+
 /** A spread limit in percent of the mid price (0.01 = 1 basis point). */
 const spreadPct = v.pipe(v.number('expected a spread in percent (e.g. 0.01)'), v.gtValue(0, 'expected a spread in percent greater than 0'), v.maxValue(10, 'expected a spread in percent of at most 10'));
 
@@ -121,6 +134,7 @@ export const scalperEntrySchema = v.pipe(
     params: v.optional(scalperParamsSchema, {}),
     sizing: v.optional(sizing, { mode: 'risk' }),
     exits: v.optional(exits, {}),
+    entry: v.optional(entryOrder, {}),
     /** Spread guard: a market entry is skipped while (ask − bid) / mid exceeds this, in percent; null = no guard. */
     maxSpreadPct: v.optional(v.nullable(spreadPct), null),
   }),

@@ -199,6 +199,8 @@ export class Engine {
     });
     try {
       await this.reconcile('start', { direct: true });
+      // An entry still waiting on the exchange (a limit) gets its deadline back.
+      for (const sym of symbols) this.#entries.resume(this.#symbols.get(sym)!);
       // The bot's own equity starts from the account's, the first time the bot runs here.
       if (this.#deps.store.state.botEquity === null) this.#risk.noteEquity((await port.fetchBalance()).equity);
     } finally {

@@ -1,13 +1,15 @@
 /**
  * Entries: a strategy's `enter` intent becomes an entry order with its stop attached, once the
- * risk gate allows it. The plan (size, stop, targets) is durable in the store before the order
- * leaves, so a restart knows what was sent; an entry not filled in time has its rest cancelled.
+ * risk gate allows it: at market, or as a post-only limit (./limitEntry.ts). The plan (size, stop,
+ * targets) is durable in the store before the order leaves, so a restart knows what was sent; an
+ * entry not filled in time has its rest cancelled.
  */
 import { money, toPrice, type Decimal } from '../domain/money.js';
-import type { Intent } from '../domain/types.js';
+import type { Candle, Intent } from '../domain/types.js';
 import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import { planEntry } from './executor.js';
+import { firstTargetReached, limitDeadlineMs, limitPlacedLine } from './limitEntry.js';
 import { stopBeyondPrice, targetBeyondPrice } from './positionPlan.js';
 import { makeOrderLinkId } from './orderLinkId.js';
 import { storedOrder, type OrderSender } from './orderSender.js';
@@ -37,15 +39,41 @@ export class EntryPlacer {
     return this.#enterChecked(rt, intent, now);
   }
 
-  /** At a candle's close: an entry past its deadline has what is left of it cancelled. */
-  async expire(rt: SymbolRuntime, now: number): Promise<void> {
-    if (rt.entryDeadlineMs === null || now < rt.entryDeadlineMs) return;
-    rt.entryDeadlineMs = null;
+  /**
+   * At a candle's close: an entry past its deadline has what is left of it cancelled; a limit entry
+   * is also cancelled when this candle reached its first target before it filled.
+   */
+  async expire(rt: SymbolRuntime, now: number, candle?: Candle): Promise<void> {
+    if (rt.entryDeadlineMs === null) return;
+    const due = now >= rt.entryDeadlineMs;
+    if (!due && candle === undefined) return;
     const pos = localPosition(this.#ctx.store, rt);
     const linkId = pos?.entryOrderLinkId;
-    if (!linkId) return;
-    const o = this.#ctx.tracker.get(linkId);
-    if (o && !TERMINAL_ORDER_STATUSES.has(o.status)) await this.#orders.cancel(rt.settings.symbol, linkId, 'entry timeout');
+    const o = linkId ? this.#ctx.tracker.get(linkId) : undefined;
+    const limit = o?.type === 'limit' && pos !== null;
+    const target = limit && candle !== undefined ? firstTargetReached(pos, candle) : null;
+    if (!due && target === null) return;
+    rt.entryDeadlineMs = null;
+    if (!linkId || !o || TERMINAL_ORDER_STATUSES.has(o.status)) return;
+    if (limit) rt.limitCancelWhy = target !== null ? `the price reached the first target ${target} before it filled` : `not filled within ${rt.settings.entry?.timeoutCandles ?? '?'} candle(s)`;
+    await this.#orders.cancel(rt.settings.symbol, linkId, limit ? rt.limitCancelWhy! : 'entry timeout');
+  }
+
+  /**
+   * After a restart: an entry still open on the exchange (a limit waiting on the book) gets its
+   * deadline back, counted from when it was decided, and the owner reads that it is still there.
+   */
+  resume(rt: SymbolRuntime): void {
+    const pos = localPosition(this.#ctx.store, rt);
+    const linkId = pos?.entryOrderLinkId;
+    const o = linkId ? this.#ctx.tracker.get(linkId) : undefined;
+    if (!pos || !o || TERMINAL_ORDER_STATUSES.has(o.status) || rt.entryDeadlineMs !== null) return;
+    const intervalMs = rt.settings.intervalMinutes * 60_000;
+    const timeout = rt.settings.entry?.timeoutCandles ?? 1;
+    rt.entryDeadlineMs = o.type === 'limit' ? limitDeadlineMs(pos.openedMs, intervalMs, timeout) : pos.openedMs + (rt.settings.exits?.entryTimeoutSec ?? 30) * 1000;
+    if (o.type !== 'limit') return;
+    const until = new Date(rt.entryDeadlineMs).toISOString().slice(11, 16);
+    this.#ctx.logger.info(`${rt.settings.symbol} ${pos.side} limit entry ${o.price?.toFixed() ?? ''} still waiting on Bybit after the restart: cancelled if not filled by ${until} UTC${pos.targets[0] ? ` or if the price reaches the first target ${pos.targets[0].price} first` : ''}`);
   }
 
   #refusal(rt: SymbolRuntime, now: number): string | null {
@@ -89,6 +117,7 @@ export class EntryPlacer {
     if (newLock) return skip(`${newLock.kind}: ${newLock.reason}`);
 
     const settings = this.#ctx.settings();
+    const limitEntry = rt.settings.entry?.type === 'limit' ? rt.settings.entry : null;
     const plan = planEntry(intent, {
       instrument: rt.instrument,
       equity: balance.equity,
@@ -98,6 +127,7 @@ export class EntryPlacer {
       takerFeePct: settings.takerFeePct,
       ladderFractions: rt.settings.exits.ladderFractions,
       orderIdPrefix: settings.orderIdPrefix,
+      ...(limitEntry ? { limit: limitEntry } : {}),
     });
     if (plan.status === 'skipped') {
       logger.info(plan.reason);
@@ -140,7 +170,15 @@ export class EntryPlacer {
       });
       return skip(later);
     }
-    rt.entryDeadlineMs = now + rt.settings.exits.entryTimeoutSec * 1000;
-    await this.#orders.send(req, 'entry', intent.reason);
+    if (limitEntry === null) {
+      rt.entryDeadlineMs = now + rt.settings.exits.entryTimeoutSec * 1000;
+      await this.#orders.send(req, 'entry', intent.reason);
+      return;
+    }
+    rt.entryDeadlineMs = limitDeadlineMs(now, rt.settings.intervalMinutes * 60_000, limitEntry.timeoutCandles);
+    rt.limitCancelWhy = null;
+    if ((await this.#orders.send(req, 'entry', intent.reason)) !== 'placed') return;
+    const pos = localPosition(store, rt);
+    if (pos?.entryOrderLinkId === req.orderLinkId) logger.info(limitPlacedLine(sym, pos, req.qty.toFixed(), req.price!.toFixed(), intent.refPrice, limitEntry));
   }
 }

@@ -9,6 +9,7 @@ import type { Fill, Order } from '../domain/types.js';
 import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import { exitReason, type LedgerWriter } from './ledgerWriter.js';
+import { limitEndedLine } from './limitEntry.js';
 import { parseOrderLinkId } from './orderLinkId.js';
 import type { DeepReadonly, OtherOrderState, PositionState } from '../domain/persistedState.js';
 import { dec } from '../domain/money.js';
@@ -57,6 +58,11 @@ export class ExecutionHandler {
     const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, order.orderLinkId)?.role;
     if (!terminal || !role) return;
     if (role.kind === 'entry') {
+      const pending = localPosition(store, rt);
+      if (current.type === 'limit' && pending?.entryOrderLinkId === current.orderLinkId) {
+        this.#ctx.logger.info(limitEndedLine(sym, pending.side, current, rt.limitCancelWhy));
+        rt.limitCancelWhy = null;
+      }
       await this.#positions.afterEntry(rt, current);
       const pos = localPosition(store, rt);
       if (pos && current.filledQty.gt(0)) {

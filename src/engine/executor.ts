@@ -25,6 +25,12 @@ export interface EntryContext {
   /** Fractions of the position closed at each target, nearest first (sum 1). */
   readonly ladderFractions: readonly number[];
   readonly orderIdPrefix: string;
+  /**
+   * A post-only limit entry at the intent's reference price (the signal's close), `offsetPct`
+   * better (below it for a long, above for a short), rounded to the tick away from the market;
+   * absent: a market entry.
+   */
+  readonly limit?: { readonly offsetPct: number };
 }
 
 export interface EntryPlan {
@@ -51,7 +57,7 @@ export function planEntry(intent: Extract<Intent, { kind: 'enter' }>, ctx: Entry
   const { instrument: ins } = ctx;
   const long = intent.side === 'long';
   if (!(intent.refPrice > 0) || !(intent.stopLoss > 0)) return skip(`prices must be positive (ref ${intent.refPrice}, stop ${intent.stopLoss})`);
-  const entry = toPrice(intent.refPrice);
+  const entry = ctx.limit ? limitPrice(intent.refPrice, ctx.limit.offsetPct, ins.tickSize, long) : toPrice(intent.refPrice);
   // The stop is rounded away from the entry, so rounding never moves it inside the strategy's buffer.
   const stop = roundToStep(toPrice(intent.stopLoss), ins.tickSize, long ? 'down' : 'up');
   if (long ? !stop.lt(entry) : !stop.gt(entry)) return skip(`stop ${stop.toFixed()} is not ${long ? 'below' : 'above'} the entry ${entry.toFixed()}`);
@@ -85,10 +91,10 @@ export function planEntry(intent: Extract<Intent, { kind: 'enter' }>, ctx: Entry
   const request: OrderRequest = {
     symbol: intent.symbol,
     side: long ? 'buy' : 'sell',
-    type: 'market',
+    type: ctx.limit ? 'limit' : 'market',
     qty,
-    price: null,
-    timeInForce: 'IOC',
+    price: ctx.limit ? entry : null,
+    timeInForce: ctx.limit ? 'PostOnly' : 'IOC',
     reduceOnly: false,
     orderLinkId: makeOrderLinkId(ctx.orderIdPrefix, intent.symbol, { kind: 'entry', side: intent.side }, intent.decidedAtMs),
     stopLoss: stop,
@@ -96,6 +102,13 @@ export function planEntry(intent: Extract<Intent, { kind: 'enter' }>, ctx: Entry
   };
   const riskUsdt = qty.mul(entry.minus(stop).abs().plus(entry.plus(stop).mul(fee)));
   return { status: 'planned', request, stopLoss: stop, targets, notional, riskUsdt };
+}
+
+/** The limit entry's price: `offsetPct` better than `ref`, rounded to the tick away from the market (down for a buy). */
+export function limitPrice(ref: number, offsetPct: number, tick: Decimal, long: boolean): Decimal {
+  const off = new Dec(offsetPct).div(100);
+  const raw = long ? toPrice(ref).mul(new Dec(1).minus(off)) : toPrice(ref).mul(off.plus(1));
+  return roundToStep(raw, tick, long ? 'down' : 'up');
 }
 
 /** Target prices rounded towards the entry (a target one tick nearer fills at least as often), then split. */

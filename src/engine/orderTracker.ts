@@ -120,7 +120,11 @@ export class OrderTracker {
       if (update.filledQty.gt(existing.filledQty)) this.#store({ ...existing, filledQty: update.filledQty, avgFillPrice: update.avgFillPrice, updatedMs: Math.max(existing.updatedMs, update.updatedMs) }, nowMs);
       return 'terminal';
     }
-    const older = update.updatedMs < existing.updatedMs;
+    // An order that ended on the exchange never opens again: its end is not "older" than the open
+    // state we hold, which may carry our own clock (acknowledge) rather than the exchange's (a
+    // post-only order cancelled as it arrived is stamped before our acknowledgement).
+    const ends = TERMINAL_ORDER_STATUSES.has(update.status) && !update.filledQty.lt(existing.filledQty);
+    const older = update.updatedMs < existing.updatedMs && !ends;
     const sameTimeBackwards = update.updatedMs === existing.updatedMs && (RANK[update.status] < RANK[existing.status] || update.filledQty.lt(existing.filledQty));
     if (older || sameTimeBackwards || update.filledQty.lt(existing.filledQty)) return 'stale';
     this.#store({ ...update, createdMs: existing.createdMs, orderId: update.orderId ?? existing.orderId }, nowMs);

@@ -55,6 +55,12 @@ export interface ExitSettings {
   readonly entryTimeoutSec: number;
 }
 
+export interface EntrySettings {
+  readonly type: 'market' | 'limit';
+  readonly offsetPct: number;
+  readonly timeoutCandles: number;
+}
+
 export interface EngineSymbolSettings {
   readonly symbol: string;
   readonly strategy: StrategyName;
@@ -64,6 +70,8 @@ export interface EngineSymbolSettings {
   /** Scalper entries only. */
   readonly sizing?: Sizing;
   readonly exits?: ExitSettings;
+  /** Scalper: a market entry (absent = market), or a post-only limit at the signal's close, `offsetPct` better, cancelled after `timeoutCandles` or at the first target. */
+  readonly entry?: EntrySettings;
   /** Scalper: a market entry is skipped while the live spread exceeds this, in percent of the mid; null = no guard. */
   readonly maxSpreadPct?: number | null;
   /**

@@ -59,7 +59,8 @@ export class PositionManager {
       store.update((d) => {
         d.symbols[sym]!.position = null;
       });
-      this.#ctx.logger.info(`${sym} entry ${entry.orderLinkId} ended unfilled (${entry.status})`);
+      // A limit entry's end has been said already, with its reason (ExecutionHandler).
+      if (entry.type !== 'limit') this.#ctx.logger.info(`${sym} entry ${entry.orderLinkId} ended unfilled (${entry.status})`);
       return;
     }
     const exits = rt.settings.exits!;

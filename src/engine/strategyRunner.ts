@@ -113,7 +113,7 @@ export class StrategyRunner {
 
   async #closedCandleSlow(rt: SymbolRuntime, candle: Candle, now: number, timeExit: boolean): Promise<void> {
     if (timeExit) await this.#positions.close(rt, 'T', `held ${rt.settings.exits!.timeExitCandles} candles`);
-    await this.#entries.expire(rt, now);
+    await this.#entries.expire(rt, now, candle);
     await this.#decide(rt, candle, now);
   }
 

@@ -39,6 +39,8 @@ export interface SymbolRuntime {
   latestBook: StrategyBookTop | null;
   exchangePosition: Position | null;
   entryDeadlineMs: number | null;
+  /** Why the bot cancelled its pending limit entry (timeout, first target reached), for the line said when it ends; null otherwise. */
+  limitCancelWhy: string | null;
   warm: boolean;
   /** Exchange time of the newest fill recorded for this symbol: where fill recovery resumes. */
   lastFillTs: number | null;
@@ -68,6 +70,7 @@ export function newSymbolRuntime(s: EngineSymbolSettings, strategies: ReadonlyMa
     latestBook: null,
     exchangePosition: null,
     entryDeadlineMs: null,
+    limitCancelWhy: null,
     warm: false,
     lastFillTs: null,
   };

@@ -54,6 +54,24 @@ describe('config.json validation', () => {
     expect(config.symbols[0]!.symbol).toBe('ETHUSDT');
   });
 
+  it('entry: market by default; a limit entry is checked field by field, each problem naming its field and the expected form (issue 24 item 5)', () => {
+    const s = parseConfigText(MINIMAL, join(dir, 'config.json')).config.symbols[0]!;
+    if (s.strategy !== 'scalper') throw new Error('unreachable');
+    expect(s.entry).toEqual({ type: 'market', offsetPct: 0, timeoutCandles: 3 });
+    const bad = '{"symbols": [{"symbol": "BTCUSDT", "strategy": "scalper", "entry": {"type": "limt", "offsetPct": -1, "timeoutCandles": 0.5}}]}';
+    let error: unknown;
+    try {
+      parseConfigText(bad, join(dir, 'config.json'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as Error).message;
+    expect(text).toContain('symbols[0].entry.type: expected "market" or "limit" (found "limt")');
+    expect(text).toContain('symbols[0].entry.offsetPct: expected an offset in percent from 0 to 5 (found -1)');
+    expect(text).toContain('symbols[0].entry.timeoutCandles: expected a number of candles (no decimals) (found 0.5)');
+  });
+
   it('fills every default from a minimal file of a few lines', () => {
     const { config } = parseConfigText(MINIMAL, join(dir, 'config.json'));
     const s = config.symbols[0]!;

@@ -45,6 +45,16 @@ describe('OrderTracker', () => {
     expect(t.get(REQ.orderLinkId)?.filledQty.toFixed()).toBe('0.004');
   });
 
+  it('applies an end stamped before its own acknowledgement: a post-only order cancelled as it arrived is not left open', () => {
+    const t = new OrderTracker();
+    t.trackSent(REQ, 1000);
+    // The exchange stamps the cancellation 1 ms before the bot's clock says the order was acknowledged.
+    t.acknowledge(REQ.orderLinkId, 'oid-1', 1000);
+    expect(t.applyUpdate(push({ status: 'cancelled', rejectReason: 'EC_PostOnlyWillTakeLiquidity', updatedMs: 999 }), 1001)).toBe('applied');
+    expect(t.get(REQ.orderLinkId)?.status).toBe('cancelled');
+    expect(t.open()).toHaveLength(0);
+  });
+
   it('takes the larger fill when a fill races a cancel (two terminal pushes), keeping the status', () => {
     const t = new OrderTracker();
     t.applyUpdate(push({ status: 'cancelled', filledQty: dec('0.004'), updatedMs: 2000 }), 2000);

@@ -1,0 +1,39 @@
+/**
+ * The kill switch cancels a limit entry still waiting on the book (issue 24 item 5), against the
+ * sandbox through the real adapter: nothing is left pending, on the exchange or in the state.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseOrderLinkId } from '../../src/engine/orderLinkId.js';
+import { BTC_1M, SCALPER_SETTINGS } from './harness.js';
+import { startSandboxStory, type SandboxStory } from './sandboxHarness.js';
+
+let story: SandboxStory | null = null;
+afterEach(async () => {
+  await story?.close();
+  story = null;
+});
+
+const LIMIT = { ...SCALPER_SETTINGS, entry: { type: 'limit' as const, offsetPct: 0.02, timeoutCandles: 5 } };
+
+describe('kill switch and a waiting limit entry', () => {
+  it('cancels it on the exchange and forgets it', async () => {
+    story = await startSandboxStory({ candles: BTC_1M.slice(0, 800), history: 100, symbol: LIMIT });
+    const sim = story.sandbox.sim;
+    const waiting = () => sim.openOrders('BTCUSDT').find((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === 'entry');
+    for (let i = 0; i < 500 && waiting() === undefined; i++) await story.step(1);
+    const entry = waiting();
+    expect(entry, 'a limit entry waits on the book').toBeDefined();
+    expect(entry!.orderType).toBe('limit');
+    expect(entry!.timeInForce).toBe('PostOnly');
+    expect(story.store.state.symbols.BTCUSDT!.position?.size, 'pending, nothing filled').toBe('0');
+
+    await story.engine.killSwitch('owner test');
+    await story.settle();
+    expect(sim.order({ symbol: 'BTCUSDT', orderLinkId: entry!.orderLinkId })!.status).toBe('Cancelled');
+    expect(sim.position('BTCUSDT').side).toBeNull();
+    expect(story.store.state.symbols.BTCUSDT!.position, 'nothing left pending').toBeNull();
+    // No new entry while the kill switch holds.
+    await story.step(30);
+    expect(sim.openOrders('BTCUSDT').filter((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === 'entry')).toEqual([]);
+  }, 120_000);
+});
