@@ -4,12 +4,13 @@
  * spelling, order), body and signature; the same answer; the same error class and words for a refusal,
  * a timeout and a refused connection; nothing signed on an untrusted clock.
  */
+import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClockNotTrustedError } from '../../../src/domain/exchangeErrors.js';
 import { bybitUrls } from '../../../src/exchange/bybit/bybitUrls.js';
 import { createCcxtBybit } from '../../../src/exchange/bybit/createCcxtBybit.js';
 import type { ResponseMeta } from '../../../src/exchange/bybit/mapBybitError.js';
-import { SignedPost, type CcxtRequestSide } from '../../../src/exchange/bybit/signedPost.js';
+import { HmacSha256, SignedPost, type CcxtRequestSide } from '../../../src/exchange/bybit/signedPost.js';
 import { fixedSigningClock, type SigningClock } from '../../../src/exchange/bybit/signingClock.js';
 import { KEY, SECRET, startFakeBybitRest, type FakeBybitRest, type FakeResponse } from './fakeBybitRest.js';
 
@@ -113,5 +114,16 @@ describe('SignedPost', () => {
     expect(SignedPost.handles({ apiKey: KEY, apiSecret: '-----BEGIN PRIVATE KEY-----\nMIIE...' })).toBe(false);
     expect(SignedPost.handles(null)).toBe(false);
     expect(SignedPost.handles({ apiKey: KEY, apiSecret: SECRET })).toBe(true);
+  });
+});
+
+describe('HmacSha256', () => {
+  it('signs as HMAC-SHA256 does, for short and long keys alike', () => {
+    const message = `1733011200000${KEY}5000${JSON.stringify(PARAMS)}é`;
+    for (const secret of [SECRET, 'x', 'k'.repeat(64), 'long-secret-'.repeat(9), 'ключ-секрет']) {
+      const hmac = new HmacSha256(secret);
+      expect(hmac.hex(message), `secret of ${secret.length} characters`).toBe(createHmac('sha256', secret).update(message).digest('hex'));
+      expect(hmac.hex('second message'), 'the key state is reused, not consumed').toBe(createHmac('sha256', secret).update('second message').digest('hex'));
+    }
   });
 });
