@@ -116,7 +116,7 @@ export class SignedPost {
     } catch (e) {
       // ccxt's fetch turns its transport's failures into these, with these words.
       if (e instanceof HttpAbortError) throw new RequestTimeout(`${this.#ex.id} POST ${url} request timed out (${this.#ex.timeout} ms)`);
-      if (e instanceof HttpFetchError) throw new NetworkError(`${this.#ex.id} POST ${url} fetch failed`);
+      if (e instanceof HttpFetchError || e instanceof TypeError) throw new NetworkError(`${this.#ex.id} POST ${url} fetch failed`);
       throw e;
     }
     return this.#ex.handleRestResponse(response, url, 'POST', headers, body);
