@@ -191,6 +191,7 @@ report('engineLatency', [
   { name: 'kline event → placeOrder (engine, in process), p99', value: p99Engine, unit: 'ms', goal: '< 2 ms', ok: p99Engine < 2 },
   { name: 'ws frame → order request written (bot), p50', value: percentile(frameToOrder, 50), unit: 'ms' },
   { name: 'ws frame → order request written (bot), p99', value: percentile(frameToOrder, 99), unit: 'ms', goal: '<= 2 ms', ok: percentile(frameToOrder, 99) <= 2 },
+  { name: 'ws frame → order request written (bot), max', value: frameToOrder[frameToOrder.length - 1] ?? NaN, unit: 'ms' },
   { name: 'kline → entry order at the exchange, p50', value: percentile(entry, 50), unit: 'ms' },
   { name: 'kline → entry order at the exchange, p99', value: p99Entry, unit: 'ms' },
   { name: 'kline → exit order at the exchange, p50', value: percentile(exit, 50), unit: 'ms' },

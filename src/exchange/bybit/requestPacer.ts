@@ -23,6 +23,18 @@ export class RequestPacer {
     this.#sleep = sleep;
   }
 
+  /** Counts a request of `group` and returns true when it may be sent now; false (nothing counted) when it must wait in take(). */
+  tryTake(group: PaceGroup): boolean {
+    const now = this.#now();
+    if ((this.#heldUntil.get(group) ?? 0) > now) return false;
+    const stamps = this.#sent.get(group) ?? [];
+    while (stamps.length > 0 && stamps[0]! <= now - WINDOW_MS) stamps.shift();
+    if (stamps.length >= LIMIT_PER_SEC[group]) return false;
+    stamps.push(now);
+    this.#sent.set(group, stamps);
+    return true;
+  }
+
   /** Waits until a request of `group` may be sent, and counts it. */
   async take(group: PaceGroup): Promise<void> {
     for (;;) {

@@ -31,6 +31,7 @@ import { parseWire, WireError } from './bybitWire.js';
 import { createCcxtBybit } from './createCcxtBybit.js';
 import { IP_BAN_WAIT_MS, isIpBan, mapBybitError, RETCODE, sanitise, type ResponseMeta } from './mapBybitError.js';
 import { paceGroupOf, RequestPacer } from './requestPacer.js';
+import { SignedPost, type CcxtRequestSide } from './signedPost.js';
 import type { SigningClock } from './signingClock.js';
 
 export interface RetryPolicy extends BackoffPolicy {
@@ -112,6 +113,10 @@ export interface RestPipelineOptions {
 
 export class RestPipeline {
   readonly #ex: bybit;
+  /** The order create without ccxt's request building (./signedPost.ts); null for an RSA key or no key. */
+  readonly #orderCreate: SignedPost | null;
+  /** ccxt's implicit method name per call ("privatePostV5OrderCreate"), worked out once. */
+  readonly #names = new Map<string, string>();
   readonly #clock: SigningClock;
   readonly #secrets: readonly string[];
   readonly #retry: RetryPolicy;
@@ -144,6 +149,7 @@ export class RestPipeline {
     }
     this.#secrets = creds === null ? [] : [creds.apiKey, creds.apiSecret];
     this.#ex = createCcxtBybit(opts, this.#meta);
+    this.#orderCreate = SignedPost.handles(creds) ? new SignedPost(this.#ex as unknown as CcxtRequestSide, creds, this.#clock) : null;
   }
 
   close(): void {
@@ -158,6 +164,20 @@ export class RestPipeline {
   /** Waits out the backoff before look-up number `attempt` (1 = the first repeat). */
   backOff(attempt: number): Promise<void> {
     return this.#sleep(backoffDelayMs(attempt, this.#retry, this.#random));
+  }
+
+  #name(method: 'GET' | 'POST', path: string, signed: boolean): string {
+    const key = `${method} ${path} ${signed}`;
+    let name = this.#names.get(key);
+    if (name === undefined) {
+      name = `${signed ? 'private' : 'public'}${method === 'GET' ? 'Get' : 'Post'}${path
+        .split(/[/-]/)
+        .filter((p) => p !== '')
+        .map((p) => p[0]!.toUpperCase() + p.slice(1))
+        .join('')}`;
+      this.#names.set(key, name);
+    }
+    return name;
   }
 
   #endpoint(name: string): Endpoint {
@@ -204,17 +224,15 @@ export class RestPipeline {
   async #once(method: 'GET' | 'POST', path: string, signed: boolean, params: Params): Promise<unknown> {
     if (this.#closed) throw new ExchangeError(`${method} ${path}: the adapter is closed`, 'fatal');
     const group = paceGroupOf(path);
-    await this.#gate(method, path, params);
-    await this.#pacer.take(group);
-    await this.#gate(method, path, params);
-    const name = `${signed ? 'private' : 'public'}${method === 'GET' ? 'Get' : 'Post'}${path
-      .split(/[/-]/)
-      .filter((p) => p !== '')
-      .map((p) => p[0]!.toUpperCase() + p.slice(1))
-      .join('')}`;
+    // Without a 403 pause and under the pace (nearly always) nothing waits: no promise on the way to the send.
+    if (this.#pausedUntil !== 0) await this.#gate(method, path, params);
+    if (!this.#pacer.tryTake(group)) {
+      await this.#pacer.take(group);
+      if (this.#pausedUntil !== 0) await this.#gate(method, path, params);
+    }
     this.#counters.requests++;
     try {
-      const envelope = await this.#endpoint(name)(params);
+      const envelope = signed && this.#orderCreate !== null && method === 'POST' && path === '/v5/order/create' ? await this.#orderCreate.post(path, params) : await this.#endpoint(this.#name(method, path, signed))(params);
       if (typeof envelope !== 'object' || envelope === null) {
         // ccxt hands back the raw text when it is not JSON (an HTML page from a proxy, a cut-off body):
         // the request may or may not have reached Bybit, so this is retryable (and a create is looked up).

@@ -17,6 +17,8 @@ export interface FakeRequest {
   readonly query: string;
   readonly body: string;
   readonly headers: IncomingHttpHeaders;
+  /** The headers as sent: names as spelled, in order. */
+  readonly rawHeaders: readonly string[];
   /** Query or JSON body parameters. */
   readonly params: Record<string, unknown>;
 }
@@ -65,7 +67,7 @@ export async function startFakeBybitRest(): Promise<FakeBybitRest> {
       const [path = '', query = ''] = (req.url ?? '').split('?');
       const body = Buffer.concat(chunks).toString('utf8');
       const params: Record<string, unknown> = req.method === 'POST' && body !== '' ? (JSON.parse(body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(query));
-      const r: FakeRequest = { method: req.method ?? 'GET', path, query, body, headers: req.headers, params };
+      const r: FakeRequest = { method: req.method ?? 'GET', path, query, body, headers: req.headers, rawHeaders: req.rawHeaders, params };
       state.requests.push(r);
       const send = (a: FakeResponse) => {
         const text = a.text ?? JSON.stringify(a.json);
