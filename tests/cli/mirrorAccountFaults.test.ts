@@ -5,6 +5,8 @@
  * with MIRROR, and the copy is entered once (the same orderLinkId each time). When the main
  * position closes while the mirror still cannot place its copy, the mirror gives up cleanly.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIRROR, mirrored, open, openTargets, ours, sleep, SYMBOL, useMirrorHarness } from '../helpers/mirrorAccounts.js';
 
@@ -60,4 +62,26 @@ describe('mirror account: REST faults during a copy (issue 24)', () => {
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
   }, 360_000);
+
+  it('a copy whose creates get no answer for a while is entered once, with the same order id', async () => {
+    const { sandbox, dir } = await twoAccounts();
+    const main = sandbox.sim;
+    const mirror = sandbox.accountSim(MIRROR.apiKey);
+    // Requests give up after 1 s here, so the test does not wait Bybit's usual 10 s for each.
+    const path = join(dir, 'config.json');
+    const config = JSON.parse(readFileSync(path, 'utf8')) as { exchange: object };
+    writeFileSync(path, JSON.stringify({ ...config, exchange: { ...config.exchange, requestTimeoutMs: 1000 } }));
+    // From the mirror's first order create on, for 15 s, no create is answered (nor taken).
+    sandbox.setAccountFaults(MIRROR.apiKey, 'during=order-create,for=15s,timeout=1');
+    const bot = startBot(dir);
+    await until('both accounts to run', () => /MAIN running mode=testnet/.test(bot.output()) && /MIRROR running/.test(bot.output()), 30_000, bot);
+    await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
+    const mainEntry = ours(main, 'entry').at(0)!;
+    await until('the mirror to say it sends its copy again', () => /MIRROR \[orders\] BTCUSDT copy entry not placed yet \(try 1\)/.test(bot.output()), 60_000, bot);
+    await until('the mirror to copy it', () => mirrored(main, mirror), 90_000, bot);
+    expect(Math.max(...ours(main, 'target').map((o) => o.createdMs)) - mainEntry.createdMs, "main's ladder placed within seconds of its entry").toBeLessThan(5_000);
+    expect(ours(mirror, 'entry').map((o) => o.orderLinkId), 'one mirror entry, with the main entry id').toEqual([mainEntry.orderLinkId]);
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+  }, 240_000);
 });
