@@ -16,7 +16,7 @@ import type { ClockService } from '../clock/clockService.js';
 import type { Config } from '../config/schema.js';
 import type { StatusSnapshot } from '../alerts/Alert.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
-import type { Decimal } from '../domain/money.js';
+import { dec, type Decimal } from '../domain/money.js';
 import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
 import { Engine } from '../engine/engine.js';
 import type { ExchangePort, OrderRequest } from '../engine/exchangePort.js';
@@ -56,7 +56,7 @@ export interface MirrorStart {
 }
 
 type MainState = DeepReadonly<PersistedState>;
-const isOpen = (pos: MainPosition | null | undefined): pos is MainPosition => pos !== null && pos !== undefined && Number(pos.size) !== 0;
+const isOpen = (pos: MainPosition | null | undefined): pos is MainPosition => pos !== null && pos !== undefined && !dec(pos.size).isZero();
 
 export class MirrorAccount {
   readonly #opts: RunOptions;
@@ -308,7 +308,7 @@ export class MirrorAccount {
     for (const sym of Object.keys(mine.symbols)) {
       const mainPos = main.symbols[sym]?.position;
       if (isOpen(mine.symbols[sym]!.position) && !isOpen(mainPos)) await this.#close(sym);
-      else if (isOpen(mainPos) && mine.symbols[sym]!.position === null && !copied.has(mainPos!.entryOrderLinkId ?? '')) await this.#copy(sym);
+      else if (isOpen(mainPos) && mine.symbols[sym]!.position === null && !copied.has(mainPos.entryOrderLinkId ?? '')) await this.#copy(sym);
     }
   }
 
@@ -324,7 +324,7 @@ export class MirrorAccount {
       const pos = s.position;
       const seen = this.#mainOpen.get(sym);
       if (isOpen(pos)) {
-        const key = this.#entryKey(pos!);
+        const key = this.#entryKey(pos);
         if (seen === key) continue;
         this.#mainOpen.set(sym, key);
         this.#follow(() => this.#copy(sym));
