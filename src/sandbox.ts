@@ -3,12 +3,13 @@
  *
  *   node dist/sandbox.js --port P [--ws-port Q] --data FILE.csv[,FILE.csv] [--clock-offset-ms X]
  *                        [--speed N] [--ntp-port R] [--faults SPEC] [--api-key K --api-secret S]
+ *                        [--account KEY:SECRET[:BALANCE]]...
  *
  * Prints the URLs it listens on (stdout), runs until SIGINT/SIGTERM. Exit 2 on a usage error.
  */
 import { parseArgs } from 'node:util';
 import { FaultSpecError, parseFaultSpec } from './sandbox/faults.js';
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, SandboxConfigError, startSandbox } from './sandbox/startSandbox.js';
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, SandboxConfigError, startSandbox, type ExtraAccount } from './sandbox/startSandbox.js';
 import { UsageError } from './util/errors.js';
 
 const HELP = `Usage: node dist/sandbox.js --port P --data FILE.csv[,FILE.csv] [options]
@@ -24,9 +25,13 @@ A Bybit V5 exchange on loopback (REST + websocket), replaying real candles into 
   --faults SPEC         inject faults, e.g. ws-drop=30s,http5xx=5%,latency=200ms,partial=0.5,race-cancel=on
                         (ws-drop, stall, http5xx, http403, timeout, latency, storm10006, err10016, partial,
                         race-cancel, seed; see src/sandbox/faults.ts); during=start-up|reconciliation|
-                        fill-catch-up with for=20s limits the REST faults to that phase's window
+                        fill-catch-up|order-create with for=20s limits the REST faults to that phase's window
   --api-key K           the API key clients must use (default ${DEFAULT_API_KEY})
   --api-secret S        its secret (default: the documented sandbox secret)
+  --balance USDT        the account's starting balance (default 10000)
+  --account KEY:SECRET[:BALANCE]
+                        one more account on the same market, reached with its own key (a mirror
+                        account); its balance defaults to --balance; repeatable
   --history N           candles per file already closed at the start (default 200)
   --help                this text
 `;
@@ -36,6 +41,14 @@ function intArg(name: string, v: string | undefined, min: number, max: number): 
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${v}"`);
   return n;
+}
+
+/** `KEY:SECRET[:BALANCE]` of `--account` (a Bybit key and secret never contain a colon). */
+function parseAccount(text: string): ExtraAccount {
+  const [apiKey = '', apiSecret = '', initialBalance, ...rest] = text.split(':');
+  if (apiKey === '' || apiSecret === '' || rest.length > 0) throw new UsageError(`--account must be KEY:SECRET or KEY:SECRET:BALANCE, got "${text.replace(/:.*/, ':…')}"`);
+  if (initialBalance !== undefined && !(Number(initialBalance) > 0)) throw new UsageError(`--account ${apiKey}: the balance must be a positive number of USDT, got "${initialBalance}"`);
+  return { apiKey, apiSecret, ...(initialBalance !== undefined ? { initialBalance } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -54,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
         'api-key': { type: 'string' },
         'api-secret': { type: 'string' },
         history: { type: 'string' },
+        balance: { type: 'string' },
+        account: { type: 'string', multiple: true },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -87,6 +102,13 @@ async function main(argv: string[]): Promise<number> {
   const wsPort = intArg('ws-port', values['ws-port'], 0, 65535);
   const ntpPort = intArg('ntp-port', values['ntp-port'], 0, 65535);
   const history = intArg('history', values.history, 0, 10_000_000);
+  const balance = values.balance;
+  if (balance !== undefined && !(Number(balance) > 0)) throw new UsageError(`--balance must be a positive number of USDT, got "${balance}"`);
+  const accounts = (values.account ?? []).map(parseAccount);
+  const mainKey = values['api-key'] ?? DEFAULT_API_KEY;
+  for (const [i, a] of accounts.entries()) {
+    if (a.apiKey === mainKey || accounts.findIndex((b) => b.apiKey === a.apiKey) !== i) throw new UsageError(`--account: the key ${a.apiKey} is used twice; each account needs its own key`);
+  }
   let sandbox;
   try {
     sandbox = await startSandbox({
@@ -99,6 +121,8 @@ async function main(argv: string[]): Promise<number> {
       speed,
       ...(values.faults !== undefined ? { faults: values.faults } : {}),
       ...(values['api-key'] !== undefined ? { apiKeys: [{ apiKey: values['api-key'], apiSecret: values['api-secret'] ?? DEFAULT_API_SECRET }] } : {}),
+      ...(balance !== undefined ? { initialBalance: balance } : {}),
+      ...(accounts.length ? { extraAccounts: accounts } : {}),
     });
   } catch (e) {
     if (e instanceof SandboxConfigError || (e instanceof Error && e.name === 'CandleCsvError')) throw new UsageError(e.message);
@@ -110,7 +134,8 @@ async function main(argv: string[]): Promise<number> {
       `ws-public ${sandbox.wsPublicUrl}\n` +
       `ws-private ${sandbox.wsPrivateUrl}\n` +
       (sandbox.ntpPort !== null ? `ntp udp://127.0.0.1:${sandbox.ntpPort}\n` : '') +
-      `api-key ${values['api-key'] ?? DEFAULT_API_KEY}\n`,
+      `api-key ${mainKey}\n` +
+      accounts.map((a) => `account ${a.apiKey} balance ${a.initialBalance ?? balance ?? '10000'}\n`).join(''),
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

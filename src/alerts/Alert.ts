@@ -64,6 +64,8 @@ export interface StatusSnapshot {
   readonly waitingFor?: string;
   /** The failure it last saw there, as Bybit sent it. */
   readonly waitingError?: string;
+  /** A second (mirror) account, when one is configured (issue 24): trading or not, why, its open positions. */
+  readonly mirror?: { readonly trading: boolean; readonly why?: string; readonly openPositions: StatusSnapshot['openPositions'] };
 }
 
 export function levelRank(level: AlertLevel): number {

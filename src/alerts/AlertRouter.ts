@@ -153,6 +153,7 @@ export class AlertRouter {
       ...snapshot,
       ...(snapshot.pausedReason === undefined ? {} : { pausedReason: this.redactor.redact(humanText(snapshot.pausedReason)) }),
       ...(snapshot.waitingError === undefined ? {} : { waitingError: this.redactor.redact(snapshot.waitingError) }),
+      ...(snapshot.mirror?.why === undefined ? {} : { mirror: { ...snapshot.mirror, why: this.redactor.redact(humanText(snapshot.mirror.why)) } }),
     };
     const work = this.#channels.flatMap((c) => {
       const post = c.channel.postStatus?.bind(c.channel);

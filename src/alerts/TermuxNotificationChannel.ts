@@ -290,15 +290,27 @@ function statusTitle(s: StatusSnapshot): string {
   return `pocket-scalper · ${s.mode} · ${state}`;
 }
 
+/** "none", or "2 (BTCUSDT long (1/4 targets, stop 101.5), ETHUSDT short)": at most four named. */
+function positionsText(list: StatusSnapshot['openPositions']): string {
+  const shown = list.slice(0, 4).map((p) => `${p.symbol} ${p.side}${p.detail ? ` (${p.detail})` : ''}`);
+  if (list.length > shown.length) shown.push(`+${list.length - shown.length} more`);
+  return list.length === 0 ? 'none' : `${list.length} (${shown.join(', ')})`;
+}
+
+/** The mirror account's line (issue 24): "MIRROR: trading, open positions: 1 (BTCUSDT long …)" or "MIRROR: not trading: why". */
+function mirrorLine(m: NonNullable<StatusSnapshot['mirror']>): string {
+  const state = m.trading ? `trading${m.why ? ` (${m.why})` : ''}` : `not trading: ${m.why ?? 'not started'}`;
+  return `MIRROR: ${state}; open positions: ${positionsText(m.openPositions)}`;
+}
+
 function statusContent(s: StatusSnapshot): string {
   const pnl = signedCents(s.pnlToday);
-  const shown = s.openPositions.slice(0, 4).map((p) => `${p.symbol} ${p.side}${p.detail ? ` (${p.detail})` : ''}`);
-  if (s.openPositions.length > shown.length) shown.push(`+${s.openPositions.length - shown.length} more`);
   const offset = s.clockOffsetMs === undefined ? '' : ` (offset ${s.clockOffsetMs >= 0 ? '+' : ''}${Math.round(s.clockOffsetMs)} ms)`;
   const lines = [
     ...(s.waitingFor !== undefined ? [`Waiting for Bybit: ${s.waitingFor}${s.waitingError ? ` (${s.waitingError})` : ''}; retrying`] : []),
     `PnL today: ${pnl} ${s.quoteCurrency ?? 'USDT'}`,
-    `Open positions: ${s.openPositions.length === 0 ? 'none' : `${s.openPositions.length} (${shown.join(', ')})`}`,
+    `Open positions: ${positionsText(s.openPositions)}`,
+    ...(s.mirror ? [mirrorLine(s.mirror)] : []),
     `Clock: ${s.clockTrusted ? 'trusted' : 'NOT trusted, not signing'}${offset}`,
   ];
   if (s.paused && s.pausedReason) lines.push(`Paused: ${s.pausedReason}`);

@@ -14,25 +14,31 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClockService } from '../clock/clockService.js';
 import type { Config } from '../config/schema.js';
+import type { StatusSnapshot } from '../alerts/Alert.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
 import { dec, type Decimal } from '../domain/money.js';
 import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
 import { Engine } from '../engine/engine.js';
-import type { ExchangePort } from '../engine/exchangePort.js';
+import type { ExchangePort, OrderRequest } from '../engine/exchangePort.js';
 import { parseOrderLinkId } from '../engine/orderLinkId.js';
-import type { EngineAlert, EngineSettings, EngineStore } from '../engine/ports.js';
+import type { EngineAlert, EngineStore } from '../engine/ports.js';
 import { createBybitExchange, bybitNetworkForMode } from '../exchange/bybit/bybitExchange.js';
 import { Journal, readJournal } from '../state/journal.js';
 import { StateStore } from '../state/stateStore.js';
-import type { Strategy } from '../strategies/strategy.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { CommandIo } from './command.js';
 import { exchangeBaseUrl } from './doctorChecks.js';
 import { readApiKeyChecks } from './doctorKey.js';
+import { mirrorCopy, type MainPosition } from './mirrorCopy.js';
+import { mirrorKeyFix } from './mirrorKeyFix.js';
+import { copiers, mirrorSettings } from './mirrorSettings.js';
 import { describeFailure, Patience } from './patience.js';
 import { patientPort } from './patientPort.js';
+import { persistentCreates } from './persistentCreates.js';
 import type { RunOptions } from './runOptions.js';
-import { engineSettingsFrom, ORDER_ID_PREFIX } from './wiring.js';
+import { watchCandles } from './watchCandles.js';
+import { positionProgress } from './watchLocks.js';
+import { ORDER_ID_PREFIX } from './wiring.js';
 
 /** The mirror's own state, journal and lock live here, inside the main state directory. */
 export const MIRROR_DIR = 'mirror';
@@ -45,24 +51,12 @@ export interface MirrorStart {
   readonly clock: ClockService;
   /** The main account's equity now (USDT), for the share of the balance an entry took. */
   readonly mainEquity: () => Promise<Decimal>;
+  /** The ongoing notification shows the mirror's state (statusPart): told when it changes. */
+  readonly refreshStatus?: () => void;
 }
 
 type MainState = DeepReadonly<PersistedState>;
-
-/** Strategies that never decide: the mirror enters only when the main account did. */
-function copiers(settings: EngineSettings): Map<string, Strategy> {
-  return new Map(settings.symbols.map((s) => [s.symbol, { name: s.strategy, symbol: s.symbol, warmupCandles: 0, onCandle: () => null, onBook: () => null }]));
-}
-
-/** The mirror's engine settings: the scalper symbols only (a market maker's quotes are not copied). */
-function mirrorSettings(config: Config): EngineSettings {
-  const all = engineSettingsFrom(config);
-  return { ...all, symbols: all.symbols.filter((s) => s.strategy === 'scalper') };
-}
-
-function isOpen(pos: MainState['symbols'][string]['position'] | undefined): boolean {
-  return pos !== null && pos !== undefined && !dec(pos.size).isZero();
-}
+const isOpen = (pos: MainPosition | null | undefined): pos is MainPosition => pos !== null && pos !== undefined && !dec(pos.size).isZero();
 
 export class MirrorAccount {
   readonly #opts: RunOptions;
@@ -82,6 +76,12 @@ export class MirrorAccount {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** Why the mirror does not trade now (the ongoing notification), or null. */
+  #whyNot: string | null = null;
+  /** The last price streamed per symbol: a late copy is planned at it. */
+  readonly #lastPrice = new Map<string, number>();
+  /** The main entry each symbol's copy under way follows (its create is sent until it goes, while that entry is open). */
+  readonly #copying = new Map<string, string>();
 
   /** A mirror is configured: `mirror.enabled`, or a mirror key that a hot reload may enable. */
   static configured(config: Config, opts: RunOptions): boolean {
@@ -110,7 +110,7 @@ export class MirrorAccount {
   /** The main engine's store, watched: an entry that fills is copied, a position that closes is closed here too. */
   watch(store: EngineStore): EngineStore {
     this.#mainStore = store;
-    for (const [sym, s] of Object.entries(store.state.symbols)) if (isOpen(s.position)) this.#mainOpen.set(sym, this.#entryKey(s.position!));
+    for (const [sym, s] of Object.entries(store.state.symbols)) if (isOpen(s.position)) this.#mainOpen.set(sym, this.#entryKey(s.position));
     return {
       get state() {
         return store.state;
@@ -127,13 +127,22 @@ export class MirrorAccount {
   start(start: MirrorStart): () => Promise<void> {
     const stop = (): Promise<void> => this.stop();
     if (this.#config.mode === 'paper' || this.#opts.paper || this.#opts.replay) {
-      this.#log.warn('the mirror account trades only in testnet, demo and mainnet modes: not started');
+      this.#whyNot = 'it trades only in testnet, demo and mainnet modes';
+      this.#log.warn(`the mirror account is not started: ${this.#whyNot}`);
       return stop;
     }
     this.#started = start;
     if (this.#enabled) this.#boot(FIRST_RETRY_MS);
     else this.#log.info('mirror.enabled is false: the mirror account copies nothing until it is set to true');
     return stop;
+  }
+
+  /** The MIRROR line of the ongoing notification: trading or not and why, its open positions. */
+  statusPart(): Pick<StatusSnapshot, 'mirror'> {
+    const waiting = this.#patience.waiting;
+    const why = waiting ? `waiting for Bybit: ${waiting.step}` : this.#whyNot ?? (this.#enabled ? (this.running ? undefined : 'starting') : 'mirror.enabled is false, new entries are not copied');
+    const positions = Object.entries(this.#store?.state.symbols ?? {}).flatMap(([symbol, s]) => (isOpen(s.position) ? [{ symbol, side: s.position.side, detail: positionProgress(s.position) ?? '' }] : []));
+    return { mirror: { trading: this.running, ...(why ? { why } : {}), openPositions: positions } };
   }
 
   /** Hot reload: `mirror.enabled` switches the copying of new entries (a mirror position open stays managed). */
@@ -145,6 +154,9 @@ export class MirrorAccount {
     if (was === this.#enabled) return;
     this.#log.info(this.#enabled ? 'mirror.enabled set to true: entries of the main account are copied again' : 'mirror.enabled set to false: new entries are not copied; an open mirror position still follows the main one');
     if (this.#enabled && this.#engine === null && this.#started && this.#timer === null) this.#boot(FIRST_RETRY_MS);
+    // Running already (switched off and on again): a main position entered meanwhile is copied as it is now.
+    else if (this.#enabled) this.#follow(() => this.#catchUp());
+    this.#started?.refreshStatus?.();
   }
 
   /** What `status` and the owner see: running, or why not. */
@@ -174,6 +186,8 @@ export class MirrorAccount {
         if (this.#stopped) return;
         // Our own words (no key, key refused) as they are; anything else with its error name.
         const why = e instanceof Error && e.name === 'Error' ? e.message : describeFailure(e);
+        this.#whyNot = why.split(' Fix: ')[0]!;
+        this.#started?.refreshStatus?.();
         this.#log.error(`not trading: ${why}; trying again in ${Math.round(waitMs / 1000)} s (the main account trades on)`);
         this.#alert('critical', 'MIRROR not trading', `${why}\nTried again in ${Math.round(waitMs / 1000)} s, then less often. The main account trades on.`, 'mirror-down');
         this.#timer = setTimeout(() => this.#boot(Math.min(waitMs * 2, MAX_RETRY_MS)), waitMs);
@@ -190,13 +204,13 @@ export class MirrorAccount {
     if (!key || !secret) throw new Error('no mirror key: set BYBIT_MIRROR_API_KEY and BYBIT_MIRROR_API_SECRET, or mirrorApiKey and mirrorApiSecret in the secrets file');
     const checks = await readApiKeyChecks({ baseUrl: exchangeBaseUrl(config), mode: config.mode, apiKey: key, apiSecret: secret, recvWindowMs: config.exchange.recvWindowMs, timeoutMs: config.exchange.requestTimeoutMs, timestampMs: clock.now() });
     const failed = checks.filter((c) => c.status === 'fail');
-    if (failed.length) throw new Error(`API key refused: ${failed.map((c) => `${c.message}${c.fix ? ` Fix: ${c.fix}` : ''}`).join('; ')}`);
+    if (failed.length) throw new Error(`API key refused: ${failed.map((c) => `${c.message}${c.fix ? ` Fix: ${mirrorKeyFix(c.fix)}` : ''}`).join('; ')}`);
     const dir = join(this.#opts.stateDir, MIRROR_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.#store ??= await StateStore.open(dir, { onWriteError: (e) => this.#log.warn('state write failed', { error: e instanceof Error ? e.message : String(e) }) });
     this.#journal ??= new Journal(dir);
     const journal = this.#journal;
-    this.#patience = new Patience(this.#log);
+    this.#patience = new Patience(this.#log, () => this.#started?.refreshStatus?.());
     this.#port = createBybitExchange({
       network: bybitNetworkForMode(config.mode),
       restUrl: config.exchange.restUrl,
@@ -217,7 +231,7 @@ export class MirrorAccount {
     if (settings.symbols.length === 0) throw new Error('no scalper symbol in config.json: the mirror copies scalper entries only');
     const engine = new Engine(
       {
-        port: patientPort(this.#noteCandles(this.#port), this.#patience),
+        port: patientPort(watchCandles(persistentCreates(this.#port, { log: this.#log.child('orders'), kind: (r) => this.#copyKind(r), unwanted: (r) => this.#unwanted(r), stopped: () => this.#stopped }), (symbol, close, confirmed) => this.#noteCandle(symbol, close, confirmed)), this.#patience),
         store: this.#store,
         journal: {
           append: (r: JournalRecord) => journal.append(r),
@@ -236,6 +250,8 @@ export class MirrorAccount {
     await engine.start();
     this.#patience.startupDone();
     this.#engine = engine;
+    this.#whyNot = null;
+    this.#started?.refreshStatus?.();
     const timer = setInterval(() => void engine.reconcile('periodic').catch((e: unknown) => this.#log.warn('periodic reconciliation failed', { error: describeFailure(e) })), RECONCILE_EVERY_MS);
     timer.unref();
     const prevStop = this.#shutdownExtra;
@@ -249,34 +265,17 @@ export class MirrorAccount {
   }
 
   #shutdownExtra: () => void = () => {};
+
+  /** Every streamed candle: the last price, and the first confirmed one since the start (#firstCandle). */
+  #noteCandle(symbol: string, close: number, confirmed: boolean): void {
+    this.#lastPrice.set(symbol, close);
+    if (!confirmed) return;
+    this.#sawCandle = true;
+    this.#candleSeen();
+  }
   #candleSeen: () => void = () => {};
   #sawCandle = false;
   #firstCandle: Promise<void> = Promise.resolve();
-
-  /** The port, telling #firstCandle when the first confirmed candle streams in. */
-  #noteCandles(port: ExchangePort): ExchangePort {
-    const seen = (): void => {
-      this.#sawCandle = true;
-      this.#candleSeen();
-    };
-    return new Proxy(port, {
-      get(target, key) {
-        if (key === 'subscribe') {
-          const subscribe: ExchangePort['subscribe'] = (markets, events) =>
-            target.subscribe(markets, {
-              ...events,
-              onCandle: (symbol, interval, candle, confirmed) => {
-                if (confirmed) seen();
-                events.onCandle?.(symbol, interval, candle, confirmed);
-              },
-            });
-          return subscribe;
-        }
-        const value: unknown = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  }
 
   async #shutdown(): Promise<void> {
     this.#shutdownExtra();
@@ -309,13 +308,13 @@ export class MirrorAccount {
     for (const sym of Object.keys(mine.symbols)) {
       const mainPos = main.symbols[sym]?.position;
       if (isOpen(mine.symbols[sym]!.position) && !isOpen(mainPos)) await this.#close(sym);
-      else if (isOpen(mainPos) && mine.symbols[sym]!.position === null && !copied.has(mainPos!.entryOrderLinkId ?? '')) await this.#copy(sym);
+      else if (isOpen(mainPos) && mine.symbols[sym]!.position === null && !copied.has(mainPos.entryOrderLinkId ?? '')) await this.#copy(sym);
     }
   }
 
   // ------------------------------------------------------------------ following the main account
 
-  #entryKey(pos: NonNullable<MainState['symbols'][string]['position']>): string {
+  #entryKey(pos: MainPosition): string {
     return pos.entryOrderLinkId ?? `opened-${pos.openedMs}`;
   }
 
@@ -325,7 +324,7 @@ export class MirrorAccount {
       const pos = s.position;
       const seen = this.#mainOpen.get(sym);
       if (isOpen(pos)) {
-        const key = this.#entryKey(pos!);
+        const key = this.#entryKey(pos);
         if (seen === key) continue;
         this.#mainOpen.set(sym, key);
         this.#follow(() => this.#copy(sym));
@@ -347,35 +346,43 @@ export class MirrorAccount {
   }
 
   async #copy(sym: string): Promise<void> {
-    const engine = this.#engine;
-    const pos = this.#mainStore?.state.symbols[sym]?.position;
-    if (!engine || !this.#port || !pos || !isOpen(pos)) return;
-    if (!this.#enabled) return this.#log.info(`${sym}: the main account's ${pos.side} entry is not copied (mirror.enabled is false)`);
-    if (!pos.stop) return this.#log.warn(`${sym}: the main account's position has no stop yet: not copied`);
-    const order = pos.entryOrderLinkId ? this.#mainStore!.state.symbols[sym]!.openOrders[pos.entryOrderLinkId] : undefined;
-    const entryPrice = dec(pos.entryPrice);
-    const mainNotional = (order ? dec(order.qty) : dec(pos.size)).mul(entryPrice);
-    const [mainEquity, mine] = await Promise.all([this.#started!.mainEquity(), this.#port.fetchBalance()]);
-    if (mainEquity.lte(0)) return this.#log.warn(`${sym}: the main account's equity is not known: not copied`);
-    const share = mainNotional.div(mainEquity);
-    const notional = share.mul(mine.equity);
-    const stamp = (pos.entryOrderLinkId ? parseOrderLinkId(ORDER_ID_PREFIX, pos.entryOrderLinkId)?.stampMs : undefined) ?? pos.openedMs;
-    if (!this.#sawCandle) this.#log.info(`${sym}: the main account's ${pos.side} position is copied at the next candle (the first since the start)`);
+    const first = this.#mainStore?.state.symbols[sym]?.position;
+    if (!this.#engine || !isOpen(first)) return;
+    if (!this.#enabled) return this.#log.info(`${sym}: the main account's ${first.side} entry is not copied (mirror.enabled is false)`);
+    if (!this.#sawCandle) this.#log.info(`${sym}: the main account's ${first.side} position is copied at the next candle (the first since the start)`);
     await this.#firstCandle;
-    this.#log.info(`${sym}: copying the main account's ${pos.side} entry at ${share.mul(100).toFixed(2)} % of the balance: ${notional.toFixed(2)} USDT of ${mine.equity.toFixed(2)} USDT`);
-    await engine.copyEntry(
-      {
-        kind: 'enter',
-        symbol: sym,
-        side: pos.side,
-        decidedAtMs: stamp,
-        refPrice: entryPrice.toNumber(),
-        stopLoss: dec(pos.stop.price).toNumber(),
-        targets: pos.targets.map((t) => dec(t.price).toNumber()),
-        reason: `copy of the main account's ${pos.side} entry`,
-      },
-      { mode: 'notional', notionalUsdt: notional.toNumber() },
-    );
+    const [mainEquity, mine] = await Promise.all([this.#started!.mainEquity(), this.#port!.fetchBalance()]);
+    // Main as it is now, after the waits: a target may have filled and its stop moved meanwhile.
+    const pos = this.#mainStore?.state.symbols[sym]?.position;
+    const engine = this.#engine;
+    if (!engine || !isOpen(pos)) return;
+    const stampMs = (pos.entryOrderLinkId ? parseOrderLinkId(ORDER_ID_PREFIX, pos.entryOrderLinkId)?.stampMs : undefined) ?? pos.openedMs;
+    const exits = mirrorSettings(this.#config).symbols.find((s) => s.symbol === sym)?.exits;
+    if (!exits) return;
+    const copy = mirrorCopy({ symbol: sym, pos, stampMs, mainEquity, mirrorEquity: mine.equity, lastPrice: this.#lastPrice.get(sym) ?? null, exits });
+    if (typeof copy === 'string') return this.#log.warn(`${sym}: not copied: ${copy}`);
+    const late = copy.targetsFilled > 0 ? `; ${copy.targetsFilled} target(s) of main already filled: ${copy.remaining.mul(100).toFixed(2)} % of the entry, its ${copy.targetsOpen} open target(s), stop ${copy.intent.stopLoss}` : '';
+    this.#log.info(`${sym}: copying the main account's ${pos.side} entry at ${copy.sharePct.toFixed(2)} % of the balance: ${copy.notional.toFixed(2)} USDT of ${mine.equity.toFixed(2)} USDT${late}`);
+    this.#copying.set(sym, this.#entryKey(pos));
+    try {
+      await engine.copyEntry(copy.intent, copy.own);
+    } finally {
+      this.#copying.delete(sym);
+    }
+  }
+
+  /** The copy's orders that are sent until they go (./persistentCreates.ts): its entry and its take-profits. */
+  #copyKind(req: OrderRequest): string | null {
+    const role = parseOrderLinkId(ORDER_ID_PREFIX, req.orderLinkId)?.role.kind;
+    return role === 'entry' && !req.reduceOnly ? 'copy entry' : role === 'target' ? 'take-profit' : null;
+  }
+
+  /** Why a copy order is no longer wanted: the main position it copies has closed (or is another one now). */
+  #unwanted(req: OrderRequest): string | null {
+    const pos = this.#mainStore?.state.symbols[req.symbol]?.position;
+    const following = this.#copying.get(req.symbol);
+    if (!isOpen(pos) || (following !== undefined && following !== this.#entryKey(pos))) return "the main account's position closed meanwhile";
+    return null;
   }
 
   async #close(sym: string): Promise<void> {

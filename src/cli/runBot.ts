@@ -172,7 +172,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
       };
     };
     refreshStatus = (): void => {
-      void alerts.router.updateStatus(statusSnapshot());
+      void alerts.router.updateStatus({ ...statusSnapshot(), ...mirror?.statusPart() });
     };
     // What `status` shows: the latest attempt with the verdict and its reasons, kept current on every change of trust.
     const recordClock = (m: ClockMeasurement | null): void => {
@@ -253,7 +253,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     cleanups.push(() => engine!.stop());
     const liveEngine = engine;
     patience.startupDone();
-    if (mirror) cleanups.push(mirror.start({ clock, mainEquity: async () => (await port.fetchBalance()).equity }));
+    if (mirror) cleanups.push(mirror.start({ clock, mainEquity: async () => (await port.fetchBalance()).equity, refreshStatus: () => refreshStatus() }));
 
     // The account's fee rates, once a day (the engine read them at start; the last known stay on failure).
     const feeTimer = setInterval(() => void liveEngine.refreshFees(), 86_400_000);

@@ -17,7 +17,6 @@ import { ownerAlert, type EngineContext } from './engineContext.js';
 import { EntryPlacer } from './entryPlacer.js';
 import type { ExchangePort } from './exchangePort.js';
 import { ExecutionHandler } from './executionHandler.js';
-import type { Sizing } from './executor.js';
 import { LedgerWriter } from './ledgerWriter.js';
 import { MakerQuoting } from './makerQuoting.js';
 import { FeeRates } from './feeRates.js';
@@ -27,7 +26,7 @@ import { OrderSender } from './orderSender.js';
 import { isOwnOrderLinkId } from './orderLinkId.js';
 import { OrderTracker } from './orderTracker.js';
 import { PositionManager } from './positionManager.js';
-import type { EngineAlerts, EngineJournal, EngineSettings, EngineStore } from './ports.js';
+import type { EngineAlerts, EngineJournal, EngineSettings, EngineStore, EngineSymbolSettings } from './ports.js';
 import { Reconciler, type ReconcileReason } from './reconciler.js';
 import { RiskGate, type EngineSnapshot } from './riskGate.js';
 import { StrategyRunner } from './strategyRunner.js';
@@ -339,12 +338,12 @@ export class Engine {
     return diffs;
   }
 
-  /** A mirror account (issue 24): enters as `intent` says now, sized by `sizing`, with the entry's usual checks, stop and ladder. */
-  copyEntry(intent: Extract<Intent, { kind: 'enter' }>, sizing: Sizing): Promise<void> {
+  /** A mirror account (issue 24): enters as `intent` says now, sized and laddered by `own`, with the entry's usual checks and stop. */
+  copyEntry(intent: Extract<Intent, { kind: 'enter' }>, own: Pick<EngineSymbolSettings, 'sizing' | 'exits'>): Promise<void> {
     const rt = this.#symbols.get(intent.symbol);
     if (!rt || !this.#started) return Promise.resolve();
     return this.#queueOf(rt).enqueueAndWait(async () => {
-      rt.settings = { ...rt.settings, sizing };
+      rt.settings = { ...rt.settings, ...own };
       await this.#entries.enter(rt, intent, this.#clock.now());
     });
   }

@@ -5,113 +5,18 @@
  * and the same ladder; a main position that closes closes the mirror's; a mirror that cannot trade
  * never holds up the main account; a SIGKILL with a mirrored position open is recovered for both.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FillRecord } from '../../src/domain/journalRecord.js';
-import { parseOrderLinkId } from '../../src/engine/orderLinkId.js';
 import type { Simulator } from '../../src/sim/simulator.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
 import { readJournal } from '../../src/state/journal.js';
-import { makeFakeTermux, type FakeTermux } from '../alerts/fakeTermux.js';
-import { builtBundle } from '../helpers/build.js';
-import { cleanEnv, ROOT, runBot, writeSandboxConfig } from '../helpers/cli.js';
+import { runBot } from '../helpers/cli.js';
+import { MIRROR, mirrored, open, openTargets, ours, sleep, SYMBOL, useMirrorHarness, type Bot } from '../helpers/mirrorAccounts.js';
 
-const MAIN = { apiKey: 'mainKey123456', apiSecret: 'main-secret-for-tests-only', ips: ['127.0.0.1'] };
-const MIRROR = { apiKey: 'mirrorKey1234', apiSecret: 'mirror-secret-for-tests-only', ips: ['127.0.0.1'] };
-const SYMBOL = 'BTCUSDT';
-
-let bundle: string;
-let termux: FakeTermux;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(() => {
-  bundle = builtBundle('bot');
-  termux = makeFakeTermux('pocket-mirror-termux-');
-  termux.record('termux-notification');
-  termux.record('termux-notification-remove');
-});
-afterAll(() => termux.cleanup());
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-interface Bot {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<number | null>;
-}
-
-async function twoAccounts(): Promise<{ sandbox: Sandbox; dir: string }> {
-  // Stepped by the test (speed 0): a position stays open while the test looks at it.
-  const sandbox = await startSandbox({ data: [join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz')], ntpPort: 0, apiKeys: [MAIN], extraAccounts: [{ ...MIRROR, initialBalance: '3000' }], initialBalance: '1000' });
-  const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-'));
-  writeSandboxConfig(dir, sandbox, { leverage: 5 });
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, mirror: { enabled: true }, log: { level: 'debug' }, alerts: { termux: { enabled: true, timeoutMs: 3000 } } }));
-  accounts = () =>
-    [sandbox.sim, sandbox.accountSim(MIRROR.apiKey)]
-      .map((sim, i) => {
-        const p = sim.position(SYMBOL);
-        const orders = sim.openOrders(SYMBOL).map((o) => `${o.orderLinkId} ${o.side} ${o.qty.toFixed()}@${o.price?.toFixed() ?? 'mkt'}`);
-        return `${i === 0 ? 'MAIN' : 'MIRROR'}: ${p.side ?? 'flat'} ${p.size.toFixed()} stop ${p.stopLoss?.toFixed() ?? 'none'}; open orders: ${orders.join(', ') || 'none'}`;
-      })
-      .join('\n') + `\nMIRROR log:\n${readFileSync(join(dir, 'state', 'bot.log'), 'utf8').split('\n').filter((l) => / MIRROR /.test(l)).slice(-25).join('\n')}`;
-  cleanups.push(async () => {
-    await sandbox.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { sandbox, dir };
-}
-
-function startBot(dir: string, mirrorKey = MIRROR): Bot {
-  const env = cleanEnv({
-    BYBIT_API_KEY: MAIN.apiKey,
-    BYBIT_API_SECRET: MAIN.apiSecret,
-    BYBIT_MIRROR_API_KEY: mirrorKey.apiKey,
-    BYBIT_MIRROR_API_SECRET: mirrorKey.apiSecret,
-    PATH: `${termux.binDir}:${process.env.PATH ?? ''}`,
-  });
-  const child = spawn(process.execPath, [bundle, 'run'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
-  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
-  const bot = { child, output: () => out, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await bot.exited;
-    }
-  });
-  return bot;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Both accounts as the exchange sees them, for a failure message. */
-let accounts = (): string => '';
-
-async function until(what: string, cond: () => boolean, timeoutMs: number, bot: Bot, sandbox?: Sandbox): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; ${accounts()}\nbot output:\n${bot.output().slice(-4000)}`);
-    // Stepping the market, one candle at a time, when the test waits for the bot to trade.
-    if (sandbox) sandbox.advanceCandles(1);
-    await sleep(sandbox ? 60 : 20);
-  }
-}
-
-const open = (sim: Simulator) => sim.position(SYMBOL);
-const ours = (sim: Simulator, kind: 'entry' | 'target') => sim.orders(SYMBOL).filter((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === kind);
-const openTargets = (sim: Simulator) => ours(sim, 'target').filter((o) => o.status === 'New' || o.status === 'PartiallyFilled');
-/**
- * The mirror holds a copy of the main position: same side, its own stop, the ladder placed (at
- * least what is left of the main one: a copy made a candle later may find a main target filled).
- */
-const mirrored = (main: Simulator, mirror: Simulator) =>
-  open(main).side !== null && open(mirror).side === open(main).side && open(mirror).stopLoss !== null && openTargets(mirror).length > 0 && openTargets(mirror).length >= openTargets(main).length;
+const h = useMirrorHarness();
+const { twoAccounts, startBot, until, cleanups } = h;
 
 describe('mirror account (issue 24 item 3)', () => {
   it('copies an entry at the same share of its own balance with its own stop and ladder, and closes when the main position closes', async () => {
@@ -133,6 +38,8 @@ describe('mirror account (issue 24 item 3)', () => {
     const step = main.instrument(SYMBOL).qtyStep;
     expect(c.size.minus(m.size.mul(3)).abs().lte(step), `mirror ${c.size.toFixed()} vs main ${m.size.toFixed()}`).toBe(true);
     expect(bot.output()).toMatch(/MIRROR \[engine\].*BTCUSDT|MIRROR BTCUSDT: copying the main account's (long|short) entry at [\d.]+ % of the balance/);
+    // The ongoing notification has a MIRROR line: trading, and the copied position.
+    await until('the ongoing notification to show the mirror position', () => /^MIRROR: trading; open positions: 1 \(BTCUSDT (long|short) \(0\/\d targets, stop [\d.]+\)\)$/m.test(h.ongoing()), 15_000, bot);
 
     // The owner closes the main position by hand (the Bybit app): the mirror follows.
     main.placeOrder({ symbol: SYMBOL, side: m.side === 'buy' ? 'sell' : 'buy', orderType: 'market', qty: m.size, reduceOnly: true });
@@ -146,16 +53,16 @@ describe('mirror account (issue 24 item 3)', () => {
     // Labels: every log line says which account it is about; notifications too.
     const log = readFileSync(join(dir, 'state', 'bot.log'), 'utf8').trim().split('\n');
     expect(log.filter((l) => !/^\S+ (DEBUG|INFO|WARN|ERROR)\s+(MAIN|MIRROR) /.test(l)), 'log lines without MAIN or MIRROR').toEqual([]);
-    const notes = termux.calls('termux-notification').map((a) => a.join(' '));
+    const notes = h.termux().calls('termux-notification').map((a) => a.join(' '));
     expect(notes.some((n) => /MIRROR/.test(n))).toBe(true);
     expect(notes.some((n) => /MAIN: /.test(n))).toBe(true);
 
     // status shows both accounts.
-    const text = await runBot(['status'], { cwd: dir, env: { NO_COLOR: '1' }, bundle });
+    const text = await runBot(['status'], { cwd: dir, env: { NO_COLOR: '1' }, bundle: h.bundle() });
     expect(text.code).toBe(0);
     expect(text.stdout + text.stderr).toMatch(/MAIN/);
     expect(text.stdout + text.stderr).toMatch(/MIRROR/);
-    const json = await runBot(['status', '--json'], { cwd: dir, bundle });
+    const json = await runBot(['status', '--json'], { cwd: dir, bundle: h.bundle() });
     const doc = JSON.parse(json.stdout) as { account?: string; mirror?: { account?: string } };
     expect(doc.account).toBe('MAIN');
     expect(doc.mirror?.account).toBe('MIRROR');
@@ -216,12 +123,18 @@ describe('mirror account (issue 24 item 3)', () => {
     const { sandbox, dir } = await twoAccounts();
     const main = sandbox.sim;
     const mirror = sandbox.accountSim(MIRROR.apiKey);
-    const before = termux.calls('termux-notification').length;
+    const before = h.termux().calls('termux-notification').length;
     let bot = startBot(dir, { ...MIRROR, apiKey: 'unknownMirrorKey' });
     await until('the main account to run', () => /running mode=testnet/.test(bot.output()), 30_000, bot);
     await until('a main entry', () => open(main).side !== null && open(main).stopLoss !== null, 120_000, bot, sandbox);
     await until('the mirror to say why it does not trade', () => /MIRROR not trading: API key refused/.test(bot.output()), 20_000, bot);
-    const notes = termux.calls('termux-notification').slice(before).map((a) => a.join(' '));
+    // The fix names the mirror's own key variables, not `init` (which writes the main key).
+    const refusal = /MIRROR not trading: API key refused.*/.exec(bot.output())![0];
+    expect(refusal).toMatch(/Fix: .*BYBIT_MIRROR_API_KEY \/ BYBIT_MIRROR_API_SECRET, or "mirrorApiKey" \/ "mirrorApiSecret" in <stateDir>\/secrets\.json/);
+    expect(refusal).not.toMatch(/node dist\/bot\.js init|BYBIT_API_KEY/);
+    // The ongoing notification: the main account's position as usual, and why the mirror does not trade.
+    await until('the ongoing notification to say the mirror does not trade', () => /^MIRROR: not trading: API key refused: Bybit refused the key: retCode 10003/m.test(h.ongoing()) && /^Open positions: 1 \(BTCUSDT/m.test(h.ongoing()), 15_000, bot);
+    const notes = h.termux().calls('termux-notification').slice(before).map((a) => a.join(' '));
     expect(notes.some((n) => /MIRROR not trading/.test(n)), notes.join('\n')).toBe(true);
     expect(open(mirror).side).toBeNull();
     bot.child.kill('SIGTERM');
@@ -262,6 +175,18 @@ describe('mirror.enabled, hot reloaded', () => {
     await until('the mirror to start', () => /mirror.enabled set to true/.test(bot.output()) && /MIRROR running/.test(bot.output()), 30_000, bot);
     sandbox.advanceCandles(1);
     await until('the mirror to copy the open main position', () => mirrored(main, mirror), 20_000, bot);
+
+    // Off again with the copy open: the mirror position stays, with its stop and ladder, and still
+    // closes when the main position closes.
+    writeFileSync(path, JSON.stringify({ ...config, mirror: { enabled: false } }));
+    await until('the switch to be read', () => /mirror.enabled set to false: new entries are not copied; an open mirror position still follows the main one/.test(bot.output()), 30_000, bot);
+    await sleep(1000);
+    expect(open(mirror).side, 'the open mirror position is kept').toBe(open(main).side);
+    expect(open(mirror).stopLoss).not.toBeNull();
+    expect(openTargets(mirror).length).toBeGreaterThan(0);
+    const m = open(main);
+    main.placeOrder({ symbol: SYMBOL, side: m.side === 'buy' ? 'sell' : 'buy', orderType: 'market', qty: m.size, reduceOnly: true });
+    await until('the mirror position to close with the main one', () => open(mirror).side === null && openTargets(mirror).length === 0, 20_000, bot);
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
   }, 240_000);
@@ -272,7 +197,7 @@ describe('mirror account off (the default)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-off-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
-    const r = await runBot(['config', 'check', '--json'], { cwd: dir, bundle });
+    const r = await runBot(['config', 'check', '--json'], { cwd: dir, bundle: h.bundle() });
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { config: { mirror: unknown } }).config.mirror).toEqual({ enabled: false });
   });

@@ -1,0 +1,126 @@
+/**
+ * The mirror account's tests (issue 24, tests/cli/mirrorAccount*.test.ts): the real bot (the
+ * bundle, testnet mode) against a sandbox serving two accounts (two keys), stepped by the test,
+ * with a fake termux-notification first on PATH. `useMirrorHarness()` registers the hooks of one
+ * test file and returns its tools.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { parseOrderLinkId } from '../../src/engine/orderLinkId.js';
+import type { Simulator } from '../../src/sim/simulator.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
+import { makeFakeTermux, type FakeTermux } from '../alerts/fakeTermux.js';
+import { builtBundle } from './build.js';
+import { cleanEnv, ROOT, writeSandboxConfig } from './cli.js';
+
+export const MAIN = { apiKey: 'mainKey123456', apiSecret: 'main-secret-for-tests-only', ips: ['127.0.0.1'] };
+export const MIRROR = { apiKey: 'mirrorKey1234', apiSecret: 'mirror-secret-for-tests-only', ips: ['127.0.0.1'] };
+export const SYMBOL = 'BTCUSDT';
+
+export interface Bot {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const open = (sim: Simulator) => sim.position(SYMBOL);
+export const ours = (sim: Simulator, kind: 'entry' | 'target') => sim.orders(SYMBOL).filter((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === kind);
+export const openTargets = (sim: Simulator) => ours(sim, 'target').filter((o) => o.status === 'New' || o.status === 'PartiallyFilled');
+/**
+ * The mirror holds a copy of the main position: same side, its own stop, the ladder placed (at
+ * least what is left of the main one: a copy made a candle later may find a main target filled).
+ */
+export const mirrored = (main: Simulator, mirror: Simulator): boolean =>
+  open(main).side !== null && open(mirror).side === open(main).side && open(mirror).stopLoss !== null && openTargets(mirror).length > 0 && openTargets(mirror).length >= openTargets(main).length;
+
+export function useMirrorHarness() {
+  let bundle = '';
+  let termux: FakeTermux | null = null;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  /** Both accounts as the exchange sees them, for a failure message. */
+  let accounts = (): string => '';
+
+  beforeAll(() => {
+    bundle = builtBundle('bot');
+    termux = makeFakeTermux('pocket-mirror-termux-');
+    termux.record('termux-notification');
+    termux.record('termux-notification-remove');
+  });
+  afterAll(() => termux?.cleanup());
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function twoAccounts(mirrorEnabled = true): Promise<{ sandbox: Sandbox; dir: string }> {
+    // Stepped by the test (speed 0): a position stays open while the test looks at it.
+    const sandbox = await startSandbox({ data: [join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz')], ntpPort: 0, apiKeys: [MAIN], extraAccounts: [{ ...MIRROR, initialBalance: '3000' }], initialBalance: '1000' });
+    const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-'));
+    writeSandboxConfig(dir, sandbox, { leverage: 5 });
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, mirror: { enabled: mirrorEnabled }, log: { level: 'debug' }, alerts: { termux: { enabled: true, timeoutMs: 3000 } } }));
+    accounts = () =>
+      [sandbox.sim, sandbox.accountSim(MIRROR.apiKey)]
+        .map((sim, i) => {
+          const p = sim.position(SYMBOL);
+          const orders = sim.openOrders(SYMBOL).map((o) => `${o.orderLinkId} ${o.side} ${o.qty.toFixed()}@${o.price?.toFixed() ?? 'mkt'}`);
+          return `${i === 0 ? 'MAIN' : 'MIRROR'}: ${p.side ?? 'flat'} ${p.size.toFixed()} stop ${p.stopLoss?.toFixed() ?? 'none'}; open orders: ${orders.join(', ') || 'none'}`;
+        })
+        .join('\n') + `\nMIRROR log:\n${readFileSync(join(dir, 'state', 'bot.log'), 'utf8').split('\n').filter((l) => / MIRROR /.test(l)).slice(-25).join('\n')}`;
+    cleanups.push(async () => {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return { sandbox, dir };
+  }
+
+  function startBot(dir: string, mirrorKey: { apiKey: string; apiSecret: string } = MIRROR): Bot {
+    const env = cleanEnv({
+      BYBIT_API_KEY: MAIN.apiKey,
+      BYBIT_API_SECRET: MAIN.apiSecret,
+      BYBIT_MIRROR_API_KEY: mirrorKey.apiKey,
+      BYBIT_MIRROR_API_SECRET: mirrorKey.apiSecret,
+      PATH: `${termux!.binDir}:${process.env.PATH ?? ''}`,
+    });
+    const child = spawn(process.execPath, [bundle, 'run'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-400_000)));
+    child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-400_000)));
+    const bot = { child, output: () => out, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await bot.exited;
+      }
+    });
+    return bot;
+  }
+
+  /** Waits for `cond`; with `sandbox`, steps the market one candle at a time meanwhile. */
+  async function until(what: string, cond: () => boolean, timeoutMs: number, bot: Bot, sandbox?: Sandbox): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; ${accounts()}\nbot output:\n${bot.output().slice(-4000)}`);
+      if (sandbox) sandbox.advanceCandles(1);
+      await sleep(sandbox ? 60 : 20);
+    }
+  }
+
+  return {
+    bundle: () => bundle,
+    termux: () => termux!,
+    cleanups,
+    twoAccounts,
+    startBot,
+    until,
+    /** The ongoing status notification's text, as last posted. */
+    ongoing: (): string => {
+      const calls = termux!.calls('termux-notification').filter((a) => a.includes('--ongoing'));
+      const last = calls.at(-1) ?? [];
+      return last[last.indexOf('-c') + 1] ?? '';
+    },
+  };
+}
