@@ -71,7 +71,7 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
     keepCandles: 1,
   });
   const store = new MemoryStore();
-  const journal = new MemoryJournal();
+  const journal = new MemoryJournal({ immediate: true });
   let clock = first.ts;
   const alerts = {
     send(a: EngineAlert): void {
@@ -80,7 +80,7 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
     },
   };
   const engine = new Engine(
-    { port: ex, store, journal, alerts, logger: input.logger ?? silentLogger, now: () => clock, strategies: new Map([[symbol, strategy]]) },
+    { port: ex, store, journal, alerts, logger: input.logger ?? silentLogger, now: () => clock, strategies: new Map([[symbol, strategy]]), historyLimit: 16 },
     settings,
   );
   await engine.start();
