@@ -13,6 +13,7 @@
  */
 import * as v from 'valibot';
 import type { Candle, Intent, PositionSide } from '../domain/types.js';
+import { withLazyReason } from '../util/lazyReason.js';
 import { scalperParamsSchema, type ScalperParams } from './scalperParams.js';
 import { ScalperSignals } from './scalperSignals.js';
 import type { BookTop, PositionView, Strategy } from './strategy.js';
@@ -73,19 +74,8 @@ export class Scalper implements Strategy {
     const p = this.params;
     // The text is built on first read, from the values of this candle: formatting it cost more than
     // the rest of a signal, and most signals are refused (a lock, the engine's cooldown) unread.
-    let reason: string | undefined;
-    return {
-      kind: 'enter',
-      symbol: this.symbol,
-      side,
-      decidedAtMs,
-      refPrice: close,
-      stopLoss: stop,
-      targets,
-      get reason(): string {
-        return (reason ??= reasonText(p, side, close, pivot, k, d, stop, r) + (score === null ? '' : `; score ${fmt(score)} (at least ${p.score!.minScore!})`));
-      },
-    };
+    const intent = { kind: 'enter' as const, symbol: this.symbol, side, decidedAtMs, refPrice: close, stopLoss: stop, targets };
+    return withLazyReason(intent, () => reasonText(p, side, close, pivot, k, d, stop, r) + (score === null ? '' : `; score ${fmt(score)} (at least ${p.score!.minScore!})`));
   }
 
   onBook(_top: BookTop, _position: PositionView, _nowMs: number): Intent | null {
