@@ -39,7 +39,26 @@ const CHUNK_BYTES = 64 * 1024;
  * missing file rejects with the `fs` error (code ENOENT, EISDIR) on the first batch.
  */
 export async function* readCandleBatches(path: string): AsyncGenerator<Candle[], void, undefined> {
-  yield* parseStream(path, new CandleCsvParser(path));
+  if (path.endsWith('.gz')) return yield* parseStream(path, new CandleCsvParser(path));
+  // A plain file is read in place, chunk after chunk into one buffer (the parser copies the part
+  // line it keeps): no stream, no new buffer per chunk. One event-loop turn per chunk, as the
+  // stream gave.
+  const parser = new CandleCsvParser(path);
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK_BYTES, null);
+      if (n === 0) break;
+      const candles = parser.push(buf.subarray(0, n));
+      if (candles.length > 0) yield candles;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const last = parser.end();
+  if (last.length > 0) yield last;
 }
 
 async function* parseStream(path: string, parser: CandleCsvParser): AsyncGenerator<Candle[], void, undefined> {
