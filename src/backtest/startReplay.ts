@@ -97,7 +97,7 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
   const record = (c: Candle): void => {
     if (!flat) exposed++;
     times.push(c.ts);
-    equity[n] = flat ? walletNum : reportNumber(sim.equity());
+    equity[n] = flat ? walletNum : sim.equityReport();
     if (maker) inventory[n] = signedSize;
     n++;
     lastTs = c.ts;
