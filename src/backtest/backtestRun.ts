@@ -42,7 +42,7 @@ export interface BacktestInput {
   /** Default: derived from the symbol and the first price (src/sim/instruments.ts). */
   readonly instrument?: Instrument;
   readonly logger?: Logger;
-  /** Called as the candles stream in (about every thousand), with the number read so far. */
+  /** Called as the candles stream in (about every 140), with the number read so far. */
   readonly onProgress?: (candlesRead: number) => void;
 }
 

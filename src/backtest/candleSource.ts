@@ -1,6 +1,6 @@
 /**
  * Where a backtest's candles come from (issue 21): either candles already in memory, or a candle
- * file read again for every run in batches of about a thousand, so that the history a run holds
+ * file read again for every run in batches of about 140, so that the history a run holds
  * does not grow with the length of the file. A file is read once first, to check it whole and count
  * it, so a bad line is reported before any run starts, as it always was.
  */

@@ -71,7 +71,15 @@ class AsciiPieces {
   readonly #buf = Buffer.allocUnsafe(PIECE_BYTES + 1024);
   #used = 0;
   #lastValue = NaN;
-  #lastText = '';
+  /** The last value's text as bytes (ASCII), copied in a loop: a Buffer.write call per candle cost more than the rest of the line. */
+  readonly #lastBytes = new Uint8Array(32);
+  #lastLength = 0;
+  /** The digits of the last time above its low eight (see time). */
+  #hi = -1;
+  readonly #hiBytes = new Uint8Array(16);
+  #hiLength = 0;
+  /** #lastValue's text is in #lastBytes. */
+  #cached = false;
 
   constructor(sink: TextSink) {
     this.#sink = sink;
@@ -88,22 +96,36 @@ class AsciiPieces {
 
   /** A time in ms: a whole number from 0 to 2^53, written as String(x) would (plain digits). */
   time(ms: number): void {
+    if (!(Number.isSafeInteger(ms) && ms >= 1e8)) return this.#smallTime(ms);
+    // Digits above the low eight change once a day or so: kept as bytes; the low eight as an int32.
+    const hi = Math.floor(ms / 1e8);
+    if (hi !== this.#hi) {
+      this.#hi = hi;
+      const text = String(hi);
+      for (let i = 0; i < text.length; i++) this.#hiBytes[i] = text.charCodeAt(i);
+      this.#hiLength = text.length;
+    }
+    const buf = this.#buf;
+    const hiBytes = this.#hiBytes;
+    let at = this.#used;
+    for (let i = 0; i < this.#hiLength; i++) buf[at++] = hiBytes[i]!;
+    let lo = (ms - hi * 1e8) | 0;
+    for (let k = 7; k >= 0; k--) {
+      buf[at + k] = ZERO + (lo % 10);
+      lo = (lo / 10) | 0;
+    }
+    this.#used = at + 8;
+  }
+
+  /** A time below 10^8 ms (tests' small clocks), or not a safe integer (as text). */
+  #smallTime(ms: number): void {
     if (!(Number.isSafeInteger(ms) && ms >= 0)) return this.text(num(ms));
     const buf = this.#buf;
     let digits = 1;
     for (let p = 10; p <= ms; p *= 10) digits++;
     let at = this.#used + digits;
     this.#used = at;
-    // The low eight digits and the rest, each a small integer.
-    let hi = Math.floor(ms / 1e8);
-    let lo = ms - hi * 1e8;
-    if (hi > 0) {
-      for (let k = 0; k < 8; k++) {
-        buf[--at] = ZERO + (lo % 10);
-        lo = Math.floor(lo / 10);
-      }
-      lo = hi;
-    }
+    let lo = ms;
     do {
       buf[--at] = ZERO + (lo % 10);
       lo = Math.floor(lo / 10);
@@ -111,11 +133,24 @@ class AsciiPieces {
   }
 
   value(x: number): void {
-    if (!Object.is(x, this.#lastValue)) {
+    if (!this.#cached || !Object.is(x, this.#lastValue)) {
+      const text = num(x);
+      // A number's text is at most 25 characters ("-1.2345678901234567e-300"); longer goes as text.
+      if (text.length > this.#lastBytes.length) {
+        this.#cached = false;
+        return this.text(text);
+      }
+      this.#cached = true;
       this.#lastValue = x;
-      this.#lastText = num(x);
+      for (let i = 0; i < text.length; i++) this.#lastBytes[i] = text.charCodeAt(i);
+      this.#lastLength = text.length;
     }
-    this.text(this.#lastText);
+    const buf = this.#buf;
+    const bytes = this.#lastBytes;
+    let at = this.#used;
+    for (let i = 0; i < this.#lastLength; i++) buf[at++] = bytes[i]!;
+    this.#used = at;
+    if (at >= PIECE_BYTES) this.flush();
   }
 
   flush(): void {

@@ -71,7 +71,7 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
     keepCandles: 1,
   });
   const store = new MemoryStore();
-  const journal = new MemoryJournal();
+  const journal = new MemoryJournal({ immediate: true });
   let clock = first.ts;
   const alerts = {
     send(a: EngineAlert): void {
@@ -80,7 +80,7 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
     },
   };
   const engine = new Engine(
-    { port: ex, store, journal, alerts, logger: input.logger ?? silentLogger, now: () => clock, strategies: new Map([[symbol, strategy]]) },
+    { port: ex, store, journal, alerts, logger: input.logger ?? silentLogger, now: () => clock, strategies: new Map([[symbol, strategy]]), historyLimit: 16 },
     settings,
   );
   await engine.start();
@@ -97,7 +97,7 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
   const record = (c: Candle): void => {
     if (!flat) exposed++;
     times.push(c.ts);
-    equity[n] = flat ? walletNum : reportNumber(sim.equity());
+    equity[n] = flat ? walletNum : sim.equityReport();
     if (maker) inventory[n] = signedSize;
     n++;
     lastTs = c.ts;

@@ -45,6 +45,12 @@ export interface EngineDeps {
   readonly now: () => number;
   /** One strategy per configured symbol; the engine guards each one. */
   readonly strategies: ReadonlyMap<string, Strategy>;
+  /**
+   * Closed candles kept per symbol (default HISTORY_LIMIT, what a hot reload re-warms a new
+   * strategy from). A backtest has no hot reload and keeps a few: held candles outlived young
+   * collections and were copied at each one.
+   */
+  readonly historyLimit?: number;
 }
 
 export class Engine {
@@ -105,7 +111,7 @@ export class Engine {
     const entries = (this.#entries = new EntryPlacer(this.#ctx, this.#risk, this.#orders));
     this.#runner = new StrategyRunner(this.#ctx, { risk: this.#risk, positions: this.#positions, entries, maker: this.#maker });
     for (const s of settings.symbols) {
-      const rt = newSymbolRuntime(s, deps.strategies, deps.logger);
+      const rt = newSymbolRuntime(s, deps.strategies, deps.logger, deps.historyLimit);
       this.#symbols.set(s.symbol, rt);
       // A failure in one event must not stop the next: log it and keep the loop alive.
       this.#queues.set(s.symbol, new SymbolQueue((e) => deps.logger.error(`${rt.settings.symbol}: event handling failed`, { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })));
@@ -169,7 +175,7 @@ export class Engine {
         if (!confirmed) return;
         this.#clock.observeClose(candle.ts + intervalMinutes * 60_000);
         if (candle.ts > rt.newestCandleTs) rt.newestCandleTs = candle.ts;
-        this.#queues.get(symbol)!.runOrEnqueue(() => this.#afterCandle(rt, candle));
+        this.#queues.get(symbol)!.runOrEnqueueWith(this.#afterCandleFn, rt, candle);
       },
       onBookTop: (top) => {
         const rt = this.#symbols.get(top.symbol);
@@ -356,6 +362,9 @@ export class Engine {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** #afterCandle made once, handed to the queue with its arguments (no closure per candle). */
+  readonly #afterCandleFn = (rt: SymbolRuntime, candle: Candle): Promise<void> | void => this.#afterCandle(rt, candle);
 
   /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch, daily-loss and drawdown locks). */
   #afterCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {

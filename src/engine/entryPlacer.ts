@@ -16,6 +16,7 @@ import { storedOrder, type OrderSender } from './orderSender.js';
 import type { RiskGate } from './riskGate.js';
 import { spreadRefusal } from './spreadGuard.js';
 import { localPosition, notTrading, type SymbolRuntime } from './symbolRuntime.js';
+import { lazyReasonFields } from '../util/lazyReason.js';
 
 type EnterIntent = Extract<Intent, { kind: 'enter' }>;
 
@@ -35,7 +36,7 @@ export class EntryPlacer {
     const why = this.#refusal(rt, now);
     // The reason is read only by a logger that prints it (the strategy may build it on first read).
     // Debug: a lock refuses every signal while it lasts; the lock itself is reported when it starts and ends.
-    if (why !== null) return this.#ctx.logger.debug(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, { get reason() { return intent.reason; } });
+    if (why !== null) return this.#ctx.logger.debug(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, lazyReasonFields(() => intent.reason));
     return this.#enterChecked(rt, intent, now);
   }
 

@@ -35,8 +35,10 @@ export class LedgerWriter {
   }
 
   write(record: JournalRecord): void {
-    const write = this.#journal
-      .append(record)
+    const pending = this.#journal.append(record);
+    // Written already (an in-memory journal): nothing in flight.
+    if (pending === undefined) return;
+    const write = pending
       .catch((e: unknown) => this.#logger.error('journal write failed', { error: e instanceof Error ? e.message : String(e), type: record.type }))
       .finally(() => this.#writes.delete(write));
     this.#writes.add(write);

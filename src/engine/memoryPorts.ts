@@ -29,9 +29,19 @@ export class MemoryStore implements EngineStore {
 
 export class MemoryJournal implements EngineJournal {
   readonly records: JournalRecord[] = [];
+  readonly #immediate: boolean;
 
-  async append(record: JournalRecord): Promise<void> {
+  /**
+   * `immediate`: append returns nothing, the record being in place already, so the engine has no
+   * write in flight to wait for (the backtester: an hourly equity record then costs no promise).
+   */
+  constructor(options: { readonly immediate?: boolean } = {}) {
+    this.#immediate = options.immediate ?? false;
+  }
+
+  append(record: JournalRecord): Promise<void> | void {
     this.records.push(record);
+    return this.#immediate ? undefined : Promise.resolve();
   }
 
   async readFills(): Promise<readonly FillRecord[]> {

@@ -19,7 +19,8 @@ export interface EngineStore {
 
 /** The append-only journal (src/state Journal, wrapped by the wiring). */
 export interface EngineJournal {
-  append(record: JournalRecord): Promise<void>;
+  /** A journal that has written the record when it returns (in memory) returns nothing: no promise to wait for. */
+  append(record: JournalRecord): Promise<void> | void;
   /**
    * The fills already journaled (at least this month's and last month's), oldest first. On start
    * the engine uses them to know which exchange fills it has recorded and to rebuild the open

@@ -10,7 +10,7 @@ import type { EntryPlacer } from './entryPlacer.js';
 import type { MakerQuoting } from './makerQuoting.js';
 import type { PositionManager } from './positionManager.js';
 import type { RiskGate } from './riskGate.js';
-import { guardWithLog, HISTORY_LIMIT, positionView, rememberCandle, type SymbolRuntime } from './symbolRuntime.js';
+import { guardWithLog, positionView, rememberCandle, type SymbolRuntime } from './symbolRuntime.js';
 
 export class StrategyRunner {
   readonly #ctx: EngineContext;
@@ -91,7 +91,7 @@ export class StrategyRunner {
     rt.source = next;
     rt.strategy = guardWithLog(next, this.#ctx.logger);
     rt.quoteTooSmallSaid = false; // new parameters: a size still too small is said again
-    for (let i = Math.max(0, rt.history.length - HISTORY_LIMIT); i < rt.history.length; i++) rt.strategy.onCandle(rt.history[i]!, FLAT, rt.history[i]!.ts);
+    for (let i = Math.max(0, rt.history.length - rt.historyLimit); i < rt.history.length; i++) rt.strategy.onCandle(rt.history[i]!, FLAT, rt.history[i]!.ts);
   }
 
   /**
@@ -102,13 +102,15 @@ export class StrategyRunner {
     const need = rt.strategy.warmupCandles + 5;
     const intervalMs = rt.settings.intervalMinutes * 60_000;
     const candles = await this.#ctx.port.fetchCandles(rt.settings.symbol, rt.settings.intervalMinutes, first.ts - need * intervalMs, need);
+    let fed = 0;
     for (const c of candles) {
       if (c.ts >= first.ts) break;
       rememberCandle(rt, c);
       rt.strategy.onCandle(c, positionView(this.#ctx.store, rt), c.ts + intervalMs);
+      fed++;
     }
     rt.warm = true;
-    this.#ctx.logger.info(`${rt.settings.symbol} ready: warmed up on ${rt.history.length} candles, deciding from the candle of ${new Date(first.ts).toISOString()}`);
+    this.#ctx.logger.info(`${rt.settings.symbol} ready: warmed up on ${fed} candles, deciding from the candle of ${new Date(first.ts).toISOString()}`);
   }
 
   async #closedCandleSlow(rt: SymbolRuntime, candle: Candle, now: number, timeExit: boolean): Promise<void> {

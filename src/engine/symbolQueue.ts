@@ -47,7 +47,15 @@ export class SymbolQueue {
    * simulator call), so starting the handler there cannot re-enter anything.
    */
   runOrEnqueue(task: Task): void {
-    if (this.#pending > 0) return this.enqueue(task);
+    this.runOrEnqueueWith(task, undefined, undefined);
+  }
+
+  /**
+   * runOrEnqueue for `run(a, b)`, without a closure unless it has to wait in the queue: a
+   * backtest hands over every closed candle this way, and a closure per candle was young garbage.
+   */
+  runOrEnqueueWith<A, B>(run: (a: A, b: B) => Promise<void> | void, a: A, b: B): void {
+    if (this.#pending > 0) return this.enqueue(() => run(a, b));
     this.#pending++;
     // Events enqueued while this task runs must wait for it, as they would behind a queued task:
     // enqueue puts a gate in the queue for them. A task that finishes here (most candles) and
@@ -55,7 +63,7 @@ export class SymbolQueue {
     this.#inline = true;
     let result: Promise<void> | void;
     try {
-      result = task();
+      result = run(a, b);
     } catch (e) {
       this.#failed(e);
       result = undefined;

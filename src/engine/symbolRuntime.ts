@@ -23,6 +23,8 @@ export interface SymbolRuntime {
   strategy: GuardedStrategy;
   instrument: Instrument | null;
   readonly history: Candle[];
+  /** Newest candles of `history` kept: HISTORY_LIMIT, or fewer where no hot reload can replay them (a backtest). */
+  readonly historyLimit: number;
   readonly roundTrip: RoundTrip;
   lastRequoteMs: number;
   requoteQueued: boolean;
@@ -51,7 +53,7 @@ export function guardWithLog(strategy: Strategy, logger: Logger): GuardedStrateg
   return guardStrategy(strategy, (message, error) => logger.error(message, { error: error instanceof Error ? error.message : String(error) }));
 }
 
-export function newSymbolRuntime(s: EngineSymbolSettings, strategies: ReadonlyMap<string, Strategy>, logger: Logger): SymbolRuntime {
+export function newSymbolRuntime(s: EngineSymbolSettings, strategies: ReadonlyMap<string, Strategy>, logger: Logger, historyLimit = HISTORY_LIMIT): SymbolRuntime {
   const strategy = strategies.get(s.symbol);
   if (!strategy) throw new RangeError(`no strategy for ${s.symbol}`);
   return {
@@ -60,6 +62,7 @@ export function newSymbolRuntime(s: EngineSymbolSettings, strategies: ReadonlyMa
     strategy: guardWithLog(strategy, logger),
     instrument: null,
     history: [],
+    historyLimit,
     roundTrip: new RoundTrip(s.symbol),
     lastRequoteMs: 0,
     requoteQueued: false,
@@ -91,9 +94,9 @@ export function positionView(store: EngineStore, rt: SymbolRuntime): PositionVie
 
 export function rememberCandle(rt: SymbolRuntime, c: Candle): void {
   rt.history.push(c);
-  // Trimmed in batches (one splice per HISTORY_LIMIT candles, not one per candle); readers look at
-  // the newest HISTORY_LIMIT only.
-  if (rt.history.length >= 2 * HISTORY_LIMIT) rt.history.splice(0, rt.history.length - HISTORY_LIMIT);
+  // Trimmed in batches (one splice per historyLimit candles, not one per candle); readers look at
+  // the newest historyLimit only.
+  if (rt.history.length >= 2 * rt.historyLimit) rt.history.splice(0, rt.history.length - rt.historyLimit);
 }
 
 /** Bybit's status of the symbol's instrument says it takes no new positions (Delivering, Closed, PreLaunch). */

@@ -12,7 +12,8 @@ export class Atr implements Indicator<HighLowClose> {
   #prevClose = NaN;
   #count = 0;
   #acc = 0;
-  #value: number | null = null;
+  /** NaN until warmed up (a double field: a `number | null` one stored a new heap number at every write). */
+  #value = NaN;
 
   constructor(length: number) {
     assertLength(length, 1, 'Atr');
@@ -21,11 +22,12 @@ export class Atr implements Indicator<HighLowClose> {
   }
 
   get value(): number | null {
-    return this.#value;
+    const v = this.#value;
+    return v === v ? v : null;
   }
 
   get isStable(): boolean {
-    return this.#value !== null;
+    return this.#value === this.#value;
   }
 
   update(c: HighLowClose): number | null {
@@ -44,7 +46,7 @@ export class Atr implements Indicator<HighLowClose> {
     this.#prevClose = close;
     const n = this.#length;
     const prev = this.#value;
-    if (prev !== null) return (this.#value = (prev * (n - 1) + tr) / n);
+    if (prev === prev) return (this.#value = (prev * (n - 1) + tr) / n);
     this.#acc += tr;
     if (++this.#count < n) return null;
     return (this.#value = this.#acc / n);

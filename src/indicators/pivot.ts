@@ -17,7 +17,8 @@ export class Pivot implements Indicator<number> {
   readonly right: number;
   readonly #window: RingBuffer;
   readonly #isHigh: boolean;
-  #value: number | null = null;
+  /** NaN when the last candle confirmed no pivot (a double field: a `number | null` one stored a new heap number at every write). */
+  #value = NaN;
 
   constructor(kind: PivotKind, left: number, right: number) {
     assertLength(left, 1, 'Pivot left');
@@ -32,7 +33,8 @@ export class Pivot implements Indicator<number> {
 
   /** The pivot confirmed by the last input, or null. */
   get value(): number | null {
-    return this.#value;
+    const v = this.#value;
+    return v === v ? v : null;
   }
 
   /** True once the window holds enough candles to decide. */
@@ -44,13 +46,19 @@ export class Pivot implements Indicator<number> {
     assertFinite(x, 'Pivot');
     const w = this.#window;
     w.push(x);
-    if (!w.isFull) return (this.#value = null);
+    if (!w.isFull) {
+      this.#value = NaN;
+      return null;
+    }
     const candidate = w.at(this.left);
     const size = w.capacity;
     for (let i = 0; i < size; i++) {
       if (i === this.left) continue;
       const v = w.at(i);
-      if (this.#isHigh ? !(candidate > v) : !(candidate < v)) return (this.#value = null);
+      if (this.#isHigh ? !(candidate > v) : !(candidate < v)) {
+        this.#value = NaN;
+        return null;
+      }
     }
     return (this.#value = candidate);
   }

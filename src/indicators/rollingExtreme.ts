@@ -17,7 +17,8 @@ export class RollingExtreme implements Indicator<number> {
   #front = 0;
   #count = 0;
   #seen = 0;
-  #value: number | null = null;
+  /** NaN until warmed up (a double field: a `number | null` one stored a new heap number at every write). */
+  #value = NaN;
 
   constructor(length: number, kind: ExtremeKind) {
     assertLength(length, 1, 'RollingExtreme');
@@ -30,11 +31,12 @@ export class RollingExtreme implements Indicator<number> {
   }
 
   get value(): number | null {
-    return this.#value;
+    const v = this.#value;
+    return v === v ? v : null;
   }
 
   get isStable(): boolean {
-    return this.#value !== null;
+    return this.#value === this.#value;
   }
 
   update(x: number): number | null {

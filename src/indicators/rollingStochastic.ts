@@ -11,7 +11,8 @@ export class RollingStochastic implements Indicator<number> {
   readonly requiredInputs: number;
   readonly #max: RollingExtreme;
   readonly #min: RollingExtreme;
-  #value: number | null = null;
+  /** NaN until warmed up (a double field: a `number | null` one stored a new heap number at every write). */
+  #value = NaN;
 
   constructor(length: number) {
     assertLength(length, 1, 'RollingStochastic');
@@ -21,11 +22,12 @@ export class RollingStochastic implements Indicator<number> {
   }
 
   get value(): number | null {
-    return this.#value;
+    const v = this.#value;
+    return v === v ? v : null;
   }
 
   get isStable(): boolean {
-    return this.#value !== null;
+    return this.#value === this.#value;
   }
 
   update(x: number): number | null {

@@ -14,7 +14,8 @@ export class Rsi implements Indicator<number> {
   #changes = 0;
   #avgGain = 0;
   #avgLoss = 0;
-  #value: number | null = null;
+  /** NaN until warmed up (a double field: a `number | null` one stored a new heap number at every write). */
+  #value = NaN;
 
   constructor(length: number) {
     assertLength(length, 1, 'Rsi');
@@ -23,11 +24,12 @@ export class Rsi implements Indicator<number> {
   }
 
   get value(): number | null {
-    return this.#value;
+    const v = this.#value;
+    return v === v ? v : null;
   }
 
   get isStable(): boolean {
-    return this.#value !== null;
+    return this.#value === this.#value;
   }
 
   update(x: number): number | null {
@@ -55,7 +57,7 @@ export class Rsi implements Indicator<number> {
       // An unchanged close shrinks both averages by (n−1)/n, which leaves their ratio, so RSI, exactly
       // as it was; recomputed in floating point it would wobble by an ulp, and StochRSI would turn
       // that wobble into a raw of 99.99999999999997 instead of 100 and a K/D tie into a cross.
-      if (change === 0) return this.#value;
+      if (change === 0) return this.value;
     }
     return (this.#value = rsiFromAverages(this.#avgGain, this.#avgLoss));
   }

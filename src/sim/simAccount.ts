@@ -13,6 +13,7 @@ import type { Side } from '../domain/types.js';
 import { Dec, ZERO, toPrice } from '../domain/money.js';
 import type { PositionState, SimMarket } from './simMarket.js';
 import { clearPosition } from './simMarket.js';
+import { EquityMark } from './equityMark.js';
 import type { SimPosition, SimWallet } from './simTypes.js';
 
 export interface SimAccountConfig {
@@ -40,6 +41,7 @@ export class SimAccount {
   #fees: Decimal = ZERO;
   /** Position sequence number, shared by all symbols (Bybit `seq`). */
   #seq = 0;
+  readonly #mark = new EquityMark();
 
   constructor(config: SimAccountConfig) {
     this.#maker = config.makerFeeRate;
@@ -159,6 +161,11 @@ export class SimAccount {
       upl = upl === null ? u : upl.add(u);
     }
     return upl === null ? this.#wallet : this.#wallet.add(upl);
+  }
+
+  /** `reportNumber(equity(markets))` through exact integers (./equityMark.ts), or null where they do not fit. */
+  equityMark(markets: Iterable<SimMarket>): number | null {
+    return this.#mark.value(this.#wallet, markets);
   }
 
   wallet(markets: Iterable<SimMarket>): SimWallet {

@@ -114,13 +114,18 @@ export function intentProblem(intent: Intent, symbol: string): string | null {
 }
 
 /**
- * A reason is a non-empty string, or a getter that builds it on first read (the scalper's: its text
- * costs more than the rest of a signal, and most signals are refused by a lock and never shown).
+ * A reason is a non-empty string, or a getter (its own, or its class's) that builds it on first read
+ * (the scalper's: its text costs more than the rest of a signal, and most signals are refused by a
+ * lock and never shown).
  * The getter is not called here, which would defeat it.
  */
 function hasReason(intent: Intent): boolean {
-  const d = Object.getOwnPropertyDescriptor(intent, 'reason');
-  if (d === undefined) return false;
-  if (d.get !== undefined) return true;
-  return typeof d.value === 'string' && d.value !== '';
+  // Its own property, or a getter its class gives it (the scalper's entry intent).
+  for (let o: object | null = intent; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(o, 'reason');
+    if (d === undefined) continue;
+    if (d.get !== undefined) return true;
+    return typeof d.value === 'string' && d.value !== '';
+  }
+  return false;
 }

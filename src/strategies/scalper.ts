@@ -73,19 +73,7 @@ export class Scalper implements Strategy {
     const p = this.params;
     // The text is built on first read, from the values of this candle: formatting it cost more than
     // the rest of a signal, and most signals are refused (a lock, the engine's cooldown) unread.
-    let reason: string | undefined;
-    return {
-      kind: 'enter',
-      symbol: this.symbol,
-      side,
-      decidedAtMs,
-      refPrice: close,
-      stopLoss: stop,
-      targets,
-      get reason(): string {
-        return (reason ??= reasonText(p, side, close, pivot, k, d, stop, r) + (score === null ? '' : `; score ${fmt(score)} (at least ${p.score!.minScore!})`));
-      },
-    };
+    return new ScalperEntry(this.symbol, side, decidedAtMs, close, stop, targets, () => reasonText(p, side, close, pivot, k, d, stop, r) + (score === null ? '' : `; score ${fmt(score)} (at least ${p.score!.minScore!})`));
   }
 
   onBook(_top: BookTop, _position: PositionView, _nowMs: number): Intent | null {
@@ -103,6 +91,44 @@ export class Scalper implements Strategy {
     if (pivot === null) return null;
     const buffer = p.stopBufferPct / 100;
     return side === 'long' ? pivot * (1 - buffer) : pivot * (1 + buffer);
+  }
+}
+
+type EnterIntent = Extract<Intent, { kind: 'enter' }>;
+
+/**
+ * The scalper's entry intent. Its reason is a getter of the class, built at the first read: an
+ * object literal with its own getter costs V8 a new hidden class per signal (a backtest makes
+ * thousands, most refused unread).
+ */
+class ScalperEntry implements EnterIntent {
+  readonly kind = 'enter' as const;
+  readonly symbol: string;
+  readonly side: PositionSide;
+  readonly decidedAtMs: number;
+  readonly refPrice: number;
+  readonly stopLoss: number;
+  readonly targets: readonly number[];
+  #make: (() => string) | null;
+  #reason = '';
+
+  constructor(symbol: string, side: PositionSide, decidedAtMs: number, refPrice: number, stopLoss: number, targets: readonly number[], make: () => string) {
+    this.symbol = symbol;
+    this.side = side;
+    this.decidedAtMs = decidedAtMs;
+    this.refPrice = refPrice;
+    this.stopLoss = stopLoss;
+    this.targets = targets;
+    this.#make = make;
+  }
+
+  get reason(): string {
+    const make = this.#make;
+    if (make !== null) {
+      this.#reason = make();
+      this.#make = null;
+    }
+    return this.#reason;
   }
 }
 

@@ -44,8 +44,9 @@ export class ScalperSignals {
   readonly #atr: Atr;
   /** The last volumeLength volumes, when the volume filter is on. */
   readonly #volumes: RingBuffer | null;
-  #prevK: number | null = null;
-  #prevD: number | null = null;
+  /** K and D of the previous candle, NaN before they exist (double fields: no heap number per write). */
+  #prevK = NaN;
+  #prevD = NaN;
   #lastPivotHigh: number | null = null;
   #lastPivotLow: number | null = null;
   #cooldownLeft = 0;
@@ -142,8 +143,8 @@ export class ScalperSignals {
     const d = this.#stoch.d;
     const prevK = this.#prevK;
     const prevD = this.#prevD;
-    this.#prevK = k;
-    this.#prevD = d;
+    this.#prevK = k ?? NaN;
+    this.#prevD = d ?? NaN;
     this.#signal = null;
     this.#triggerPivot = null;
 
@@ -155,7 +156,7 @@ export class ScalperSignals {
       if (score === null) return null;
       cooling = true;
     }
-    if (k === null || d === null || prevK === null || prevD === null) return null;
+    if (k === null || d === null || prevK !== prevK || prevD !== prevD) return null;
     const p = this.#p;
     const volumes = this.#volumes;
     if (volumes !== null && (!volumes.isFull || !volumeAtLeast(c.volume, p.volumeFactor, volumes))) return null;

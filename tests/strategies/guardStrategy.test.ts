@@ -104,4 +104,26 @@ describe('guardStrategy', () => {
     expect(intentProblem(withoutReason as Intent, 'BTCUSDT')).toBe('reason is missing');
     expect(intentProblem({ ...goodEnter, reason: '' }, 'BTCUSDT')).toBe('reason is missing');
   });
+
+  it("accepts a reason that is a getter of the intent's class (the scalper's entry) without building it", () => {
+    let built = 0;
+    class Entry {
+      readonly kind = 'enter' as const;
+      readonly symbol = 'BTCUSDT';
+      readonly side = 'long' as const;
+      readonly decidedAtMs = 1;
+      readonly refPrice = 100;
+      readonly stopLoss = 99;
+      readonly targets = [101, 102];
+      get reason(): string {
+        built++;
+        return 'long: stochRSI crossed up at pivot S1';
+      }
+    }
+    const { calls, log } = recorder();
+    const out = guardStrategy(scripted(() => new Entry()), log).onCandle(candle, FLAT, 0);
+    expect(built, 'the guard does not build the text').toBe(0);
+    expect(out!.reason).toBe('long: stochRSI crossed up at pivot S1');
+    expect(calls).toEqual([]);
+  });
 });
