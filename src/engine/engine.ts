@@ -8,11 +8,10 @@
  * queue per symbol and dispatches the exchange's events into it, so events for one symbol are
  * handled strictly one after another and a fill arriving while an entry is placed never races it.
  */
-import { dec } from '../domain/money.js';
-import { ExchangeError } from '../domain/exchangeErrors.js';
 import type { Candle, Intent } from '../domain/types.js';
 import type { Strategy } from '../strategies/strategy.js';
 import type { Logger } from '../util/logger.js';
+import { dec } from '../domain/money.js';
 import { ownerAlert, type EngineContext } from './engineContext.js';
 import { EntryPlacer } from './entryPlacer.js';
 import type { ExchangePort } from './exchangePort.js';
@@ -26,6 +25,7 @@ import { OrderSender } from './orderSender.js';
 import { isOwnOrderLinkId } from './orderLinkId.js';
 import { OrderTracker } from './orderTracker.js';
 import { PositionManager } from './positionManager.js';
+import { prepareSymbols } from './prepareSymbols.js';
 import type { EngineAlerts, EngineJournal, EngineSettings, EngineStore, EngineSymbolSettings } from './ports.js';
 import { Reconciler, type ReconcileReason } from './reconciler.js';
 import { RiskGate, type EngineSnapshot } from './riskGate.js';
@@ -133,19 +133,7 @@ export class Engine {
     const { port, logger } = this.#deps;
     const symbols = this.#enabledSymbols();
     if (this.#settings.feesFromExchange) await this.refreshFees();
-    const instruments = await port.loadInstruments(symbols);
-    for (const sym of symbols) {
-      const rt = this.#symbols.get(sym)!;
-      rt.instrument = instruments.get(sym) ?? null;
-      if (!rt.instrument) throw new ExchangeError(`no trading rules for ${sym}`, 'fatal');
-      // PreLaunch, Delivering, Closed: Bybit's status says the symbol cannot be traded (issue 20 item 4).
-      const status = rt.instrument.status;
-      if (status !== undefined && status !== 'Trading') {
-        const i = this.#settings.symbols.findIndex((s) => s.symbol === sym);
-        throw new ExchangeError(`symbols[${i}].symbol ${sym} is ${status} on Bybit, not Trading: remove it from config.json or set its "enabled" to false`, 'fatal');
-      }
-      await port.setLeverage(sym, dec(rt.settings.leverage));
-    }
+    await prepareSymbols(port, symbols.map((sym) => this.#symbols.get(sym)!), this.#settings.symbols);
     this.#deps.store.update((d) => {
       for (const sym of symbols) d.symbols[sym] ??= { position: null, openOrders: {}, cooldownUntilMs: null };
     });
