@@ -1,9 +1,10 @@
 /**
  * Limit entries in the backtest (issue 24 item 5), on the real BTCUSDT 1m candles in data/: each
- * signal becomes a post-only limit at its candle's close (or offsetPct better); it fills only where
- * DESIGN section 5's rule says (the path trades strictly beyond the limit), as maker, within
- * timeoutCandles candles, unless the price reached the first target first; a short resting on the
- * simulator's bid is refused as Bybit refuses a crossing post-only order, and the signal dropped.
+ * signal becomes a post-only limit at its candle's close (or offsetPct better), moved to the book's
+ * own side where the close would cross it (a long at most the best bid, a short at least the best
+ * ask: the simulator's book has its bid at the last price, its ask one tick above). It fills only
+ * where DESIGN section 5's rule says (the path trades strictly beyond the limit), as maker, within
+ * timeoutCandles candles, unless the price reached the first target first: longs and shorts alike.
  * Every order's outcome is worked out here from the candles alone and compared with the bot's.
  */
 import { fileURLToPath } from 'node:url';
@@ -78,58 +79,68 @@ describe('limit entries at the close on 20,000 real BTCUSDT 1m candles', () => {
     r = await limitRun({ type: 'limit', timeoutCandles: TIMEOUT });
   });
 
-  it('each signal sends a post-only limit at its candle close, with the stop attached', () => {
+  it('each signal sends a post-only limit at its candle close, on the book\'s own side of it, with the stop attached', () => {
     expect(r.judged.length, 'enough entries to mean something').toBeGreaterThan(50);
     for (const j of r.judged) {
       const signal = BTC_1M[j.signal]!;
       expect(j.order.orderType).toBe('limit');
-      expect(Number(j.order.price), j.order.orderLinkId).toBe(signal.close);
+      // The simulator's book at the close: bid = the close (on the tick grid), ask one tick (0.1) above.
+      const want = j.order.side === 'buy' ? signal.close : Math.round(signal.close * 10 + 1) / 10;
+      expect(Number(j.order.price), j.order.orderLinkId).toBe(want);
       expect(j.order.reason).toContain(`close ${signal.close}`);
     }
+    const line = r.lines.find((l) => / short limit entry placed: /.test(l))!;
+    expect(line).toMatch(/post-only, at the best ask \S+ \(the signal candle's close \S+ would have crossed the book\);/);
   });
 
-  it('a long fills only where the path traded strictly below it, as maker, inside its timeout; otherwise cancelled at the timeout or the first target', () => {
-    const longs = r.judged.filter((j) => j.order.side === 'buy');
-    const seen = { filled: 0, timeout: 0, target: 0, filledInLastCandle: 0, wouldFillOneCandleLater: 0 };
-    for (const j of longs) {
-      const target = Number(/first target (\S+) first/.exec(r.lines.find((l) => l.includes(`placed: ${j.order.qty} @ ${j.order.price},`))!)![1]);
-      const want = expected(j, target);
-      seen[want.outcome]++;
-      if (want.outcome === 'filled' && want.candle === j.signal + TIMEOUT) seen.filledInLastCandle++;
-      const after = BTC_1M[j.signal + TIMEOUT + 1]!;
-      if (want.outcome === 'timeout' && after.low < Number(j.order.price)) seen.wouldFillOneCandleLater++;
-      const at = new Date(BTC_1M[j.signal]!.ts).toISOString();
-      if (want.outcome === 'filled') {
-        expect(j.fills.length, `long limit of ${at} fills in candle ${want.candle - j.signal}`).toBeGreaterThan(0);
-        const f = j.fills[0]!;
-        expect(byTs.get(Math.floor(f.ts / 60_000) * 60_000), 'in the first candle that traded through it').toBe(want.candle);
-        expect(f.isMaker, 'a resting limit fills as maker').toBe(true);
-        expect(f.price).toBe(j.order.price);
-        // The maker fee (config paper.makerFeePct 0.02 %) in the ledger, not the taker's 0.055 %.
-        expect(dec(f.fee).toFixed(8)).toBe(dec(f.price).mul(f.qty).mul('0.0002').toFixed(8));
-        expect(j.ended).toMatch(/limit entry filled: .* as maker$/);
-      } else {
-        expect(j.fills, `long limit of ${at}: no fill (${want.outcome})`).toEqual([]);
-        expect(j.ended).toMatch(want.outcome === 'timeout' ? /limit entry cancelled: not filled within 3 candle\(s\)$/ : /limit entry cancelled: the price reached the first target \S+ before it filled$/);
+  for (const side of ['long', 'short'] as const) {
+    it(`a ${side} fills only where the path traded strictly beyond it, as maker, inside its timeout; otherwise cancelled at the timeout or the first target`, () => {
+      const mine = r.judged.filter((j) => j.order.side === (side === 'long' ? 'buy' : 'sell'));
+      const seen = { filled: 0, timeout: 0, target: 0, filledInLastCandle: 0, wouldFillOneCandleLater: 0 };
+      for (const j of mine) {
+        const target = Number(/first target (\S+) first/.exec(r.lines.find((l) => l.includes(`placed: ${j.order.qty} @ ${j.order.price},`))!)![1]);
+        const want = expected(j, target);
+        seen[want.outcome]++;
+        if (want.outcome === 'filled' && want.candle === j.signal + TIMEOUT) seen.filledInLastCandle++;
+        const after = BTC_1M[j.signal + TIMEOUT + 1]!;
+        if (want.outcome === 'timeout' && (side === 'long' ? after.low < Number(j.order.price) : after.high > Number(j.order.price))) seen.wouldFillOneCandleLater++;
+        const at = new Date(BTC_1M[j.signal]!.ts).toISOString();
+        if (want.outcome === 'filled') {
+          expect(j.fills.length, `${side} limit of ${at} fills in candle ${want.candle - j.signal}`).toBeGreaterThan(0);
+          const f = j.fills[0]!;
+          expect(byTs.get(Math.floor(f.ts / 60_000) * 60_000), 'in the first candle that traded through it').toBe(want.candle);
+          expect(f.isMaker, 'a resting limit fills as maker').toBe(true);
+          expect(f.price).toBe(j.order.price);
+          // The maker fee (config paper.makerFeePct 0.02 %) in the ledger, not the taker's 0.055 %.
+          expect(dec(f.fee).toFixed(8)).toBe(dec(f.price).mul(f.qty).mul('0.0002').toFixed(8));
+          expect(j.ended).toMatch(/limit entry filled: .* as maker$/);
+        } else {
+          expect(j.fills, `${side} limit of ${at}: no fill (${want.outcome})`).toEqual([]);
+          expect(j.ended).toMatch(want.outcome === 'timeout' ? /limit entry cancelled: not filled within 3 candle\(s\)$/ : /limit entry cancelled: the price reached the first target \S+ before it filled$/);
+        }
       }
-    }
-    expect(seen.filled, 'some long limits filled').toBeGreaterThan(10);
-    expect(seen.timeout, 'some timed out').toBeGreaterThan(3);
-    expect(seen.target, 'some saw the first target first').toBeGreaterThan(0);
-    // The timeout's edges: still resting through candle 3 after the signal, gone before candle 4.
-    expect(seen.filledInLastCandle, 'fills in the third candle after the signal').toBeGreaterThan(0);
-    expect(seen.wouldFillOneCandleLater, 'timed-out limits the fourth candle traded through').toBeGreaterThan(0);
-  });
+      expect(seen.filled, `some ${side} limits filled`).toBeGreaterThan(10);
+      expect(seen.timeout, 'some timed out').toBeGreaterThan(3);
+      expect(seen.target, 'some saw the first target first').toBeGreaterThan(0);
+      // The timeout's edges: still resting through candle 3 after the signal, gone before candle 4.
+      expect(seen.filledInLastCandle, 'fills in the third candle after the signal').toBeGreaterThan(0);
+      expect(seen.wouldFillOneCandleLater, 'timed-out limits the fourth candle traded through').toBeGreaterThan(0);
+    });
+  }
 
-  it('a short at the close sits on the bid of the one-tick book: refused as crossing, said once with Bybit\'s reason, and the signal dropped', () => {
-    const shorts = r.judged.filter((j) => j.order.side === 'sell');
-    expect(shorts.length).toBeGreaterThan(5);
-    for (const j of shorts) {
-      expect(j.fills).toEqual([]);
-      expect(j.ended).toMatch(/^BTCUSDT short limit entry refused by Bybit: EC_PostOnlyWillTakeLiquidity \(a post-only order at \S+ would have crossed the book and taken liquidity\); signal dropped$/);
-    }
-    expect(r.lines.filter((l) => l.includes('EC_PostOnlyWillTakeLiquidity'))).toHaveLength(shorts.length);
-    // Dropped: the next signal is traded, the refused one never blocks the symbol.
+  it('longs and shorts are treated alike: none refused as crossing, both placed and filled about as often', () => {
+    expect(r.lines.filter((l) => l.includes('EC_PostOnlyWillTakeLiquidity'))).toEqual([]);
+    const side = (s: 'buy' | 'sell') => {
+      const all = r.judged.filter((j) => j.order.side === s);
+      return { placed: all.length, filled: all.filter((j) => j.fills.length > 0).length };
+    };
+    const long = side('buy');
+    const short = side('sell');
+    expect(short.placed, 'shorts placed').toBeGreaterThan(long.placed * 0.7);
+    expect(long.placed, 'longs placed').toBeGreaterThan(short.placed * 0.7);
+    expect(Math.abs(long.filled / long.placed - short.filled / short.placed), 'fill rates of the two sides').toBeLessThan(0.1);
+    // Every trade of the run was entered by a filled limit: the trades count both sides.
+    expect(r.run.trades.filter((t) => t.side === 'short').length).toBe(short.filled);
     const last = r.judged.at(-1)!;
     expect(BTC_1M[last.signal]!.ts, 'entries continue to the end of the data').toBeGreaterThan(BTC_1M[N - 2000]!.ts);
   });
