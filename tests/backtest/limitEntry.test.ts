@@ -2,7 +2,8 @@
  * Limit entries in the backtest (issue 24 item 5), on the real BTCUSDT 1m candles in data/: each
  * signal becomes a post-only limit at its candle's close (or offsetPct better), moved to the book's
  * own side where the close would cross it (a long at most the best bid, a short at least the best
- * ask: the simulator's book has its bid at the last price, its ask one tick above). It fills only
+ * ask). The simulator's one-tick book puts the close on the side the last trade took by the tick
+ * test: the ask after a close above the path point before it, the bid after one below. It fills only
  * where DESIGN section 5's rule says (the path trades strictly beyond the limit), as maker, within
  * timeoutCandles candles, unless the price reached the first target first: longs and shorts alike.
  * Every order's outcome is worked out here from the candles alone and compared with the bot's.
@@ -15,6 +16,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { readCandleFile } from '../../src/domain/candleCsv.js';
 import type { FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { dec } from '../../src/domain/money.js';
+import { candlePath } from '../../src/sim/candlePath.js';
 import type { Logger } from '../../src/util/logger.js';
 
 const BTC_1M = readCandleFile(fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url)));
@@ -40,7 +42,8 @@ interface Judged {
   /** Index of the signal candle (the order was decided at its close). */
   readonly signal: number;
   readonly fills: readonly FillRecord[];
-  /** The line the bot logged for how the order ended. */
+  /** The line the bot logged when it placed the order, and the one for how it ended. */
+  readonly placed: string;
   readonly ended: string;
 }
 
@@ -54,9 +57,23 @@ async function limitRun(entry: Record<string, unknown>): Promise<{ run: Backtest
   const judged = orders.map((order, k) => {
     const ended = lines.slice(placed[k]! + 1, placed[k + 1] ?? lines.length).filter((l) => / limit entry (filled|partly filled|refused|cancelled|at .* ended unfilled)/.test(l));
     expect(ended, `one end line for ${order.orderLinkId}`).toHaveLength(1);
-    return { order, signal: byTs.get(order.ts)! - 1, fills: fills.filter((f) => f.orderLinkId === order.orderLinkId), ended: ended[0]! };
+    expect(lines[placed[k]!], 'placed lines in order').toContain(`placed: ${order.qty} @ ${order.price},`);
+    return { order, signal: byTs.get(order.ts)! - 1, fills: fills.filter((f) => f.orderLinkId === order.orderLinkId), placed: lines[placed[k]!]!, ended: ended[0]! };
   });
   return { run, lines, judged };
+}
+
+/**
+ * Whether candle i's close took the ask by the tick test: above the path point before it (its
+ * later extreme), or equal to it and that point above the one before, and so on back.
+ */
+function closeTookAsk(i: number): boolean {
+  for (let k = i; k > 0; k--) {
+    const pts = candlePath(BTC_1M[k]!);
+    const seq = [BTC_1M[k - 1]!.close, ...pts];
+    for (let p = seq.length - 1; p > 0; p--) if (seq[p] !== seq[p - 1]) return seq[p]! > seq[p - 1]!;
+  }
+  return false;
 }
 
 /** What DESIGN section 5 says becomes of a resting limit entry, from the candles alone. */
@@ -84,13 +101,21 @@ describe('limit entries at the close on 20,000 real BTCUSDT 1m candles', () => {
     for (const j of r.judged) {
       const signal = BTC_1M[j.signal]!;
       expect(j.order.orderType).toBe('limit');
-      // The simulator's book at the close: bid = the close (on the tick grid), ask one tick (0.1) above.
-      const want = j.order.side === 'buy' ? signal.close : Math.round(signal.close * 10 + 1) / 10;
-      expect(Number(j.order.price), j.order.orderLinkId).toBe(want);
+      // The simulator's book at the close: an uptick into the close took the ask (bid one tick, 0.1,
+      // below it), a downtick hit the bid (ask one tick above). A long rests at the bid, a short at the ask.
+      const up = closeTookAsk(j.signal);
+      const tick = j.order.side === 'buy' ? (up ? -1 : 0) : up ? 0 : 1;
+      expect(Number(j.order.price), j.order.orderLinkId).toBe(Math.round(signal.close * 10 + tick) / 10);
       expect(j.order.reason).toContain(`close ${signal.close}`);
     }
-    const line = r.lines.find((l) => / short limit entry placed: /.test(l))!;
-    expect(line).toMatch(/post-only, at the best ask \S+ \(the signal candle's close \S+ would have crossed the book\);/);
+    const moved = r.judged.filter((j) => Number(j.order.price) !== BTC_1M[j.signal]!.close);
+    expect(moved.length, 'some limits moved off the close').toBeGreaterThan(10);
+    for (const j of moved) {
+      const line = j.placed;
+      const book = j.order.side === 'buy' ? 'bid' : 'ask';
+      expect(line).toContain(`post-only, at the best ${book} ${j.order.price} (the signal candle's close ${BTC_1M[j.signal]!.close} would have crossed the book);`);
+    }
+    expect(r.lines.filter((l) => / limit entry placed: .*, post-only, at the signal candle's close \S+; /.test(l)).length).toBe(r.judged.length - moved.length);
   });
 
   for (const side of ['long', 'short'] as const) {
@@ -98,7 +123,7 @@ describe('limit entries at the close on 20,000 real BTCUSDT 1m candles', () => {
       const mine = r.judged.filter((j) => j.order.side === (side === 'long' ? 'buy' : 'sell'));
       const seen = { filled: 0, timeout: 0, target: 0, filledInLastCandle: 0, wouldFillOneCandleLater: 0 };
       for (const j of mine) {
-        const target = Number(/first target (\S+) first/.exec(r.lines.find((l) => l.includes(`placed: ${j.order.qty} @ ${j.order.price},`))!)![1]);
+        const target = Number(/first target (\S+) first/.exec(j.placed)![1]);
         const want = expected(j, target);
         seen[want.outcome]++;
         if (want.outcome === 'filled' && want.candle === j.signal + TIMEOUT) seen.filledInLastCandle++;
@@ -138,7 +163,7 @@ describe('limit entries at the close on 20,000 real BTCUSDT 1m candles', () => {
     const short = side('sell');
     expect(short.placed, 'shorts placed').toBeGreaterThan(long.placed * 0.7);
     expect(long.placed, 'longs placed').toBeGreaterThan(short.placed * 0.7);
-    expect(Math.abs(long.filled / long.placed - short.filled / short.placed), 'fill rates of the two sides').toBeLessThan(0.1);
+    expect(Math.abs(long.filled / long.placed - short.filled / short.placed), 'fill rates of the two sides').toBeLessThan(0.04);
     // Every trade of the run was entered by a filled limit: the trades count both sides.
     expect(r.run.trades.filter((t) => t.side === 'short').length).toBe(short.filled);
     const last = r.judged.at(-1)!;
