@@ -57,7 +57,7 @@ describe('instruments and path', () => {
 describe('the touch by the tick test: the last trade sits on the side it took', () => {
   const postOnly = (s: Simulator, side: 'buy' | 'sell', price: string) => {
     const r = s.placeOrder({ symbol: 'BTCUSDT', side, orderType: 'limit', qty: dec('0.01'), price: dec(price), timeInForce: 'PostOnly' });
-    if (!r.ok) throw new Error(r.error.retMsg);
+    if (!r.ok) throw new Error(r.msg);
     return r.value.status === 'Cancelled' ? r.value.rejectReason : r.value.status;
   };
 
