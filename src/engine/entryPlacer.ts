@@ -8,8 +8,8 @@ import { money, toPrice, type Decimal } from '../domain/money.js';
 import type { Candle, Intent } from '../domain/types.js';
 import { TERMINAL_ORDER_STATUSES } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
-import { planEntry } from './executor.js';
-import { firstTargetReached, limitDeadlineMs, limitPlacedLine } from './limitEntry.js';
+import { limitPrice, planEntry } from './executor.js';
+import { firstTargetReached, limitDeadlineMs, limitPlacedLine, limitTouch } from './limitEntry.js';
 import { stopBeyondPrice, targetBeyondPrice } from './positionPlan.js';
 import { makeOrderLinkId } from './orderLinkId.js';
 import { storedOrder, type OrderSender } from './orderSender.js';
@@ -119,6 +119,8 @@ export class EntryPlacer {
 
     const settings = this.#ctx.settings();
     const limitEntry = rt.settings.entry?.type === 'limit' ? rt.settings.entry : null;
+    const book = limitEntry ? await limitTouch(this.#ctx.port, sym) : null;
+    if (book?.failed) logger.info(`${sym} ${intent.side} limit entry goes at its price without the book: best bid and ask could not be read (${book.failed})`);
     const plan = planEntry(intent, {
       instrument: rt.instrument,
       equity: balance.equity,
@@ -128,7 +130,7 @@ export class EntryPlacer {
       takerFeePct: settings.takerFeePct,
       ladderFractions: rt.settings.exits.ladderFractions,
       orderIdPrefix: settings.orderIdPrefix,
-      ...(limitEntry ? { limit: limitEntry } : {}),
+      ...(limitEntry ? { limit: { offsetPct: limitEntry.offsetPct, touch: book?.touch ?? null } } : {}),
     });
     if (plan.status === 'skipped') {
       logger.info(plan.reason);
@@ -180,6 +182,7 @@ export class EntryPlacer {
     rt.limitCancelWhy = null;
     if ((await this.#orders.send(req, 'entry', intent.reason)) !== 'placed') return;
     const pos = localPosition(store, rt);
-    if (pos?.entryOrderLinkId === req.orderLinkId) logger.info(limitPlacedLine(sym, pos, req.qty.toFixed(), req.price!.toFixed(), intent.refPrice, limitEntry));
+    const atBook = !req.price!.eq(limitPrice(intent.refPrice, limitEntry.offsetPct, rt.instrument.tickSize, intent.side === 'long'));
+    if (pos?.entryOrderLinkId === req.orderLinkId) logger.info(limitPlacedLine(sym, pos, req.qty.toFixed(), req.price!.toFixed(), intent.refPrice, limitEntry, atBook));
   }
 }

@@ -147,6 +147,12 @@ export interface ExchangePort {
    * is no live book (the backtester).
    */
   fetchBookTop(symbol: string): Promise<BookTop | null>;
+  /**
+   * The best bid and ask a new order is matched against, where that is not the live book above
+   * (the simulator: its own synthetic book, in the backtest and paper mode); absent: `fetchBookTop`.
+   * A post-only limit entry is priced so that it does not cross it.
+   */
+  fetchMatchingTop?(symbol: string): Promise<BookTop | null>;
   /** Closed candles from `sinceMs` (candle open time), ascending, at most `limit`. */
   fetchCandles(symbol: string, intervalMinutes: number, sinceMs: number, limit: number): Promise<readonly Candle[]>;
   /** Idempotent by orderLinkId: a retry after a timeout never creates a second order. */

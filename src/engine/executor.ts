@@ -27,10 +27,11 @@ export interface EntryContext {
   readonly orderIdPrefix: string;
   /**
    * A post-only limit entry at the intent's reference price (the signal's close), `offsetPct`
-   * better (below it for a long, above for a short), rounded to the tick away from the market;
+   * better (below it for a long, above for a short), rounded to the tick away from the market, and
+   * no nearer the market than the book's own side (`touch`, when known: see `limitPrice`);
    * absent: a market entry.
    */
-  readonly limit?: { readonly offsetPct: number };
+  readonly limit?: { readonly offsetPct: number; readonly touch?: { readonly bid: number; readonly ask: number } | null };
 }
 
 export interface EntryPlan {
@@ -57,7 +58,7 @@ export function planEntry(intent: Extract<Intent, { kind: 'enter' }>, ctx: Entry
   const { instrument: ins } = ctx;
   const long = intent.side === 'long';
   if (!(intent.refPrice > 0) || !(intent.stopLoss > 0)) return skip(`prices must be positive (ref ${intent.refPrice}, stop ${intent.stopLoss})`);
-  const entry = ctx.limit ? limitPrice(intent.refPrice, ctx.limit.offsetPct, ins.tickSize, long) : toPrice(intent.refPrice);
+  const entry = ctx.limit ? limitPrice(intent.refPrice, ctx.limit.offsetPct, ins.tickSize, long, ctx.limit.touch) : toPrice(intent.refPrice);
   // The stop is rounded away from the entry, so rounding never moves it inside the strategy's buffer.
   const stop = roundToStep(toPrice(intent.stopLoss), ins.tickSize, long ? 'down' : 'up');
   if (long ? !stop.lt(entry) : !stop.gt(entry)) return skip(`stop ${stop.toFixed()} is not ${long ? 'below' : 'above'} the entry ${entry.toFixed()}`);
@@ -104,11 +105,22 @@ export function planEntry(intent: Extract<Intent, { kind: 'enter' }>, ctx: Entry
   return { status: 'planned', request, stopLoss: stop, targets, notional, riskUsdt };
 }
 
-/** The limit entry's price: `offsetPct` better than `ref`, rounded to the tick away from the market (down for a buy). */
-export function limitPrice(ref: number, offsetPct: number, tick: Decimal, long: boolean): Decimal {
+/**
+ * The limit entry's price: `offsetPct` better than `ref`, rounded to the tick away from the market
+ * (down for a buy), and with a known `touch` at most the best bid for a buy, at least the best ask
+ * for a sell. The signal's close is the last trade, which hit either the bid or the ask: at the
+ * close, the order on that side would cross the book and Bybit refuses a post-only order that
+ * would (EC_PostOnlyWillTakeLiquidity). The nearest price that rests instead is the own side's
+ * best price: the same rule for both sides, whichever side the last trade was on.
+ */
+export function limitPrice(ref: number, offsetPct: number, tick: Decimal, long: boolean, touch?: { readonly bid: number; readonly ask: number } | null): Decimal {
   const off = new Dec(offsetPct).div(100);
   const raw = long ? toPrice(ref).mul(new Dec(1).minus(off)) : toPrice(ref).mul(off.plus(1));
-  return roundToStep(raw, tick, long ? 'down' : 'up');
+  const price = roundToStep(raw, tick, long ? 'down' : 'up');
+  const own = touch ? (long ? touch.bid : touch.ask) : NaN;
+  if (!(own > 0)) return price;
+  const book = roundToStep(toPrice(own), tick, long ? 'down' : 'up');
+  return long ? Dec.min(price, book) : Dec.max(price, book);
 }
 
 /** Target prices rounded towards the entry (a target one tick nearer fills at least as often), then split. */

@@ -1,12 +1,16 @@
 /**
  * Limit entries (issue 24 item 5): a scalper signal entered with a post-only limit at the signal
- * candle's close (`entry.offsetPct` better) instead of at market. The order waits on the book; it
+ * candle's close (`entry.offsetPct` better) instead of at market, never on the other side of the
+ * book (a buy at most the best bid, a sell at least the best ask: see `limitPrice` in
+ * ./executor.ts), so that neither side is refused as crossing. The order waits on the book; it
  * is cancelled when it has not filled after `entry.timeoutCandles` candles, or when the price
  * reaches the first target before it filled (the move it was waiting for happened without it).
  * These pure helpers decide when, and word what the owner reads in the log.
  */
+import { ExchangeError } from '../domain/exchangeErrors.js';
 import type { DeepReadonly, PositionState } from '../domain/persistedState.js';
 import type { Candle, Order } from '../domain/types.js';
+import type { ExchangePort } from './exchangePort.js';
 
 /** Bybit's reject reason for a post-only order that would have taken liquidity (V5 order list). */
 export const POST_ONLY_REJECT = 'EC_PostOnlyWillTakeLiquidity';
@@ -25,9 +29,30 @@ export function firstTargetReached(pos: DeepReadonly<PositionState>, candle: Can
   return (pos.side === 'long' ? candle.high >= p : candle.low <= p) ? first : null;
 }
 
-/** "BTCUSDT long limit entry placed: 0.012 @ 64000.5, post-only, at the signal candle's close; …". */
-export function limitPlacedLine(sym: string, pos: DeepReadonly<PositionState>, qty: string, price: string, refPrice: number, entry: { readonly offsetPct: number; readonly timeoutCandles: number }): string {
-  const at = entry.offsetPct > 0 ? `${entry.offsetPct} % better than the signal candle's close ${refPrice}` : `at the signal candle's close ${refPrice}`;
+/**
+ * The best bid and ask a limit entry is priced against, read just before it goes out: the book the
+ * exchange matches it with (the simulator's own; Bybit's ticker). `touch` null when there is no
+ * book to read, `failed` the reason when it could not be read (the limit then goes at its price:
+ * Bybit refuses it if it would cross).
+ */
+export async function limitTouch(port: ExchangePort, symbol: string): Promise<{ touch: { bid: number; ask: number } | null; failed: string | null }> {
+  try {
+    const top = await (port.fetchMatchingTop ? port.fetchMatchingTop(symbol) : port.fetchBookTop(symbol));
+    return { touch: top === null ? null : { bid: top.bidPrice, ask: top.askPrice }, failed: null };
+  } catch (e) {
+    if (!(e instanceof ExchangeError)) throw e;
+    return { touch: null, failed: e.message };
+  }
+}
+
+/**
+ * "BTCUSDT long limit entry placed: 0.012 @ 64000.5, post-only, at the signal candle's close; …";
+ * `atBook`: the price was moved to the book's own side ("at the best ask 64000.6 (… would have
+ * crossed the book)").
+ */
+export function limitPlacedLine(sym: string, pos: DeepReadonly<PositionState>, qty: string, price: string, refPrice: number, entry: { readonly offsetPct: number; readonly timeoutCandles: number }, atBook = false): string {
+  const ideal = entry.offsetPct > 0 ? `${entry.offsetPct} % better than the signal candle's close ${refPrice}` : `at the signal candle's close ${refPrice}`;
+  const at = atBook ? `at the best ${pos.side === 'long' ? 'bid' : 'ask'} ${price} (${entry.offsetPct > 0 ? ideal : `the signal candle's close ${refPrice}`} would have crossed the book)` : ideal;
   const first = pos.targets[0]?.price;
   const target = first !== undefined ? ` or if the price reaches the first target ${first} first` : '';
   return `${sym} ${pos.side} limit entry placed: ${qty} @ ${price}, post-only, ${at}; stop ${pos.stop?.price ?? 'none'}; cancelled if not filled within ${entry.timeoutCandles} candle(s)${target}`;

@@ -142,6 +142,12 @@ export class SimExchange implements ExchangePort {
     return this.#bookTop === null ? null : this.#bookTop(symbol);
   }
 
+  /** The simulator's own touch: the book its orders meet (paper's live book above is only Bybit's). */
+  async fetchMatchingTop(symbol: string): Promise<BookTop | null> {
+    const { bid, ask } = this.#sim.touch(symbol);
+    return Number.isFinite(bid) ? { symbol, bidPrice: bid, bidQty: 0, askPrice: ask, askQty: 0, ts: this.#sim.lastTs(symbol) } : null;
+  }
+
   async fetchBalance(): Promise<Balance> {
     return toBalance(this.#sim.wallet());
   }

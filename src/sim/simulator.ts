@@ -128,6 +128,7 @@ export class Simulator {
   /** Sets the price without matching anything (start of a replay). */
   setPrice(symbol: string, price: number, ts: number, candle: Candle | null = null): void {
     const m = this.#market(symbol);
+    m.book.trade(price);
     m.last = price;
     m.lastTs = ts;
     if (candle) m.candle = candle;

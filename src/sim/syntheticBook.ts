@@ -1,9 +1,14 @@
 /**
  * A deterministic order book around the replayed price (issue 3, "Market data replay").
  *
- * - Best bid = the price rounded down to the tick; best ask = best bid + one tick. So the spread is
- *   always exactly one tick, the book is never crossed, and a market buy in the sandbox fills at the
- *   best ask, a market sell at the best bid (see `Simulator`).
+ * - The spread is always exactly one tick and the last trade sits on one side of it, found by the
+ *   tick test (Lee & Ready 1991): a trade above the one before it (an uptick) was a buy that took
+ *   the ask, so the best ask = the last price (rounded up to the tick), the best bid one tick below;
+ *   a downtick was a sell that hit the bid, so the best bid = the last price (rounded down), the ask
+ *   one tick above; a trade at the same price keeps the side of the one before (the first: the bid).
+ *   So a post-only buy or sell at the last price is refused as crossing on the side the last trade
+ *   took, as on Bybit, and rests on the other: both sides alike. The book is never crossed, and a
+ *   market buy in the sandbox fills at the best ask, a market sell at the best bid (see `Simulator`).
  * - Each level holds `volume / 100 × u` of the candle's base volume, u uniform in [0.3, 1.7), seeded
  *   by the candle's start time and the level's absolute price, rounded to the qty step (at least one
  *   step). Sizes depend on the price level, not on the distance to the top, so a move of k ticks
@@ -36,6 +41,9 @@ export class SyntheticBook {
   readonly #qtyDecimals: number;
   readonly #stepUnits: number;
   readonly #step: number;
+  /** The last trade's price and whether it took the ask (the tick test), as told by `trade`. */
+  #last = NaN;
+  #up = false;
 
   constructor(instrument: Instrument) {
     this.#priceDecimals = instrument.tickSize.decimalPlaces();
@@ -46,9 +54,29 @@ export class SyntheticBook {
     this.#step = instrument.qtyStep.toNumber();
   }
 
-  /** Best bid in ticks (an integer) for a traded price. */
+  /** A trade at `price` (the simulator's last price moved there): its side by the tick test. */
+  trade(price: number): void {
+    if (price > this.#last) this.#up = true;
+    else if (price < this.#last) this.#up = false;
+    this.#last = price;
+  }
+
+  /**
+   * The candle `c` traded along its path (./candlePath.ts: open, the nearer extreme, the other,
+   * close) without the single moves being told: the same side as four `trade` calls, without them.
+   */
+  tradeCandle(open: number, first: number, second: number, close: number): void {
+    if (close !== second) this.#up = close > second;
+    else if (second !== first) this.#up = second > first;
+    else if (first !== open) this.#up = first > open;
+    else if (open !== this.#last && !Number.isNaN(this.#last)) this.#up = open > this.#last;
+    this.#last = close;
+  }
+
+  /** Best bid in ticks (an integer) for a traded price, on the side the last trade took. */
   bidTicks(price: number): number {
-    return Math.floor(Math.round(price * this.#priceScale) / this.#tickUnits + 1e-9);
+    const units = Math.round(price * this.#priceScale) / this.#tickUnits;
+    return this.#up ? Math.ceil(units - 1e-9) - 1 : Math.floor(units + 1e-9);
   }
 
   priceOfTicks(ticks: number): string {

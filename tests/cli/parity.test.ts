@@ -6,12 +6,13 @@
  * What may differ, and why (DESIGN section 5, src/sim/simulator.ts):
  * - Market orders. The backtest fills a decision at the close of candle t at the open of t+1 plus
  *   slippage (`marketFill: 'nextPrice'`); the sandbox fills it when it arrives, at the touch of its
- *   synthetic book (best ask = last price rounded down to the tick + 1 tick, best bid = that price;
- *   src/sim/syntheticBook.ts) plus slippage (`'touch'`). In this Bybit data every open equals the
- *   previous close (checked below), so a market sell fills at the same price in both and a market
- *   buy fills one tick higher in the replay before slippage: roundUp((c + tick)(1 + s)) against
- *   roundUp(c(1 + s)), 1 or 2 ticks (the product is a little over one tick, rounding up may add one).
- *   Entries are computed exactly from that model below, not bounded.
+ *   synthetic book plus slippage (`'touch'`). That book is one tick wide with the last trade on the
+ *   side the tick test gives it (src/sim/syntheticBook.ts): after a close above the path point
+ *   before it the ask is the close and the bid a tick below, after one below the bid is the close
+ *   and the ask a tick above. In this Bybit data every open equals the previous close (checked
+ *   below), so before slippage a market order fills at the same price in both or one tick worse in
+ *   the replay: with slippage 0 to 2 ticks (the product is a little over one tick, rounding may add
+ *   one). Entries are computed exactly from that model below, not bounded.
  * - Exits. Take-profit limits fill at their own price and stops at their trigger (plus slippage)
  *   in both; the targets and the initial stop are planned from the signal's reference price, not
  *   from the fill, so they are the same. The breakeven stop is the entry × (1 + 0.11 %) rounded up
@@ -83,6 +84,8 @@ const CONFIG = {
 interface Row {
   readonly ts: number;
   readonly open: number;
+  readonly high: number;
+  readonly low: number;
   readonly close: number;
 }
 
@@ -121,6 +124,25 @@ const roundDown = (x: number): number => Math.floor(x / TICK + 1e-9) * TICK;
 const slipped = (side: 'buy' | 'sell', ref: number): number => (side === 'buy' ? roundUp(ref * (1 + SLIP)) : roundDown(ref * (1 - SLIP)));
 const entrySide = (t: Trade): 'buy' | 'sell' => (t.side === 'long' ? 'buy' : 'sell');
 
+/**
+ * The sandbox's touch after candle `ts` closed (src/sim/syntheticBook.ts): the close took the ask
+ * when it was above the path point before it (open, nearer extreme, other extreme, close), or equal
+ * to it and that point above the one before, and so on back.
+ */
+function touchAfter(ts: number): { bid: number; ask: number } {
+  for (let i = rows.findIndex((x) => x.ts === ts); i > 0; i--) {
+    const c = rows[i]!;
+    const highFirst = c.high - c.open < c.open - c.low;
+    const seq = [rows[i - 1]!.close, c.open, highFirst ? c.high : c.low, highFirst ? c.low : c.high, c.close];
+    for (let p = seq.length - 1; p > 0; p--) {
+      if (seq[p] === seq[p - 1]) continue;
+      const close = rows.find((x) => x.ts === ts)!.close;
+      return seq[p]! > seq[p - 1]! ? { bid: roundUp(close) - TICK, ask: roundUp(close) } : { bid: roundDown(close), ask: roundDown(close) + TICK };
+    }
+  }
+  throw new Error('no move before the candle');
+}
+
 function rowAt(ts: number): Row {
   const r = rows.find((x) => x.ts === ts);
   if (!r) throw new Error(`no candle at ${new Date(ts).toISOString()} in the slice`);
@@ -146,8 +168,8 @@ beforeAll(async () => {
   const file = join(dir, 'bybit-BTCUSDT-1m.csv');
   writeFileSync(file, [lines[0], ...slice].join('\n') + '\n');
   rows = slice.map((l) => {
-    const [ts, open, , , close] = l.split(',').map(Number);
-    return { ts: ts!, open: open!, close: close! };
+    const [ts, open, high, low, close] = l.split(',').map(Number);
+    return { ts: ts!, open: open!, high: high!, low: low!, close: close! };
   });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(CONFIG));
 
@@ -240,7 +262,9 @@ describe('run --replay and backtest on the same data and config', () => {
       const close = rowAt(r.decidedAt - INTERVAL_MS).close;
       const nextOpen = rowAt(b.decidedAt).open;
       const side = entrySide(b);
-      const touch = side === 'buy' ? roundDown(close) + TICK : roundDown(close);
+      const book = touchAfter(r.decidedAt - INTERVAL_MS);
+      expect(ticks(close, book.bid) + ticks(book.ask, close), 'the close is on the one-tick book').toBe(1);
+      const touch = side === 'buy' ? book.ask : book.bid;
       expect(ticks(b.entryPrice, slipped(side, nextOpen)), `backtest entry ${i + 1} (${b.side}) vs next open ${nextOpen} + slippage`).toBe(0);
       expect(ticks(r.entryPrice, slipped(entrySide(r), touch)), `replay entry ${i + 1} (${r.side}) vs touch ${touch.toFixed(1)} + slippage`).toBe(0);
     }

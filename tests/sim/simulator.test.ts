@@ -54,6 +54,50 @@ describe('instruments and path', () => {
   });
 });
 
+describe('the touch by the tick test: the last trade sits on the side it took', () => {
+  const postOnly = (s: Simulator, side: 'buy' | 'sell', price: string) => {
+    const r = s.placeOrder({ symbol: 'BTCUSDT', side, orderType: 'limit', qty: dec('0.01'), price: dec(price), timeInForce: 'PostOnly' });
+    if (!r.ok) throw new Error(r.msg);
+    return r.value.status === 'Cancelled' ? r.value.rejectReason : r.value.status;
+  };
+
+  it('after a downtick the last price is the bid: a sell there crosses, a buy rests; after an uptick the other way round', () => {
+    const s = sim({ marketFill: 'touch' });
+    s.movePrice('BTCUSDT', 99_990, 1);
+    expect(s.touch('BTCUSDT')).toEqual({ bid: 99_990, ask: 99_990.1 });
+    expect(postOnly(s, 'sell', '99990')).toBe('EC_PostOnlyWillTakeLiquidity');
+    expect(postOnly(s, 'buy', '99990')).toBe('New');
+    s.cancelAll();
+    s.movePrice('BTCUSDT', 100_010, 2);
+    expect(s.touch('BTCUSDT')).toEqual({ bid: 100_009.9, ask: 100_010 });
+    expect(postOnly(s, 'buy', '100010')).toBe('EC_PostOnlyWillTakeLiquidity');
+    expect(postOnly(s, 'sell', '100010')).toBe('New');
+    // A trade at the same price keeps the side; a market buy takes the ask, which is the last price now.
+    s.movePrice('BTCUSDT', 100_010, 3);
+    expect(s.touch('BTCUSDT').ask).toBe(100_010);
+    s.cancelAll();
+    const m = s.placeOrder({ symbol: 'BTCUSDT', side: 'buy', orderType: 'market', qty: dec('0.01') });
+    expect(m.ok && m.value.avgPrice?.toFixed()).toBe('100010');
+  });
+
+  it('a whole candle played at once puts its close on the same side as its path played point by point', () => {
+    const candles = readCandleFile(BTC_FILE).slice(0, 3000);
+    const whole = sim();
+    const stepped = sim();
+    let ups = 0;
+    for (const k of candles) {
+      whole.stepCandle('BTCUSDT', k);
+      stepped.beginCandle('BTCUSDT', k);
+      candlePath(k).forEach((p, i) => stepped.movePrice('BTCUSDT', p, k.ts + i, i === 0));
+      expect(whole.touch('BTCUSDT'), new Date(k.ts).toISOString()).toEqual(stepped.touch('BTCUSDT'));
+      if (whole.touch('BTCUSDT').ask === k.close) ups++;
+    }
+    // Real closes took the ask about as often as the bid.
+    expect(ups / candles.length).toBeGreaterThan(0.35);
+    expect(ups / candles.length).toBeLessThan(0.65);
+  });
+});
+
 describe('fill rules for the backtester (nextPrice mode)', () => {
   it('a market order after the close of candle t fills at the open of t+1, plus slippage', () => {
     const s = sim({ slippageBps: 10 });
