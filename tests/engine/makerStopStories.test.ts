@@ -133,4 +133,20 @@ describe('market-maker inventory always gets its exchange stop (sandbox, real ad
     expect(pos.side).toBe('buy');
     expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s of the reconnect').toBe(true);
   }, 60_000);
+
+  it('inventory that filled while the bot was down has its stop when the start-up reconciliation is done, before the first decision', async () => {
+    story = await startSandboxStory({
+      candles: BTC_1M.slice(0, 200),
+      history: 100,
+      symbol: MAKER,
+      strategy: QUIET,
+      beforeStart: (sb) => {
+        expect(sb.sim.placeOrder({ symbol: 'BTCUSDT', side: 'sell', orderType: 'market', qty: dec('0.01') }).ok).toBe(true);
+      },
+    });
+    // The engine has started (its symbols' turns open only now); no candle has been played.
+    const pos = story.sandbox.sim.position('BTCUSDT');
+    expect(pos.side).toBe('sell');
+    expect(pos.stopLoss?.toFixed(), '2 % above the entry, on the tick').toBe(pos.entryPrice.mul(1.02).toDecimalPlaces(1, 2).toFixed());
+  }, 60_000);
 });
