@@ -134,6 +134,25 @@ describe('market-maker inventory always gets its exchange stop (sandbox, real ad
     expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s of the reconnect').toBe(true);
   }, 60_000);
 
+  it('inventory that filled while the private stream was down gets its stop within 5 s of the reconnect, while Bybit is slow to list executions', async () => {
+    story = await start();
+    const sb = story.sandbox;
+    sb.setFaults({ stall: 'private' });
+    buy(story, '0.01');
+    await new Promise((r) => setTimeout(r, 500));
+    // The catch-up after the reconnect reads the executions, open orders and positions; the
+    // execution list is not answered for 6 s (each try waits 10 s for its answer).
+    sb.setFaults('timeout=100%,during=fill-catch-up,for=6s');
+    const drops = sb.faultCounts()['ws-drop'] ?? 0;
+    sb.setFaults({ stall: 'none', wsDropEveryMs: 100 });
+    while ((sb.faultCounts()['ws-drop'] ?? 0) === drops) await new Promise((r) => setTimeout(r, 10));
+    sb.setFaults({ wsDropEveryMs: null });
+    const pos = await stopWithin(story, 5_000);
+    expect(sb.faultCounts().timeout, 'an execution list was left unanswered').toBeGreaterThan(0);
+    expect(pos.side).toBe('buy');
+    expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s of the reconnect').toBe(true);
+  }, 60_000);
+
   it('inventory that filled while the bot was down has its stop when the start-up reconciliation is done, before the first decision', async () => {
     story = await startSandboxStory({
       candles: BTC_1M.slice(0, 200),
