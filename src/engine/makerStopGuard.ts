@@ -5,7 +5,8 @@
  * quote create that times out, is retried and looked up: the restart soak of issue 15 found
  * inventory bare for 20-50 s behind such calls), and the position must not wait for it.
  *
- * Only the trading-stop call is made here, from the exchange's own side and entry price. Anything
+ * Only the trading-stop call is made here, from the exchange's own side and entry price (sent a
+ * second time when the first is not answered within 1.5 s). Anything
  * that needs the turn goes to the turn (PositionManager.protectMakerInventory): a stop the market
  * has already passed (it closes the position at market), and any refusal or failure (it retries,
  * or says why). One call per symbol at a time; a push meanwhile is looked at when it ends.
@@ -14,6 +15,7 @@ import { ExchangeError, refusedForZeroPosition } from '../domain/exchangeErrors.
 import { money, toPrice } from '../domain/money.js';
 import type { Position } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
+import type { TradingStopRequest } from './exchangePort.js';
 import { makerInventoryStop, stopBeyondPrice } from './positionPlan.js';
 import type { SymbolRuntime } from './symbolRuntime.js';
 
@@ -21,6 +23,13 @@ import type { SymbolRuntime } from './symbolRuntime.js';
 export function makerStopMissing(rt: SymbolRuntime, ex: Position): boolean {
   return rt.settings.strategy === 'maker' && ex.side !== null && ex.size.gt(0) && ex.stopLoss === null && ex.trailingStop === null;
 }
+
+/**
+ * A trading stop not answered this long is sent once more alongside (the same stop: setting it
+ * twice is harmless): one request Bybit leaves unanswered would otherwise hold the inventory bare
+ * for the whole request timeout (5-10 s), and the restart soak found exactly that.
+ */
+const HEDGE_AFTER_MS = 1_500;
 
 export class MakerStopGuard {
   readonly #ctx: EngineContext;
@@ -50,6 +59,36 @@ export class MakerStopGuard {
     });
   }
 
+  /** Resolves with the first of the two requests that succeeds; rejects with the last failure when both fail. */
+  #sendHedged(req: TradingStopRequest): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let pending = 1;
+      let settled = false;
+      const send = (): void => {
+        this.#ctx.port.setTradingStop(req).then(
+          () => {
+            settled = true;
+            clearTimeout(timer);
+            resolve();
+          },
+          (e: unknown) => {
+            if (--pending > 0 || settled) return;
+            settled = true;
+            clearTimeout(timer);
+            reject(e);
+          },
+        );
+      };
+      const timer = setTimeout(() => {
+        if (settled || this.#ctx.stopping()) return;
+        pending++;
+        send();
+      }, HEDGE_AFTER_MS);
+      timer.unref();
+      send();
+    });
+  }
+
   async #protect(rt: SymbolRuntime, ex: Position): Promise<void> {
     const pct = rt.settings.protectiveStopPct;
     if (pct === undefined || !rt.instrument || ex.side === null) return;
@@ -58,7 +97,7 @@ export class MakerStopGuard {
     // The market is already beyond it: what to do then (close at market) is the turn's to decide.
     if (rt.lastPrice !== null && stopBeyondPrice(ex.side, stop, toPrice(rt.lastPrice))) return this.#inTurn(rt);
     try {
-      await this.#ctx.port.setTradingStop({ symbol: sym, stopLoss: stop });
+      await this.#sendHedged({ symbol: sym, stopLoss: stop });
     } catch (e) {
       const err = e instanceof ExchangeError ? e : new ExchangeError(String(e), 'retryable');
       const why = refusedForZeroPosition(err) ? 'the position is not there yet or already closed' : 'Bybit did not take it';

@@ -24,7 +24,8 @@
  *                      window: `start-up` opens it at the first REST request, `reconciliation` at the
  *                      first position, open-order or order-history read, `fill-catch-up` at the first
  *                      execution read, `orders` at the first order create, amend or cancel (a quote
- *                      or entry that Bybit is slow to answer); then only requests of that phase are
+ *                      or entry that Bybit is slow to answer), `trading-stop` at the first
+ *                      position trading-stop call; then only requests of that phase are
  *                      hit (any request for start-up). `always` (default): no window
  *   for=DURATION       how long that window stays open (default 20s; a bare number is seconds)
  * DURATION is `N`, `Nms`, `Ns` or `Nm` (a bare number is seconds for ws-drop, ms for latency);
@@ -56,7 +57,7 @@ export interface FaultSettings {
 }
 
 /** When the REST faults strike (see `during=` above). */
-export const FAULT_PHASES = ['always', 'start-up', 'reconciliation', 'fill-catch-up', 'orders'] as const;
+export const FAULT_PHASES = ['always', 'start-up', 'reconciliation', 'fill-catch-up', 'orders', 'trading-stop'] as const;
 export type FaultPhase = (typeof FAULT_PHASES)[number];
 
 /** The REST paths a phase reads (the bot's Reconciler and fill catch-up; reference/bybit-v5.md section 2). */
@@ -64,6 +65,7 @@ const PHASE_PATHS: Record<Exclude<FaultPhase, 'always' | 'start-up'>, readonly s
   reconciliation: ['/v5/position/list', '/v5/order/realtime', '/v5/order/history'],
   'fill-catch-up': ['/v5/execution/list'],
   orders: ['/v5/order/create', '/v5/order/amend', '/v5/order/cancel', '/v5/order/cancel-all'],
+  'trading-stop': ['/v5/position/trading-stop'],
 };
 
 /** True when a request to `path` belongs to `phase`. */

@@ -153,6 +153,17 @@ describe('market-maker inventory always gets its exchange stop (sandbox, real ad
     expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s of the reconnect').toBe(true);
   }, 60_000);
 
+  it('inventory whose first trading-stop request Bybit leaves unanswered gets its stop within 5 s all the same', async () => {
+    story = await start();
+    const sb = story.sandbox;
+    // The first trading-stop request is never answered (the adapter waits 10 s for it).
+    sb.setFaults('timeout=100%,during=trading-stop,for=1s');
+    buy(story, '0.01');
+    const pos = await stopWithin(story, 5_000);
+    expect(sb.faultCounts().timeout, 'a trading-stop request was left unanswered').toBeGreaterThan(0);
+    expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s').toBe(true);
+  }, 60_000);
+
   it('inventory that filled while the bot was down has its stop when the start-up reconciliation is done, before the first decision', async () => {
     story = await startSandboxStory({
       candles: BTC_1M.slice(0, 200),
