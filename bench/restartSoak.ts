@@ -1,6 +1,6 @@
 /**
  * The restart soak (issue 15 item 4), run by `npm run soak -- --restart [--minutes 30 --speed 300
- * --seed N --faults SPEC --keep]`.
+ * --seed N --faults SPEC --keep --debug]`.
  *
  * The real bot (`node dist/bot.js run`, testnet mode; scalper on BTCUSDT, market maker on ETHUSDT)
  * trades against the sandbox with faults on the whole time (default: the REST faults of issue 15,
@@ -11,8 +11,12 @@
  *   - duplicate orders: a client order id the exchange accepted twice (goal 0);
  *   - positions without a stop after 5 s: an open position at the exchange with no stop loss for
  *     more than 5 s in a row (goal 0).
- * Exit 1 when a goal is missed. The bot's folder is kept when a goal is missed, or with --keep.
+ * Exit 1 when a goal is missed. The bot's folder is kept when a goal is missed, or with --keep;
+ * it then also holds soak-timeline.log: the exchange's executions and position changes (side, size,
+ * stop) by wall time, and the soak's starts, kills and findings, to read next to state/bot.log
+ * (--debug: the bot logs at debug level).
  */
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NO_FAULTS, parseFaultSpec } from '../src/sandbox/faults.js';
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     faults: { type: 'string', default: ISSUE_FAULTS },
     keep: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -37,7 +42,7 @@ const MINUTES = Number(values.minutes);
 const SPEED = Number(values.speed);
 const SEED = values.seed !== undefined ? Number(values.seed) : Date.now() % 1_000_000;
 if (!(MINUTES > 0) || !(SPEED > 0) || !Number.isInteger(SEED)) {
-  process.stderr.write('usage: npm run soak -- --restart [--minutes M (default 30) --speed S (default 300) --seed N --faults SPEC --keep]\n');
+  process.stderr.write('usage: npm run soak -- --restart [--minutes M (default 30) --speed S (default 300) --seed N --faults SPEC --keep --debug]\n');
   process.exit(2);
 }
 const root = projectRoot();
@@ -65,6 +70,26 @@ sandbox.sim.onEvent((e) => {
   linkIds.set(e.order.orderLinkId, ids);
 });
 
+// What the exchange did, by wall time, for reading next to the bot's log when a goal is missed:
+// every execution, and every change of a position's side, size or stop (soak-timeline.log in the
+// bot's folder).
+const timeline: string[] = [];
+const clockOf = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+const lastPosition = new Map<string, string>();
+sandbox.sim.onEvent((e) => {
+  if (e.kind === 'execution') {
+    const x = e.execution;
+    timeline.push(`${clockOf(Date.now())} exec ${x.symbol} ${x.side} ${x.execQty.toFixed()} @ ${x.execPrice.toFixed()} ${x.orderLinkId || x.stopOrderType || x.orderType}`);
+  } else if (e.kind === 'position') {
+    const p = e.position;
+    const text = `${p.side ?? 'flat'} ${p.size.toFixed()} @ ${p.entryPrice.toFixed()} stop ${p.stopLoss?.toFixed() ?? 'none'}`;
+    if (lastPosition.get(p.symbol) === text) return;
+    lastPosition.set(p.symbol, text);
+    timeline.push(`${clockOf(Date.now())} position ${p.symbol} ${text}`);
+  }
+});
+const note = (line: string) => timeline.push(`${clockOf(Date.now())} soak: ${line}`);
+
 // Positions without a stop: since when each one has been bare, and how many stayed bare > 5 s.
 const bareSince = new Map<string, number>();
 const counted = new Set<string>();
@@ -87,7 +112,8 @@ const watch = setInterval(() => {
     if (now - since > 5_000 && !counted.has(key)) {
       counted.add(key);
       unprotected++;
-      unprotectedSeen.push(`${key} ${p.size.toFixed()} at ${new Date(now).toISOString().slice(11, 19)}`);
+      unprotectedSeen.push(`${key} ${p.size.toFixed()} at ${new Date(now).toISOString().slice(11, 19)} (bare since ${clockOf(since)})`);
+      note(`${key} ${p.size.toFixed()} without a stop since ${clockOf(since)}`);
     }
   }
   for (const k of [...bareSince.keys()]) if (!open.has(k)) (bareSince.delete(k), counted.delete(k));
@@ -95,7 +121,7 @@ const watch = setInterval(() => {
 
 const config = sandboxConfig(sandbox, 'testnet', {
   exchange: { restUrl: sandbox.restUrl, requestTimeoutMs: 5000 },
-  log: { level: 'info' },
+  log: { level: values.debug ? 'debug' : 'info' },
   risk: { maxDailyLossPct: 50, maxDrawdownPct: 90, lossStreak: { losses: 20, cooldownMinutes: 1 } },
   symbols: [
     { symbol: 'BTCUSDT', strategy: 'scalper', exits: { trailing: { enabled: true, activationR: 1, distancePct: 0.3 }, timeExitCandles: 30 } },
@@ -132,6 +158,7 @@ while (Date.now() < endMs) {
     },
   });
   last = bot;
+  note(`start ${starts}`);
   dir = bot.dir;
   void bot.exited.then((code) => {
     if (ended === null) ended = code;
@@ -153,6 +180,7 @@ while (Date.now() < endMs) {
   }
   if (Date.now() >= endMs) break;
   ended = 'killed';
+  note(`SIGKILL start ${starts}`);
   bot.child.kill('SIGKILL');
   await bot.exited;
   log(`start ${starts}: ${runningAt !== null ? `running after ${((runningAt - bot.startedAtMs) / 1000).toFixed(1)} s` : 'NOT running'}; SIGKILL after ${((Date.now() - bot.startedAtMs) / 1000).toFixed(0)} s`);
@@ -193,6 +221,7 @@ const lines = [
   ...exitNotes.map((n) => `  ${n}`),
 ];
 process.stdout.write(lines.join('\n') + '\n');
+if (dir) appendFileSync(join(dir, 'soak-timeline.log'), timeline.join('\n') + '\n');
 if (failures.length || values.keep) process.stdout.write(`the bot's folder (config, state, journal, bot.log) is kept: ${dir}\n`);
 else lastBot?.cleanup();
 await sandbox.close();

@@ -18,6 +18,7 @@ import type { ExchangePort } from './exchangePort.js';
 import { ExecutionHandler } from './executionHandler.js';
 import { LedgerWriter } from './ledgerWriter.js';
 import { MakerQuoting } from './makerQuoting.js';
+import { MakerStopGuard } from './makerStopGuard.js';
 import { FeeRates } from './feeRates.js';
 import { KillSwitch } from './killSwitch.js';
 import { MarketClock } from './marketClock.js';
@@ -69,6 +70,7 @@ export class Engine {
   readonly #orders: OrderSender;
   readonly #positions: PositionManager;
   readonly #maker: MakerQuoting;
+  readonly #makerStops: MakerStopGuard;
   readonly #events: ExecutionHandler;
   readonly #reconciler: Reconciler;
   readonly #runner: StrategyRunner;
@@ -106,6 +108,7 @@ export class Engine {
     };
     this.#positions = new PositionManager(this.#ctx, this.#orders, resync, later);
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
+    this.#makerStops = new MakerStopGuard(this.#ctx, (rt) => this.#queueOf(rt).enqueue(() => this.#positions.protectMakerInventory(rt)));
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);
     this.#reconciler = new Reconciler(this.#ctx, this.#ledger, this.#events, this.#positions, this.#orders);
     const entries = (this.#entries = new EntryPlacer(this.#ctx, this.#risk, this.#orders));
@@ -181,9 +184,10 @@ export class Engine {
         const rt = this.#symbols.get(position.symbol);
         if (!rt) return;
         rt.exchangePosition = position;
-        // Maker inventory the exchange shows without a stop (a stop refused before the position was
-        // there, or dropped when it went flat in between): protected in the symbol's turn.
-        if (this.#positions.makerStopMissing(rt, position)) this.#queues.get(position.symbol)!.enqueue(() => this.#positions.protectMakerInventory(rt));
+        // Maker inventory the exchange shows without a stop (new inventory, a stop refused before the
+        // position was there, or dropped when it went flat in between): protected at once, not after
+        // whatever holds the symbol's turn (MakerStopGuard).
+        this.#makerStops.onPosition(rt, position);
       },
       onBalance: (balance) => this.#risk.noteBalance(balance),
       onStreamHealth: (stream, health, detail) => {

@@ -11,8 +11,9 @@ import type { Order, Position, PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExchangePort, OrderRequest } from './exchangePort.js';
 import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
+import { makerStopMissing } from './makerStopGuard.js';
 import { storedOrder, type OrderSender, type SendOutcome } from './orderSender.js';
-import { breakevenStop, improvesStop, ladderOrders, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
+import { breakevenStop, improvesStop, ladderOrders, makerInventoryStop, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
 
 /**
@@ -295,8 +296,7 @@ export class PositionManager {
     if (rt.settings.strategy !== 'maker' || pct === undefined || !rt.instrument) return;
     const held = pos && !dec(pos.size).isZero() ? { side: pos.side, entry: dec(pos.entryPrice) } : ex?.side && ex.size.gt(0) ? { side: ex.side, entry: ex.entryPrice } : null;
     if (!held) return;
-    const move = held.entry.mul(pct).div(100);
-    const stop = held.side === 'long' ? roundToStep(held.entry.minus(move), rt.instrument.tickSize, 'down') : roundToStep(held.entry.plus(move), rt.instrument.tickSize, 'up');
+    const stop = makerInventoryStop(held.side, held.entry, pct, rt.instrument.tickSize);
     // Before the exchange has said anything (no push, no reconciliation yet) the stored stop stands in.
     const current = ex === null ? (pos?.stop ? dec(pos.stop.price) : null) : ex.side === held.side ? ex.stopLoss : null;
     if (current !== null && current.eq(stop)) return;
@@ -317,7 +317,7 @@ export class PositionManager {
 
   /** A position push for a maker that shows open inventory without a stop: protectMakerInventory is due. */
   makerStopMissing(rt: SymbolRuntime, ex: Position): boolean {
-    return rt.settings.strategy === 'maker' && ex.side !== null && ex.size.gt(0) && ex.stopLoss === null && ex.trailingStop === null;
+    return makerStopMissing(rt, ex);
   }
 
   /**

@@ -94,6 +94,12 @@ export function stopBeyondPrice(side: PositionSide, stop: Decimal, lastPrice: De
   return side === 'long' ? stop.gte(lastPrice) : stop.lte(lastPrice);
 }
 
+/** The market maker's inventory stop: `pct` % from the entry price, on the tick, away from the price. */
+export function makerInventoryStop(side: PositionSide, entry: Decimal, pct: number, tickSize: Decimal): Decimal {
+  const move = entry.mul(pct).div(100);
+  return side === 'long' ? roundToStep(entry.minus(move), tickSize, 'down') : roundToStep(entry.plus(move), tickSize, 'up');
+}
+
 /** The same rule for a take-profit: a long's above the last price, a short's below it. */
 export function targetBeyondPrice(side: PositionSide, target: Decimal, lastPrice: Decimal): boolean {
   return side === 'long' ? target.lte(lastPrice) : target.gte(lastPrice);

@@ -23,8 +23,11 @@
  *   during=PHASE       the REST faults (http5xx, timeout, storm10006, err10016) strike only in a
  *                      window: `start-up` opens it at the first REST request, `reconciliation` at the
  *                      first position, open-order or order-history read, `fill-catch-up` at the first
- *                      execution read, `order-create` at the first order create; then only requests
- *                      of that phase are hit (any request for start-up). `always` (default): no window
+ *                      execution read, `order-create` at the first order create (only creates),
+ *                      `orders` at the first order create, amend or cancel (a quote or entry that
+ *                      Bybit is slow to answer), `trading-stop` at the first position trading-stop
+ *                      call; then only requests of that phase are hit (any request for start-up).
+ *                      `always` (default): no window
  *   for=DURATION       how long that window stays open (default 20s; a bare number is seconds)
  * DURATION is `N`, `Nms`, `Ns` or `Nm` (a bare number is seconds for ws-drop, ms for latency);
  * RATE is a fraction `0.05` or a percentage `5%`.
@@ -55,7 +58,7 @@ export interface FaultSettings {
 }
 
 /** When the REST faults strike (see `during=` above). */
-export const FAULT_PHASES = ['always', 'start-up', 'reconciliation', 'fill-catch-up', 'order-create'] as const;
+export const FAULT_PHASES = ['always', 'start-up', 'reconciliation', 'fill-catch-up', 'order-create', 'orders', 'trading-stop'] as const;
 export type FaultPhase = (typeof FAULT_PHASES)[number];
 
 /** The REST paths a phase reads (the bot's Reconciler and fill catch-up; reference/bybit-v5.md section 2). */
@@ -64,6 +67,8 @@ const PHASE_PATHS: Record<Exclude<FaultPhase, 'always' | 'start-up'>, readonly s
   'fill-catch-up': ['/v5/execution/list'],
   // Only new orders: an answer that never says whether the order was taken (issue 24: a mirror's copy under faults).
   'order-create': ['/v5/order/create'],
+  orders: ['/v5/order/create', '/v5/order/amend', '/v5/order/cancel', '/v5/order/cancel-all'],
+  'trading-stop': ['/v5/position/trading-stop'],
 };
 
 /** True when a request to `path` belongs to `phase`. */

@@ -31,6 +31,8 @@ describe('parseFaultSpec', () => {
   it('parses a fault window: during=PHASE and for=DURATION', () => {
     expect(parseFaultSpec('during=fill-catch-up,for=14s,http5xx=100%')).toEqual({ during: 'fill-catch-up', windowMs: 14_000, http5xxRate: 1 });
     expect(parseFaultSpec('during=start-up,for=3')).toEqual({ during: 'start-up', windowMs: 3000 });
+    expect(parseFaultSpec('during=orders,for=6s,timeout=100%')).toEqual({ during: 'orders', windowMs: 6000, timeoutRate: 1 });
+    expect(parseFaultSpec('during=trading-stop,for=1s')).toEqual({ during: 'trading-stop', windowMs: 1000 });
     expect(() => parseFaultSpec('during=lunch')).toThrow(/start-up, reconciliation, fill-catch-up/);
     expect(() => parseFaultSpec('for=0s')).toThrow(/for/);
   });

@@ -1,8 +1,9 @@
 /**
  * The private stream's pushes turned into the engine's events (issue 4, item 3): `order`,
  * `execution`, `position`, `wallet` → domain events, fills de-duplicated by execId. When the stream
- * was down, REST fills in what it missed: open orders, positions, balance, and executions since the
- * last one seen (plus the orders those executions belong to).
+ * was down, REST fills in what it missed: positions (first, so a position opened meanwhile gets its
+ * stop without waiting for the rest), executions since the last one seen (plus the orders those
+ * executions belong to), open orders, balance.
  */
 import { ExchangeError } from '../../domain/exchangeErrors.js';
 import type { Fill, Order, Position } from '../../domain/types.js';
@@ -134,6 +135,11 @@ export class PrivateFeed {
 
   async #fillPrivateOnce(): Promise<void> {
     const ev = this.#o.sink.events;
+    // Positions first: a position opened while the stream was down needs its stop now, not after
+    // the executions and orders (pages of them, each read waiting out Bybit's errors) are read.
+    if (this.#o.symbols().length > 0) {
+      for (const p of await this.#o.rest.fetchPositions(this.#o.symbols())) this.#o.sink.safe(() => ev.onPosition?.(p));
+    }
     const stopBefore = this.#lastExecTs === null ? null : this.#lastExecTs - FILL_OVERLAP_MS;
     for (const symbol of this.#o.symbols()) {
       const fills = await this.#o.rest.recentFills(symbol, stopBefore, stopBefore === null ? 1 : 20);
@@ -152,9 +158,6 @@ export class PrivateFeed {
         const o = await this.#o.rest.fetchOrder(symbol, linkId);
         if (o !== null) this.#o.sink.safe(() => ev.onOrder?.(o));
       }
-    }
-    if (this.#o.symbols().length > 0) {
-      for (const p of await this.#o.rest.fetchPositions(this.#o.symbols())) this.#o.sink.safe(() => ev.onPosition?.(p));
     }
     const balance = await this.#o.rest.fetchBalance();
     this.#o.sink.safe(() => ev.onBalance?.(balance));

@@ -95,7 +95,7 @@ describe('PrivateFeed', () => {
     expect(log.problems('execution e1 execPrice')).toHaveLength(1);
   });
 
-  it('fills a gap from REST: recovered fills, open orders, the filled orders looked up, positions, balance', async () => {
+  it('fills a gap from REST: positions first (a position opened meanwhile needs its stop), then recovered fills, open orders, the filled orders looked up, balance', async () => {
     const open: Order[] = [];
     const { feed, seen, calls } = make({
       recentFills: async (_s, stopBefore, pages) => (calls.push(`fills ${String(stopBefore)} ${String(pages)}`), [fill('e1', T0 + 100_000), fill('e2', T0 + 100_001, 'ps-2')]),
@@ -105,7 +105,7 @@ describe('PrivateFeed', () => {
     feed.fillGap();
     await until(() => calls.includes('balance'), 'a whole gap fill');
     await feed.settled();
-    expect(calls).toEqual([`fills ${T0 - 60_000} 20`, 'openOrders', 'order ps-1', 'order ps-2', `positions ${SYMBOL}`, 'balance']);
+    expect(calls).toEqual([`positions ${SYMBOL}`, `fills ${T0 - 60_000} 20`, 'openOrders', 'order ps-1', 'order ps-2', 'balance']);
     expect(seen).toEqual(['fill e1', 'fill e2', 'balance 5']);
     expect(feed.counters()).toMatchObject({ fills: { recovered: 2 }, gapFills: 1, gapFillErrors: 0 });
   });
@@ -116,6 +116,7 @@ describe('PrivateFeed', () => {
       recentFills: (_s, stopBefore) => (calls.push(`fills ${String(stopBefore)}`), new Promise<Fill[]>((r) => (release = () => r([])))),
     });
     feed.fillGap();
+    await until(() => calls.some((c) => c.startsWith('fills')), 'the first round at its fills');
     feed.fillGap();
     feed.fillGap();
     release();
