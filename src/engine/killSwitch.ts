@@ -29,6 +29,11 @@ export class KillSwitch {
   #lastHour = -1;
   /** The start equity plus the closed trades' PnL, as last read from the store. */
   #booked: { readonly start: string; readonly realised: string; readonly value: Decimal } | null = null;
+  /** The stored peak as last parsed, and the last equity journalled with its text: while flat the equity is the same object every hour. */
+  #peakText = '';
+  #peak: Decimal | null = null;
+  #written: Decimal | null = null;
+  #writtenText = '';
 
   constructor(ctx: EngineContext, ledger: LedgerWriter, symbols: () => Iterable<SymbolRuntime>, fire: (reason: string) => void) {
     this.#ctx = ctx;
@@ -125,13 +130,23 @@ export class KillSwitch {
     const eq = this.equity();
     if (eq === null) return null;
     const b = this.#ctx.store.state.botEquity!;
-    if (eq.gt(dec(b.peak))) {
+    if (this.#peak === null || this.#peakText !== b.peak) {
+      this.#peakText = b.peak;
+      this.#peak = dec(b.peak);
+    }
+    if (eq.gt(this.#peak)) {
       this.#ctx.store.update((d) => {
         d.botEquity!.peak = money(eq.toDecimalPlaces(8));
         d.botEquity!.peakAtMs = now;
       });
     }
-    if (write) this.#ledger.write({ type: 'equity', ts: now, equity: money(eq.toDecimalPlaces(8)), source: 'bot' });
+    if (write) {
+      if (this.#written !== eq) {
+        this.#written = eq;
+        this.#writtenText = money(eq.toDecimalPlaces(8));
+      }
+      this.#ledger.write({ type: 'equity', ts: now, equity: this.#writtenText, source: 'bot' });
+    }
     const lock = this.#ctx.store.state.protections.killSwitch;
     if (lock !== null && (lock.untilMs === null || lock.untilMs > now)) return eq;
     const breach = this.breach(eq);

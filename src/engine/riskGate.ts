@@ -14,6 +14,7 @@ import type { PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 import type { Balance } from './exchangePort.js';
+import type { RiskSettings } from './ports.js';
 import type { KillSwitch } from './killSwitch.js';
 import { dailyLossLock, drawdownLock, lossStreakLock, nextDayStartMs, startOfDayMs, type ClosedTrade, type Lock } from './protections.js';
 
@@ -39,6 +40,13 @@ export class RiskGate {
   #dayEnd: { readonly dayStartMs: number; readonly tz: string; readonly endMs: number } | null = null;
   readonly #breaker: CircuitBreaker;
   readonly #bot: KillSwitch | null;
+  /**
+   * The inputs of the last daily-loss and drawdown checks that found no lock: while the bot is flat
+   * its equity is the same object at every hourly measurement, and each answer (a pure function of
+   * these) is again none.
+   */
+  #dailyQuiet: { readonly eq: Decimal; readonly start: string; readonly risk: RiskSettings } | null = null;
+  #drawdownQuiet: { readonly eq: Decimal; readonly peak: string; readonly risk: RiskSettings } | null = null;
 
   constructor(ctx: EngineContext, bot: KillSwitch | null = null) {
     this.#ctx = ctx;
@@ -187,17 +195,32 @@ export class RiskGate {
     if (eq !== null) this.#equityLocks(now, eq);
   }
 
+  /**
+   * A lock already in force is not worked out again (#announce would drop it): once the drawdown
+   * lock holds, a backtest measures the equity every hour until its end.
+   */
   #equityLocks(now: number, eq: Decimal): void {
-    const daily = this.#dailyLossNow(now, eq);
-    if (daily) this.#announce('dailyLoss', daily, now);
-    const drawdown = this.#drawdownNow(now, eq);
-    if (drawdown) this.#announce('drawdown', drawdown, now);
+    const st = this.#ctx.store.state;
+    const risk = this.#ctx.settings().risk;
+    const start = st.daily?.botEquityAtDayStart ?? null;
+    const dq = this.#dailyQuiet;
+    if (start !== null && !inForce(st.protections.dailyLoss, now) && !(dq !== null && dq.eq === eq && dq.start === start && dq.risk === risk)) {
+      const daily = this.#dailyLossNow(now, eq);
+      if (daily) this.#announce('dailyLoss', daily, now);
+      this.#dailyQuiet = daily === null ? { eq, start, risk } : null;
+    }
+    const peak = st.botEquity?.peak ?? null;
+    const wq = this.#drawdownQuiet;
+    if (peak !== null && !inForce(st.protections.drawdown, now) && !(wq !== null && wq.eq === eq && wq.peak === peak && wq.risk === risk)) {
+      const drawdown = this.#drawdownNow(now, eq);
+      if (drawdown) this.#announce('drawdown', drawdown, now);
+      this.#drawdownQuiet = drawdown === null ? { eq, peak, risk } : null;
+    }
   }
 
   /** Stores and announces a lock, unless that lock is already in force (each is said once). */
   #announce(name: ProtectionName, lock: Lock, now: number): void {
-    const existing = this.#ctx.store.state.protections[name];
-    if (existing && (existing.untilMs === null || existing.untilMs > now)) return;
+    if (inForce(this.#ctx.store.state.protections[name], now)) return;
     this.#setLock(name, { reason: lock.reason, sinceMs: lock.sinceMs, untilMs: lock.untilMs });
     this.#ctx.alert(name === 'drawdown' ? 'critical' : 'warning', name === 'drawdown' ? 'killSwitch' : 'error', `Entries stopped: ${name}`, lock.reason);
   }
@@ -290,4 +313,9 @@ export class RiskGate {
     this.#dayEnd = { dayStartMs, tz, endMs };
     return endMs;
   }
+}
+
+/** A stored lock that still stops entries at `now`. */
+function inForce(lock: DeepReadonly<{ untilMs: number | null }> | null, now: number): boolean {
+  return lock !== null && (lock.untilMs === null || lock.untilMs > now);
 }
