@@ -28,9 +28,13 @@ export class KillSwitch {
   readonly #fire: (reason: string) => void;
   #lastHour = -1;
   /** The start equity plus the closed trades' PnL, as last read from the store. */
-  #booked: { readonly start: string; readonly realised: string; readonly value: Decimal } | null = null;
+  #booked: { readonly start: string; readonly realised: string; readonly value: Decimal; readonly num: number } | null = null;
+  /** A bound on the error of steadyEquity's last answer. */
+  #tolerance = 0;
   /** The stored peak as last parsed, and the last equity journalled with its text: while flat the equity is the same object every hour. */
   #peakText = '';
+  #peakNumText = '';
+  #peakNum = NaN;
   #peak: Decimal | null = null;
   #written: Decimal | null = null;
   #writtenText = '';
@@ -78,19 +82,67 @@ export class KillSwitch {
   equity(): Decimal | null {
     const b = this.#ctx.store.state.botEquity;
     if (!b) return null;
-    // Measured at every candle close while a trade is open: the booked part is parsed once per change.
-    let base = this.#booked;
-    if (base === null || base.start !== b.startEquity || base.realised !== b.realisedPnl) {
-      base = { start: b.startEquity, realised: b.realisedPnl, value: dec(b.startEquity).plus(dec(b.realisedPnl)) };
-      this.#booked = base;
-    }
-    let eq = base.value;
+    let eq = this.#base(b).value;
     for (const rt of this.#symbols()) {
       if (rt.roundTrip.side === null) continue;
       const mark = rt.history.at(-1)?.close;
       eq = eq.plus(rt.roundTrip.markToMarket(mark === undefined ? rt.roundTrip.entryPrice : dec(mark)));
     }
     return eq;
+  }
+
+  /** Measured at every candle close while a trade is open: the booked part is parsed once per change. */
+  #base(b: { readonly startEquity: string; readonly realisedPnl: string }): { readonly value: Decimal; readonly num: number } {
+    let base = this.#booked;
+    if (base === null || base.start !== b.startEquity || base.realised !== b.realisedPnl) {
+      const value = dec(b.startEquity).plus(dec(b.realisedPnl));
+      base = { start: b.startEquity, realised: b.realisedPnl, value, num: value.toNumber() };
+      this.#booked = base;
+    }
+    return base;
+  }
+
+  /**
+   * A candle closed with an open trade and nothing else due (not the hour's record, kill switch
+   * off): the bot's equity in doubles, when it is clearly below the peak (measure would not move
+   * it), else NaN. Its error is below `tolerance`. The risk gate then needs no Decimal at all
+   * while the equity is far from its limits, which it is at nearly every candle.
+   */
+  steadyEquity(now: number): number {
+    if (Math.floor(now / HOUR_MS) !== this.#lastHour || (this.#ctx.settings().risk.killSwitchDrawdownPct ?? null) !== null) return NaN;
+    const b = this.#ctx.store.state.botEquity;
+    if (!b) return NaN;
+    const base = this.#base(b).num;
+    let eq = base;
+    let scale = Math.abs(base);
+    let open = false;
+    for (const rt of this.#symbols()) {
+      if (rt.roundTrip.side === null) continue;
+      const mark = rt.history.at(-1)?.close;
+      if (mark === undefined) return NaN;
+      open = true;
+      eq += rt.roundTrip.approxMarkToMarket(mark);
+      scale += rt.roundTrip.approxScale(mark);
+    }
+    if (!open) return NaN;
+    const tolerance = 1e-12 * scale;
+    const peak = this.#peakOf(b.peak);
+    if (!(eq + tolerance < peak - 1e-12 * Math.abs(peak))) return NaN;
+    this.#tolerance = tolerance;
+    return eq;
+  }
+
+  /** A bound on the error of steadyEquity's last answer (far above the doubles' own). */
+  get tolerance(): number {
+    return this.#tolerance;
+  }
+
+  #peakOf(text: string): number {
+    if (this.#peakNumText !== text) {
+      this.#peakNumText = text;
+      this.#peakNum = Number(text);
+    }
+    return this.#peakNum;
   }
 
   /** The drawdown from the peak, percent, with the figures for a message; null before the start. */

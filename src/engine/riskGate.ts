@@ -47,6 +47,10 @@ export class RiskGate {
    */
   #dailyQuiet: { readonly eq: Decimal; readonly start: string; readonly risk: RiskSettings } | null = null;
   #drawdownQuiet: { readonly eq: Decimal; readonly peak: string; readonly risk: RiskSettings } | null = null;
+  #numA = '';
+  #numAValue = NaN;
+  #numB = '';
+  #numBValue = NaN;
 
   constructor(ctx: EngineContext, bot: KillSwitch | null = null) {
     this.#ctx = ctx;
@@ -181,8 +185,52 @@ export class RiskGate {
 
   /** A candle closed: the bot's equity, when due (KillSwitch.onCandle), against the daily-loss and drawdown limits. */
   onCandle(now: number): void {
-    const eq = this.#bot?.onCandle(now) ?? null;
+    const bot = this.#bot;
+    if (bot === null) return;
+    const approx = bot.steadyEquity(now);
+    if (approx === approx && this.#clearAt(approx, bot.tolerance, now)) return;
+    const eq = bot.onCandle(now);
     if (eq !== null) this.#equityLocks(now, eq);
+  }
+
+  /**
+   * #equityLocks would find nothing to announce at an equity within `tol` of `eq`: each lock is in
+   * force already or clearly not reached (the margins are far above the doubles' errors; near a
+   * limit the answer is false and the Decimal measurement decides).
+   */
+  #clearAt(eq: number, tol: number, now: number): boolean {
+    const st = this.#ctx.store.state;
+    const risk = this.#ctx.settings().risk;
+    const start = st.daily?.botEquityAtDayStart ?? null;
+    if (start !== null && !inForce(st.protections.dailyLoss, now)) {
+      const s = this.#numberOf(start);
+      if (!(s <= 0)) {
+        const loss = s - eq;
+        const limit = (s * risk.maxDailyLossPct) / 100;
+        if (!(loss + tol + 1e-12 * (Math.abs(loss) + Math.abs(limit) + s) < limit)) return false;
+      }
+    }
+    const peak = st.botEquity?.peak ?? null;
+    if (peak !== null && !inForce(st.protections.drawdown, now)) {
+      const p = this.#numberOf(peak);
+      if (!(p <= 0)) {
+        const fall = (p - eq) * 100;
+        const limit = risk.maxDrawdownPct * p;
+        if (!(fall + 100 * tol + 1e-12 * (Math.abs(fall) + Math.abs(limit)) < limit)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** A stored amount as a double, the last two remembered (the day's start and the peak). */
+  #numberOf(text: string): number {
+    if (text === this.#numA) return this.#numAValue;
+    if (text === this.#numB) return this.#numBValue;
+    this.#numB = this.#numA;
+    this.#numBValue = this.#numAValue;
+    this.#numA = text;
+    this.#numAValue = Number(text);
+    return this.#numAValue;
   }
 
   /**
