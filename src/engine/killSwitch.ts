@@ -20,6 +20,8 @@ import type { LedgerWriter } from './ledgerWriter.js';
 import type { SymbolRuntime } from './symbolRuntime.js';
 
 const HOUR_MS = 3_600_000;
+/** KillSwitch.steadyEquity's answer when nothing is due at a candle close. */
+export const NOTHING_DUE = -Infinity;
 
 export class KillSwitch {
   readonly #ctx: EngineContext;
@@ -105,16 +107,13 @@ export class KillSwitch {
   /**
    * A candle closed with an open trade and nothing else due (not the hour's record, kill switch
    * off): the bot's equity in doubles, when it is clearly below the peak (measure would not move
-   * it), else NaN. Its error is below `tolerance`. The risk gate then needs no Decimal at all
+   * it), else NaN; NOTHING_DUE when flat (onCandle would return null). Its error is below `tolerance`. The risk gate then needs no Decimal at all
    * while the equity is far from its limits, which it is at nearly every candle.
    */
   steadyEquity(now: number): number {
     if (Math.floor(now / HOUR_MS) !== this.#lastHour || (this.#ctx.settings().risk.killSwitchDrawdownPct ?? null) !== null) return NaN;
-    const b = this.#ctx.store.state.botEquity;
-    if (!b) return NaN;
-    const base = this.#base(b).num;
-    let eq = base;
-    let scale = Math.abs(base);
+    let eq = 0;
+    let scale = 0;
     let open = false;
     for (const rt of this.#symbols()) {
       if (rt.roundTrip.side === null) continue;
@@ -124,7 +123,14 @@ export class KillSwitch {
       eq += rt.roundTrip.approxMarkToMarket(mark);
       scale += rt.roundTrip.approxScale(mark);
     }
-    if (!open) return NaN;
+    // Flat: onCandle would measure nothing either.
+    if (!open) return NOTHING_DUE;
+    const b = this.#ctx.store.state.botEquity;
+    if (!b) return NaN;
+    const base = this.#base(b).num;
+    eq += base;
+    scale += Math.abs(base);
+    if (!Number.isFinite(eq)) return NaN;
     const tolerance = 1e-12 * scale;
     const peak = this.#peakOf(b.peak);
     if (!(eq + tolerance < peak - 1e-12 * Math.abs(peak))) return NaN;

@@ -15,7 +15,7 @@ import type { EngineContext } from './engineContext.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 import type { Balance } from './exchangePort.js';
 import type { RiskSettings } from './ports.js';
-import type { KillSwitch } from './killSwitch.js';
+import { NOTHING_DUE, type KillSwitch } from './killSwitch.js';
 import { dailyLossLock, drawdownLock, lossStreakLock, nextDayStartMs, startOfDayMs, type ClosedTrade, type Lock } from './protections.js';
 
 /** A pushed balance this recent sizes an entry without asking the exchange again. */
@@ -157,7 +157,9 @@ export class RiskGate {
   entryLock(now: number): { name: string; reason: string } | null {
     for (const [source, reason] of this.#blocks) return { name: source, reason };
     const p = this.#ctx.store.state.protections;
-    for (const name of Object.keys(p) as ProtectionName[]) {
+    // for-in: the order of Object.keys, without an array per signal.
+    for (const key in p) {
+      const name = key as ProtectionName;
       const l = p[name];
       if (l && (l.untilMs === null || l.untilMs > now)) return { name, reason: l.reason };
     }
@@ -188,7 +190,7 @@ export class RiskGate {
     const bot = this.#bot;
     if (bot === null) return;
     const approx = bot.steadyEquity(now);
-    if (approx === approx && this.#clearAt(approx, bot.tolerance, now)) return;
+    if (approx === NOTHING_DUE || (approx === approx && this.#clearAt(approx, bot.tolerance, now))) return;
     const eq = bot.onCandle(now);
     if (eq !== null) this.#equityLocks(now, eq);
   }
