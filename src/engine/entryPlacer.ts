@@ -36,7 +36,8 @@ export class EntryPlacer {
     const why = this.#refusal(rt, now);
     // The reason is read only by a logger that prints it (the strategy may build it on first read).
     // Debug: a lock refuses every signal while it lasts; the lock itself is reported when it starts and ends.
-    if (why !== null) return this.#ctx.logger.debug(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, lazyReasonFields(() => intent.reason));
+    // A backtest's silent logger: nothing to build (about one candle in ten signals, nearly all refused).
+    if (why !== null) return this.#ctx.logger.discards === true ? undefined : this.#ctx.logger.debug(`${rt.settings.symbol} ${intent.side} signal not traded: ${why}`, lazyReasonFields(() => intent.reason));
     return this.#enterChecked(rt, intent, now);
   }
 

@@ -20,6 +20,8 @@ import type { LedgerWriter } from './ledgerWriter.js';
 import type { SymbolRuntime } from './symbolRuntime.js';
 
 const HOUR_MS = 3_600_000;
+/** KillSwitch.steadyEquity's answer when nothing is due at a candle close. */
+export const NOTHING_DUE = -Infinity;
 
 export class KillSwitch {
   readonly #ctx: EngineContext;
@@ -28,7 +30,16 @@ export class KillSwitch {
   readonly #fire: (reason: string) => void;
   #lastHour = -1;
   /** The start equity plus the closed trades' PnL, as last read from the store. */
-  #booked: { readonly start: string; readonly realised: string; readonly value: Decimal } | null = null;
+  #booked: { readonly start: string; readonly realised: string; readonly value: Decimal; readonly num: number } | null = null;
+  /** A bound on the error of steadyEquity's last answer. */
+  #tolerance = 0;
+  /** The stored peak as last parsed, and the last equity journalled with its text: while flat the equity is the same object every hour. */
+  #peakText = '';
+  #peakNumText = '';
+  #peakNum = NaN;
+  #peak: Decimal | null = null;
+  #written: Decimal | null = null;
+  #writtenText = '';
 
   constructor(ctx: EngineContext, ledger: LedgerWriter, symbols: () => Iterable<SymbolRuntime>, fire: (reason: string) => void) {
     this.#ctx = ctx;
@@ -73,19 +84,71 @@ export class KillSwitch {
   equity(): Decimal | null {
     const b = this.#ctx.store.state.botEquity;
     if (!b) return null;
-    // Measured at every candle close while a trade is open: the booked part is parsed once per change.
-    let base = this.#booked;
-    if (base === null || base.start !== b.startEquity || base.realised !== b.realisedPnl) {
-      base = { start: b.startEquity, realised: b.realisedPnl, value: dec(b.startEquity).plus(dec(b.realisedPnl)) };
-      this.#booked = base;
-    }
-    let eq = base.value;
+    let eq = this.#base(b).value;
     for (const rt of this.#symbols()) {
       if (rt.roundTrip.side === null) continue;
       const mark = rt.history.at(-1)?.close;
       eq = eq.plus(rt.roundTrip.markToMarket(mark === undefined ? rt.roundTrip.entryPrice : dec(mark)));
     }
     return eq;
+  }
+
+  /** Measured at every candle close while a trade is open: the booked part is parsed once per change. */
+  #base(b: { readonly startEquity: string; readonly realisedPnl: string }): { readonly value: Decimal; readonly num: number } {
+    let base = this.#booked;
+    if (base === null || base.start !== b.startEquity || base.realised !== b.realisedPnl) {
+      const value = dec(b.startEquity).plus(dec(b.realisedPnl));
+      base = { start: b.startEquity, realised: b.realisedPnl, value, num: value.toNumber() };
+      this.#booked = base;
+    }
+    return base;
+  }
+
+  /**
+   * A candle closed with an open trade and nothing else due (not the hour's record, kill switch
+   * off): the bot's equity in doubles, when it is clearly below the peak (measure would not move
+   * it), else NaN; NOTHING_DUE when flat (onCandle would return null). Its error is below `tolerance`. The risk gate then needs no Decimal at all
+   * while the equity is far from its limits, which it is at nearly every candle.
+   */
+  steadyEquity(now: number): number {
+    if (Math.floor(now / HOUR_MS) !== this.#lastHour || (this.#ctx.settings().risk.killSwitchDrawdownPct ?? null) !== null) return NaN;
+    let eq = 0;
+    let scale = 0;
+    let open = false;
+    for (const rt of this.#symbols()) {
+      if (rt.roundTrip.side === null) continue;
+      const mark = rt.history.at(-1)?.close;
+      if (mark === undefined) return NaN;
+      open = true;
+      eq += rt.roundTrip.approxMarkToMarket(mark);
+      scale += rt.roundTrip.approxScale(mark);
+    }
+    // Flat: onCandle would measure nothing either.
+    if (!open) return NOTHING_DUE;
+    const b = this.#ctx.store.state.botEquity;
+    if (!b) return NaN;
+    const base = this.#base(b).num;
+    eq += base;
+    scale += Math.abs(base);
+    if (!Number.isFinite(eq)) return NaN;
+    const tolerance = 1e-12 * scale;
+    const peak = this.#peakOf(b.peak);
+    if (!(eq + tolerance < peak - 1e-12 * Math.abs(peak))) return NaN;
+    this.#tolerance = tolerance;
+    return eq;
+  }
+
+  /** A bound on the error of steadyEquity's last answer (far above the doubles' own). */
+  get tolerance(): number {
+    return this.#tolerance;
+  }
+
+  #peakOf(text: string): number {
+    if (this.#peakNumText !== text) {
+      this.#peakNumText = text;
+      this.#peakNum = Number(text);
+    }
+    return this.#peakNum;
   }
 
   /** The drawdown from the peak, percent, with the figures for a message; null before the start. */
@@ -125,13 +188,23 @@ export class KillSwitch {
     const eq = this.equity();
     if (eq === null) return null;
     const b = this.#ctx.store.state.botEquity!;
-    if (eq.gt(dec(b.peak))) {
+    if (this.#peak === null || this.#peakText !== b.peak) {
+      this.#peakText = b.peak;
+      this.#peak = dec(b.peak);
+    }
+    if (eq.gt(this.#peak)) {
       this.#ctx.store.update((d) => {
         d.botEquity!.peak = money(eq.toDecimalPlaces(8));
         d.botEquity!.peakAtMs = now;
       });
     }
-    if (write) this.#ledger.write({ type: 'equity', ts: now, equity: money(eq.toDecimalPlaces(8)), source: 'bot' });
+    if (write) {
+      if (this.#written !== eq) {
+        this.#written = eq;
+        this.#writtenText = money(eq.toDecimalPlaces(8));
+      }
+      this.#ledger.write({ type: 'equity', ts: now, equity: this.#writtenText, source: 'bot' });
+    }
     const lock = this.#ctx.store.state.protections.killSwitch;
     if (lock !== null && (lock.untilMs === null || lock.untilMs > now)) return eq;
     const breach = this.breach(eq);

@@ -90,6 +90,8 @@ export function nextDayStartMs(ms: number, timeZone: string): number {
 /** The day's loss is what the bot's equity lost since the day began: a loss does not wait to be realised. */
 export function dailyLossLock(a: { readonly dayStartEquity: Decimal; readonly equity: Decimal; readonly nowMs: number; readonly timeZone: string; readonly maxDailyLossPct: number }): Lock | null {
   if (a.dayStartEquity.lte(0)) return null;
+  const start = a.dayStartEquity.toNumber();
+  if (clearlyBelow(start - a.equity.toNumber(), (start * a.maxDailyLossPct) / 100, start)) return null;
   const loss = a.dayStartEquity.minus(a.equity);
   const limit = a.dayStartEquity.mul(a.maxDailyLossPct).div(100);
   if (loss.lt(limit)) return null;
@@ -103,6 +105,8 @@ export function dailyLossLock(a: { readonly dayStartEquity: Decimal; readonly eq
 
 export function drawdownLock(a: { readonly equityPeak: Decimal; readonly equity: Decimal; readonly maxDrawdownPct: number; readonly nowMs: number }): Lock | null {
   if (a.equityPeak.lte(0)) return null;
+  const peak = a.equityPeak.toNumber();
+  if (clearlyBelow((peak - a.equity.toNumber()) * 100, a.maxDrawdownPct * peak, 100 * peak)) return null;
   const ddPct = a.equityPeak.minus(a.equity).div(a.equityPeak).mul(100);
   if (ddPct.lt(a.maxDrawdownPct)) return null;
   return {
@@ -111,6 +115,15 @@ export function drawdownLock(a: { readonly equityPeak: Decimal; readonly equity:
     sinceMs: a.nowMs,
     untilMs: null,
   };
+}
+
+/**
+ * `x < limit` for the real numbers the doubles stand for, when it holds by far more than the
+ * doubles' rounding (terms of about `scale`): then the Decimal working (a division at 40 digits,
+ * most of a trade's protection checks) is not needed; otherwise false, and Decimal decides.
+ */
+function clearlyBelow(x: number, limit: number, scale: number): boolean {
+  return x + 1e-9 * (Math.abs(x) + Math.abs(limit) + Math.abs(scale)) < limit;
 }
 
 export function lossStreakLock(a: { readonly trades: readonly ClosedTrade[]; readonly nowMs: number; readonly losses: number; readonly cooldownMinutes: number }): Lock | null {

@@ -14,7 +14,8 @@ import type { PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 import type { Balance } from './exchangePort.js';
-import type { KillSwitch } from './killSwitch.js';
+import type { RiskSettings } from './ports.js';
+import { NOTHING_DUE, type KillSwitch } from './killSwitch.js';
 import { dailyLossLock, drawdownLock, lossStreakLock, nextDayStartMs, startOfDayMs, type ClosedTrade, type Lock } from './protections.js';
 
 /** A pushed balance this recent sizes an entry without asking the exchange again. */
@@ -39,6 +40,17 @@ export class RiskGate {
   #dayEnd: { readonly dayStartMs: number; readonly tz: string; readonly endMs: number } | null = null;
   readonly #breaker: CircuitBreaker;
   readonly #bot: KillSwitch | null;
+  /**
+   * The inputs of the last daily-loss and drawdown checks that found no lock: while the bot is flat
+   * its equity is the same object at every hourly measurement, and each answer (a pure function of
+   * these) is again none.
+   */
+  #dailyQuiet: { readonly eq: Decimal; readonly start: string; readonly risk: RiskSettings } | null = null;
+  #drawdownQuiet: { readonly eq: Decimal; readonly peak: string; readonly risk: RiskSettings } | null = null;
+  #numA = '';
+  #numAValue = NaN;
+  #numB = '';
+  #numBValue = NaN;
 
   constructor(ctx: EngineContext, bot: KillSwitch | null = null) {
     this.#ctx = ctx;
@@ -145,7 +157,9 @@ export class RiskGate {
   entryLock(now: number): { name: string; reason: string } | null {
     for (const [source, reason] of this.#blocks) return { name: source, reason };
     const p = this.#ctx.store.state.protections;
-    for (const name of Object.keys(p) as ProtectionName[]) {
+    // for-in: the order of Object.keys, without an array per signal.
+    for (const key in p) {
+      const name = key as ProtectionName;
       const l = p[name];
       if (l && (l.untilMs === null || l.untilMs > now)) return { name, reason: l.reason };
     }
@@ -173,8 +187,52 @@ export class RiskGate {
 
   /** A candle closed: the bot's equity, when due (KillSwitch.onCandle), against the daily-loss and drawdown limits. */
   onCandle(now: number): void {
-    const eq = this.#bot?.onCandle(now) ?? null;
+    const bot = this.#bot;
+    if (bot === null) return;
+    const approx = bot.steadyEquity(now);
+    if (approx === NOTHING_DUE || (approx === approx && this.#clearAt(approx, bot.tolerance, now))) return;
+    const eq = bot.onCandle(now);
     if (eq !== null) this.#equityLocks(now, eq);
+  }
+
+  /**
+   * #equityLocks would find nothing to announce at an equity within `tol` of `eq`: each lock is in
+   * force already or clearly not reached (the margins are far above the doubles' errors; near a
+   * limit the answer is false and the Decimal measurement decides).
+   */
+  #clearAt(eq: number, tol: number, now: number): boolean {
+    const st = this.#ctx.store.state;
+    const risk = this.#ctx.settings().risk;
+    const start = st.daily?.botEquityAtDayStart ?? null;
+    if (start !== null && !inForce(st.protections.dailyLoss, now)) {
+      const s = this.#numberOf(start);
+      if (!(s <= 0)) {
+        const loss = s - eq;
+        const limit = (s * risk.maxDailyLossPct) / 100;
+        if (!(loss + tol + 1e-12 * (Math.abs(loss) + Math.abs(limit) + s) < limit)) return false;
+      }
+    }
+    const peak = st.botEquity?.peak ?? null;
+    if (peak !== null && !inForce(st.protections.drawdown, now)) {
+      const p = this.#numberOf(peak);
+      if (!(p <= 0)) {
+        const fall = (p - eq) * 100;
+        const limit = risk.maxDrawdownPct * p;
+        if (!(fall + 100 * tol + 1e-12 * (Math.abs(fall) + Math.abs(limit)) < limit)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** A stored amount as a double, the last two remembered (the day's start and the peak). */
+  #numberOf(text: string): number {
+    if (text === this.#numA) return this.#numAValue;
+    if (text === this.#numB) return this.#numBValue;
+    this.#numB = this.#numA;
+    this.#numBValue = this.#numAValue;
+    this.#numA = text;
+    this.#numAValue = Number(text);
+    return this.#numAValue;
   }
 
   /**
@@ -187,17 +245,32 @@ export class RiskGate {
     if (eq !== null) this.#equityLocks(now, eq);
   }
 
+  /**
+   * A lock already in force is not worked out again (#announce would drop it): once the drawdown
+   * lock holds, a backtest measures the equity every hour until its end.
+   */
   #equityLocks(now: number, eq: Decimal): void {
-    const daily = this.#dailyLossNow(now, eq);
-    if (daily) this.#announce('dailyLoss', daily, now);
-    const drawdown = this.#drawdownNow(now, eq);
-    if (drawdown) this.#announce('drawdown', drawdown, now);
+    const st = this.#ctx.store.state;
+    const risk = this.#ctx.settings().risk;
+    const start = st.daily?.botEquityAtDayStart ?? null;
+    const dq = this.#dailyQuiet;
+    if (start !== null && !inForce(st.protections.dailyLoss, now) && !(dq !== null && dq.eq === eq && dq.start === start && dq.risk === risk)) {
+      const daily = this.#dailyLossNow(now, eq);
+      if (daily) this.#announce('dailyLoss', daily, now);
+      this.#dailyQuiet = daily === null ? { eq, start, risk } : null;
+    }
+    const peak = st.botEquity?.peak ?? null;
+    const wq = this.#drawdownQuiet;
+    if (peak !== null && !inForce(st.protections.drawdown, now) && !(wq !== null && wq.eq === eq && wq.peak === peak && wq.risk === risk)) {
+      const drawdown = this.#drawdownNow(now, eq);
+      if (drawdown) this.#announce('drawdown', drawdown, now);
+      this.#drawdownQuiet = drawdown === null ? { eq, peak, risk } : null;
+    }
   }
 
   /** Stores and announces a lock, unless that lock is already in force (each is said once). */
   #announce(name: ProtectionName, lock: Lock, now: number): void {
-    const existing = this.#ctx.store.state.protections[name];
-    if (existing && (existing.untilMs === null || existing.untilMs > now)) return;
+    if (inForce(this.#ctx.store.state.protections[name], now)) return;
     this.#setLock(name, { reason: lock.reason, sinceMs: lock.sinceMs, untilMs: lock.untilMs });
     this.#ctx.alert(name === 'drawdown' ? 'critical' : 'warning', name === 'drawdown' ? 'killSwitch' : 'error', `Entries stopped: ${name}`, lock.reason);
   }
@@ -290,4 +363,9 @@ export class RiskGate {
     this.#dayEnd = { dayStartMs, tz, endMs };
     return endMs;
   }
+}
+
+/** A stored lock that still stops entries at `now`. */
+function inForce(lock: DeepReadonly<{ untilMs: number | null }> | null, now: number): boolean {
+  return lock !== null && (lock.untilMs === null || lock.untilMs > now);
 }

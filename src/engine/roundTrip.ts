@@ -37,6 +37,16 @@ export class RoundTrip {
   #fees = ZERO;
   #funding = ZERO;
   #entryTs = 0;
+  /**
+   * The same figures as doubles (each the nearest to its Decimal), for a measurement that only needs
+   * to know the bot's equity is far from a limit (KillSwitch.steadyEquity): set at each fill, read
+   * at every candle close while the trade is open.
+   */
+  #openN = 0;
+  #entryValueN = 0;
+  #exitValueN = 0;
+  #costsN = 0;
+  #scaleN = 0;
 
   constructor(symbol: string) {
     this.symbol = symbol;
@@ -71,12 +81,28 @@ export class RoundTrip {
   }
 
   /**
+   * markToMarket in doubles at a double price; `scale` bounds the size of its terms (the error of the
+   * double is far below 1e-15 of it).
+   */
+  approxMarkToMarket(price: number): number {
+    const exitValue = this.#exitValueN + this.#openN * price;
+    const gross = this.#side === 'long' ? exitValue - this.#entryValueN : this.#entryValueN - exitValue;
+    return gross - this.#costsN;
+  }
+
+  /** The size of approxMarkToMarket's terms at `price`. */
+  approxScale(price: number): number {
+    return this.#scaleN + this.#openN * Math.abs(price);
+  }
+
+  /**
    * Funding on the open position (Bybit execType Funding, fee positive when paid): it belongs to the
    * open trade and comes off its PnL when it closes. False when flat (nothing to charge it to).
    */
   addFunding(fee: Decimal): boolean {
     if (this.#side === null) return false;
     this.#funding = this.#funding.plus(fee);
+    this.#mirror();
     return true;
   }
 
@@ -109,7 +135,18 @@ export class RoundTrip {
       this.#fees = this.#fees.plus(fee);
       this.#open = this.#open.plus(qty);
     }
+    this.#mirror();
     return done;
+  }
+
+  #mirror(): void {
+    this.#openN = this.#open.toNumber();
+    this.#entryValueN = this.#entryValue.toNumber();
+    this.#exitValueN = this.#exitValue.toNumber();
+    const fees = this.#fees.toNumber();
+    const funding = this.#funding.toNumber();
+    this.#costsN = fees + funding;
+    this.#scaleN = Math.abs(this.#entryValueN) + Math.abs(this.#exitValueN) + Math.abs(fees) + Math.abs(funding);
   }
 
   #close(last: Fill): ClosedRoundTrip {

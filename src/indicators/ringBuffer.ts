@@ -34,6 +34,11 @@ export class RingBuffer {
     return evicted;
   }
 
+  /** The value in slot i (slot order, not time order; see `sum`). */
+  slot(i: number): number {
+    return this.#data[i]!;
+  }
+
   /** The i-th value, 0 = oldest, size-1 = newest. */
   at(i: number): number {
     let j = this.#head - this.#size + i;

@@ -42,9 +42,17 @@ export class Sma implements Indicator<number> {
     const w = this.#window;
     w.push(x);
     if (!w.isFull) return null;
-    const mean = w.sum() / this.#length;
-    const hi = w.max();
-    const lo = w.min();
+    // One pass for the sum, max and min (RingBuffer's sum, max and min, in their slot order).
+    let sum = 0;
+    let hi = NaN;
+    let lo = NaN;
+    for (let i = 0; i < this.#length; i++) {
+      const v = w.slot(i);
+      sum += v;
+      if (!(v <= hi)) hi = v;
+      if (!(v >= lo)) lo = v;
+    }
+    const mean = sum / this.#length;
     return (this.#value = mean > hi ? hi : mean < lo ? lo : mean);
   }
 }

@@ -21,6 +21,8 @@ import { Dec, reportNumber, type Dec as Decimal } from '../domain/money.js';
 import type { SimMarket } from './simMarket.js';
 
 const MAX_SCALE = 15;
+/** 10^0 … 10^MAX_SCALE, exact (a Decimal power per position change cost more than the rest of it). */
+const POW10: readonly Decimal[] = Array.from({ length: MAX_SCALE + 1 }, (_, k) => new Dec(10).pow(k));
 
 export class EquityMark {
   #wallet: Decimal | null = null;
@@ -86,8 +88,8 @@ export class EquityMark {
     const l = open.inst.tickSize.decimalPlaces();
     const s = Math.max(a.decimalPlaces(), sq.decimalPlaces() + l);
     if (s > MAX_SCALE) return;
-    const aInt = a.mul(new Dec(10).pow(s));
-    const bInt = sq.mul(new Dec(10).pow(s - l));
+    const aInt = a.mul(POW10[s]!);
+    const bInt = sq.mul(POW10[s - l]!);
     if (aInt.abs().gte(Number.MAX_SAFE_INTEGER) || bInt.abs().gte(Number.MAX_SAFE_INTEGER)) return;
     this.#a = aInt.toNumber();
     this.#b = bInt.toNumber();

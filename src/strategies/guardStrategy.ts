@@ -97,14 +97,16 @@ export function intentProblem(intent: Intent, symbol: string): string | null {
       if (!(refPrice > 0) || !Number.isFinite(refPrice)) return `refPrice ${refPrice} is not a positive number`;
       if (!(stopLoss > 0) || !Number.isFinite(stopLoss)) return `stopLoss ${stopLoss} is not a positive number`;
       if (side === 'long' ? !(stopLoss < refPrice) : !(stopLoss > refPrice)) return `stopLoss ${stopLoss} is on the wrong side of ${refPrice} for a ${side}`;
-      for (const t of targets) {
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[i]!;
         if (!(t > 0) || !Number.isFinite(t)) return `target ${t} is not a positive number`;
         if (side === 'long' ? !(t > refPrice) : !(t < refPrice)) return `target ${t} is on the wrong side of ${refPrice} for a ${side}`;
       }
       return null;
     }
     case 'quote':
-      for (const q of intent.quotes) {
+      for (let i = 0; i < intent.quotes.length; i++) {
+        const q = intent.quotes[i]!;
         if (!(q.price > 0) || !Number.isFinite(q.price)) return `quote price ${q.price} is not a positive number`;
         if (!(q.qty > 0) || !Number.isFinite(q.qty)) return `quote qty ${q.qty} is not a positive number`;
         if (!Number.isInteger(q.level) || q.level < 0) return `quote level ${q.level} is not a whole number >= 0`;
@@ -120,12 +122,22 @@ export function intentProblem(intent: Intent, symbol: string): string | null {
  * The getter is not called here, which would defeat it.
  */
 function hasReason(intent: Intent): boolean {
+  // The class found last to give its instances a reason getter: most intents of a run are of one
+  // class, and looking the getter up allocates a descriptor per prototype visited.
+  const proto = Object.getPrototypeOf(intent) as object | null;
+  if (proto !== null && proto === getterClass && !Object.hasOwn(intent, 'reason')) return true;
   // Its own property, or a getter its class gives it (the scalper's entry intent).
   for (let o: object | null = intent; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
     const d = Object.getOwnPropertyDescriptor(o, 'reason');
     if (d === undefined) continue;
-    if (d.get !== undefined) return true;
+    if (d.get !== undefined) {
+      if (o === proto && o !== intent) getterClass = o;
+      return true;
+    }
     return typeof d.value === 'string' && d.value !== '';
   }
   return false;
 }
+
+/** A prototype seen holding a `reason` getter (class prototypes keep their accessors). */
+let getterClass: object | null = null;

@@ -30,6 +30,8 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger whose lines carry `scope` (e.g. "exchange", "BTCUSDT"). */
   child(scope: string): Logger;
+  /** True when every line is dropped (silentLogger): a caller may skip building a frequent one. */
+  readonly discards?: boolean;
 }
 
 export interface LogFileOptions {
@@ -182,6 +184,7 @@ function rotate(file: LogFileOptions): void {
 
 /** A logger that discards everything (tests, and commands that must print only JSON). */
 export const silentLogger: Logger = {
+  discards: true,
   debug: () => {},
   info: () => {},
   warn: () => {},

@@ -34,6 +34,11 @@ describe('drawdown and loss streak', () => {
   it('locks at the drawdown limit until the owner resumes', () => {
     expect(drawdownLock({ equityPeak: dec('1200'), equity: dec('1021'), maxDrawdownPct: 15, nowMs: 0 })).toBeNull();
     expect(drawdownLock({ equityPeak: dec('1200'), equity: dec('1020'), maxDrawdownPct: 15, nowMs: 0 })).toMatchObject({ kind: 'drawdown', untilMs: null });
+    // A billionth of a cent from the limit, either side: decided on the decimals, not on doubles.
+    expect(drawdownLock({ equityPeak: dec('1200'), equity: dec('1020.00000000001'), maxDrawdownPct: 15, nowMs: 0 })).toBeNull();
+    expect(drawdownLock({ equityPeak: dec('1200'), equity: dec('1019.99999999999'), maxDrawdownPct: 15, nowMs: 0 })).not.toBeNull();
+    expect(dailyLossLock({ dayStartEquity: dec('1000'), equity: dec('970.00000000001'), maxDailyLossPct: 3, timeZone: 'UTC', nowMs: 0 })).toBeNull();
+    expect(dailyLossLock({ dayStartEquity: dec('1000'), equity: dec('969.99999999999'), maxDailyLossPct: 3, timeZone: 'UTC', nowMs: 0 })).not.toBeNull();
   });
   it('locks after N losses in a row for the cooldown, and a win breaks the streak', () => {
     const losses = [trade('2026-11-21T08:00:00Z', '-1'), trade('2026-11-21T08:10:00Z', '-2'), trade('2026-11-21T08:20:00Z', '-0.5')];

@@ -3,7 +3,7 @@ import { dec } from '../../src/domain/money.js';
 import { KillSwitch } from '../../src/engine/killSwitch.js';
 import { LedgerWriter } from '../../src/engine/ledgerWriter.js';
 import { RiskGate } from '../../src/engine/riskGate.js';
-import { partsKit, T0, type PartsKit } from './partsKit.js';
+import { kitRuntime, partsKit, T0, type PartsKit } from './partsKit.js';
 
 const MINUTE = 60_000;
 
@@ -86,6 +86,32 @@ describe('RiskGate', () => {
     expect(gate.evaluateProtections(T0)?.kind).toBe('dailyLoss');
     expect(gate.entryLock(T0 + 3600_000)?.name).toBe('dailyLoss');
     expect(gate.entryLock(Date.UTC(2025, 5, 24, 0, 0, 1)), 'lifted at midnight UTC').toBeNull();
+  });
+
+  it("an open trade's loss reaching a limit exactly at a candle close inside the hour locks entries at that close, not one candle before", () => {
+    // The bot's equity is measured at every close while a trade is open; between the hourly records
+    // it is first worked out in doubles, and only near a limit in Decimal: the boundary stays exact.
+    for (const [limits, lockName, price] of [
+      [{ maxDailyLossPct: 2, maxDrawdownPct: 90 }, 'dailyLoss', 58_000],
+      [{ maxDailyLossPct: 50, maxDrawdownPct: 3 }, 'drawdown', 57_000],
+    ] as const) {
+      const kit = partsKit({ settings: { risk: { ...limits, lossStreak: { losses: 50, cooldownMinutes: 1 }, maxOpenPositions: 2, dayTimeZone: 'UTC' } } });
+      const rt = kitRuntime(kit);
+      const bot = new KillSwitch(kit.ctx, new LedgerWriter(kit.journal, kit.logger), () => [rt], (reason) => gate.killSwitch(reason));
+      const gate = new RiskGate(kit.ctx, bot);
+      gate.noteEquity(dec('1000'));
+      gate.rollDailyWindow(T0);
+      rt.roundTrip.apply({ execId: 'e1', orderId: 'o1', orderLinkId: 'l1', symbol: 'BTCUSDT', side: 'buy', price: dec('60000'), qty: dec('0.01'), fee: dec('0'), isMaker: false, ts: T0 });
+      // 0.01 BTC from 60,000: a cent above the limit's price, then exactly at it (20 USDT = 2 % of 1,000; 30 USDT = 3 % of the peak 1,000).
+      const closes = [60_000, 59_000, price + 1, price + 0.01, price];
+      closes.forEach((close, i) => {
+        const ts = T0 + i * MINUTE;
+        rt.history.push({ ts, open: close, high: close, low: close, close, volume: 1 });
+        gate.onCandle(ts + MINUTE);
+        const locked = gate.entryLock(ts + MINUTE)?.name ?? null;
+        expect(locked, `${lockName} at the close ${close}`).toBe(i === closes.length - 1 ? lockName : null);
+      });
+    }
   });
 
   it("the account's equity falling (another coin's price) is not the bot's loss: no daily-loss or drawdown lock", () => {
