@@ -21,6 +21,7 @@ import { countColour, readPng } from '../backtest/png.js';
 import { memoryIo, runBot } from '../helpers/cli.js';
 import { chromiumTool } from '../helpers/externalTool.js';
 import { renderPage } from '../helpers/headlessPage.js';
+import { removeProfile } from '../helpers/removeProfile.js';
 
 const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
@@ -57,7 +58,7 @@ function chromium(args: string[]): { stdout: string } {
     if (r.status !== 0) throw new Error(`chromium failed (${r.status}): ${r.stderr}`);
     return { stdout: r.stdout };
   } finally {
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    removeProfile(profile);
   }
 }
 

@@ -5,10 +5,11 @@
  * (https://chromedevtools.github.io/devtools-protocol/tot/Emulation/#method-setDeviceMetricsOverride).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { removeProfile } from './removeProfile.js';
 
 export interface PageShot {
   /** What `expression` evaluated to in the loaded page. */
@@ -67,8 +68,6 @@ export async function renderPage(bin: string, url: string, screen: { width: numb
     clearTimeout(timer);
     child.kill('SIGKILL');
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
-    // Chromium's helper processes can still be writing the profile a moment after the browser is
-    // killed (ENOTEMPTY on a loaded machine): retry the removal.
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    removeProfile(profile);
   }
 }
