@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { metricsOf, reportHead, type ReportHead } from '../backtest/backtestReport.js';
 import { scannedFileSource, type CandleSource } from '../backtest/candleSource.js';
 import { CandleTimes, type CandleTimesData } from '../backtest/candleTimes.js';
+import { CurveValues, type CurveData } from '../backtest/curveValues.js';
 import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
 import { LockRefusals } from '../backtest/sweep.js';
 import type { Config } from '../config/schema.js';
@@ -42,7 +43,7 @@ export interface BacktestJob {
 /** A finished job: the report without its curves, the curves, the run's notes and the lock counts. */
 export interface JobResult {
   readonly head: ReportHead;
-  readonly curves: { readonly times: CandleTimes; readonly equity: Float64Array; readonly inventory: Float64Array };
+  readonly curves: { readonly times: CandleTimes; readonly equity: CurveValues; readonly inventory: CurveValues };
   readonly notes: readonly string[];
   readonly locks: LockRefusals;
 }
@@ -50,7 +51,7 @@ export interface JobResult {
 /** What a worker posts back. */
 export type WorkerMessage =
   | { readonly kind: 'progress'; readonly index: number; readonly candles: number }
-  | { readonly kind: 'done'; readonly index: number; readonly head: ReportHead; readonly times: CandleTimesData; readonly equity: Float64Array; readonly inventory: Float64Array; readonly notes: readonly string[]; readonly locks: readonly (readonly [string, number])[] }
+  | { readonly kind: 'done'; readonly index: number; readonly head: ReportHead; readonly times: CandleTimesData; readonly equity: CurveData; readonly inventory: CurveData; readonly notes: readonly string[]; readonly locks: readonly (readonly [string, number])[] }
   | { readonly kind: 'failed'; readonly index: number; readonly usage: boolean; readonly message: string };
 
 
@@ -164,7 +165,7 @@ function onWorker(job: BacktestJob, running: Set<Worker>, events: JobEvents): Pr
       if (m.kind === 'progress') events.progress(m.index, m.candles);
       else if (m.kind === 'failed') finish(() => reject(m.usage ? new UsageError(m.message) : new Error(m.message)));
       else {
-        const result: JobResult = { head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: m.equity, inventory: m.inventory }, notes: m.notes, locks: lockRefusals(m.locks) };
+        const result: JobResult = { head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: CurveValues.fromData(m.equity), inventory: CurveValues.fromData(m.inventory) }, notes: m.notes, locks: lockRefusals(m.locks) };
         finish(() => resolve(result));
       }
     });
