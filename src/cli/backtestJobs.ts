@@ -56,12 +56,14 @@ export type WorkerMessage =
 
 
 /**
- * Young generation of a worker, MB. V8 grows it to 16 MB semi-spaces over a long run when left
- * alone, which is most of the difference between a month's and a year's peak (issue 21).
+ * Young generation of a worker, MB (V8 makes semi-spaces of a third of it). Left alone, V8 grows
+ * them to 16 MB over a long run; at 2 MB too much was promoted early and the old generation grew
+ * with the run instead (a year's worker 53 MB, a month's 32 MB). At 16 MB a worker adds 40-42 MB
+ * for a month and for a year alike (BENCHMARKS.md, "Backtest memory"; issue 21).
  */
-export const WORKER_YOUNG_MB = 2;
-/** Peak RSS one worker adds, measured over a year of 1m candles (BENCHMARKS.md), MB. */
-export const WORKER_PEAK_MB = 70;
+export const WORKER_YOUNG_MB = 16;
+/** Peak RSS one worker adds, month or year of 1m candles: 42 MB measured (BENCHMARKS.md), with a margin. */
+export const WORKER_PEAK_MB = 45;
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
 export function runConfiguredBacktest(
@@ -103,7 +105,7 @@ export function workerPlan(runs: number, cores = availableParallelism(), freeByt
   const freeMb = Math.floor(freeBytes / 2 ** 20);
   const fit = Math.max(1, Math.floor(freeMb / WORKER_PEAK_MB));
   const workers = Math.max(1, Math.min(cores, runs, fit));
-  return { workers, why: `${cores} core(s), ${freeMb.toLocaleString('en-US')} MB free memory, about ${WORKER_PEAK_MB} MB per worker` };
+  return { workers, why: `${cores} core(s), ${freeMb.toLocaleString('en-US')} MB free memory: room for ${fit.toLocaleString('en-US')} worker(s) of about ${WORKER_PEAK_MB} MB` };
 }
 
 /** Whether jobs can run on workers: only from the bundle, which a worker runs again. */
