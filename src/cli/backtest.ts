@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isCandleSource, sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
+import { fileCandleSource, isCandleSource, sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
 import { writeReportFile } from '../backtest/reportJson.js';
@@ -242,7 +242,7 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     for (const p of result.cacheProblems) io.stderr.write(`backtest: ${p}\n`);
     io.stderr.write(
       result.requests === 0
-        ? `backtest: ${result.candles.length.toLocaleString('en-US')} candles from the cache ${result.file}\n`
+        ? `backtest: ${result.count.toLocaleString('en-US')} candles from the cache ${result.file}\n`
         : `backtest: downloaded ${result.fetchedCandles.toLocaleString('en-US')} candles in ${result.requests} request(s) into ${result.file}\n`,
     );
     if (result.gaps.length > 0) {
@@ -250,8 +250,9 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
       io.stderr.write(`backtest: ${g}\n`);
       notes.push(g);
     }
-    data = { candles: result.candles, intervalMinutes, file: result.file, symbol: selected.symbol };
-    if (result.candles.length < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+    if (result.count < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+    // The runs read the cache file in batches, as a --data file (issue 21), the window cut from it.
+    data = { candles: await fileCandleSource(result.file), intervalMinutes, file: result.file, symbol: selected.symbol };
   }
   const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
   for (const n of notes) io.stderr.write(`backtest: ${n}\n`);

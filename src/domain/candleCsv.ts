@@ -74,6 +74,19 @@ export async function* readCandleBatches(path: string): AsyncGenerator<Candle[],
   if (last.length > 0) yield last;
 }
 
+/**
+ * The candles of a `.csv` or `.csv.gz` file in batches, read synchronously and never whole (the
+ * download cache checks its file this way, issue 21); the same checks and errors as `readCandleFile`.
+ */
+export function* readCandleBatchesSync(path: string): Generator<Candle[], void, undefined> {
+  const parser = new CandleCsvParser(path);
+  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+  if (chunks === null) return yield readCandleFile(path);
+  for (const chunk of chunks) yield* batchesOf(parser, chunk);
+  const last = parser.end();
+  if (last.length > 0) yield last;
+}
+
 /** A plain file's bytes, `size` at a time into one reused buffer (valid until the next piece). */
 function* plainChunks(path: string, size: number): Generator<Uint8Array, void, undefined> {
   const fd = openSync(path, 'r');
