@@ -267,7 +267,7 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     workers = plan.workers;
     io.stderr.write(`backtest: sweep of ${runs.length} runs on ${workers} worker thread(s) (${plan.why})\n`);
   }
-  const progress = single ? null : sweepProgress(io, jobs.length, isCandleSource(data.candles) ? data.candles.count : data.candles.length);
+  const progress = single ? null : sweepProgress(io, jobs.length, candlesRead(data, window.toMs));
   const saved: { index: number; label: string; file: string; metrics: BacktestMetrics; locks: LockRefusals }[] = [];
   let best: (Result & { index: number }) | null = null;
   let at = 0;
@@ -327,6 +327,18 @@ function jobData(data: DataSource): JobData {
 }
 
 /** Cache folder per exchange, so sandbox and Bybit candles never mix. */
+/**
+ * About how many candles a run reads: a file is read from its start until `--to` (the candles
+ * before the window are its warm-up), which for the `--download` cache may be far less than the file.
+ */
+function candlesRead(data: DataSource, toMs: number | undefined): number {
+  const c = data.candles;
+  if (!isCandleSource(c)) return c.length;
+  if (toMs === undefined || toMs > c.lastTs) return c.count;
+  const stepMs = data.intervalMinutes * 60_000;
+  return Math.max(1, Math.min(c.count, Math.ceil((toMs - c.firstTs) / stepMs)));
+}
+
 function cacheSource(restUrl: string | null): string {
   if (restUrl === null) return 'api.bybit.com';
   try {
