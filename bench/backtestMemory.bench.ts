@@ -1,7 +1,7 @@
 /**
  * Backtest memory (issue 21): peak RSS of `node dist/bot.js backtest --data FILE --json OUT` as a
- * user runs it, for one month and one year of 1m candles. Goal: at most 100 MB for the year, and at
- * most 10 MB more than the month. The year is the real BTCUSDT month in data/ repeated, each copy
+ * user runs it, for one month and one year of 1m candles, from `.csv`, from `.csv.gz` and from the
+ * `--download` cache. Goal: at most 100 MB for the year, and at most 10 MB more than the month. The year is the real BTCUSDT month in data/ repeated, each copy
  * shifted in time so the candles stay ascending and one minute apart; it is written to a temporary
  * directory here, never committed. Each process reports its own peak (`process.resourceUsage()
  * .maxRSS`, the kernel's high-water mark) from a preloaded exit hook. A two-run sweep shows that a
@@ -9,10 +9,10 @@
  * young generation. A sweep of 8 runs is timed against the same 8 runs as 8 commands (issue 18).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { projectRoot, report, type Figure } from './harness.js';
 
 const root = projectRoot();
@@ -21,7 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'backtest-memory-'));
 const MONTH = 44_613;
 const YEAR = 525_600;
 
-/** The real month, repeated until `n` candles, each copy shifted to follow the previous one. */
+/** The real month, repeated until `n` candles, each copy shifted to follow the previous one; also as `.gz`. */
 function writeCandles(name: string, n: number): string {
   const lines = gunzipSync(readFileSync(join(root, 'data', 'bybit-BTCUSDT-1m.csv.gz'))).toString('utf8').trim().split('\n').slice(1);
   const first = Number(lines[0]!.split(',')[0]);
@@ -33,8 +33,23 @@ function writeCandles(name: string, n: number): string {
     out.push(`${Number(line.slice(0, comma)) + Math.floor(i / lines.length) * spanMs}${line.slice(comma)}`);
   }
   const path = join(dir, name);
-  writeFileSync(path, out.join('\n') + '\n');
+  const text = out.join('\n') + '\n';
+  writeFileSync(path, text);
+  writeFileSync(`${path}.gz`, gzipSync(text));
   return path;
+}
+
+/** A `--download` cache in `stateDir` that covers the file's candles, and the arguments that run from it. */
+function cachedDownload(file: string, stateDir: string): string[] {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const first = Number(lines[1]!.split(',')[0]);
+  const last = Number(lines.at(-1)!.split(',')[0]);
+  const cache = join(stateDir, 'cache', 'candles', 'api.bybit.com');
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(join(cache, 'bybit-BTCUSDT-1m.csv.gz'), readFileSync(`${file}.gz`));
+  writeFileSync(join(cache, 'bybit-BTCUSDT-1m.json'), JSON.stringify({ version: 1, symbol: 'BTCUSDT', intervalMinutes: 1, covered: [[first, last + 60_000]], gaps: [] }));
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return [bot, 'backtest', '--download', '--symbol', 'BTCUSDT', '--interval', '1', '--from', iso(first + 200 * 60_000), '--to', iso(last), '--state-dir', stateDir, '--json', join(dir, 'out.json')];
 }
 
 const hook = join(dir, 'maxrss.cjs');
@@ -58,6 +73,11 @@ try {
   const bare = measure([], ['-e', '0']);
   const m = measure([], backtest(month));
   const y = measure([], backtest(year));
+  const mGz = measure([], backtest(`${month}.gz`));
+  const yGz = measure([], backtest(`${year}.gz`));
+  const mCache = measure([], cachedDownload(month, join(dir, 'cache-month')));
+  const yCache = measure([], cachedDownload(year, join(dir, 'cache-year')));
+  const sweepMonth = measure([], backtest(month, '--set', 'proximityPct=0.3,0.5'));
   const sweep = measure([], backtest(year, '--set', 'proximityPct=0.3,0.5'));
   const small = measure(['--max-semi-space-size=1'], backtest(year));
   // Issue 18 item 4: a sweep of 8 runs on worker threads against the same 8 runs one command each.
@@ -71,6 +91,12 @@ try {
     { name: `month (${MONTH.toLocaleString('en-US')} 1m candles), peak RSS`, value: m.rssMb, unit: 'MB' },
     { name: `year (${YEAR.toLocaleString('en-US')} 1m candles), peak RSS`, value: y.rssMb, unit: 'MB', goal: '<= 100 MB', ok: y.rssMb <= 100 },
     { name: 'year minus month, peak RSS', value: growth, unit: 'MB', goal: '<= 10 MB', ok: growth <= 10 },
+    { name: 'month, .csv.gz, peak RSS', value: mGz.rssMb, unit: 'MB' },
+    { name: 'year, .csv.gz, peak RSS', value: yGz.rssMb, unit: 'MB', goal: '<= 100 MB', ok: yGz.rssMb <= 100 },
+    { name: 'year minus month, .csv.gz, peak RSS', value: yGz.rssMb - mGz.rssMb, unit: 'MB', goal: '<= 10 MB', ok: yGz.rssMb - mGz.rssMb <= 10 },
+    { name: 'month, --download from the cache, peak RSS', value: mCache.rssMb, unit: 'MB' },
+    { name: 'year, --download from the cache, peak RSS', value: yCache.rssMb, unit: 'MB', goal: '<= 100 MB', ok: yCache.rssMb <= 100 },
+    { name: 'month, sweep of 2 runs (2 workers where 2 cores), peak RSS', value: sweepMonth.rssMb, unit: 'MB' },
     { name: 'year, sweep of 2 runs, peak RSS', value: sweep.rssMb, unit: 'MB' },
     { name: 'year, node --max-semi-space-size=1, peak RSS', value: small.rssMb, unit: 'MB' },
     { name: 'month, whole process', value: m.wallS, unit: 's' },

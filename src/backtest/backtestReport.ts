@@ -9,6 +9,7 @@
  */
 import type { StrategyName } from '../domain/types.js';
 import { computeMetrics, type BacktestMetrics } from './metrics.js';
+import type { Curve } from './curveValues.js';
 import type { BacktestRun, BacktestTrade } from './runBacktest.js';
 
 export interface BacktestReport {
@@ -79,9 +80,9 @@ export function reportHead(run: BacktestRun, meta: ReportMeta, metrics: Backtest
  * `writeReportJson` (src/backtest/reportJson.ts), which writes the same text without them.
  */
 export function backtestReport(run: BacktestRun, meta: ReportMeta, metrics: BacktestMetrics = metricsOf(run)): BacktestReport {
-  const pairs = (values: Float64Array): [number, number][] => {
+  const pairs = (values: Curve): [number, number][] => {
     const out: [number, number][] = new Array(values.length);
-    for (let i = 0; i < values.length; i++) out[i] = [run.times.at(i), values[i]!];
+    for (let i = 0; i < values.length; i++) out[i] = [run.times.at(i), values.at(i)];
     return out;
   };
   const { perf, ...head } = reportHead(run, meta, metrics);

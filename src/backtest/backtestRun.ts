@@ -10,6 +10,7 @@ import type { Strategy } from '../strategies/strategy.js';
 import type { Logger } from '../util/logger.js';
 import type { CandleSource } from './candleSource.js';
 import type { CandleTimes } from './candleTimes.js';
+import type { CurveValues } from './curveValues.js';
 
 export class BacktestError extends Error {
   override name = 'BacktestError';
@@ -72,9 +73,9 @@ export interface BacktestRun {
   /** Open time of each window candle. */
   readonly times: CandleTimes;
   /** Equity at each window candle's close (1e-8), the curve the metrics are computed from. */
-  readonly equity: Float64Array;
+  readonly equity: CurveValues;
   /** The maker only (empty otherwise): signed position size in base units at each candle's close (long > 0). */
-  readonly inventory: Float64Array;
+  readonly inventory: CurveValues;
   readonly trades: readonly BacktestTrade[];
   /** Sum of fees paid, exact. */
   readonly fees: Decimal;

@@ -12,11 +12,15 @@
  *
  * Writes are atomic (temporary file, then rename), data before manifest, so a crash leaves either
  * the old manifest over a superset of its data, or the new one.
+ *
+ * Opening checks the file as it streams by, holding only the runs of grid times it has (a year of
+ * 1m candles without a gap is one run): a backtest from the cache reads the file itself, so the
+ * candles are loaded into memory only when a download adds some or `candles()` asks (issue 21).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { formatCandleCsv, readCandleFile } from '../domain/candleCsv.js';
+import { formatCandleCsv, readCandleBatchesSync, readCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 
 export type Range = readonly [fromMs: number, toMs: number];
@@ -69,6 +73,10 @@ export class CandleCache {
   readonly problems: string[] = [];
   readonly #intervalMs: number;
   readonly #candles = new Map<number, Candle>();
+  /** #candles holds the file's candles (loaded on first need). */
+  #loaded = false;
+  /** Runs of grid times the file has, [first, last + interval). */
+  #present: Range[] = [];
   #covered: Range[] = [];
   #gaps: Range[] = [];
 
@@ -113,6 +121,7 @@ export class CandleCache {
    * recorded gaps. Returns the gaps found in this range.
    */
   add(range: Range, candles: readonly Candle[]): Range[] {
+    this.#loadCandles();
     const [a, b] = this.align(range[0], range[1]);
     const iv = this.#intervalMs;
     for (const c of candles) {
@@ -134,6 +143,7 @@ export class CandleCache {
 
   /** Cached candles with open time in [fromMs, toMs), ascending. */
   candles(fromMs: number, toMs: number): Candle[] {
+    this.#loadCandles();
     const out: Candle[] = [];
     for (const c of this.#candles.values()) if (c.ts >= fromMs && c.ts < toMs) out.push(c);
     return out.sort((x, y) => x.ts - y.ts);
@@ -144,7 +154,22 @@ export class CandleCache {
     return this.#gaps.filter(([a, b]) => b > fromMs && a < toMs).map(([a, b]): Range => [Math.max(a, fromMs), Math.min(b, toMs)]);
   }
 
+  /** Candles the file holds (or will, once saved) with open time in [fromMs, toMs), without loading them. */
+  count(fromMs: number, toMs: number): number {
+    if (this.#loaded) {
+      let n = 0;
+      for (const t of this.#candles.keys()) if (t >= fromMs && t < toMs) n++;
+      return n;
+    }
+    const iv = this.#intervalMs;
+    const from = Math.ceil(fromMs / iv) * iv;
+    let n = 0;
+    for (const [a, b] of this.#present) n += Math.max(0, Math.ceil((Math.min(b, toMs) - Math.max(a, from)) / iv));
+    return n;
+  }
+
   save(): void {
+    this.#loadCandles();
     mkdirSync(dirname(this.path), { recursive: true });
     const all = [...this.#candles.values()].sort((x, y) => x.ts - y.ts);
     atomicWrite(this.path, gzipSync(formatCandleCsv(all)));
@@ -165,23 +190,33 @@ export class CandleCache {
       this.problems.push(`${this.manifestPath}: describes ${manifest.symbol} ${manifest.intervalMinutes}m, not ${this.symbol} ${this.intervalMinutes}m; downloading again`);
       return;
     }
+    const iv = this.#intervalMs;
+    const present: [number, number][] = [];
     try {
-      for (const c of existsSync(this.path) ? readCandleFile(this.path) : []) if (c.ts % this.#intervalMs === 0) this.#candles.set(c.ts, c);
+      if (existsSync(this.path)) {
+        for (const batch of readCandleBatchesSync(this.path)) {
+          for (const c of batch) {
+            if (c.ts % iv !== 0) continue;
+            const last = present.at(-1);
+            if (last && last[1] === c.ts) last[1] = c.ts + iv;
+            else present.push([c.ts, c.ts + iv]);
+          }
+        }
+      }
     } catch (e) {
       this.problems.push(`${this.path}: unreadable (${e instanceof Error ? e.message : String(e)}); downloading again`);
-      this.#candles.clear();
       return;
     }
+    this.#present = mergeRanges(present);
     this.#gaps = mergeRanges(manifest.gaps);
     // Trust a range only if every grid time in it is accounted for.
+    const accounted = mergeRanges([...this.#present, ...this.#gaps]);
     const valid: Range[] = [];
     for (const [a, b] of mergeRanges(manifest.covered)) {
       let missing = 0;
-      let firstMissing = 0;
-      for (let t = a; t < b; t += this.#intervalMs) {
-        if (this.#candles.has(t) || this.#inGap(t)) continue;
-        if (missing++ === 0) firstMissing = t;
-      }
+      const holes = subtractRanges(a, b, accounted);
+      for (const [x, y] of holes) missing += Math.ceil((y - x) / iv);
+      const firstMissing = holes[0]?.[0] ?? 0;
       if (missing === 0) valid.push([a, b]);
       else {
         this.problems.push(
@@ -192,9 +227,12 @@ export class CandleCache {
     this.#covered = valid;
   }
 
-  #inGap(t: number): boolean {
-    for (const [a, b] of this.#gaps) if (t >= a && t < b) return true;
-    return false;
+  /** The file's candles into #candles, once (a download adds to them, `save` writes them all). */
+  #loadCandles(): void {
+    if (this.#loaded) return;
+    this.#loaded = true;
+    if (this.#present.length === 0) return;
+    for (const c of readCandleFile(this.path)) if (c.ts % this.#intervalMs === 0) this.#candles.set(c.ts, c);
   }
 }
 

@@ -52,8 +52,12 @@ export interface DownloadOptions {
 }
 
 export interface DownloadResult {
-  /** Candles with open time in [fromMs, toMs), ascending. */
+  /** Candles with open time in [fromMs, toMs), ascending: loaded from the cache file when first asked for. */
   readonly candles: Candle[];
+  /** How many (without loading them: a backtest reads the cache file itself, issue 21). */
+  readonly count: number;
+  /** [fromMs, toMs) as downloaded: aligned to the grid, the candle still forming left out. */
+  readonly range: Range;
   /** The cache file holding them (canonical CSV, usable with --data). */
   readonly file: string;
   /** Candles fetched from the exchange this time (0 when the cache covered the range). */
@@ -136,8 +140,14 @@ export async function downloadCandles(o: DownloadOptions): Promise<DownloadResul
       await client.close?.();
     }
   }
+  let candles: Candle[] | null = null;
   return {
-    candles: cache.candles(from, to),
+    get candles(): Candle[] {
+      candles ??= cache.candles(from, to);
+      return candles;
+    },
+    count: cache.count(from, to),
+    range: [from, to],
     file: cache.path,
     fetchedCandles: fetched,
     requests,

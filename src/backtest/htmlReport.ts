@@ -13,6 +13,7 @@
  */
 import { drawdownSeries } from './metrics.js';
 import type { ReportCurves, ReportHead } from './backtestReport.js';
+import { asCurve, type Curve } from './curveValues.js';
 
 const W = 720;
 // The y labels sit inside the plot (left-aligned over their grid lines), so the left margin stays
@@ -53,7 +54,8 @@ function esc(s: string): string {
 }
 
 /** Indices to draw: all of them, or per column the first, lowest and highest, and last point. */
-export function thinIndices(values: ArrayLike<number>, columns = COLUMNS): number[] {
+export function thinIndices(curve: Curve | ArrayLike<number>, columns = COLUMNS): number[] {
+  const values = asCurve(curve);
   const n = values.length;
   if (n <= columns * 2) return Array.from({ length: n }, (_, i) => i);
   const out: number[] = [];
@@ -63,8 +65,9 @@ export function thinIndices(values: ArrayLike<number>, columns = COLUMNS): numbe
     let lo = a;
     let hi = a;
     for (let i = a; i < b; i++) {
-      if (values[i]! < values[lo]!) lo = i;
-      if (values[i]! > values[hi]!) hi = i;
+      const v = values.at(i);
+      if (v < values.at(lo)) lo = i;
+      if (v > values.at(hi)) hi = i;
     }
     for (const i of [...new Set([a, lo, hi, b - 1])].sort((x, y) => x - y)) out.push(i);
   }
@@ -97,11 +100,11 @@ function scale(t0: number, t1: number, lo0: number, hi0: number, h: number, padT
 const f1 = (x: number): string => x.toFixed(1);
 
 /** Lowest and highest value (a loop: spreading a long curve into Math.min would overflow the stack). */
-function extent(values: ArrayLike<number>, ...extra: number[]): [number, number] {
+function extent(values: Curve, ...extra: number[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const v = values.at(i);
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
@@ -118,12 +121,12 @@ interface Times {
   at(i: number): number;
 }
 
-function linePath(times: Times, values: ArrayLike<number>, s: Scale): string {
+function linePath(times: Times, values: Curve, s: Scale): string {
   const idx = thinIndices(values);
   let d = '';
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k]!;
-    d += `${k === 0 ? 'M' : 'L'}${f1(s.x(times.at(i)))} ${f1(s.y(values[i]!))}`;
+    d += `${k === 0 ? 'M' : 'L'}${f1(s.x(times.at(i)))} ${f1(s.y(values.at(i)))}`;
   }
   return d;
 }
@@ -172,16 +175,16 @@ export function renderHtmlReport(r: ReportHead, curves: ReportCurves, notes: rea
     .map((t, k) => {
       const ie = indexAt(times, t.entryTs);
       const ix = indexAt(times, t.exitTs);
-      const entry = `<circle class="trade-marker entry ${t.side}" cx="${f1(es.x(times.at(ie)))}" cy="${f1(es.y(eq[ie]!))}" r="3.5" fill="${t.side === 'long' ? COLOURS.long : COLOURS.short}"><title>#${k + 1} ${t.side} entry ${t.entryPrice}</title></circle>`;
-      const exit = `<rect class="trade-marker exit ${t.pnl >= 0 ? 'win' : 'loss'}" x="${f1(es.x(times.at(ix)) - 3)}" y="${f1(es.y(eq[ix]!) - 3)}" width="6" height="6" fill="${t.pnl >= 0 ? COLOURS.win : COLOURS.loss}"><title>#${k + 1} exit ${t.exitPrice} (${t.exitReason}) PnL ${t.pnl}</title></rect>`;
+      const entry = `<circle class="trade-marker entry ${t.side}" cx="${f1(es.x(times.at(ie)))}" cy="${f1(es.y(eq.at(ie)))}" r="3.5" fill="${t.side === 'long' ? COLOURS.long : COLOURS.short}"><title>#${k + 1} ${t.side} entry ${t.entryPrice}</title></circle>`;
+      const exit = `<rect class="trade-marker exit ${t.pnl >= 0 ? 'win' : 'loss'}" x="${f1(es.x(times.at(ix)) - 3)}" y="${f1(es.y(eq.at(ix)) - 3)}" width="6" height="6" fill="${t.pnl >= 0 ? COLOURS.win : COLOURS.loss}"><title>#${k + 1} exit ${t.exitPrice} (${t.exitReason}) PnL ${t.pnl}</title></rect>`;
       return entry + exit;
     })
     .join('');
   const equitySvg = `${axes(es, t0, t1, '')}<path id="equity-line" d="${linePath(times, eq, es)}" fill="none" stroke="${COLOURS.equity}" stroke-width="2" stroke-linejoin="round" vector-effect="non-scaling-stroke"/>${markers}`;
 
   // Drawdown, as a filled area below zero.
-  const dd = drawdownSeries(eq);
-  for (let i = 0; i < dd.length; i++) dd[i] = -dd[i]!;
+  const below = drawdownSeries(eq);
+  const dd: Curve = { length: below.length, at: (i) => -below.at(i) };
   const dH = 200;
   const ds = scale(t0, t1, extent(dd, -0.01)[0], 0, dH, false);
   const ddLine = linePath(times, dd, ds);

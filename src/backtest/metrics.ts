@@ -15,6 +15,7 @@
  */
 import { INTERVALS_MINUTES } from '../config/schema.js';
 import { dec, reportNumber, type Decimal } from '../domain/money.js';
+import { asCurve, CurveValues, type Curve } from './curveValues.js';
 
 export class UnknownIntervalError extends Error {
   override name = 'UnknownIntervalError';
@@ -32,9 +33,10 @@ export function annualisationFactor(intervalMinutes: number): number {
 }
 
 /** r_i = E_i / E_(i−1) − 1 for consecutive points. */
-export function perCandleReturns(equity: ArrayLike<number>): number[] {
+export function perCandleReturns(values: Curve | ArrayLike<number>): number[] {
+  const equity = asCurve(values);
   const out: number[] = new Array(Math.max(0, equity.length - 1));
-  for (let i = 1; i < equity.length; i++) out[i - 1] = equity[i]! / equity[i - 1]! - 1;
+  for (let i = 1; i < equity.length; i++) out[i - 1] = equity.at(i) / equity.at(i - 1) - 1;
   return out;
 }
 
@@ -51,8 +53,8 @@ const listed = (xs: readonly number[]): Series => ({ length: xs.length, at: (i) 
  * make one of 525,599): r_i is computed where it is read, with the same operations, so the sums
  * below add the same numbers in the same order as over `perCandleReturns(equity)`.
  */
-function returnsOf(equity: ArrayLike<number>): Series {
-  return { length: Math.max(0, equity.length - 1), at: (i) => equity[i + 1]! / equity[i]! - 1 };
+function returnsOf(equity: Curve): Series {
+  return { length: Math.max(0, equity.length - 1), at: (i) => equity.at(i + 1) / equity.at(i) - 1 };
 }
 
 function mean(xs: Series): number {
@@ -97,11 +99,12 @@ export function sortinoRatio(returns: readonly number[], intervalMinutes: number
 }
 
 /** Largest peak-to-trough fall, percent of the peak (0 for a curve that never falls). */
-export function maxDrawdownPct(equity: ArrayLike<number>): number {
+export function maxDrawdownPct(values: Curve | ArrayLike<number>): number {
+  const equity = asCurve(values);
   let peak = -Infinity;
   let worst = 0;
   for (let i = 0; i < equity.length; i++) {
-    const e = equity[i]!;
+    const e = equity.at(i);
     if (e > peak) peak = e;
     else if (peak > 0) {
       const dd = (peak - e) / peak;
@@ -111,14 +114,15 @@ export function maxDrawdownPct(equity: ArrayLike<number>): number {
   return worst * 100;
 }
 
-/** Drawdown at each point, percent below the running peak (for the HTML chart). */
-export function drawdownSeries(equity: ArrayLike<number>): Float64Array {
+/** Drawdown at each point, percent below the running peak (for the HTML chart; flat where the curve is). */
+export function drawdownSeries(values: Curve | ArrayLike<number>): CurveValues {
+  const equity = asCurve(values);
   let peak = -Infinity;
-  const out = new Float64Array(equity.length);
+  const out = new CurveValues();
   for (let i = 0; i < equity.length; i++) {
-    const e = equity[i]!;
+    const e = equity.at(i);
     if (e > peak) peak = e;
-    out[i] = peak > 0 ? ((peak - e) / peak) * 100 : 0;
+    out.push(peak > 0 ? ((peak - e) / peak) * 100 : 0);
   }
   return out;
 }
@@ -139,7 +143,7 @@ export interface BacktestMetrics {
 }
 
 export interface MetricsInput {
-  readonly equity: ArrayLike<number>;
+  readonly equity: Curve | ArrayLike<number>;
   readonly tradePnls: readonly number[];
   readonly startEquity: number;
   readonly netPnl: Decimal;
@@ -151,7 +155,8 @@ export interface MetricsInput {
 const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
 
 export function computeMetrics(m: MetricsInput): BacktestMetrics {
-  const returns = returnsOf(m.equity);
+  const equity = asCurve(m.equity);
+  const returns = returnsOf(equity);
   let wins = 0;
   let grossProfit = dec(0);
   let grossLoss = dec(0);
@@ -169,11 +174,11 @@ export function computeMetrics(m: MetricsInput): BacktestMetrics {
     winRate: n === 0 ? 0 : round8(wins / n),
     netPnl: reportNumber(m.netPnl),
     returnPct: reportNumber(m.netPnl.div(m.startEquity).mul(100)),
-    maxDrawdownPct: round8(maxDrawdownPct(m.equity)),
+    maxDrawdownPct: round8(maxDrawdownPct(equity)),
     sharpe: round8(sharpeOf(returns, m.intervalMinutes)),
     sortino: round8(sortinoOf(returns, m.intervalMinutes)),
     profitFactor: grossLoss.isZero() ? (grossProfit.isZero() ? 0 : null) : reportNumber(grossProfit.div(grossLoss)),
     fees: reportNumber(m.fees),
-    exposurePct: m.equity.length === 0 ? 0 : round8((m.exposedCandles / m.equity.length) * 100),
+    exposurePct: equity.length === 0 ? 0 : round8((m.exposedCandles / equity.length) * 100),
   };
 }

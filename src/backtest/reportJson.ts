@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ReportCurves, ReportHead } from './backtestReport.js';
+import type { Curve } from './curveValues.js';
 
 /** Where the text goes: a file, stdout. */
 export interface TextSink {
@@ -27,7 +28,7 @@ export function writeReportJson(head: ReportHead, curves: ReportCurves, sink: Te
   const start = JSON.stringify(rest);
   sink.write(start.slice(0, -1));
   const out = new AsciiPieces(sink);
-  const series = (key: string, values: Float64Array): void => {
+  const series = (key: string, values: Curve): void => {
     out.text(`,"${key}":[`);
     const times = curves.times;
     for (let i = 0; i < values.length; i++) {
@@ -35,7 +36,7 @@ export function writeReportJson(head: ReportHead, curves: ReportCurves, sink: Te
       out.byte(OPEN);
       out.time(times.at(i));
       out.byte(COMMA);
-      out.value(values[i]!);
+      out.value(values.at(i));
       out.byte(CLOSE);
     }
     out.text(']');

@@ -64,7 +64,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
           index++;
           continue;
         }
-        replay = await startReplay(input, source.count - index, recent, c, warmNeed);
+        replay = await startReplay(input, recent, c, warmNeed);
       } else {
         const busy = replay.play(pending!, false);
         if (busy) await busy;

@@ -1,7 +1,8 @@
 /**
  * One backtest window played candle by candle (src/backtest/runBacktest.ts streams the candles in):
  * the simulator and the engine are set up at the window's first candle, warmed up on the candles
- * just before it, and the equity curve is kept in typed arrays as the candles pass (issue 21).
+ * just before it, and the equity curve is kept as the candles pass, in blocks that cost little while
+ * it is flat (src/backtest/curveValues.ts, issue 21).
  */
 import type { ExitRecord } from '../domain/journalRecord.js';
 import { dec, reportNumber } from '../domain/money.js';
@@ -16,6 +17,7 @@ import { silentLogger } from '../util/logger.js';
 import type { BacktestInput, BacktestRun, BacktestTrade } from './backtestRun.js';
 import type { RecentCandles } from './candleSource.js';
 import { CandleTimes } from './candleTimes.js';
+import { CurveValues } from './curveValues.js';
 
 const END_OF_DATA = 'endOfData';
 
@@ -26,7 +28,7 @@ export interface Replay {
 }
 
 /** Sets the simulator and the engine up at the window's first candle, warmed up on `recent`. */
-export async function startReplay(input: BacktestInput, maxCandles: number, recent: RecentCandles, first: Candle, warmNeed: number): Promise<Replay> {
+export async function startReplay(input: BacktestInput, recent: RecentCandles, first: Candle, warmNeed: number): Promise<Replay> {
   const { intervalMinutes, settings, strategy, costs } = input;
   const sym = settings.symbols[0]!;
   const symbol = sym.symbol;
@@ -86,19 +88,19 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
   await engine.start();
 
   const maker = sym.strategy === 'maker';
-  // Typed arrays: no allocation per candle (the loop is meant to run a million candles a second);
-  // sized for the rest of the data, cut to the window at the end. Only the maker reports inventory.
+  // No allocation per candle (the loop is meant to run a million candles a second), and nothing
+  // held for candles not yet played. Only the maker reports inventory.
   const times = new CandleTimes(intervalMs);
-  const equity = new Float64Array(maxCandles);
-  const inventory = new Float64Array(maker ? maxCandles : 0);
+  const equity = new CurveValues();
+  const inventory = new CurveValues();
   let n = 0;
   let exposed = 0;
   let lastTs = first.ts;
   const record = (c: Candle): void => {
     if (!flat) exposed++;
     times.push(c.ts);
-    equity[n] = flat ? walletNum : sim.equityReport();
-    if (maker) inventory[n] = signedSize;
+    equity.push(flat ? walletNum : sim.equityReport());
+    if (maker) inventory.push(signedSize);
     n++;
     lastTs = c.ts;
   };
@@ -150,8 +152,8 @@ export async function startReplay(input: BacktestInput, maxCandles: number, rece
         warmupCandles: Math.min(recent.seen, warmNeed),
         startEquity: costs.startBalanceUsdt,
         times,
-        equity: equity.subarray(0, n),
-        inventory: inventory.subarray(0, maker ? n : 0),
+        equity,
+        inventory,
         trades,
         fees: wallet.feesPaid,
         netPnl: wallet.equity.minus(dec(costs.startBalanceUsdt)),

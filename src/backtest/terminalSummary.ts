@@ -4,6 +4,7 @@
  * kleur only when the caller says so (NO_COLOR / FORCE_COLOR / TTY, decided by `colourEnabled`).
  */
 import kleur from 'kleur';
+import { asCurve, type Curve } from './curveValues.js';
 import type { BacktestMetrics } from './metrics.js';
 
 const BARS = '▁▂▃▄▅▆▇█';
@@ -36,12 +37,13 @@ export function paintFor(colour: boolean): Paint {
 }
 
 /** `width` block characters, each the last equity value of its share of the curve, scaled min..max. */
-export function sparkline(values: ArrayLike<number>, width: number): string {
+export function sparkline(curve: Curve | ArrayLike<number>, width: number): string {
+  const values = asCurve(curve);
   const n = values.length;
   if (n === 0 || width <= 0) return '';
   const cols = Math.min(width, n);
   const picked: number[] = [];
-  for (let i = 0; i < cols; i++) picked.push(values[Math.min(n - 1, Math.floor(((i + 1) * n) / cols) - 1)]!);
+  for (let i = 0; i < cols; i++) picked.push(values.at(Math.min(n - 1, Math.floor(((i + 1) * n) / cols) - 1)));
   const lo = Math.min(...picked); // at most `width` values
   const hi = Math.max(...picked);
   return picked.map((v) => (hi === lo ? BARS[3]! : BARS[Math.min(BARS.length - 1, Math.floor(((v - lo) / (hi - lo)) * BARS.length))]!)).join('');
@@ -55,7 +57,7 @@ export interface SummaryInput {
   readonly title: string;
   readonly subtitle: string;
   readonly metrics: BacktestMetrics;
-  readonly equity: ArrayLike<number>;
+  readonly equity: Curve | ArrayLike<number>;
   readonly startEquity: number;
   readonly notes: readonly string[];
   readonly width?: number;
@@ -81,9 +83,10 @@ export function renderSummary(s: SummaryInput, paint: Paint = PLAIN): string {
   const lines = [paint.bold(s.title.slice(0, width)), paint.dim(s.subtitle.slice(0, width)), rule];
   for (const [k, v] of rows) lines.push(`${k.padEnd(14)}${' '.repeat(Math.max(1, width - 14 - visibleLength(v)))}${v}`);
   lines.push(rule);
-  const last = s.equity.length > 0 ? s.equity[s.equity.length - 1]! : s.startEquity;
+  const equity = asCurve(s.equity);
+  const last = equity.length > 0 ? equity.at(equity.length - 1) : s.startEquity;
   lines.push(`Equity ${fmtNumber(s.startEquity, 2)} → ${signed(last - s.startEquity, fmtNumber(last, 2))}`);
-  lines.push(signed(last - s.startEquity, sparkline(s.equity, width)));
+  lines.push(signed(last - s.startEquity, sparkline(equity, width)));
   for (const n of s.notes.slice(0, 3)) lines.push(paint.dim(`! ${n}`));
   if (s.notes.length > 3) lines.push(paint.dim(`! … and ${s.notes.length - 3} more`));
   return lines.join('\n') + '\n';

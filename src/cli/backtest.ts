@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isCandleSource, sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
+import { fileCandleSource, isCandleSource, sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
 import { writeReportFile } from '../backtest/reportJson.js';
@@ -242,7 +242,7 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     for (const p of result.cacheProblems) io.stderr.write(`backtest: ${p}\n`);
     io.stderr.write(
       result.requests === 0
-        ? `backtest: ${result.candles.length.toLocaleString('en-US')} candles from the cache ${result.file}\n`
+        ? `backtest: ${result.count.toLocaleString('en-US')} candles from the cache ${result.file}\n`
         : `backtest: downloaded ${result.fetchedCandles.toLocaleString('en-US')} candles in ${result.requests} request(s) into ${result.file}\n`,
     );
     if (result.gaps.length > 0) {
@@ -250,8 +250,9 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
       io.stderr.write(`backtest: ${g}\n`);
       notes.push(g);
     }
-    data = { candles: result.candles, intervalMinutes, file: result.file, symbol: selected.symbol };
-    if (result.candles.length < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+    if (result.count < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+    // The runs read the cache file in batches, as a --data file (issue 21), the window cut from it.
+    data = { candles: await fileCandleSource(result.file), intervalMinutes, file: result.file, symbol: selected.symbol };
   }
   const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
   for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
@@ -266,7 +267,7 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     workers = plan.workers;
     io.stderr.write(`backtest: sweep of ${runs.length} runs on ${workers} worker thread(s) (${plan.why})\n`);
   }
-  const progress = single ? null : sweepProgress(io, jobs.length, isCandleSource(data.candles) ? data.candles.count : data.candles.length);
+  const progress = single ? null : sweepProgress(io, jobs.length, candlesRead(data, window.toMs));
   const saved: { index: number; label: string; file: string; metrics: BacktestMetrics; locks: LockRefusals }[] = [];
   let best: (Result & { index: number }) | null = null;
   let at = 0;
@@ -326,6 +327,18 @@ function jobData(data: DataSource): JobData {
 }
 
 /** Cache folder per exchange, so sandbox and Bybit candles never mix. */
+/**
+ * About how many candles a run reads: a file is read from its start until `--to` (the candles
+ * before the window are its warm-up), which for the `--download` cache may be far less than the file.
+ */
+function candlesRead(data: DataSource, toMs: number | undefined): number {
+  const c = data.candles;
+  if (!isCandleSource(c)) return c.length;
+  if (toMs === undefined || toMs > c.lastTs) return c.count;
+  const stepMs = data.intervalMinutes * 60_000;
+  return Math.max(1, Math.min(c.count, Math.ceil((toMs - c.firstTs) / stepMs)));
+}
+
 function cacheSource(restUrl: string | null): string {
   if (restUrl === null) return 'api.bybit.com';
   try {

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { metricsOf, reportHead, type ReportHead } from '../backtest/backtestReport.js';
 import { scannedFileSource, type CandleSource } from '../backtest/candleSource.js';
 import { CandleTimes, type CandleTimesData } from '../backtest/candleTimes.js';
+import { CurveValues, type CurveData } from '../backtest/curveValues.js';
 import { BacktestError, runBacktest, type BacktestRun } from '../backtest/runBacktest.js';
 import { LockRefusals } from '../backtest/sweep.js';
 import type { Config } from '../config/schema.js';
@@ -42,7 +43,7 @@ export interface BacktestJob {
 /** A finished job: the report without its curves, the curves, the run's notes and the lock counts. */
 export interface JobResult {
   readonly head: ReportHead;
-  readonly curves: { readonly times: CandleTimes; readonly equity: Float64Array; readonly inventory: Float64Array };
+  readonly curves: { readonly times: CandleTimes; readonly equity: CurveValues; readonly inventory: CurveValues };
   readonly notes: readonly string[];
   readonly locks: LockRefusals;
 }
@@ -50,17 +51,19 @@ export interface JobResult {
 /** What a worker posts back. */
 export type WorkerMessage =
   | { readonly kind: 'progress'; readonly index: number; readonly candles: number }
-  | { readonly kind: 'done'; readonly index: number; readonly head: ReportHead; readonly times: CandleTimesData; readonly equity: Float64Array; readonly inventory: Float64Array; readonly notes: readonly string[]; readonly locks: readonly (readonly [string, number])[] }
+  | { readonly kind: 'done'; readonly index: number; readonly head: ReportHead; readonly times: CandleTimesData; readonly equity: CurveData; readonly inventory: CurveData; readonly notes: readonly string[]; readonly locks: readonly (readonly [string, number])[] }
   | { readonly kind: 'failed'; readonly index: number; readonly usage: boolean; readonly message: string };
 
 
 /**
- * Young generation of a worker, MB. V8 grows it to 16 MB semi-spaces over a long run when left
- * alone, which is most of the difference between a month's and a year's peak (issue 21).
+ * Young generation of a worker, MB (V8 makes semi-spaces of a third of it). Left alone, V8 grows
+ * them to 16 MB over a long run; at 2 MB too much was promoted early and the old generation grew
+ * with the run instead (a year's worker 53 MB, a month's 32 MB). At 16 MB a worker adds 40-42 MB
+ * for a month and for a year alike (BENCHMARKS.md, "Backtest memory"; issue 21).
  */
-export const WORKER_YOUNG_MB = 2;
-/** Peak RSS one worker adds, measured over a year of 1m candles (BENCHMARKS.md), MB. */
-export const WORKER_PEAK_MB = 70;
+export const WORKER_YOUNG_MB = 16;
+/** Peak RSS one worker adds, month or year of 1m candles: 42 MB measured (BENCHMARKS.md), with a margin. */
+export const WORKER_PEAK_MB = 45;
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
 export function runConfiguredBacktest(
@@ -102,7 +105,7 @@ export function workerPlan(runs: number, cores = availableParallelism(), freeByt
   const freeMb = Math.floor(freeBytes / 2 ** 20);
   const fit = Math.max(1, Math.floor(freeMb / WORKER_PEAK_MB));
   const workers = Math.max(1, Math.min(cores, runs, fit));
-  return { workers, why: `${cores} core(s), ${freeMb.toLocaleString('en-US')} MB free memory, about ${WORKER_PEAK_MB} MB per worker` };
+  return { workers, why: `${cores} core(s), ${freeMb.toLocaleString('en-US')} MB free memory: room for ${fit.toLocaleString('en-US')} worker(s) of about ${WORKER_PEAK_MB} MB` };
 }
 
 /** Whether jobs can run on workers: only from the bundle, which a worker runs again. */
@@ -164,7 +167,7 @@ function onWorker(job: BacktestJob, running: Set<Worker>, events: JobEvents): Pr
       if (m.kind === 'progress') events.progress(m.index, m.candles);
       else if (m.kind === 'failed') finish(() => reject(m.usage ? new UsageError(m.message) : new Error(m.message)));
       else {
-        const result: JobResult = { head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: m.equity, inventory: m.inventory }, notes: m.notes, locks: lockRefusals(m.locks) };
+        const result: JobResult = { head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: CurveValues.fromData(m.equity), inventory: CurveValues.fromData(m.inventory) }, notes: m.notes, locks: lockRefusals(m.locks) };
         finish(() => resolve(result));
       }
     });

@@ -4,6 +4,7 @@
  * handed over, not copied), or why it failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { CurveValues } from '../backtest/curveValues.js';
 import { UsageError } from '../util/errors.js';
 import { runJob, type BacktestJob, type WorkerMessage } from './backtestJobs.js';
 
@@ -21,10 +22,11 @@ export async function serveBacktestWorker(): Promise<void> {
       told = n;
       post({ kind: 'progress', index: job.index, candles: n });
     });
-    const { equity, inventory } = r.curves;
+    const equity = r.curves.equity.toData();
+    const inventory = r.curves.inventory.toData();
     post(
       { kind: 'done', index: job.index, head: r.head, times: r.curves.times.toData(), equity, inventory, notes: r.notes, locks: [...r.locks.counts] },
-      [equity.buffer as ArrayBuffer, inventory.buffer as ArrayBuffer].filter((b, i, all) => all.indexOf(b) === i),
+      [...CurveValues.buffers(equity), ...CurveValues.buffers(inventory)],
     );
   } catch (e) {
     post({ kind: 'failed', index: job.index, usage: e instanceof UsageError, message: e instanceof Error ? e.message : String(e) });

@@ -6,6 +6,7 @@ import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'n
 import { basename } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { CANDLE_CSV_HEADER, CandleCsvParser } from './candleCsvParser.js';
+import { gunzipPieces } from './gunzipPieces.js';
 import type { Candle } from './types.js';
 
 export { CandleCsvError } from './candleCsvParser.js';
@@ -40,9 +41,8 @@ const CHUNK_BYTES = 64 * 1024;
  */
 const BATCH_BYTES = 8 * 1024;
 /**
- * A `.gz` file is inflated 16 KB at a time: with 64 KB pieces a year's run peaked 8 MB higher (the
- * pieces and zlib's work on the thread pool live outside V8's heap); 8 KB pieces saved 6 MB more
- * but cost about a tenth more CPU in round trips to the thread pool.
+ * Where a `.gz` file must be inflated as a stream (a Node without the synchronous handle that
+ * `gunzipPieces` drives), 16 KB at a time: with 64 KB pieces a year's run peaked 8 MB higher.
  */
 const GUNZIP_BYTES = 16 * 1024;
 
@@ -60,25 +60,46 @@ function* batchesOf(parser: CandleCsvParser, chunk: Uint8Array): Generator<Candl
  * missing file rejects with the `fs` error (code ENOENT, EISDIR) on the first batch.
  */
 export async function* readCandleBatches(path: string): AsyncGenerator<Candle[], void, undefined> {
-  if (path.endsWith('.gz')) return yield* parseStream(path, new CandleCsvParser(path));
-  // A plain file is read in place, chunk after chunk into one buffer (the parser copies the part
-  // line it keeps): no stream, no new buffer per chunk. One event-loop turn per chunk, as the
-  // stream gave.
+  // A file is read in place, chunk after chunk into one buffer (the parser copies the part line it
+  // keeps), a `.gz` one inflated on this thread into one buffer too: no stream, no new buffer per
+  // chunk. One event-loop turn per chunk, as the stream gave.
   const parser = new CandleCsvParser(path);
+  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+  if (chunks === null) return yield* parseStream(path, parser);
+  for (const chunk of chunks) {
+    yield* batchesOf(parser, chunk);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const last = parser.end();
+  if (last.length > 0) yield last;
+}
+
+/**
+ * The candles of a `.csv` or `.csv.gz` file in batches, read synchronously and never whole (the
+ * download cache checks its file this way, issue 21); the same checks and errors as `readCandleFile`.
+ */
+export function* readCandleBatchesSync(path: string): Generator<Candle[], void, undefined> {
+  const parser = new CandleCsvParser(path);
+  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+  if (chunks === null) return yield readCandleFile(path);
+  for (const chunk of chunks) yield* batchesOf(parser, chunk);
+  const last = parser.end();
+  if (last.length > 0) yield last;
+}
+
+/** A plain file's bytes, `size` at a time into one reused buffer (valid until the next piece). */
+function* plainChunks(path: string, size: number): Generator<Uint8Array, void, undefined> {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    const buf = Buffer.allocUnsafe(size);
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK_BYTES, null);
-      if (n === 0) break;
-      yield* batchesOf(parser, buf.subarray(0, n));
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      const n = readSync(fd, buf, 0, size, null);
+      if (n === 0) return;
+      yield buf.subarray(0, n);
     }
   } finally {
     closeSync(fd);
   }
-  const last = parser.end();
-  if (last.length > 0) yield last;
 }
 
 async function* parseStream(path: string, parser: CandleCsvParser): AsyncGenerator<Candle[], void, undefined> {
@@ -110,24 +131,15 @@ export interface CandleFileScan {
  * Reads a candle file through once with every check of `readCandleBatches` (the same errors) but
  * builds no candle: a backtest checks and counts its file this way before it runs (issue 18).
  * A plain file is read synchronously in large pieces (the command does nothing else meanwhile), a
- * `.gz` one inflated as a stream (never whole in memory).
+ * `.gz` one inflated synchronously in small ones (never whole in memory).
  */
 export async function scanCandleFile(path: string): Promise<CandleFileScan> {
   const parser = new CandleCsvParser(path, { keep: false });
-  if (path.endsWith('.gz')) {
+  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, SCAN_BYTES);
+  if (chunks === null) {
     for await (const _ of parseStream(path, parser));
   } else {
-    const fd = openSync(path, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(SCAN_BYTES);
-      for (;;) {
-        const n = readSync(fd, buf, 0, SCAN_BYTES, null);
-        if (n === 0) break;
-        parser.push(buf.subarray(0, n));
-      }
-    } finally {
-      closeSync(fd);
-    }
+    for (const chunk of chunks) parser.push(chunk);
     parser.end();
   }
   return { count: parser.rows, firstTs: parser.firstTs, lastTs: parser.lastTs, minStepMs: parser.minStepMs };

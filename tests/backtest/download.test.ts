@@ -64,6 +64,7 @@ describe('download through ccxt fetchOHLCV, paginated', () => {
     const inside = await downloadCandles(opts(ts(1200), ts(3000)));
     expect(proxy.log, 'no request reached the exchange').toEqual([]);
     expect(again.requests + inside.requests).toBe(0);
+    expect(inside.count, 'counted from the cache file without loading it').toBe(1800);
     expect(inside.candles).toEqual(SERVED.slice(1200, 3000));
   });
 
@@ -110,6 +111,7 @@ describe('gaps and cache validation', () => {
       const again = await downloadCandles(opts(ts(1500), ts(2500), { restUrl: p2.url }));
       expect(p2.log, 'the known gap is not asked for again').toEqual([]);
       expect(again.gaps).toEqual([[ts(2000), ts(2010)]]);
+      expect(again.count, 'the gap counts no candle').toBe(990);
     } finally {
       await p2.close();
       await sb2.close();

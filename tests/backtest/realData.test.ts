@@ -101,7 +101,7 @@ describe('scalper on 20,000 real BTCUSDT 1m candles', () => {
     const short = await runConfiguredBacktest(config({ strategy: 'scalper' }), { candles: BTC_1M.slice(0, cut), intervalMinutes: 1 });
     const n = short.equity.length;
     // The last candle of the shorter run closes what is open (end of data), so compare before it.
-    expect(Array.from(short.equity.subarray(0, n - 1))).toEqual(Array.from(run.equity.subarray(0, n - 1)));
+    expect(Array.from(short.equity).slice(0, n - 1)).toEqual(Array.from(run.equity).slice(0, n - 1));
     const closedBefore = (trades: BacktestRun['trades']) => trades.filter((t) => t.exitTs < BTC_1M[cut - 1]!.ts);
     expect(closedBefore(short.trades)).toEqual(closedBefore(run.trades));
   });

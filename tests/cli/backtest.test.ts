@@ -229,7 +229,7 @@ describe('sweeps on worker threads (the real bundle)', () => {
   it('gives the same ranking and the same saved results as the runs one after another, with progress and an ETA on stderr', async () => {
     const r = await runBot(['backtest', ...SWEEP, '--state-dir', 'workers', '--json', '-'], { cwd: dir, env: { NO_COLOR: '1' }, timeoutMs: 240_000 });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^backtest: sweep of 8 runs on [12] worker thread\(s\) \(\d+ core\(s\), [\d,]+ MB free memory, about \d+ MB per worker\)$/m);
+    expect(r.stderr).toMatch(/^backtest: sweep of 8 runs on [12] worker thread\(s\) \(\d+ core\(s\), [\d,]+ MB free memory: room for [\d,]+ worker\(s\) of about \d+ MB\)$/m);
     const bars = r.stderr.split('\n').filter((l) => l.startsWith('sweep ['));
     expect(bars).toHaveLength(8);
     bars.forEach((l, i) => expect(l).toMatch(new RegExp(`^sweep \\[[█░]{20}\\] ${i + 1}/8 runs, \\d+% of the candles, [\\d.]+ s, ${i === 7 ? 'done' : 'ETA [\\d.]+ s'}$`)));

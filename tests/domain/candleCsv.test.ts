@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CandleCsvError, parseCandleCsv, readCandleBatches, readCandleFile } from '../../src/domain/candleCsv.js';
+import { CandleCsvError, parseCandleCsv, readCandleBatches, readCandleFile, scanCandleFile } from '../../src/domain/candleCsv.js';
 import { CandleCsvParser } from '../../src/domain/candleCsvParser.js';
 import type { Candle } from '../../src/domain/types.js';
 
@@ -109,5 +109,31 @@ describe('candle CSV reader', () => {
     const bad = join(tmp, 'bad.csv');
     writeFileSync(bad, `ts,open,high,low,close,volume\n${'1000,1,2,0.5,1.5,10\n'.repeat(1)}2000,1,2\n`);
     expect(String(await drain(bad))).toBe(`CandleCsvError: ${bad}: line 3 has 3 fields, expected 6`);
+  });
+
+  it('a truncated .csv.gz or one that is not gzip fails in both passes with zlib\'s own error, as the whole-file reader gives it', async () => {
+    const gz = readFileSync(BTC_1M);
+    const truncated = join(tmp, 'truncated.csv.gz');
+    const damaged = join(tmp, 'damaged.csv.gz');
+    writeFileSync(truncated, gz.subarray(0, gz.length - 5000));
+    const bytes = Buffer.from(gz);
+    bytes[0] = 0x00;
+    writeFileSync(damaged, bytes);
+    const failure = async (run: () => Promise<unknown>): Promise<string> => {
+      try {
+        await run();
+      } catch (e) {
+        return `${(e as NodeJS.ErrnoException).code}: ${(e as Error).message}`;
+      }
+      return 'no error';
+    };
+    for (const file of [truncated, damaged]) {
+      const whole = await failure(async () => readCandleFile(file));
+      expect(whole).toMatch(/^Z_[A-Z_]+: ./);
+      expect(await failure(async () => scanCandleFile(file))).toBe(whole);
+      expect(await failure(async () => {
+        for await (const _ of readCandleBatches(file));
+      })).toBe(whole);
+    }
   });
 });
