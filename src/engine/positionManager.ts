@@ -11,6 +11,7 @@ import type { Order, Position, PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExchangePort, OrderRequest } from './exchangePort.js';
 import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
+import { KILL_CANCEL_RETRY_MS, killSwitchEntryCancel, openEntries } from './killSwitchEntryCancel.js';
 import { makerStopMissing } from './makerStopGuard.js';
 import { storedOrder, type OrderSender, type SendOutcome } from './orderSender.js';
 import { breakevenStop, improvesStop, ladderOrders, makerInventoryStop, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
@@ -64,9 +65,18 @@ export class PositionManager {
       if (entry.type !== 'limit') this.#ctx.logger.info(`${sym} entry ${entry.orderLinkId} ended unfilled (${entry.status})`);
       return;
     }
+    const entryPrice = entry.avgFillPrice ?? dec(pos.entryPrice);
+    if (this.#ctx.store.state.protections.killSwitch !== null) {
+      // Filled although the kill switch had it cancelled (the cancel failed or lost the race): closed at once.
+      store.update((d) => {
+        const p = d.symbols[sym]!.position!;
+        p.size = money(entry.filledQty);
+        p.entryPrice = money(entryPrice);
+      });
+      return this.close(rt, 'K', `entry ${entry.filledQty.toFixed()} @ ${entryPrice.toFixed()} filled under the kill switch`);
+    }
     const exits = rt.settings.exits!;
     const ins = rt.instrument!;
-    const entryPrice = entry.avgFillPrice ?? dec(pos.entryPrice);
     const stop = dec(pos.stop!.price);
     // The stop was attached to the entry; set it on the position as well, so it covers exactly what
     // filled. When it was attached, a failure here leaves that stop in force: a warning, not an alarm.
@@ -225,14 +235,22 @@ export class PositionManager {
   async flatten(rt: SymbolRuntime, code: 'K' | 'C'): Promise<void> {
     for (const o of this.#ctx.tracker.open(rt.settings.symbol)) await this.#orders.cancel(rt.settings.symbol, o.orderLinkId, EXIT_CODES[code]);
     await this.close(rt, code, EXIT_CODES[code]);
+    // An entry still open (its cancels failed, or their answer is on its way) is cancelled again shortly.
+    if (code === 'K' && openEntries(this.#ctx, rt.settings.symbol).length > 0) this.#later(rt, () => killSwitchEntryCancel(this.#ctx, rt, this.#later), KILL_CANCEL_RETRY_MS);
   }
 
   /**
-   * While the kill switch holds: a position still open with no exit on its way (its exit refused,
-   * lost or never answered) is closed again. Nothing to do, and no promise, otherwise.
+   * While the kill switch holds: an entry order still open is cancelled (again); a position still
+   * open with no exit on its way (its exit refused, lost or never answered) is closed again.
+   * Nothing to do, and no promise, otherwise.
    */
   killSwitchCloseOut(rt: SymbolRuntime): Promise<void> | void {
     if (this.#ctx.store.state.protections.killSwitch === null) return;
+    if (openEntries(this.#ctx, rt.settings.symbol).length > 0) return killSwitchEntryCancel(this.#ctx, rt, this.#later).then(() => this.#closeOutPosition(rt));
+    return this.#closeOutPosition(rt);
+  }
+
+  #closeOutPosition(rt: SymbolRuntime): Promise<void> | void {
     const pos = localPosition(this.#ctx.store, rt);
     if (!pos || dec(pos.size).isZero() || this.#exitInFlight(rt.settings.symbol)) return;
     // Bybit said the position is already flat (110017): its closing fills are on their way, and the

@@ -37,3 +37,28 @@ describe('kill switch and a waiting limit entry', () => {
     expect(sim.openOrders('BTCUSDT').filter((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === 'entry')).toEqual([]);
   }, 120_000);
 });
+
+describe('kill switch and a waiting limit entry whose cancel fails', () => {
+  it('cancels it again while the kill switch holds, without waiting for the next candle', async () => {
+    story = await startSandboxStory({ candles: BTC_1M.slice(0, 800), history: 100, symbol: LIMIT });
+    const sb = story.sandbox;
+    const waiting = () => sb.sim.openOrders('BTCUSDT').find((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === 'entry');
+    for (let i = 0; i < 500 && waiting() === undefined; i++) await story.step(1);
+    const entry = waiting();
+    expect(entry, 'a limit entry waits on the book').toBeDefined();
+    // Every order call is answered 503 for 20 s from the kill switch's first cancel: the adapter's
+    // retries give up, so the kill switch's cancels fail.
+    sb.setFaults('http5xx=100%,during=orders,for=20s');
+    const firedAt = Date.now();
+    await story.engine.killSwitch('owner test');
+    expect(sb.faultCounts().http5xx, 'the cancels were answered 503').toBeGreaterThan(0);
+    // No candle is played: the cancel is sent again on its own once Bybit answers.
+    const state = () => sb.sim.order({ symbol: 'BTCUSDT', orderLinkId: entry!.orderLinkId })!.status;
+    while (state() !== 'Cancelled' && Date.now() - firedAt < 40_000) await new Promise((r) => setTimeout(r, 100));
+    expect(state(), 'the limit entry is cancelled within a few seconds of the outage').toBe('Cancelled');
+    expect(Date.now() - firedAt).toBeLessThan(30_000);
+    await story.settle();
+    expect(sb.sim.position('BTCUSDT').side).toBeNull();
+    expect(story.store.state.symbols.BTCUSDT!.position, 'nothing left pending').toBeNull();
+  }, 120_000);
+});
