@@ -62,3 +62,29 @@ describe('kill switch and a waiting limit entry whose cancel fails', () => {
     expect(story.store.state.symbols.BTCUSDT!.position, 'nothing left pending').toBeNull();
   }, 120_000);
 });
+
+describe('kill switch and a waiting limit entry that fills while its cancel fails', () => {
+  it('closes the filled entry at once, without waiting for the next candle', async () => {
+    story = await startSandboxStory({ candles: BTC_1M.slice(0, 800), history: 100, symbol: LIMIT });
+    const sb = story.sandbox;
+    const waiting = () => sb.sim.openOrders('BTCUSDT').find((o) => parseOrderLinkId('ps', o.orderLinkId)?.role.kind === 'entry');
+    for (let i = 0; i < 500 && waiting() === undefined; i++) await story.step(1);
+    const entry = waiting();
+    expect(entry, 'a limit entry waits on the book').toBeDefined();
+    sb.setFaults('http5xx=100%,during=orders,for=20s');
+    const firedAt = Date.now();
+    const killed = story.engine.killSwitch('owner test');
+    while ((sb.faultCounts().http5xx ?? 0) === 0 && Date.now() - firedAt < 10_000) await new Promise((r) => setTimeout(r, 20));
+    // The limit fills near the end of the outage, while its cancels are still failing (the kill
+    // switch's own cancels have given up by then; its exit goes out once Bybit answers again).
+    await new Promise((r) => setTimeout(r, 18_000));
+    expect(sb.sim.forceFill({ symbol: 'BTCUSDT', orderLinkId: entry!.orderLinkId })?.status).toBe('Filled');
+    expect(sb.sim.position('BTCUSDT').side).not.toBeNull();
+    await killed;
+    while (sb.sim.position('BTCUSDT').side !== null && Date.now() - firedAt < 50_000) await new Promise((r) => setTimeout(r, 100));
+    expect(sb.sim.position('BTCUSDT').side, 'the fill is closed without waiting for a candle').toBeNull();
+    expect(Date.now() - firedAt).toBeLessThan(40_000);
+    await story.settle();
+    expect(sb.sim.openOrders('BTCUSDT'), 'no take-profit ladder for it').toEqual([]);
+  }, 120_000);
+});
