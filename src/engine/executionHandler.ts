@@ -65,7 +65,8 @@ export class ExecutionHandler {
       }
       await this.#positions.afterEntry(rt, current);
       const pos = localPosition(store, rt);
-      if (pos && current.filledQty.gt(0)) {
+      // Under the kill switch the fill was closed at once (PositionManager.afterEntry says so): no "opened" line.
+      if (pos && current.filledQty.gt(0) && store.state.protections.killSwitch === null) {
         const targets = pos.targets.map((t) => t.price).join(', ');
         this.#ctx.logger.info(`${sym} ${pos.side} opened: ${pos.size} @ ${pos.entryPrice}, stop ${pos.stop?.price ?? 'none'}${targets ? `, targets ${targets}` : ''}`);
       }
