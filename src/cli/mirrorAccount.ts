@@ -16,7 +16,7 @@ import type { ClockService } from '../clock/clockService.js';
 import type { Config } from '../config/schema.js';
 import type { StatusSnapshot } from '../alerts/Alert.js';
 import type { FillRecord, JournalRecord } from '../domain/journalRecord.js';
-import { dec, type Decimal } from '../domain/money.js';
+import type { Decimal } from '../domain/money.js';
 import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
 import { Engine } from '../engine/engine.js';
 import type { ExchangePort, OrderRequest } from '../engine/exchangePort.js';
@@ -27,10 +27,9 @@ import { Journal, readJournal } from '../state/journal.js';
 import { StateStore } from '../state/stateStore.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import type { CommandIo } from './command.js';
-import { exchangeBaseUrl } from './doctorChecks.js';
-import { readApiKeyChecks } from './doctorKey.js';
-import { mirrorCopy, type MainPosition } from './mirrorCopy.js';
-import { mirrorKeyFix } from './mirrorKeyFix.js';
+import { entryWorking, isOpen, mirrorCompare } from './mirrorCompare.js';
+import { copyOrderKind, mirrorCopy, type MainPosition, type MirrorCopy } from './mirrorCopy.js';
+import { mirrorKeyCheck } from './mirrorKeyCheck.js';
 import { copiers, mirrorSettings } from './mirrorSettings.js';
 import { describeFailure, Patience } from './patience.js';
 import { patientPort } from './patientPort.js';
@@ -46,6 +45,8 @@ const RECONCILE_EVERY_MS = 60_000;
 /** A failed start is tried again after this, doubling up to MAX_RETRY_MS. */
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 300_000;
+/** At a stop, work under way gets this long to finish; what is left is the next start's. */
+const STOP_WAIT_MS = 2_000;
 
 export interface MirrorStart {
   readonly clock: ClockService;
@@ -56,7 +57,6 @@ export interface MirrorStart {
 }
 
 type MainState = DeepReadonly<PersistedState>;
-const isOpen = (pos: MainPosition | null | undefined): pos is MainPosition => pos !== null && pos !== undefined && !dec(pos.size).isZero();
 
 export class MirrorAccount {
   readonly #opts: RunOptions;
@@ -76,12 +76,15 @@ export class MirrorAccount {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  readonly #abort = new AbortController();
   /** Why the mirror does not trade now (the ongoing notification), or null. */
   #whyNot: string | null = null;
   /** The last price streamed per symbol: a late copy is planned at it. */
   readonly #lastPrice = new Map<string, number>();
   /** The main entry each symbol's copy under way follows (its create is sent until it goes, while that entry is open). */
   readonly #copying = new Map<string, string>();
+  /** Each symbol's last copy's own sizing and exits: kept through a hot reload while its position is open. */
+  readonly #own = new Map<string, MirrorCopy['own']>();
 
   /** A mirror is configured: `mirror.enabled`, or a mirror key that a hot reload may enable. */
   static configured(config: Config, opts: RunOptions): boolean {
@@ -110,7 +113,7 @@ export class MirrorAccount {
   /** The main engine's store, watched: an entry that fills is copied, a position that closes is closed here too. */
   watch(store: EngineStore): EngineStore {
     this.#mainStore = store;
-    for (const [sym, s] of Object.entries(store.state.symbols)) if (isOpen(s.position)) this.#mainOpen.set(sym, this.#entryKey(s.position));
+    for (const [sym, s] of Object.entries(store.state.symbols)) if (isOpen(s.position) && !entryWorking(store.state, sym)) this.#mainOpen.set(sym, this.#entryKey(s.position));
     return {
       get state() {
         return store.state;
@@ -150,7 +153,8 @@ export class MirrorAccount {
     const was = this.#enabled;
     this.#config = next;
     this.#enabled = next.mirror.enabled;
-    this.#engine?.updateSettings(mirrorSettings(next), new Map());
+    const live = [...this.#own].filter(([sym]) => isOpen(this.#store?.state.symbols[sym]?.position));
+    this.#engine?.updateSettings(mirrorSettings(next, new Map(live)), new Map());
     if (was === this.#enabled) return;
     this.#log.info(this.#enabled ? 'mirror.enabled set to true: entries of the main account are copied again' : 'mirror.enabled set to false: new entries are not copied; an open mirror position still follows the main one');
     if (this.#enabled && this.#engine === null && this.#started && this.#timer === null) this.#boot(FIRST_RETRY_MS);
@@ -166,10 +170,12 @@ export class MirrorAccount {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#abort.abort();
+    this.#candleSeen(); // a copy waiting for its first candle gives up
     this.#patience.stop();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    await this.#chain.catch(() => {});
+    await Promise.race([this.#chain.catch(() => {}), new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
     await this.#shutdown();
   }
 
@@ -199,12 +205,7 @@ export class MirrorAccount {
   async #startEngine(): Promise<void> {
     const { clock } = this.#started!;
     const config = this.#config;
-    const key = this.#opts.secrets.mirrorApiKey;
-    const secret = this.#opts.secrets.mirrorApiSecret;
-    if (!key || !secret) throw new Error('no mirror key: set BYBIT_MIRROR_API_KEY and BYBIT_MIRROR_API_SECRET, or mirrorApiKey and mirrorApiSecret in the secrets file');
-    const checks = await readApiKeyChecks({ baseUrl: exchangeBaseUrl(config), mode: config.mode, apiKey: key, apiSecret: secret, recvWindowMs: config.exchange.recvWindowMs, timeoutMs: config.exchange.requestTimeoutMs, timestampMs: clock.now() });
-    const failed = checks.filter((c) => c.status === 'fail');
-    if (failed.length) throw new Error(`API key refused: ${failed.map((c) => `${c.message}${c.fix ? ` Fix: ${mirrorKeyFix(c.fix)}` : ''}`).join('; ')}`);
+    const { key, secret } = await mirrorKeyCheck(config, clock, this.#opts.secrets.mirrorApiKey, this.#opts.secrets.mirrorApiSecret);
     const dir = join(this.#opts.stateDir, MIRROR_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.#store ??= await StateStore.open(dir, { onWriteError: (e) => this.#log.warn('state write failed', { error: e instanceof Error ? e.message : String(e) }) });
@@ -231,7 +232,7 @@ export class MirrorAccount {
     if (settings.symbols.length === 0) throw new Error('no scalper symbol in config.json: the mirror copies scalper entries only');
     const engine = new Engine(
       {
-        port: patientPort(watchCandles(persistentCreates(this.#port, { log: this.#log.child('orders'), kind: (r) => this.#copyKind(r), unwanted: (r) => this.#unwanted(r), stopped: () => this.#stopped }), (symbol, close, confirmed) => this.#noteCandle(symbol, close, confirmed)), this.#patience),
+        port: patientPort(watchCandles(persistentCreates(this.#port, { log: this.#log.child('orders'), kind: copyOrderKind, unwanted: (r) => this.#unwanted(r), stopped: () => this.#stopped, signal: this.#abort.signal }), (symbol, close, confirmed) => this.#noteCandle(symbol, close, confirmed)), this.#patience),
         store: this.#store,
         journal: {
           append: (r: JournalRecord) => journal.append(r),
@@ -252,7 +253,8 @@ export class MirrorAccount {
     this.#engine = engine;
     this.#whyNot = null;
     this.#started?.refreshStatus?.();
-    const timer = setInterval(() => void engine.reconcile('periodic').catch((e: unknown) => this.#log.warn('periodic reconciliation failed', { error: describeFailure(e) })), RECONCILE_EVERY_MS);
+    // Then main and mirror compared: a close that failed, or a copy that landed late, is put right.
+    const timer = setInterval(() => void engine.reconcile('periodic').catch((e: unknown) => this.#log.warn('periodic reconciliation failed', { error: describeFailure(e) })).finally(() => this.#follow(() => this.#catchUp(false))), RECONCILE_EVERY_MS);
     timer.unref();
     const prevStop = this.#shutdownExtra;
     this.#shutdownExtra = () => {
@@ -296,19 +298,20 @@ export class MirrorAccount {
   }
 
   /**
-   * After a (re)start: what the main account did while the mirror was away. A main position open
-   * that the mirror never copied is copied now (same entry id: Bybit refuses a second one); a mirror
-   * position whose main position has closed is closed.
+   * After a (re)start (`copyMissing`) and on a timer: main and mirror compared (./mirrorCompare.ts).
+   * A mirror position whose main position has closed, or is another entry now, is closed (then
+   * main's is copied); after a start, a main position the mirror never copied is copied (same entry
+   * id: Bybit refuses a second one).
    */
-  async #catchUp(): Promise<void> {
+  async #catchUp(copyMissing = true): Promise<void> {
     const main = this.#mainStore?.state;
     const mine = this.#store?.state;
-    if (!main || !mine) return;
+    if (!main || !mine || this.#stopped) return;
     const copied = new Set((await readJournal(join(this.#opts.stateDir, MIRROR_DIR))).records.filter((r): r is FillRecord => r.type === 'fill').map((f) => f.orderLinkId));
-    for (const sym of Object.keys(mine.symbols)) {
-      const mainPos = main.symbols[sym]?.position;
-      if (isOpen(mine.symbols[sym]!.position) && !isOpen(mainPos)) await this.#close(sym);
-      else if (isOpen(mainPos) && mine.symbols[sym]!.position === null && !copied.has(mainPos.entryOrderLinkId ?? '')) await this.#copy(sym);
+    for (const [sym, action] of mirrorCompare(main, mine, copied, new Set(this.#copying.keys()))) {
+      if (action === 'replace') this.#log.info(`${sym}: this position copies an entry the main account no longer holds: closing it, then copying main's`);
+      if (action !== 'copy') await this.#close(sym);
+      if (action === 'replace' || (action === 'copy' && copyMissing)) await this.#copy(sym);
     }
   }
 
@@ -325,7 +328,8 @@ export class MirrorAccount {
       const seen = this.#mainOpen.get(sym);
       if (isOpen(pos)) {
         const key = this.#entryKey(pos);
-        if (seen === key) continue;
+        // A limit entry filling in parts is copied once, when its order is done (filled, or its rest cancelled).
+        if (seen === key || entryWorking(state, sym)) continue;
         this.#mainOpen.set(sym, key);
         this.#follow(() => this.#copy(sym));
       } else if (pos === null && seen !== undefined) {
@@ -341,7 +345,7 @@ export class MirrorAccount {
     this.#chain = this.#chain.then(step).catch((e: unknown) => {
       const why = describeFailure(e);
       this.#log.error(`following the main account failed: ${why}`);
-      this.#alert('warning', 'MIRROR did not follow', `${why}\nThe next reconciliation looks again; the main account trades on.`, 'mirror-follow');
+      this.#alert('warning', 'MIRROR did not follow', `${why}\nMain and mirror are compared again within ${RECONCILE_EVERY_MS / 1000} s (a mirror position main no longer holds is closed then); the main account trades on.`, 'mirror-follow');
     });
   }
 
@@ -351,6 +355,7 @@ export class MirrorAccount {
     if (!this.#enabled) return this.#log.info(`${sym}: the main account's ${first.side} entry is not copied (mirror.enabled is false)`);
     if (!this.#sawCandle) this.#log.info(`${sym}: the main account's ${first.side} position is copied at the next candle (the first since the start)`);
     await this.#firstCandle;
+    if (this.#stopped) return;
     const [mainEquity, mine] = await Promise.all([this.#started!.mainEquity(), this.#port!.fetchBalance()]);
     // Main as it is now, after the waits: a target may have filled and its stop moved meanwhile.
     const pos = this.#mainStore?.state.symbols[sym]?.position;
@@ -365,16 +370,11 @@ export class MirrorAccount {
     this.#log.info(`${sym}: copying the main account's ${pos.side} entry at ${copy.sharePct.toFixed(2)} % of the balance: ${copy.notional.toFixed(2)} USDT of ${mine.equity.toFixed(2)} USDT${late}`);
     this.#copying.set(sym, this.#entryKey(pos));
     try {
+      this.#own.set(sym, copy.own);
       await engine.copyEntry(copy.intent, copy.own);
     } finally {
       this.#copying.delete(sym);
     }
-  }
-
-  /** The copy's orders that are sent until they go (./persistentCreates.ts): its entry and its take-profits. */
-  #copyKind(req: OrderRequest): string | null {
-    const role = parseOrderLinkId(ORDER_ID_PREFIX, req.orderLinkId)?.role.kind;
-    return role === 'entry' && !req.reduceOnly ? 'copy entry' : role === 'target' ? 'take-profit' : null;
   }
 
   /** Why a copy order is no longer wanted: the main position it copies has closed (or is another one now). */

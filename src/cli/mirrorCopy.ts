@@ -10,7 +10,10 @@
 import { Dec, dec, ZERO, type Decimal } from '../domain/money.js';
 import type { DeepReadonly, PersistedState } from '../domain/persistedState.js';
 import type { Intent } from '../domain/types.js';
+import type { OrderRequest } from '../engine/exchangePort.js';
+import { parseOrderLinkId } from '../engine/orderLinkId.js';
 import type { EngineSymbolSettings, ExitSettings } from '../engine/ports.js';
+import { ORDER_ID_PREFIX } from './wiring.js';
 
 export type MainPosition = NonNullable<DeepReadonly<PersistedState>['symbols'][string]['position']>;
 
@@ -93,4 +96,10 @@ export function mirrorCopy(a: MirrorCopyInput): MirrorCopy | string {
     targetsFilled: filled,
     targetsOpen: open.length,
   };
+}
+
+/** The copy's orders that are sent until they go (./persistentCreates.ts): its entry and its take-profits. */
+export function copyOrderKind(req: OrderRequest): string | null {
+  const role = parseOrderLinkId(ORDER_ID_PREFIX, req.orderLinkId)?.role.kind;
+  return role === 'entry' && !req.reduceOnly ? 'copy entry' : role === 'target' ? 'take-profit' : null;
 }

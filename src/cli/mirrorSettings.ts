@@ -4,13 +4,19 @@
  * enters only when the main account did.
  */
 import type { Config } from '../config/schema.js';
-import type { EngineSettings } from '../engine/ports.js';
+import type { EngineSettings, EngineSymbolSettings } from '../engine/ports.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { engineSettingsFrom } from './wiring.js';
 
-export function mirrorSettings(config: Config): EngineSettings {
+/**
+ * A filled main entry is copied at market, whatever `entry.type` main uses: a resting post-only
+ * copy could time out or be refused as crossing and miss an entry main took. `live`: a copy still
+ * open keeps its own sizing and exits (a late copy's ladder) through a hot reload until it closes.
+ */
+export function mirrorSettings(config: Config, live: ReadonlyMap<string, Pick<EngineSymbolSettings, 'sizing' | 'exits'>> = new Map()): EngineSettings {
   const all = engineSettingsFrom(config);
-  return { ...all, symbols: all.symbols.filter((s) => s.strategy === 'scalper') };
+  const market = (s: EngineSymbolSettings): EngineSymbolSettings => ({ ...s, entry: { type: 'market', offsetPct: 0, timeoutCandles: s.entry?.timeoutCandles ?? 3 }, ...live.get(s.symbol) });
+  return { ...all, symbols: all.symbols.filter((s) => s.strategy === 'scalper').map(market) };
 }
 
 /** Strategies that never decide, one per symbol. */

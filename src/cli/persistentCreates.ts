@@ -26,10 +26,20 @@ export interface CreateRetries {
   /** True once the mirror stops: the order is left to the next start's reconciliation. */
   readonly stopped: () => boolean;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Aborted when the mirror stops: a wait before the next try ends at once. */
+  readonly signal?: AbortSignal;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 }
 
 export function persistentCreates(port: ExchangePort, r: CreateRetries): ExchangePort {
-  const sleep = r.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()));
+  const sleep = r.sleep ?? ((ms: number) => abortableSleep(ms, r.signal));
   const placeOrder = async (req: OrderRequest): Promise<PlaceResult> => {
     const what = r.kind(req);
     if (what === null) return port.placeOrder(req);

@@ -253,7 +253,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     cleanups.push(() => engine!.stop());
     const liveEngine = engine;
     patience.startupDone();
-    if (mirror) cleanups.push(mirror.start({ clock, mainEquity: async () => (await port.fetchBalance()).equity, refreshStatus: () => refreshStatus() }));
+    if (mirror) cleanups.splice(cleanups.length - 1, 0, /* stopped after the main engine: its shutdown never waits for the mirror */ mirror.start({ clock, mainEquity: async () => (await port.fetchBalance()).equity, refreshStatus: () => refreshStatus() }));
 
     // The account's fee rates, once a day (the engine read them at start; the last known stay on failure).
     const feeTimer = setInterval(() => void liveEngine.refreshFees(), 86_400_000);
@@ -375,7 +375,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
       stopping ??= (async () => {
         logger.info('shutting down', { why });
         patience.stop();
-        const deadline = new Promise<void>((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS).unref());
+        const deadline = new Promise<void>((r) => setTimeout(() => (logger.warn(`the shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s: exiting anyway`), r()), SHUTDOWN_DEADLINE_MS).unref());
         await Promise.race([cleanup(), deadline]);
         resolveStopped();
       })();
