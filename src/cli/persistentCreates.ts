@@ -12,6 +12,7 @@
 import { bybitSaid, ExchangeError, LocalRefusal } from '../domain/exchangeErrors.js';
 import type { ExchangePort, OrderRequest, PlaceResult } from '../engine/exchangePort.js';
 import type { Logger } from '../util/logger.js';
+import { abortableSleep } from '../util/retryWithBackoff.js';
 
 /** The first wait before a create is sent again, doubled each time up to MAX_WAIT_MS. */
 const FIRST_WAIT_MS = 2_000;
@@ -30,16 +31,8 @@ export interface CreateRetries {
   readonly signal?: AbortSignal;
 }
 
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
-}
-
 export function persistentCreates(port: ExchangePort, r: CreateRetries): ExchangePort {
-  const sleep = r.sleep ?? ((ms: number) => abortableSleep(ms, r.signal));
+  const sleep = r.sleep ?? ((ms: number) => abortableSleep(ms, r.signal, true));
   const placeOrder = async (req: OrderRequest): Promise<PlaceResult> => {
     const what = r.kind(req);
     if (what === null) return port.placeOrder(req);

@@ -42,7 +42,11 @@ export interface RetryOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. `unref`: the wait
+ * alone does not keep the process alive (a background retry that must not hold up an exit).
+ */
+export function abortableSleep(ms: number, signal?: AbortSignal, unref = false): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = (): void => {
@@ -51,6 +55,7 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, ms);
+    if (unref) timer.unref();
     signal?.addEventListener('abort', done, { once: true });
   });
 }
