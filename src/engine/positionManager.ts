@@ -11,7 +11,7 @@ import type { Order, Position, PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExchangePort, OrderRequest } from './exchangePort.js';
 import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
-import { makerStopMissing } from './makerStopGuard.js';
+import { makerStopMissing, stopMissing } from './positionStopGuard.js';
 import { storedOrder, type OrderSender, type SendOutcome } from './orderSender.js';
 import { breakevenStop, improvesStop, ladderOrders, makerInventoryStop, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
@@ -313,6 +313,24 @@ export class PositionManager {
     }
     this.#makerRetries.set(sym, tries);
     this.#later(rt, () => this.protectMakerInventory(rt), MAKER_STOP_RETRY_MS);
+  }
+
+  /**
+   * A position the exchange showed without a stop, in the symbol's turn (PositionStopGuard sends
+   * what it can at once): the maker's inventory as protectMakerInventory does; any other position
+   * gets its planned stop, or the fallback, and a stop the market has already passed closes it at
+   * market (#tradingStop). One the bot has no record of is left to a reconciliation, which adopts it.
+   */
+  async protectPosition(rt: SymbolRuntime): Promise<void> {
+    if (rt.settings.strategy === 'maker') return this.protectMakerInventory(rt);
+    const ex = rt.exchangePosition;
+    if (ex === null || ex.side === null || !stopMissing(ex)) return; // protected or closed meanwhile
+    const pos = localPosition(this.#ctx.store, rt);
+    if (pos === null || pos.side !== ex.side || dec(pos.size).isZero()) return this.#resync();
+    const stop = pos.stop ? dec(pos.stop.price) : this.fallbackStop(rt, ex.side, ex.entryPrice);
+    if ((await this.#setStop(rt, stop, 'the position had no stop on the exchange', false)) === 'set') {
+      this.#ctx.alert('critical', 'reconcile', `${rt.settings.symbol} had no stop`, `Placed a stop at ${stop.toFixed()}.`, rt.settings.symbol);
+    }
   }
 
   /** A position push for a maker that shows open inventory without a stop: protectMakerInventory is due. */
