@@ -18,7 +18,7 @@ import type { ExchangePort } from './exchangePort.js';
 import { ExecutionHandler } from './executionHandler.js';
 import { LedgerWriter } from './ledgerWriter.js';
 import { MakerQuoting } from './makerQuoting.js';
-import { MakerStopGuard } from './makerStopGuard.js';
+import { PositionStopGuard } from './positionStopGuard.js';
 import { FeeRates } from './feeRates.js';
 import { KillSwitch } from './killSwitch.js';
 import { MarketClock } from './marketClock.js';
@@ -70,7 +70,7 @@ export class Engine {
   readonly #orders: OrderSender;
   readonly #positions: PositionManager;
   readonly #maker: MakerQuoting;
-  readonly #makerStops: MakerStopGuard;
+  readonly #stopGuard: PositionStopGuard;
   readonly #events: ExecutionHandler;
   readonly #reconciler: Reconciler;
   readonly #runner: StrategyRunner;
@@ -108,7 +108,7 @@ export class Engine {
     };
     this.#positions = new PositionManager(this.#ctx, this.#orders, resync, later);
     this.#maker = new MakerQuoting(this.#ctx, this.#risk, this.#orders);
-    this.#makerStops = new MakerStopGuard(this.#ctx, (rt) => this.#queueOf(rt).enqueue(() => this.#positions.protectMakerInventory(rt)));
+    this.#stopGuard = new PositionStopGuard(this.#ctx, (rt) => this.#queueOf(rt).enqueue(() => this.#positions.protectPosition(rt)));
     this.#events = new ExecutionHandler(this.#ctx, this.#ledger, this.#risk, this.#positions);
     this.#reconciler = new Reconciler(this.#ctx, this.#ledger, this.#events, this.#positions, this.#orders);
     const entries = (this.#entries = new EntryPlacer(this.#ctx, this.#risk, this.#orders));
@@ -186,8 +186,8 @@ export class Engine {
         rt.exchangePosition = position;
         // Maker inventory the exchange shows without a stop (new inventory, a stop refused before the
         // position was there, or dropped when it went flat in between): protected at once, not after
-        // whatever holds the symbol's turn (MakerStopGuard).
-        this.#makerStops.onPosition(rt, position);
+        // whatever holds the symbol's turn (PositionStopGuard); so is any other position shown bare.
+        this.#stopGuard.onPosition(rt, position);
       },
       onBalance: (balance) => this.#risk.noteBalance(balance),
       onStreamHealth: (stream, health, detail) => {

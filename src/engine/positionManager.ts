@@ -6,27 +6,18 @@
  * positionPlan.ts; this part turns them into exchange calls and store records.
  */
 import { bybitSaid, ExchangeError, refusedForZeroPosition, refusedStopBeyondPrice } from '../domain/exchangeErrors.js';
-import { dec, money, roundToStep, toPrice, type Decimal } from '../domain/money.js';
+import { dec, money, toPrice, type Decimal } from '../domain/money.js';
 import type { Order, Position, PositionSide } from '../domain/types.js';
 import type { EngineContext } from './engineContext.js';
 import type { ExchangePort, OrderRequest } from './exchangePort.js';
 import { EXIT_CODES, makeOrderLinkId, parseOrderLinkId, type ExitCode } from './orderLinkId.js';
+import { BareStops, type StopOutcome } from './bareStops.js';
 import { KILL_CANCEL_RETRY_MS, killSwitchEntryCancel, openEntries } from './killSwitchEntryCancel.js';
-import { makerStopMissing } from './makerStopGuard.js';
+import { makerStopMissing } from './positionStopGuard.js';
 import { storedOrder, type OrderSender, type SendOutcome } from './orderSender.js';
-import { breakevenStop, improvesStop, ladderOrders, makerInventoryStop, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
+import { breakevenStop, improvesStop, ladderOrders, stopBeyondPrice, timeExitDue, trailingStop } from './positionPlan.js';
 import { localPosition, type SymbolRuntime } from './symbolRuntime.js';
 
-/**
- * What a trading-stop call came to: set; failed (the cause is logged); skipped (a move the market
- * had already passed, the earlier stop stays); the position is already closed on the exchange; or
- * the market was beyond the stop, so the position was closed at market.
- */
-type StopOutcome = 'set' | 'failed' | 'skipped' | 'gone' | 'closed';
-
-/** A maker stop refused for a zero position is tried again this often, this long apart. */
-const MAKER_STOP_RETRIES = 3;
-const MAKER_STOP_RETRY_MS = 1_500;
 /** After Bybit said a position is flat, the kill switch's close-out waits this long for its fills (one reconciliation period). */
 const FLAT_SAID_WAIT_MS = 60_000;
 
@@ -40,14 +31,15 @@ export class PositionManager {
 
   /** Runs `task` in the symbol's turn after `delayMs` (never while the engine stops). */
   readonly #later: (rt: SymbolRuntime, task: () => Promise<void>, delayMs: number) => void;
-  /** Per symbol, the maker stops refused for a zero position in a row (MAKER_STOP_RETRIES at most). */
-  readonly #makerRetries = new Map<string, number>();
+  /** Stops for positions found without one. */
+  readonly #bare: BareStops;
 
   constructor(ctx: EngineContext, orders: OrderSender, resync: () => void, later: (rt: SymbolRuntime, task: () => Promise<void>, delayMs: number) => void = () => {}) {
     this.#ctx = ctx;
     this.#orders = orders;
     this.#resync = resync;
     this.#later = later;
+    this.#bare = new BareStops(ctx, (rt, stop, why) => this.#setStop(rt, stop, why, false), resync, later);
   }
 
   /** The entry is done (filled, or partly filled and the rest cancelled): protect and ladder what filled. */
@@ -293,44 +285,19 @@ export class PositionManager {
     return ex !== null && ex.side === null && ex.updatedMs > entry.updatedMs;
   }
 
-  /** The stop for a position found without one: fallbackStopPct from its entry, rounded away from the price. */
+  /** The stop for a position found without one (BareStops.fallbackStop). */
   fallbackStop(rt: SymbolRuntime, side: PositionSide, entry: Decimal): Decimal {
-    const move = entry.mul(this.#ctx.settings().fallbackStopPct).div(100);
-    const tick = rt.instrument?.tickSize ?? dec('0.01');
-    return side === 'long' ? roundToStep(entry.minus(move), tick, 'down') : roundToStep(entry.plus(move), tick, 'up');
+    return this.#bare.fallbackStop(rt, side, entry);
   }
 
-  /**
-   * The maker's inventory gets an exchange-side stop too (DESIGN section 1: every position). The
-   * stop the exchange holds now decides whether one is sent, not one remembered: the exchange drops
-   * a position's stop when it goes flat, and the next inventory can open at the same entry price.
-   * A refusal for a zero position (the fill was pushed before the position) is tried again when
-   * the position is pushed, or after a short pause, a few times at most.
-   */
-  async protectMakerInventory(rt: SymbolRuntime): Promise<void> {
-    const pos = localPosition(this.#ctx.store, rt);
-    const ex = rt.exchangePosition;
-    const pct = rt.settings.protectiveStopPct;
-    if (rt.settings.strategy !== 'maker' || pct === undefined || !rt.instrument) return;
-    const held = pos && !dec(pos.size).isZero() ? { side: pos.side, entry: dec(pos.entryPrice) } : ex?.side && ex.size.gt(0) ? { side: ex.side, entry: ex.entryPrice } : null;
-    if (!held) return;
-    const stop = makerInventoryStop(held.side, held.entry, pct, rt.instrument.tickSize);
-    // Before the exchange has said anything (no push, no reconciliation yet) the stored stop stands in.
-    const current = ex === null ? (pos?.stop ? dec(pos.stop.price) : null) : ex.side === held.side ? ex.stopLoss : null;
-    if (current !== null && current.eq(stop)) return;
-    const outcome = await this.#setStop(rt, stop, 'maker inventory stop', false);
-    const sym = rt.settings.symbol;
-    if (outcome !== 'gone' || localPosition(this.#ctx.store, rt) === null) {
-      this.#makerRetries.delete(sym);
-      return;
-    }
-    const tries = (this.#makerRetries.get(sym) ?? 0) + 1;
-    if (tries > MAKER_STOP_RETRIES) {
-      this.#makerRetries.delete(sym);
-      return;
-    }
-    this.#makerRetries.set(sym, tries);
-    this.#later(rt, () => this.protectMakerInventory(rt), MAKER_STOP_RETRY_MS);
+  /** The maker's inventory gets an exchange-side stop too (BareStops.protectMakerInventory). */
+  protectMakerInventory(rt: SymbolRuntime): Promise<void> {
+    return this.#bare.protectMakerInventory(rt);
+  }
+
+  /** A position the exchange showed without a stop, in the symbol's turn (BareStops.protectPosition). */
+  protectPosition(rt: SymbolRuntime): Promise<void> {
+    return this.#bare.protectPosition(rt);
   }
 
   /** A position push for a maker that shows open inventory without a stop: protectMakerInventory is due. */

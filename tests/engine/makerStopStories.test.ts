@@ -153,6 +153,43 @@ describe('market-maker inventory always gets its exchange stop (sandbox, real ad
     expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s of the reconnect').toBe(true);
   }, 60_000);
 
+  it('inventory that fills while the private stream reconnects, after the catch-up of the drop read the positions, gets its stop within 5 s', async () => {
+    story = await start();
+    const sb = story.sandbox;
+    // The stream drops; the catch-up started at the drop reads the positions (flat), then the
+    // executions, which Bybit leaves unanswered for 8 s (each try waits 10 s for its answer).
+    sb.setFaults('timeout=100%,during=fill-catch-up,for=8s,ws-drop=100ms');
+    while ((sb.faultCounts().timeout ?? 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    sb.setFaults({ wsDropEveryMs: null });
+    // Inventory fills now, while the stream is down (its pushes are lost); the reconnect asks for
+    // a catch-up while the first one is still waiting on the executions.
+    const delivered = story.exchange.counters().streams.fills.delivered;
+    buy(story, '0.01');
+    const pos = await stopWithin(story, 5_000);
+    expect(story.exchange.counters().streams.fills.delivered, 'the fill reached the bot only through the catch-up, not a push').toBe(delivered);
+    expect(pos.side).toBe('buy');
+    expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s, before the catch-up under way has read the executions').toBe(true);
+  }, 60_000);
+
+  it('inventory that fills while the private stream stays down, after the catch-up of the drop read the positions, gets its stop within 5 s', async () => {
+    story = await start();
+    const sb = story.sandbox;
+    // The stream drops and stays down: the bot's new connection gets no answer to its login (it
+    // waits 10 s for one). The catch-up started at the drop reads the positions (flat), then the
+    // executions, which Bybit leaves unanswered for 8 s.
+    sb.setFaults('timeout=100%,during=fill-catch-up,for=8s,ws-drop=100ms,stall=private');
+    while ((sb.faultCounts().timeout ?? 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    sb.setFaults({ wsDropEveryMs: null });
+    const delivered = story.exchange.counters().streams.fills.delivered;
+    buy(story, '0.01');
+    const pos = await stopWithin(story, 5_000);
+    expect(story.exchange.counters().streams.fills.delivered, 'the fill has not reached the bot yet').toBe(delivered);
+    expect(story.exchange.counters().streams.private?.health, 'the stream is still down').not.toBe('open');
+    expect(pos.side).toBe('buy');
+    expect(pos.stopLoss?.gt(0), 'the inventory has its stop within 5 s, with the stream still down').toBe(true);
+    sb.setFaults({ stall: 'none' });
+  }, 60_000);
+
   it('inventory whose first trading-stop request Bybit leaves unanswered gets its stop within 5 s all the same', async () => {
     story = await start();
     const sb = story.sandbox;

@@ -232,12 +232,14 @@ export class BybitStreams {
   }
 
   #startPoll(stream: StreamName): void {
+    if (stream === 'private' && this.#opts.credentials !== null) this.#privateFeed.streamDown(true);
     if (this.#pollTimers.has(stream) || this.#closed) return;
     const t = setInterval(() => this.#fillGap(stream), this.#opts.gapPollMs ?? 15_000);
     this.#pollTimers.set(stream, t);
   }
 
   #stopPoll(stream: StreamName): void {
+    if (stream === 'private') this.#privateFeed.streamDown(false);
     const t = this.#pollTimers.get(stream);
     if (t !== undefined) clearInterval(t);
     this.#pollTimers.delete(stream);

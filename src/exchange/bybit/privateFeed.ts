@@ -3,7 +3,9 @@
  * `execution`, `position`, `wallet` → domain events, fills de-duplicated by execId. When the stream
  * was down, REST fills in what it missed: positions (first, so a position opened meanwhile gets its
  * stop without waiting for the rest), executions since the last one seen (plus the orders those
- * executions belong to), open orders, balance.
+ * executions belong to), open orders, balance. A catch-up asked for while one is under way (the
+ * reconnect after the drop's) reads the positions at once, and the whole round again after it; and
+ * while the stream is down the positions are read every 2 s, whatever the catch-up is waiting for.
  */
 import { ExchangeError } from '../../domain/exchangeErrors.js';
 import type { Fill, Order, Position } from '../../domain/types.js';
@@ -40,6 +42,8 @@ export interface PrivateFeedOptions {
   /** A failed gap fill is tried again after this backoff (issue 15); default 1 s doubling to 30 s. */
   readonly retry?: BackoffPolicy;
   readonly random?: () => number;
+  /** While the stream is down, the positions are read this often (default 2 s). */
+  readonly positionPollMs?: number;
 }
 
 export interface PrivateFeedCounters {
@@ -66,6 +70,9 @@ export class PrivateFeed {
   /** The hedge-mode row is said once, not per push. */
   #hedgeSaid = false;
   #privateFillAgain = false;
+  /** The positions read at once for a catch-up asked for while a round is under way. */
+  #positionsNow: Promise<void> | null = null;
+  #positionPoll: NodeJS.Timeout | null = null;
   /** Failed gap fills in a row, and the timer of the next try. */
   #failures = 0;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -90,13 +97,18 @@ export class PrivateFeed {
 
   /** The gap fill under way, if any, as a promise that resolves when it ends (failures are logged). */
   settled(): Promise<void> | undefined {
-    return this.#privateFill?.catch(() => undefined);
+    if (this.#privateFill === null && this.#positionsNow === null) return undefined;
+    return Promise.all([this.#privateFill?.catch(() => undefined), this.#positionsNow]).then(() => undefined);
   }
 
-  /** Reads from REST what the stream may have missed; a call during a fill makes it go round once more. */
+  /**
+   * Reads from REST what the stream may have missed; a call during a fill makes it go round once
+   * more, and reads the positions at once.
+   */
   fillGap(): void {
     if (this.#privateFill !== null) {
       this.#privateFillAgain = true;
+      this.#readPositionsNow();
       return;
     }
     this.#privateFill = (async () => {
@@ -127,19 +139,55 @@ export class PrivateFeed {
     });
   }
 
+  /**
+   * The stream is down (true) or back (false). While it is down nothing is pushed, a fill included,
+   * and the catch-up can spend many seconds on pages of executions under Bybit's errors after its
+   * first position read: the positions are read on their own every `positionPollMs`, so a position
+   * opened meanwhile gets its stop within seconds however long the stream stays down.
+   */
+  streamDown(down: boolean): void {
+    if (!down || this.#o.closed()) {
+      if (this.#positionPoll !== null) clearInterval(this.#positionPoll);
+      this.#positionPoll = null;
+      return;
+    }
+    if (this.#positionPoll !== null) return;
+    this.#positionPoll = setInterval(() => this.#readPositionsNow(), this.#o.positionPollMs ?? 2_000);
+    this.#positionPoll.unref();
+  }
+
   /** Cancels a gap fill retry that is waiting (the streams are closing). */
   stop(): void {
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
+    this.streamDown(false);
+  }
+
+  /**
+   * The round under way read the positions before what it is now waiting for (pages of executions
+   * under Bybit's errors can take many seconds): a position opened since, while the stream was
+   * reconnecting, would wait for all of it. One read at a time; a failure is left to the next
+   * read (the poll while the stream is down, the round that goes again).
+   */
+  #readPositionsNow(): void {
+    if (this.#positionsNow !== null || this.#o.closed()) return;
+    this.#positionsNow = this.#readPositions()
+      .catch((err: unknown) => this.#o.log.warn('private gap fill: positions not read at once; read again with the rest', { error: errorText(err) }))
+      .finally(() => {
+        this.#positionsNow = null;
+      });
+  }
+
+  async #readPositions(): Promise<void> {
+    if (this.#o.symbols().length === 0) return;
+    for (const p of await this.#o.rest.fetchPositions(this.#o.symbols())) this.#o.sink.safe(() => this.#o.sink.events.onPosition?.(p));
   }
 
   async #fillPrivateOnce(): Promise<void> {
     const ev = this.#o.sink.events;
     // Positions first: a position opened while the stream was down needs its stop now, not after
     // the executions and orders (pages of them, each read waiting out Bybit's errors) are read.
-    if (this.#o.symbols().length > 0) {
-      for (const p of await this.#o.rest.fetchPositions(this.#o.symbols())) this.#o.sink.safe(() => ev.onPosition?.(p));
-    }
+    await this.#readPositions();
     const stopBefore = this.#lastExecTs === null ? null : this.#lastExecTs - FILL_OVERLAP_MS;
     for (const symbol of this.#o.symbols()) {
       const fills = await this.#o.rest.recentFills(symbol, stopBefore, stopBefore === null ? 1 : 20);
