@@ -22,8 +22,8 @@
  * interval) is reported in `problems` (the command prints each) and its file is replaced by what
  * the download brings, as it always was: nothing of it is trusted or kept.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { readCandleBatchesSync } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { CacheMerge } from './cacheMerge.js';
@@ -243,9 +243,19 @@ export class CandleCache {
   #startMerge(): CacheMerge {
     if (this.#merge === null) {
       mkdirSync(dirname(this.path), { recursive: true });
+      this.#removeStrayFiles();
       this.#merge = new CacheMerge(this.path, this.#present.length > 0 ? this.path : null, this.#intervalMs);
     }
     return this.#merge;
+  }
+
+  /** New files a killed download left (`<file>.<pid>.tmp` of a process that is gone). */
+  #removeStrayFiles(): void {
+    const prefix = `${basename(this.path)}.`;
+    for (const f of readdirSync(dirname(this.path))) {
+      const pid = f.startsWith(prefix) && f.endsWith('.tmp') ? Number(f.slice(prefix.length, -'.tmp'.length)) : NaN;
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid)) rmSync(join(dirname(this.path), f), { force: true });
+    }
   }
 
   #abort(): void {
@@ -265,6 +275,15 @@ function parseManifest(text: string): Manifest {
     throw new Error('not a candle cache manifest (version 1)');
   }
   return { version: 1, symbol: m.symbol, intervalMinutes: m.intervalMinutes, covered: m.covered, gaps: m.gaps };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function atomicWrite(path: string, data: string | Uint8Array): void {

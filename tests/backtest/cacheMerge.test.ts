@@ -120,6 +120,18 @@ describe('the old cache stays whole until the new one replaces it', () => {
     expect(readCandleFile(cache.path)).toEqual(REAL.slice(0, 5000));
   });
 
+  it('the next download removes the new file a killed one left, not one of a process still running', () => {
+    const cache = seed(REAL.slice(0, 100), [[ts(0), ts(100)]]);
+    const stray = `${cache.path}.999999999.tmp`;
+    const running = `${cache.path}.${process.ppid}.tmp`;
+    writeFileSync(stray, 'half a file');
+    writeFileSync(running, 'being written');
+    cache.add([ts(100), ts(200)], REAL.slice(100, 200));
+    cache.save();
+    expect(existsSync(stray)).toBe(false);
+    expect(existsSync(running)).toBe(true);
+  });
+
   it('a cache file that turns unreadable during the merge is left as it is, with its manifest, and no temporary file', () => {
     const cache = seed(REAL.slice(0, 3000), [[ts(0), ts(3000)]]);
     const manifest = readFileSync(cache.manifestPath);
