@@ -7,12 +7,15 @@
  * .maxRSS`, the kernel's high-water mark) from a preloaded exit hook. A two-run sweep shows that a
  * sweep's peak with its runs on worker threads; `--max-semi-space-size=1` shows the share of V8's
  * young generation. A sweep of 8 runs is timed against the same 8 runs as 8 commands (issue 18).
+ * `--download` fetching the year from the sandbox on loopback (./downloadYear.ts), into an empty
+ * cache and into one holding its first half, shows the merge into the cache file.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { downloadYear } from './downloadYear.js';
 import { projectRoot, report, type Figure } from './harness.js';
 
 const root = projectRoot();
@@ -80,6 +83,15 @@ try {
   const sweepMonth = measure([], backtest(month, '--set', 'proximityPct=0.3,0.5'));
   const sweep = measure([], backtest(year, '--set', 'proximityPct=0.3,0.5'));
   const small = measure(['--max-semi-space-size=1'], backtest(year));
+  const served = await downloadYear(year, dir, hook);
+  let fetchEmpty: number;
+  let fetchHalf: number;
+  try {
+    fetchEmpty = await served.measure(bot, false);
+    fetchHalf = await served.measure(bot, true);
+  } finally {
+    await served.close();
+  }
   // Issue 18 item 4: a sweep of 8 runs on worker threads against the same 8 runs one command each.
   const values = ['0.2', '0.25', '0.3', '0.35', '0.4', '0.45', '0.5', '0.55'];
   const sweep8 = measure([], backtest(month, '--set', `proximityPct=${values.join(',')}`));
@@ -96,6 +108,8 @@ try {
     { name: 'year minus month, .csv.gz, peak RSS', value: yGz.rssMb - mGz.rssMb, unit: 'MB', goal: '<= 10 MB', ok: yGz.rssMb - mGz.rssMb <= 10 },
     { name: 'month, --download from the cache, peak RSS', value: mCache.rssMb, unit: 'MB' },
     { name: 'year, --download from the cache, peak RSS', value: yCache.rssMb, unit: 'MB', goal: '<= 100 MB', ok: yCache.rssMb <= 100 },
+    { name: 'year, --download fetching it into an empty cache, peak RSS', value: fetchEmpty, unit: 'MB', goal: '<= 100 MB', ok: fetchEmpty <= 100 },
+    { name: 'year, --download fetching its second half into the cache, peak RSS', value: fetchHalf, unit: 'MB', goal: '<= 100 MB', ok: fetchHalf <= 100 },
     { name: 'month, sweep of 2 runs (2 workers where 2 cores), peak RSS', value: sweepMonth.rssMb, unit: 'MB' },
     { name: 'year, sweep of 2 runs, peak RSS', value: sweep.rssMb, unit: 'MB' },
     { name: 'year, node --max-semi-space-size=1, peak RSS', value: small.rssMb, unit: 'MB' },

@@ -14,14 +14,19 @@
  * the old manifest over a superset of its data, or the new one.
  *
  * Opening checks the file as it streams by, holding only the runs of grid times it has (a year of
- * 1m candles without a gap is one run): a backtest from the cache reads the file itself, so the
- * candles are loaded into memory only when a download adds some or `candles()` asks (issue 21).
+ * 1m candles without a gap is one run): a backtest from the cache reads the file itself. A download
+ * merges its pages, as they come, with the file read in batches into a new file (./cacheMerge.ts),
+ * so neither the file nor the download is held whole (issue 21).
+ *
+ * A cache that cannot be read (manifest or file unreadable, or the manifest of another symbol or
+ * interval) is reported in `problems` (the command prints each) and its file is replaced by what
+ * the download brings, as it always was: nothing of it is trusted or kept.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { formatCandleCsv, readCandleBatchesSync, readCandleFile } from '../domain/candleCsv.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readCandleBatchesSync } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
+import { CacheMerge } from './cacheMerge.js';
 
 export type Range = readonly [fromMs: number, toMs: number];
 
@@ -72,9 +77,10 @@ export class CandleCache {
   /** What validation found wrong with the cache on opening (each problem made a range be downloaded again). */
   readonly problems: string[] = [];
   readonly #intervalMs: number;
-  readonly #candles = new Map<number, Candle>();
-  /** #candles holds the file's candles (loaded on first need). */
-  #loaded = false;
+  /** The new file being written while a download adds ranges (null before the first and after `save`). */
+  #merge: CacheMerge | null = null;
+  /** A merge failed (the old file stays): `save` writes nothing. */
+  #failed = false;
   /** Runs of grid times the file has, [first, last + interval). */
   #present: Range[] = [];
   #covered: Range[] = [];
@@ -117,36 +123,38 @@ export class CandleCache {
   }
 
   /**
-   * Records a completely downloaded range and its candles: grid times in it without a candle become
-   * recorded gaps. Returns the gaps found in this range.
+   * Records a completely downloaded range and its candles: grid times in it without a candle (in
+   * them or in the file) become recorded gaps. Returns the gaps found in this range. Ranges must be
+   * added in time order (each after the last): they are written to the new file at once.
    */
   add(range: Range, candles: readonly Candle[]): Range[] {
-    this.#loadCandles();
+    if (this.#failed) throw new Error(`the merge into ${this.path} failed already`);
     const [a, b] = this.align(range[0], range[1]);
     const iv = this.#intervalMs;
     for (const c of candles) {
-      if (c.ts < a || c.ts >= b) continue;
-      if (c.ts % iv !== 0) throw new RangeError(`candle at ${new Date(c.ts).toISOString()} is not on the ${this.intervalMinutes}-minute grid`);
-      this.#candles.set(c.ts, c);
+      if (c.ts >= a && c.ts < b && c.ts % iv !== 0) throw new RangeError(`candle at ${new Date(c.ts).toISOString()} is not on the ${this.intervalMinutes}-minute grid`);
     }
-    const found: [number, number][] = [];
-    for (let t = a; t < b; t += iv) {
-      if (this.#candles.has(t)) continue;
-      const last = found.at(-1);
-      if (last && last[1] === t) last[1] = t + iv;
-      else found.push([t, t + iv]);
+    let found: Range[];
+    try {
+      found = this.#startMerge().page([a, b], candles);
+    } catch (e) {
+      this.#abort();
+      throw e;
     }
     this.#covered = mergeRanges([...this.#covered, [a, b]]);
     this.#gaps = mergeRanges([...this.#gaps, ...found]);
     return found;
   }
 
-  /** Cached candles with open time in [fromMs, toMs), ascending. */
+  /** Cached candles with open time in [fromMs, toMs), ascending (read from the file, as saved). */
   candles(fromMs: number, toMs: number): Candle[] {
-    this.#loadCandles();
     const out: Candle[] = [];
-    for (const c of this.#candles.values()) if (c.ts >= fromMs && c.ts < toMs) out.push(c);
-    return out.sort((x, y) => x.ts - y.ts);
+    if (this.#present.length === 0) return out;
+    for (const batch of readCandleBatchesSync(this.path)) {
+      for (const c of batch) if (c.ts >= fromMs && c.ts < toMs && c.ts % this.#intervalMs === 0) out.push(c);
+      if (batch.length > 0 && batch.at(-1)!.ts >= toMs) break;
+    }
+    return out;
   }
 
   /** Recorded gaps overlapping [fromMs, toMs), clipped to it. */
@@ -156,11 +164,6 @@ export class CandleCache {
 
   /** Candles the file holds (or will, once saved) with open time in [fromMs, toMs), without loading them. */
   count(fromMs: number, toMs: number): number {
-    if (this.#loaded) {
-      let n = 0;
-      for (const t of this.#candles.keys()) if (t >= fromMs && t < toMs) n++;
-      return n;
-    }
     const iv = this.#intervalMs;
     const from = Math.ceil(fromMs / iv) * iv;
     let n = 0;
@@ -168,11 +171,20 @@ export class CandleCache {
     return n;
   }
 
+  /**
+   * Puts the new file (the old one's candles with the added ones) in place of the old, then writes
+   * the manifest. After a failed merge nothing is written: the old file and manifest stay.
+   */
   save(): void {
-    this.#loadCandles();
-    mkdirSync(dirname(this.path), { recursive: true });
-    const all = [...this.#candles.values()].sort((x, y) => x.ts - y.ts);
-    atomicWrite(this.path, gzipSync(formatCandleCsv(all)));
+    if (this.#failed) return;
+    const merge = this.#startMerge();
+    this.#merge = null;
+    try {
+      this.#present = mergeRanges(merge.finish());
+    } catch (e) {
+      this.#failed = true;
+      throw e;
+    }
     const manifest: Manifest = { version: 1, symbol: this.symbol, intervalMinutes: this.intervalMinutes, covered: this.#covered, gaps: this.#gaps };
     atomicWrite(this.manifestPath, JSON.stringify(manifest) + '\n');
   }
@@ -227,12 +239,29 @@ export class CandleCache {
     this.#covered = valid;
   }
 
-  /** The file's candles into #candles, once (a download adds to them, `save` writes them all). */
-  #loadCandles(): void {
-    if (this.#loaded) return;
-    this.#loaded = true;
-    if (this.#present.length === 0) return;
-    for (const c of readCandleFile(this.path)) if (c.ts % this.#intervalMs === 0) this.#candles.set(c.ts, c);
+  /** The merge into a new file, started on first need: the file's candles are kept if it was read. */
+  #startMerge(): CacheMerge {
+    if (this.#merge === null) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.#removeStrayFiles();
+      this.#merge = new CacheMerge(this.path, this.#present.length > 0 ? this.path : null, this.#intervalMs);
+    }
+    return this.#merge;
+  }
+
+  /** New files a killed download left (`<file>.<pid>.tmp` of a process that is gone). */
+  #removeStrayFiles(): void {
+    const prefix = `${basename(this.path)}.`;
+    for (const f of readdirSync(dirname(this.path))) {
+      const pid = f.startsWith(prefix) && f.endsWith('.tmp') ? Number(f.slice(prefix.length, -'.tmp'.length)) : NaN;
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid)) rmSync(join(dirname(this.path), f), { force: true });
+    }
+  }
+
+  #abort(): void {
+    this.#failed = true;
+    this.#merge?.abort();
+    this.#merge = null;
   }
 }
 
@@ -246,6 +275,15 @@ function parseManifest(text: string): Manifest {
     throw new Error('not a candle cache manifest (version 1)');
   }
   return { version: 1, symbol: m.symbol, intervalMinutes: m.intervalMinutes, covered: m.covered, gaps: m.gaps };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function atomicWrite(path: string, data: string | Uint8Array): void {
