@@ -8,20 +8,10 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { constants, createGzip, gzipSync } from 'node:zlib';
+import { syncZlibHandle, type ZlibHandle } from '../domain/gunzipPieces.js';
 
 /** Compressed bytes written at a time (the same buffer every time). */
 const OUT_BYTES = 64 * 1024;
-
-interface ZlibHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
-  onerror: (message: string, errno: number) => void;
-  close(): void;
-}
-
-interface GzipInternals {
-  _handle?: ZlibHandle | null;
-  _writeState?: Uint32Array;
-}
 
 export class GzipFileWriter {
   readonly path: string;
@@ -36,19 +26,13 @@ export class GzipFileWriter {
   /** Creates (or truncates) `path`. */
   constructor(path: string) {
     this.path = path;
-    const internals = createGzip() as unknown as GzipInternals;
-    const handle = internals._handle;
-    const state = internals._writeState;
-    if (handle && typeof handle.writeSync === 'function' && state instanceof Uint32Array && state.length >= 2) {
-      this.#handle = handle;
-      this.#state = state;
-      handle.onerror = (message) => {
+    const sync = syncZlibHandle(createGzip());
+    this.#handle = sync?.handle ?? null;
+    this.#state = sync?.state ?? null;
+    if (sync) {
+      sync.handle.onerror = (message) => {
         this.#error = new Error(`gzip: ${message}`);
       };
-    } else {
-      handle?.close();
-      this.#handle = null;
-      this.#state = null;
     }
     this.#fd = openSync(path, 'w');
   }

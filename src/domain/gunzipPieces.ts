@@ -15,15 +15,28 @@ const IN_BYTES = 16 * 1024;
 /** Inflated bytes handed on at a time (the same buffer every time). */
 const OUT_BYTES = 64 * 1024;
 
-interface ZlibHandle {
+/** The native zlib handle under a zlib stream, as `zlib.gunzipSync` / `gzipSync` drive it. */
+export interface ZlibHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
   onerror: (message: string, errno: number) => void;
   close(): void;
 }
 
-interface GunzipInternals {
+interface ZlibInternals {
   _handle?: ZlibHandle | null;
   _writeState?: Uint32Array;
+}
+
+/**
+ * The synchronous handle of a new zlib stream (`createGunzip()`, `createGzip()`) and the
+ * `[availOut, availIn]` state its `writeSync` fills; null (the handle closed) where this Node
+ * release has no such handle, so the caller uses the public stream instead.
+ */
+export function syncZlibHandle(stream: object): { handle: ZlibHandle; state: Uint32Array } | null {
+  const { _handle: handle, _writeState: state } = stream as ZlibInternals;
+  if (handle && typeof handle.writeSync === 'function' && state instanceof Uint32Array && state.length >= 2) return { handle, state };
+  handle?.close();
+  return null;
 }
 
 const ERRNO_CODES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -39,14 +52,8 @@ const ERRNO_CODES: Readonly<Record<number, string>> = Object.fromEntries(
  * its message, e.g. "incorrect header check", "unexpected end of file" for a truncated file.
  */
 export function gunzipPieces(path: string): Generator<Uint8Array, void, undefined> | null {
-  const internals = createGunzip() as unknown as GunzipInternals;
-  const handle = internals._handle;
-  const state = internals._writeState;
-  if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
-    handle?.close();
-    return null;
-  }
-  return pieces(path, handle, state);
+  const sync = syncZlibHandle(createGunzip());
+  return sync === null ? null : pieces(path, sync.handle, sync.state);
 }
 
 function* pieces(path: string, handle: ZlibHandle, state: Uint32Array): Generator<Uint8Array, void, undefined> {
