@@ -215,41 +215,20 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     hub.onTick(t);
   });
   sim.onEvent((e) => hub.onSimEvent(e));
-  const rest = new RestApi({
-    sim,
-    replay,
-    market,
-    keys,
-    nowMs,
-    faults: () => faults,
-    dice: () => dice.next(),
-    rateLimits: opts.rateLimits ?? true,
-    ipLimitPer5s: opts.ipLimitPer5s ?? 600,
-    makerFeeRate,
-    takerFeeRate,
-    onRaceFill: (o) => hub.pushDuplicateOrder(o),
-    struck,
-    account,
-  });
+  // What every account's REST API shares: the replay, the clock, the fault dice, the limits, the fees.
+  const common = { replay, nowMs, dice: () => dice.next(), rateLimits: opts.rateLimits ?? true, ipLimitPer5s: opts.ipLimitPer5s ?? 600, makerFeeRate, takerFeeRate, struck, account };
+  const rest = new RestApi({ ...common, sim, market, keys, faults: () => faults, onRaceFill: (o) => hub.pushDuplicateOrder(o) });
   const extraRest = new Map<string, RestApi>();
   for (const e of extras) {
     const pushes = hub.addAccount(e.sim, new Set([e.key.apiKey]));
     e.sim.onEvent((ev) => pushes.onSimEvent(ev));
     const own = new RestApi({
+      ...common,
       sim: e.sim,
-      replay,
       market: new MarketData(e.sim, replay, opts.listings),
       keys: new Map([[e.key.apiKey, e.key]]),
-      nowMs,
       faults: () => e.faults ?? faults,
-      dice: () => dice.next(),
-      rateLimits: opts.rateLimits ?? true,
-      ipLimitPer5s: opts.ipLimitPer5s ?? 600,
-      makerFeeRate,
-      takerFeeRate,
       onRaceFill: (o) => pushes.pushDuplicateOrder(o),
-      struck,
-      account,
     });
     extraRest.set(e.key.apiKey, own);
   }
