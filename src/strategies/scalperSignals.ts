@@ -44,18 +44,21 @@ export class ScalperSignals {
   readonly #atr: Atr;
   /** The last volumeLength volumes, when the volume filter is on. */
   readonly #volumes: RingBuffer | null;
-  /** K and D of the previous candle, NaN before they exist (double fields: no heap number per write). */
+  /**
+   * K and D of the previous candle, NaN before they exist; NaN stands for null in every number field
+   * here (double fields: a `number | null` one stored a new heap number at every write).
+   */
   #prevK = NaN;
   #prevD = NaN;
-  #lastPivotHigh: number | null = null;
-  #lastPivotLow: number | null = null;
+  #lastPivotHigh = NaN;
+  #lastPivotLow = NaN;
   #cooldownLeft = 0;
   #signal: PositionSide | null = null;
-  #triggerPivot: number | null = null;
+  #triggerPivot = NaN;
   /** The indicator set and score (DESIGN 5b): null unless a minScore is set or indicators are asked for. */
   readonly #score: SignalScore | null;
   readonly #minScore: number | undefined;
-  #candidateScore: number | null = null;
+  #candidateScore = NaN;
 
   constructor(params: ScalperParams, options: ScalperSignalsOptions = {}) {
     this.#p = params;
@@ -97,10 +100,10 @@ export class ScalperSignals {
   }
   /** Latest confirmed pivot high so far. */
   get lastPivotHigh(): number | null {
-    return this.#lastPivotHigh;
+    return orNull(this.#lastPivotHigh);
   }
   get lastPivotLow(): number | null {
-    return this.#lastPivotLow;
+    return orNull(this.#lastPivotLow);
   }
   get atr(): number | null {
     return this.#atr.value;
@@ -111,7 +114,7 @@ export class ScalperSignals {
   }
   /** The pivot price that triggered the last signal (pivot low for long, high for short). */
   get triggerPivot(): number | null {
-    return this.#triggerPivot;
+    return orNull(this.#triggerPivot);
   }
 
   /** The indicator set, when computed (score filter on, or asked for). */
@@ -120,7 +123,7 @@ export class ScalperSignals {
   }
   /** Score of the last candle's candidate entry (cooldown ignored), when the indicators are computed; else null. */
   get candidateScore(): number | null {
-    return this.#candidateScore;
+    return orNull(this.#candidateScore);
   }
   /** The minimum score a candidate needs, or undefined (filter off). */
   get minScore(): number | undefined {
@@ -133,22 +136,24 @@ export class ScalperSignals {
     if (ph !== null) this.#lastPivotHigh = ph;
     const pl = this.#pivotLow.update(c.low);
     if (pl !== null) this.#lastPivotLow = pl;
-    this.#stoch.update(c.close);
+    const stoch = this.#stoch;
+    stoch.step(c.close);
     this.#atr.update(c);
-    this.#volumes?.push(c.volume);
+    const volumes = this.#volumes;
+    if (volumes !== null) volumes.push(c.volume);
     const score = this.#score;
     if (score !== null) score.update(c);
 
-    const k = this.#stoch.k;
-    const d = this.#stoch.d;
+    const k = stoch.kOrNaN;
+    const d = stoch.dOrNaN;
     const prevK = this.#prevK;
     const prevD = this.#prevD;
-    this.#prevK = k ?? NaN;
-    this.#prevD = d ?? NaN;
+    this.#prevK = k;
+    this.#prevD = d;
     this.#signal = null;
-    this.#triggerPivot = null;
+    this.#triggerPivot = NaN;
 
-    this.#candidateScore = null;
+    this.#candidateScore = NaN;
     let cooling = false;
     if (this.#cooldownLeft > 0) {
       this.#cooldownLeft--;
@@ -156,22 +161,18 @@ export class ScalperSignals {
       if (score === null) return null;
       cooling = true;
     }
-    if (k === null || d === null || prevK !== prevK || prevD !== prevD) return null;
+    // The cross first (a NaN K or D, before they exist, fails every comparison), then the volume
+    // filter: a conjunction of pure tests in another order, the cheap one that fails most first.
     const p = this.#p;
-    const volumes = this.#volumes;
+    let long: boolean;
+    if (prevK <= prevD && k > d && prevK < p.oversold) long = true;
+    else if (prevK >= prevD && k < d && prevK > p.overbought) long = false;
+    else return null;
     if (volumes !== null && (!volumes.isFull || !volumeAtLeast(c.volume, p.volumeFactor, volumes))) return null;
 
-    let side: PositionSide | null = null;
-    let pivot: number | null = null;
-    const close = c.close;
-    if (prevK <= prevD && k > d && prevK < p.oversold) {
-      pivot = this.#lastPivotLow;
-      if (pivot !== null && withinProximity(close, pivot, p.proximityPct)) side = 'long';
-    } else if (prevK >= prevD && k < d && prevK > p.overbought) {
-      pivot = this.#lastPivotHigh;
-      if (pivot !== null && withinProximity(close, pivot, p.proximityPct)) side = 'short';
-    }
-    if (side === null) return null;
+    const pivot = long ? this.#lastPivotLow : this.#lastPivotHigh;
+    if (pivot !== pivot || !withinProximity(c.close, pivot, p.proximityPct)) return null;
+    const side: PositionSide = long ? 'long' : 'short';
     if (score !== null) {
       // DESIGN 5b: every candidate is scored; cooldown follows signals, so it is applied after.
       this.#candidateScore = score.scoreFor(side, c);
@@ -183,4 +184,8 @@ export class ScalperSignals {
     this.#cooldownLeft = p.cooldownCandles;
     return side;
   }
+}
+
+function orNull(x: number): number | null {
+  return x === x ? x : null;
 }
