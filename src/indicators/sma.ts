@@ -8,7 +8,7 @@
  *   that left the window, enough to invert K 1.21e-14 vs D 1.30e-14);
  * - the mean is clamped to the window's [min, max], which rounding can overstep: a window of equal
  *   values averages to exactly that value (three K of 0 give D = 0, not −4e-16; 100s give 100).
- * O(length) per update (3 for StochRSI's smoothing, 20 for the volume filter), no allocation.
+ * O(length) per update (20 for the indicator set), no allocation.
  * Reference: StockCharts ChartSchool, "Moving Averages - Simple and Exponential".
  */
 import { assertFinite, assertLength, type Indicator } from './indicator.js';
@@ -16,14 +16,12 @@ import { RingBuffer } from './ringBuffer.js';
 
 export class Sma implements Indicator<number> {
   readonly requiredInputs: number;
-  readonly #length: number;
   readonly #window: RingBuffer;
   /** NaN until warmed up (a double field: a `number | null` one stored a new heap number at every write). */
   #value = NaN;
 
   constructor(length: number) {
     assertLength(length, 1, 'Sma');
-    this.#length = length;
     this.requiredInputs = length;
     this.#window = new RingBuffer(length);
   }
@@ -42,17 +40,7 @@ export class Sma implements Indicator<number> {
     const w = this.#window;
     w.push(x);
     if (!w.isFull) return null;
-    // One pass for the sum, max and min (RingBuffer's sum, max and min, in their slot order).
-    let sum = 0;
-    let hi = NaN;
-    let lo = NaN;
-    for (let i = 0; i < this.#length; i++) {
-      const v = w.slot(i);
-      sum += v;
-      if (!(v <= hi)) hi = v;
-      if (!(v >= lo)) lo = v;
-    }
-    const mean = sum / this.#length;
-    return (this.#value = mean > hi ? hi : mean < lo ? lo : mean);
+    // The sum in slot order, clamped to the window's [min, max] (ringBuffer.ts meanOfSlots).
+    return (this.#value = w.mean());
   }
 }

@@ -11,6 +11,7 @@
  * field load per stage, ~120 ns a candle against ~40 ns for this. Double fields, NaN = undefined.
  */
 import { assertFinite, assertLength, type Indicator } from './indicator.js';
+import { meanOfSlots } from './ringBuffer.js';
 import { rsiFromAverages } from './rsi.js';
 
 export interface StochRsiLengths {
@@ -205,7 +206,7 @@ export class StochRsi implements Indicator<number> {
     kw[kHead] = raw;
     this.#kHead = kHead + 1 === kLen ? 0 : kHead + 1;
     if (this.#kSize < kLen && ++this.#kSize < kLen) return;
-    const k = (this.#k = windowMeanOf(kw, kLen));
+    const k = (this.#k = meanOfSlots(kw, kLen));
     // --- D = SMA(K).
     const dw = this.#dWindow;
     const dLen = this.#dLength;
@@ -213,26 +214,11 @@ export class StochRsi implements Indicator<number> {
     dw[dHead] = k;
     this.#dHead = dHead + 1 === dLen ? 0 : dHead + 1;
     if (this.#dSize < dLen && ++this.#dSize < dLen) return;
-    this.#d = windowMeanOf(dw, dLen);
+    this.#d = meanOfSlots(dw, dLen);
   }
 
 }
 
 function orNull(x: number): number | null {
   return x === x ? x : null;
-}
-
-/** The mean of a full window as Sma takes it: summed from slot 0 on, clamped to its [min, max]. */
-function windowMeanOf(w: Float64Array, length: number): number {
-  let sum = 0;
-  let hi = NaN;
-  let lo = NaN;
-  for (let i = 0; i < length; i++) {
-    const v = w[i]!;
-    sum += v;
-    if (!(v <= hi)) hi = v;
-    if (!(v >= lo)) lo = v;
-  }
-  const mean = sum / length;
-  return mean > hi ? hi : mean < lo ? lo : mean;
 }

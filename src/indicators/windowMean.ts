@@ -6,8 +6,5 @@
 import type { RingBuffer } from './ringBuffer.js';
 
 export function windowMean(w: RingBuffer): number {
-  const mean = w.sum() / w.size;
-  const hi = w.max();
-  const lo = w.min();
-  return mean > hi ? hi : mean < lo ? lo : mean;
+  return w.mean();
 }
