@@ -7,8 +7,9 @@
  * Unlike trading-signals' StochRSI, a real 0 is a value, not "not ready" (STYLE point 2).
  * One object, the arithmetic of Rsi, RollingStochastic (two RollingExtreme deques) and two Sma
  * written out step for step in the same order (same bits; tests/indicators/stochRsiFused.test.ts
- * holds it to that chain): the chain of five objects cost a call, a `number | null` return and a
- * field load per stage, ~120 ns a candle against ~40 ns for this. Double fields, NaN = undefined.
+ * holds it to that chain): the chain of five objects cost a call, a `number | null` return and
+ * field loads per stage (~120 ns a candle; ~85 ns this way, ~72 with meanOfSlots' cheaper clamp).
+ * Double fields, NaN = undefined.
  */
 import { assertFinite, assertLength, type Indicator } from './indicator.js';
 import { meanOfSlots } from './ringBuffer.js';
