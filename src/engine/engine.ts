@@ -160,7 +160,7 @@ export class Engine {
         if (!rt || intervalMinutes !== rt.settings.intervalMinutes) return;
         // Every kline, confirmed or not, carries the last traded price (protective orders are checked against it).
         if (candle.ts >= rt.lastPriceCandleTs) {
-          rt.lastPrice = candle.close;
+          rt.lastPriceNum = candle.close;
           rt.lastPriceCandleTs = candle.ts;
         }
         if (!confirmed) return;
@@ -355,22 +355,23 @@ export class Engine {
 
   // ------------------------------------------------------------------ helpers
 
-  /** #afterCandle made once, handed to the queue with its arguments (no closure per candle). */
+  // Closures made once: #afterCandleFn goes to the queue with its arguments; a function that makes a closure allocates its context at every call.
   readonly #afterCandleFn = (rt: SymbolRuntime, candle: Candle): Promise<void> | void => this.#afterCandle(rt, candle);
+  readonly #measure = (): void => this.#risk.onCandle(this.#clock.now());
+  readonly #afterTurnLater = (done: Promise<void>, rt: SymbolRuntime): Promise<void> => done.then(() => this.#afterTurn(rt));
 
   /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch, daily-loss and drawdown locks). */
   #afterCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
     refreshInstrument(rt, this.#deps.port, this.#deps.logger);
     const done = this.#runner.onClosedCandle(rt, candle);
-    if (done) return done.then(() => this.#afterTurn(rt));
-    return this.#afterTurn(rt);
+    return done ? this.#afterTurnLater(done, rt) : this.#afterTurn(rt);
   }
 
   /** A kill switch still in force closes what is left open (before it measures again), then the bot's equity. */
   #afterTurn(rt: SymbolRuntime): Promise<void> | void {
     const closing = this.#positions.killSwitchCloseOut(rt);
-    if (closing) return closing.then(() => this.#risk.onCandle(this.#clock.now()));
-    this.#risk.onCandle(this.#clock.now());
+    if (closing) return closing.then(this.#measure);
+    this.#measure();
   }
 
   /** One reconciliation at a time, started outside the caller's queue turn (it queues behind it). */
