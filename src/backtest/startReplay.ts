@@ -53,14 +53,16 @@ export async function startReplay(input: BacktestInput, recent: RecentCandles, f
   if (prev) sim.setPrice(symbol, prev.close, prev.ts + intervalMs - 1, prev);
   else sim.setPrice(symbol, first.open, first.ts);
 
-  // Position and wallet as the simulator reports them, kept as numbers for the per-candle curve.
+  // Position and wallet as the simulator reports them, kept as numbers for the per-candle curve
+  // (the signed size only for the maker, whose inventory is reported).
+  const maker = sym.strategy === 'maker';
   let flat = true;
   let signedSize = 0;
   let walletNum = costs.startBalanceUsdt;
   sim.onEvent((e) => {
     if (e.kind === 'position') {
       flat = e.position.side === null;
-      signedSize = flat ? 0 : (e.position.side === 'buy' ? 1 : -1) * e.position.size.toNumber();
+      if (maker) signedSize = flat ? 0 : (e.position.side === 'buy' ? 1 : -1) * e.position.size.toNumber();
     } else if (e.kind === 'wallet') walletNum = reportNumber(e.wallet.walletBalance);
   });
 
@@ -89,7 +91,6 @@ export async function startReplay(input: BacktestInput, recent: RecentCandles, f
   );
   await engine.start();
 
-  const maker = sym.strategy === 'maker';
   // No allocation per candle (the loop is meant to run a million candles a second), and nothing
   // held for candles not yet played. Only the maker reports inventory.
   const times = new CandleTimes(intervalMs);

@@ -59,6 +59,7 @@ export class Engine {
   #settings: EngineSettings;
   readonly #symbols = new Map<string, SymbolRuntime>();
   readonly #queues = new Map<string, SymbolQueue>();
+  #queueList: readonly SymbolQueue[] | null = null;
   /** Only orderLinkIds with the bot's prefix are its orders; every other order is left alone. */
   readonly #tracker = new OrderTracker({ isOwn: (id) => isOwnOrderLinkId(this.#settings.orderIdPrefix, id) });
   readonly #clock: MarketClock;
@@ -208,12 +209,12 @@ export class Engine {
   }
 
   /**
-   * True while an event is queued or being handled, or a journal write is in flight. A caller that
-   * drives the engine itself (the backtester) checks it to skip `idle()` when nothing is pending.
+   * True while an event is queued or being handled, or a journal write is in flight: the backtester checks it at every candle to skip
+   * `idle()` when nothing is pending (over the queues as an array, made at the first call: a Map's loop costs more).
    */
   get busy(): boolean {
     if (this.#ledger.inFlight.size > 0) return true;
-    for (const q of this.#queues.values()) if (q.pending > 0) return true;
+    for (const q of (this.#queueList ??= [...this.#queues.values()])) if (q.pending > 0) return true;
     return false;
   }
 
@@ -370,8 +371,7 @@ export class Engine {
   /** A kill switch still in force closes what is left open (before it measures again), then the bot's equity. */
   #afterTurn(rt: SymbolRuntime): Promise<void> | void {
     const closing = this.#positions.killSwitchCloseOut(rt);
-    if (closing) return closing.then(this.#measure);
-    this.#measure();
+    return closing ? closing.then(this.#measure) : this.#measure();
   }
 
   /** One reconciliation at a time, started outside the caller's queue turn (it queues behind it). */
