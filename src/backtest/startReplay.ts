@@ -53,14 +53,16 @@ export async function startReplay(input: BacktestInput, recent: RecentCandles, f
   if (prev) sim.setPrice(symbol, prev.close, prev.ts + intervalMs - 1, prev);
   else sim.setPrice(symbol, first.open, first.ts);
 
-  // Position and wallet as the simulator reports them, kept as numbers for the per-candle curve.
+  // Position and wallet as the simulator reports them, kept as numbers for the per-candle curve
+  // (the signed size only for the maker, whose inventory is reported).
+  const maker = sym.strategy === 'maker';
   let flat = true;
   let signedSize = 0;
   let walletNum = costs.startBalanceUsdt;
   sim.onEvent((e) => {
     if (e.kind === 'position') {
       flat = e.position.side === null;
-      signedSize = flat ? 0 : (e.position.side === 'buy' ? 1 : -1) * e.position.size.toNumber();
+      if (maker) signedSize = flat ? 0 : (e.position.side === 'buy' ? 1 : -1) * e.position.size.toNumber();
     } else if (e.kind === 'wallet') walletNum = reportNumber(e.wallet.walletBalance);
   });
 
@@ -74,20 +76,21 @@ export async function startReplay(input: BacktestInput, recent: RecentCandles, f
   });
   const store = new MemoryStore();
   const journal = new MemoryJournal({ immediate: true });
-  let clock = first.ts;
+  // Market time now (the engine's clock) and the newest candle played. Fields of an object, not
+  // `let`s the closures share: a double stored in a shared variable is boxed at every candle.
+  const at = { clock: first.ts, lastTs: first.ts };
   const alerts = {
     send(a: EngineAlert): void {
-      if (a.kind === 'killSwitch' && a.title === 'Kill switch') notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} kill switch: ${a.body}`);
-      else if (a.title.startsWith('Entries stopped')) notes.push(`${new Date(clock).toISOString().slice(0, 16).replace('T', ' ')} ${a.title.replace('Entries stopped: ', 'entries stopped, ')}: ${a.body}`);
+      if (a.kind === 'killSwitch' && a.title === 'Kill switch') notes.push(`${new Date(at.clock).toISOString().slice(0, 16).replace('T', ' ')} kill switch: ${a.body}`);
+      else if (a.title.startsWith('Entries stopped')) notes.push(`${new Date(at.clock).toISOString().slice(0, 16).replace('T', ' ')} ${a.title.replace('Entries stopped: ', 'entries stopped, ')}: ${a.body}`);
     },
   };
   const engine = new Engine(
-    { port: ex, store, journal, alerts, logger: input.logger ?? silentLogger, now: () => clock, strategies: new Map([[symbol, strategy]]), historyLimit: 16 },
+    { port: ex, store, journal, alerts, logger: input.logger ?? silentLogger, now: () => at.clock, strategies: new Map([[symbol, strategy]]), historyLimit: 16 },
     settings,
   );
   await engine.start();
 
-  const maker = sym.strategy === 'maker';
   // No allocation per candle (the loop is meant to run a million candles a second), and nothing
   // held for candles not yet played. Only the maker reports inventory.
   const times = new CandleTimes(intervalMs);
@@ -95,29 +98,28 @@ export async function startReplay(input: BacktestInput, recent: RecentCandles, f
   const inventory = new CurveValues();
   let n = 0;
   let exposed = 0;
-  let lastTs = first.ts;
   const record = (c: Candle): void => {
     if (!flat) exposed++;
     times.push(c.ts);
     equity.push(flat ? walletNum : sim.equityReport());
     if (maker) inventory.push(signedSize);
     n++;
-    lastTs = c.ts;
+    at.lastTs = c.ts;
   };
   const settle = async (c: Candle, last: boolean): Promise<void> => {
     if (engine.busy) await engine.idle();
     if (maker) {
       const { bid, ask } = sim.touch(symbol);
-      ex.feedBookTop({ symbol, bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: clock });
+      ex.feedBookTop({ symbol, bidPrice: bid, bidQty: 1, askPrice: ask, askQty: 1, ts: at.clock });
       if (engine.busy) await engine.idle();
     }
-    if (last) await closeAtEnd(engine, sim, symbol, c, clock);
+    if (last) await closeAtEnd(engine, sim, symbol, c, at.clock);
     record(c);
   };
   const t1 = performance.now();
   return {
     play(c, last) {
-      clock = c.ts + intervalMs;
+      at.clock = c.ts + intervalMs;
       ex.feedCandle(symbol, intervalMinutes, c);
       // Most candles need no exchange call: the engine is done before feedCandle returns, and the
       // candle is recorded without a promise (the loop is meant to run a million candles a second).
@@ -139,7 +141,7 @@ export async function startReplay(input: BacktestInput, recent: RecentCandles, f
         qty: Number(e.qty),
         fees: Number(e.fees),
         pnl: Number(e.pnl),
-        exitReason: e.reason === 'closeAll' && e.ts >= lastTs ? END_OF_DATA : e.reason,
+        exitReason: e.reason === 'closeAll' && e.ts >= at.lastTs ? END_OF_DATA : e.reason,
       }));
       const wallet = sim.wallet();
       return {
@@ -147,7 +149,7 @@ export async function startReplay(input: BacktestInput, recent: RecentCandles, f
         strategy: strategy.name,
         intervalMinutes,
         fromTs: first.ts,
-        toTs: lastTs,
+        toTs: at.lastTs,
         candles: n,
         warmupCandles: Math.min(recent.seen, warmNeed),
         startEquity: costs.startBalanceUsdt,

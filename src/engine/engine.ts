@@ -59,6 +59,7 @@ export class Engine {
   #settings: EngineSettings;
   readonly #symbols = new Map<string, SymbolRuntime>();
   readonly #queues = new Map<string, SymbolQueue>();
+  #queueList: readonly SymbolQueue[] | null = null;
   /** Only orderLinkIds with the bot's prefix are its orders; every other order is left alone. */
   readonly #tracker = new OrderTracker({ isOwn: (id) => isOwnOrderLinkId(this.#settings.orderIdPrefix, id) });
   readonly #clock: MarketClock;
@@ -160,7 +161,7 @@ export class Engine {
         if (!rt || intervalMinutes !== rt.settings.intervalMinutes) return;
         // Every kline, confirmed or not, carries the last traded price (protective orders are checked against it).
         if (candle.ts >= rt.lastPriceCandleTs) {
-          rt.lastPrice = candle.close;
+          rt.lastPriceNum = candle.close;
           rt.lastPriceCandleTs = candle.ts;
         }
         if (!confirmed) return;
@@ -208,12 +209,12 @@ export class Engine {
   }
 
   /**
-   * True while an event is queued or being handled, or a journal write is in flight. A caller that
-   * drives the engine itself (the backtester) checks it to skip `idle()` when nothing is pending.
+   * True while an event is queued or being handled, or a journal write is in flight: the backtester checks it at every candle to skip
+   * `idle()` when nothing is pending (over the queues as an array, made at the first call: a Map's loop costs more).
    */
   get busy(): boolean {
     if (this.#ledger.inFlight.size > 0) return true;
-    for (const q of this.#queues.values()) if (q.pending > 0) return true;
+    for (const q of (this.#queueList ??= [...this.#queues.values()])) if (q.pending > 0) return true;
     return false;
   }
 
@@ -355,22 +356,22 @@ export class Engine {
 
   // ------------------------------------------------------------------ helpers
 
-  /** #afterCandle made once, handed to the queue with its arguments (no closure per candle). */
+  // Closures made once: #afterCandleFn goes to the queue with its arguments; a function that makes a closure allocates its context at every call.
   readonly #afterCandleFn = (rt: SymbolRuntime, candle: Candle): Promise<void> | void => this.#afterCandle(rt, candle);
+  readonly #measure = (): void => this.#risk.onCandle(this.#clock.now());
+  readonly #afterTurnLater = (done: Promise<void>, rt: SymbolRuntime): Promise<void> => done.then(() => this.#afterTurn(rt));
 
   /** A closed candle: the strategy's turn, then the bot's equity (hourly record, kill switch, daily-loss and drawdown locks). */
   #afterCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
     refreshInstrument(rt, this.#deps.port, this.#deps.logger);
     const done = this.#runner.onClosedCandle(rt, candle);
-    if (done) return done.then(() => this.#afterTurn(rt));
-    return this.#afterTurn(rt);
+    return done ? this.#afterTurnLater(done, rt) : this.#afterTurn(rt);
   }
 
   /** A kill switch still in force closes what is left open (before it measures again), then the bot's equity. */
   #afterTurn(rt: SymbolRuntime): Promise<void> | void {
     const closing = this.#positions.killSwitchCloseOut(rt);
-    if (closing) return closing.then(() => this.#risk.onCandle(this.#clock.now()));
-    this.#risk.onCandle(this.#clock.now());
+    return closing ? closing.then(this.#measure) : this.#measure();
   }
 
   /** One reconciliation at a time, started outside the caller's queue turn (it queues behind it). */

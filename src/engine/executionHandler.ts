@@ -66,7 +66,7 @@ export class ExecutionHandler {
       await this.#positions.afterEntry(rt, current);
       const pos = localPosition(store, rt);
       // Under the kill switch the fill was closed at once (PositionManager.afterEntry says so): no "opened" line.
-      if (pos && current.filledQty.gt(0) && store.state.protections.killSwitch === null) {
+      if (pos && this.#ctx.logger.discards !== true && current.filledQty.gt(0) && store.state.protections.killSwitch === null) {
         const targets = pos.targets.map((t) => t.price).join(', ');
         this.#ctx.logger.info(`${sym} ${pos.side} opened: ${pos.size} @ ${pos.entryPrice}, stop ${pos.stop?.price ?? 'none'}${targets ? `, targets ${targets}` : ''}`);
       }
@@ -105,12 +105,15 @@ export class ExecutionHandler {
     rt.lastFillTs = Math.max(rt.lastFillTs ?? 0, fill.ts);
     this.#ledger.fill(fill);
     const sym = rt.settings.symbol;
-    const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, fill.orderLinkId)?.role;
-    const what = fill.trigger ? EXIT_WORDS[fill.trigger] : role?.kind === 'entry' ? `${role.side} entry` : role?.kind === 'target' ? `target ${role.index}` : role?.kind === 'quote' ? 'quote' : role?.kind === 'exit' ? 'exit' : 'order';
-    // Targets and quotes get a line of their own; an entry's fills are summed up in "opened", an exit's in "closed".
-    const line = `${sym} ${what} filled: ${fill.side} ${fill.qty.toFixed()} @ ${fill.price.toFixed()}`;
-    if (role?.kind === 'target' || role?.kind === 'quote') this.#ctx.logger.info(line);
-    else this.#ctx.logger.debug(line);
+    // A backtest's silent logger: no line to build (Decimal text, slow in a backtest's first, uncompiled trades).
+    if (this.#ctx.logger.discards !== true) {
+      const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, fill.orderLinkId)?.role;
+      const what = fill.trigger ? EXIT_WORDS[fill.trigger] : role?.kind === 'entry' ? `${role.side} entry` : role?.kind === 'target' ? `target ${role.index}` : role?.kind === 'quote' ? 'quote' : role?.kind === 'exit' ? 'exit' : 'order';
+      // Targets and quotes get a line of their own; an entry's fills are summed up in "opened", an exit's in "closed".
+      const line = `${sym} ${what} filled: ${fill.side} ${fill.qty.toFixed()} @ ${fill.price.toFixed()}`;
+      if (role?.kind === 'target' || role?.kind === 'quote') this.#ctx.logger.info(line);
+      else this.#ctx.logger.debug(line);
+    }
     for (const trip of rt.roundTrip.apply(fill)) await this.#onTradeClosed(rt, trip);
     // The position as the fills say, until the exchange's own position push confirms it.
     const side = rt.roundTrip.side;

@@ -27,6 +27,8 @@ export class KillSwitch {
   readonly #ctx: EngineContext;
   readonly #ledger: LedgerWriter;
   readonly #symbols: () => Iterable<SymbolRuntime>;
+  /** `symbols()` as an array, made at the first use that finds any (the engine makes them all in its constructor): looped at every candle. */
+  #list: readonly SymbolRuntime[] = [];
   readonly #fire: (reason: string) => void;
   #lastHour = -1;
   /** The start equity plus the closed trades' PnL, as last read from the store. */
@@ -85,7 +87,7 @@ export class KillSwitch {
     const b = this.#ctx.store.state.botEquity;
     if (!b) return null;
     let eq = this.#base(b).value;
-    for (const rt of this.#symbols()) {
+    for (const rt of this.#runtimes()) {
       if (rt.roundTrip.side === null) continue;
       const mark = rt.history.at(-1)?.close;
       eq = eq.plus(rt.roundTrip.markToMarket(mark === undefined ? rt.roundTrip.entryPrice : dec(mark)));
@@ -115,7 +117,7 @@ export class KillSwitch {
     let eq = 0;
     let scale = 0;
     let open = false;
-    for (const rt of this.#symbols()) {
+    for (const rt of this.#runtimes()) {
       if (rt.roundTrip.side === null) continue;
       const mark = rt.history.at(-1)?.close;
       if (mark === undefined) return NaN;
@@ -212,9 +214,14 @@ export class KillSwitch {
     return eq;
   }
 
+  #runtimes(): readonly SymbolRuntime[] {
+    if (this.#list.length === 0) this.#list = [...this.#symbols()];
+    return this.#list;
+  }
+
   /** The bot holds an open trade in some symbol. */
   #exposed(): boolean {
-    for (const rt of this.#symbols()) if (rt.roundTrip.side !== null) return true;
+    for (const rt of this.#runtimes()) if (rt.roundTrip.side !== null) return true;
     return false;
   }
 }

@@ -7,7 +7,11 @@
  */
 export class MarketClock {
   readonly #clockMs: () => number;
-  #marketOffsetMs: number | null = null;
+  /**
+   * 0 until the first close is observed. A number, never null: a field that may hold null boxes
+   * every double stored in it, and this one is stored at every candle close.
+   */
+  #marketOffsetMs = 0;
   #newestCloseMs = -Infinity;
 
   /** `clockMs`: the corrected clock live; market time in replay and backtest (EngineDeps.now). */
@@ -17,7 +21,7 @@ export class MarketClock {
 
   /** Decision time: the clock, moved onto the market's time. */
   now(): number {
-    return this.#clockMs() + (this.#marketOffsetMs ?? 0);
+    return this.#clockMs() + this.#marketOffsetMs;
   }
 
   /** A confirmed candle closed at `closeMs` (market time); only a newer close moves the offset. */

@@ -39,9 +39,12 @@ export class RoundTrip {
   #entryTs = 0;
   /**
    * The same figures as doubles (each the nearest to its Decimal), for a measurement that only needs
-   * to know the bot's equity is far from a limit (KillSwitch.steadyEquity): set at each fill, read
-   * at every candle close while the trade is open.
+   * to know the bot's equity is far from a limit (KillSwitch.steadyEquity): worked out at the first
+   * read after a fill (`#stale`), read at every candle close while the trade is open. Not at each
+   * fill: five Decimal-to-double conversions, slow while a backtest's first trades run uncompiled,
+   * and never read after the fill that closes the trade.
    */
+  #stale = false;
   #openN = 0;
   #entryValueN = 0;
   #exitValueN = 0;
@@ -85,6 +88,7 @@ export class RoundTrip {
    * double is far below 1e-15 of it).
    */
   approxMarkToMarket(price: number): number {
+    if (this.#stale) this.#mirror();
     const exitValue = this.#exitValueN + this.#openN * price;
     const gross = this.#side === 'long' ? exitValue - this.#entryValueN : this.#entryValueN - exitValue;
     return gross - this.#costsN;
@@ -92,6 +96,7 @@ export class RoundTrip {
 
   /** The size of approxMarkToMarket's terms at `price`. */
   approxScale(price: number): number {
+    if (this.#stale) this.#mirror();
     return this.#scaleN + this.#openN * Math.abs(price);
   }
 
@@ -102,7 +107,7 @@ export class RoundTrip {
   addFunding(fee: Decimal): boolean {
     if (this.#side === null) return false;
     this.#funding = this.#funding.plus(fee);
-    this.#mirror();
+    this.#stale = true;
     return true;
   }
 
@@ -135,11 +140,12 @@ export class RoundTrip {
       this.#fees = this.#fees.plus(fee);
       this.#open = this.#open.plus(qty);
     }
-    this.#mirror();
+    this.#stale = true;
     return done;
   }
 
   #mirror(): void {
+    this.#stale = false;
     this.#openN = this.#open.toNumber();
     this.#entryValueN = this.#entryValue.toNumber();
     this.#exitValueN = this.#exitValue.toNumber();

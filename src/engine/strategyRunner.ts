@@ -36,7 +36,7 @@ export class StrategyRunner {
    * exchange continue in #closedCandleSlow, in the same order.
    */
   onClosedCandle(rt: SymbolRuntime, candle: Candle): Promise<void> | void {
-    if (!rt.warm) return this.#warmUpBefore(rt, candle).then(() => this.onClosedCandle(rt, candle));
+    if (!rt.warm) return this.#warmThenHandle(rt, candle);
     const last = rt.history.at(-1);
     if (last && candle.ts <= last.ts) return; // a stream/REST overlap: already handled
     rememberCandle(rt, candle);
@@ -59,6 +59,11 @@ export class StrategyRunner {
     const timeExit = this.#positions.timeExitDue(rt, candle.ts);
     if (timeExit || rt.entryDeadlineMs !== null) return this.#closedCandleSlow(rt, candle, now, timeExit);
     return this.#decide(rt, candle, now);
+  }
+
+  /** In a function of its own: a closure made in onClosedCandle would cost it a context at every call. */
+  #warmThenHandle(rt: SymbolRuntime, candle: Candle): Promise<void> {
+    return this.#warmUpBefore(rt, candle).then(() => this.onClosedCandle(rt, candle));
   }
 
   /**

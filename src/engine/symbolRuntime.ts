@@ -35,8 +35,11 @@ export interface SymbolRuntime {
   /**
    * The newest traded price streamed (the running candle's close), and the open time of its candle:
    * Bybit checks a stop against the last price ("base_price"), so the engine checks it first.
+   * `lastPrice` reads and writes `lastPriceNum` (NaN: none yet), which the engine sets at every
+   * kline: a field that may hold null would box every price stored in it.
    */
   lastPrice: number | null;
+  lastPriceNum: number;
   lastPriceCandleTs: number;
   latestBook: StrategyBookTop | null;
   exchangePosition: Position | null;
@@ -56,27 +59,51 @@ export function guardWithLog(strategy: Strategy, logger: Logger): GuardedStrateg
 export function newSymbolRuntime(s: EngineSymbolSettings, strategies: ReadonlyMap<string, Strategy>, logger: Logger, historyLimit = HISTORY_LIMIT): SymbolRuntime {
   const strategy = strategies.get(s.symbol);
   if (!strategy) throw new RangeError(`no strategy for ${s.symbol}`);
-  return {
-    settings: s,
-    source: strategy,
-    strategy: guardWithLog(strategy, logger),
-    instrument: null,
-    history: [],
-    historyLimit,
-    roundTrip: new RoundTrip(s.symbol),
-    lastRequoteMs: 0,
-    requoteQueued: false,
-    newestCandleTs: 0,
-    quoteTooSmallSaid: false,
-    lastPrice: null,
-    lastPriceCandleTs: 0,
-    latestBook: null,
-    exchangePosition: null,
-    entryDeadlineMs: null,
-    limitCancelWhy: null,
-    warm: false,
-    lastFillTs: null,
-  };
+  return new Runtime(s, strategy, guardWithLog(strategy, logger), historyLimit);
+}
+
+/**
+ * A class, not an object literal, for `lastPrice`: its accessors read and write `lastPriceNum`
+ * (NaN: none yet), which the engine sets at every kline. A field that may hold null would box every
+ * price stored in it, and accessors in an object literal turn it into a slow dictionary object.
+ */
+class Runtime implements SymbolRuntime {
+  settings: EngineSymbolSettings;
+  source: Strategy;
+  strategy: GuardedStrategy;
+  instrument: Instrument | null = null;
+  readonly history: Candle[] = [];
+  readonly historyLimit: number;
+  readonly roundTrip: RoundTrip;
+  lastRequoteMs = 0;
+  requoteQueued = false;
+  newestCandleTs = 0;
+  quoteTooSmallSaid = false;
+  lastPriceNum = NaN;
+  lastPriceCandleTs = 0;
+  latestBook: StrategyBookTop | null = null;
+  exchangePosition: Position | null = null;
+  entryDeadlineMs: number | null = null;
+  limitCancelWhy: string | null = null;
+  warm = false;
+  lastFillTs: number | null = null;
+
+  constructor(settings: EngineSymbolSettings, source: Strategy, strategy: GuardedStrategy, historyLimit: number) {
+    this.settings = settings;
+    this.source = source;
+    this.strategy = strategy;
+    this.historyLimit = historyLimit;
+    this.roundTrip = new RoundTrip(settings.symbol);
+  }
+
+  get lastPrice(): number | null {
+    const v = this.lastPriceNum;
+    return v === v ? v : null;
+  }
+
+  set lastPrice(v: number | null) {
+    this.lastPriceNum = v ?? NaN;
+  }
 }
 
 /** The symbol's position as the store has it (a pending entry included), or null. */

@@ -62,6 +62,9 @@ export class RestingOrders {
   readonly #prng: Prng;
   readonly #events: SimEventSink;
   readonly #slip: number;
+  /** What a buy's and a sell's reference price are multiplied by for the slippage (1 ± bps/10,000), worked out once. */
+  readonly #buySlip: Decimal;
+  readonly #sellSlip: Decimal;
   #marketFill: MarketFillMode;
   #partial: number | null;
   #thin: number | null;
@@ -73,6 +76,9 @@ export class RestingOrders {
     this.#prng = parts.prng;
     this.#events = parts.events;
     this.#slip = parts.slippageBps;
+    const f = new Dec(this.#slip).div(10_000);
+    this.#buySlip = f.add(1);
+    this.#sellSlip = new Dec(1).sub(f);
     this.#marketFill = parts.marketFill;
     this.#partial = parts.partialFillRatio;
     this.#thin = parts.thinBookRatio;
@@ -251,8 +257,7 @@ export class RestingOrders {
 
   #slipped(m: SimMarket, side: Side, ref: Decimal): Decimal {
     if (this.#slip === 0) return roundToStep(ref, m.inst.tickSize, side === 'buy' ? 'up' : 'down');
-    const f = new Dec(this.#slip).div(10_000);
-    const raw = side === 'buy' ? ref.mul(f.add(1)) : ref.mul(new Dec(1).sub(f));
+    const raw = ref.mul(side === 'buy' ? this.#buySlip : this.#sellSlip);
     return roundToStep(raw, m.inst.tickSize, side === 'buy' ? 'up' : 'down');
   }
 

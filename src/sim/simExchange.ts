@@ -28,7 +28,7 @@ export type CandleHistory = (symbol: string, intervalMinutes: number, sinceMs: n
 export interface SimExchangeOptions {
   readonly name?: string;
   readonly history?: CandleHistory;
-  /** Confirmed candles kept per symbol for fetchCandles when no history source is given. */
+  /** Confirmed candles kept per symbol for fetchCandles when no history source is given (none kept with one). */
   readonly keepCandles?: number;
   /** The live book (paper mode: Bybit's ticker); absent in the backtester, which has none. */
   readonly bookTop?: (symbol: string) => Promise<BookTop | null>;
@@ -264,12 +264,18 @@ export class SimExchange implements ExchangePort {
    */
   feedCandle(symbol: string, intervalMinutes: number, candle: Candle): void {
     this.#sim.stepCandle(symbol, candle);
+    // Kept only for fetchCandles without a history source (paper mode and the backtester have one):
+    // the list's upkeep was two thirds of this call's cost.
+    if (this.#history === null) this.#keepCandle(symbol, candle);
+    this.#events?.onCandle?.(symbol, intervalMinutes, candle, true);
+  }
+
+  #keepCandle(symbol: string, candle: Candle): void {
     let list = this.#candles.get(symbol);
     if (list === undefined) this.#candles.set(symbol, (list = []));
     list.push(candle);
     // One candle over the limit per call: shift() drops it without allocating (splice would).
     while (list.length > this.#keep) list.shift();
-    this.#events?.onCandle?.(symbol, intervalMinutes, candle, true);
   }
 
   /** Top of book in (paper mode), for the market maker. */

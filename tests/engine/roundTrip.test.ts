@@ -35,4 +35,35 @@ describe('RoundTrip', () => {
     expect([trips[0]!.side, trips[0]!.pnl.toFixed(), trips[0]!.fees.toFixed()]).toEqual(['short', '9.918', '0.082']);
     expect([rt.side, rt.openQty.toFixed(), rt.entryPrice.toFixed()]).toEqual(['long', '1', '100']);
   });
+  it('the double figures of the open trade are the same read after every fill or only when needed, across closes, reopenings and funding', () => {
+    const fills: Array<Fill | { funding: string }> = [
+      fill('buy', '60000.1', '0.010', '0.33'),
+      { funding: '0.0123' },
+      fill('sell', '60500.3', '0.004', '0.13'),
+      fill('buy', '60100', '0.002', '0.07'),
+      fill('sell', '59000.7', '0.008', '0.26'), // closes the long
+      fill('sell', '58000.5', '0.003', '0.1'), // opens a short
+      { funding: '-0.004' },
+      fill('buy', '58500', '0.005', '0.16'), // closes it and opens a long
+      fill('sell', '58600.9', '0.002', '0.06'),
+    ];
+    const everyFill = new RoundTrip('BTCUSDT');
+    const lazy = new RoundTrip('BTCUSDT');
+    const prices = [57_000.25, 60_000, 61_234.5];
+    for (const [i, f] of fills.entries()) {
+      for (const rt of [everyFill, lazy]) {
+        if ('funding' in f) rt.addFunding(dec(f.funding));
+        else rt.apply(f);
+      }
+      const read = (rt: RoundTrip): number[] => prices.flatMap((p) => [rt.approxMarkToMarket(p), rt.approxScale(p)]);
+      const eager = read(everyFill);
+      // The lazy one is read only now and then (as steadyEquity reads it: not while flat).
+      if (i % 3 === 2 || i === fills.length - 1) expect(read(lazy)).toEqual(eager);
+      for (const [k, p] of prices.entries()) {
+        if (everyFill.side === null) continue;
+        expect(Math.abs(eager[2 * k]! - everyFill.markToMarket(dec(p)).toNumber())).toBeLessThan(1e-12 * eager[2 * k + 1]!);
+      }
+    }
+  });
 });
+

@@ -75,6 +75,35 @@ describe('SymbolQueue', () => {
     expect(log).toEqual(['entry placed', 'fill']);
   });
 
+  it('runOrEnqueueWith hands its arguments over inline and after waiting its turn; a task that fails later is reported', async () => {
+    const { q, failures } = queue();
+    const seen: string[] = [];
+    const run = (a: string, b: number): void => {
+      seen.push(`${a}${b}`);
+    };
+    q.runOrEnqueueWith(run, 'x', 1);
+    expect(seen, 'inline').toEqual(['x1']);
+    q.enqueue(async () => {
+      await tick();
+    });
+    q.runOrEnqueueWith(run, 'y', 2);
+    expect(seen, 'waits behind the queued task').toEqual(['x1']);
+    await q.enqueueAndWait(async () => {});
+    expect(seen).toEqual(['x1', 'y2']);
+    q.runOrEnqueueWith(
+      async (a: string, b: number) => {
+        await tick();
+        throw new Error(`late ${a}${b}`);
+      },
+      'z',
+      3,
+    );
+    expect(q.pending, 'started inline, still running').toBe(1);
+    await q.enqueueAndWait(async () => {});
+    expect(failures).toEqual(['late z3']);
+    expect(q.pending).toBe(0);
+  });
+
   it('a failing task is reported and the next one still runs', async () => {
     const { q, failures } = queue();
     let after = false;

@@ -5,8 +5,8 @@
  * 0.055 %, DESIGN section 5).
  */
 import { describe, expect, it } from 'vitest';
-import { dec } from '../../src/domain/money.js';
-import { simParts, spec } from './simParts.js';
+import { dec, roundToStep } from '../../src/domain/money.js';
+import { BTC, simParts, spec } from './simParts.js';
 
 describe('RestingOrders', () => {
   it('a limit below the touch rests and fills at its price, as maker, only when price trades strictly below it', () => {
@@ -31,6 +31,19 @@ describe('RestingOrders', () => {
       ['100100.2', false],
       ['100000.1', false],
     ]);
+  });
+
+  it('slips a taker fill by exactly ref × (1 ± bps / 10 000), rounded away from the taker to the tick, for any bps', () => {
+    for (const bps of [0.3, 2.5, 7, 10, 33.3]) {
+      const { m, orders, registry } = simParts(100_000, { slippageBps: bps });
+      orders.place(m, spec('buy', '0.01', null));
+      orders.place(m, spec('sell', '0.01', null));
+      // The slipped price as worked out before the factors were kept: from the touch, per order.
+      const f = dec(bps).div(10_000);
+      const buy = roundToStep(dec('100000.1').mul(f.add(1)), BTC.tickSize, 'up');
+      const sell = roundToStep(dec('100000').mul(dec(1).sub(f)), BTC.tickSize, 'down');
+      expect(registry.executions().map((e) => e.execPrice.toFixed()), `${bps} bps`).toEqual([buy.toFixed(), sell.toFixed()]);
+    }
   });
 
   it("in 'nextPrice' mode a taker order waits for the next price point; a limit left behind then rests", () => {

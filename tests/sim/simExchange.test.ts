@@ -44,6 +44,19 @@ describe('SimExchange (the ExchangePort of paper mode and the backtester)', () =
     expect(seen.orders.at(-1)?.status).toBe('filled');
   });
 
+  it('answers fetchCandles from its history source when it has one, else from the candles fed (the newest kept)', async () => {
+    const sim = new Simulator({ instruments: [simInstrument('BTCUSDT')] });
+    const history = CANDLES.slice(0, 10);
+    const withHistory = new SimExchange(sim, { history: async (_s, _i, since, limit) => history.filter((c) => c.ts >= since).slice(0, limit), keepCandles: 3 });
+    const without = new SimExchange(new Simulator({ instruments: [simInstrument('BTCUSDT')] }), { keepCandles: 3 });
+    for (const c of CANDLES.slice(10, 20)) {
+      withHistory.feedCandle('BTCUSDT', 1, c);
+      without.feedCandle('BTCUSDT', 1, c);
+    }
+    expect(await withHistory.fetchCandles('BTCUSDT', 1, 0, 100)).toEqual(history);
+    expect(await without.fetchCandles('BTCUSDT', 1, 0, 100)).toEqual(CANDLES.slice(17, 20));
+  });
+
   it('is idempotent by orderLinkId: a retried entry returns the first order, never a second one', async () => {
     const { ex } = setup();
     ex.feedCandle('BTCUSDT', 1, CANDLES[0]!);
