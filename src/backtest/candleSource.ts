@@ -1,14 +1,15 @@
 /**
  * Where a backtest's candles come from (issue 21): either candles already in memory, or a candle
  * file read again for every run in batches of about 140, so that the history a run holds
- * does not grow with the length of the file. A file is read once first, to check it whole and count
- * it, so a bad line is reported before any run starts, as it always was.
+ * does not grow with the length of the file. For a sweep a file is read once first, to check it whole
+ * and count it, so a bad line is reported before any run starts; a single run checks it in the pass
+ * that plays it (`onePassFileSource`, issue 18).
  */
-import { readCandleBatches, scanCandleFile, type CandleFileScan } from '../domain/candleCsv.js';
+import { CandleFileReading, readCandleBatches, scanCandleFile, scanCandleHead, type CandleFileScan } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 
 export interface CandleSource {
-  /** Candles in the source. */
+  /** Candles in the source; Infinity for a file read once (`onePassFileSource`), counted only as it is read. */
   readonly count: number;
   /** Open time of the first and last candle. */
   readonly firstTs: number;
@@ -54,8 +55,42 @@ export function scannedFileSource(path: string, scan: CandleFileScan): CandleSou
   return { count, firstTs, lastTs, minStepMs, path, batches: () => readCandleBatches(path) };
 }
 
+/** Bytes of a file `onePassFileSource` checks before the run that reads it: about 1,100 1m candles. */
+const HEAD_BYTES = 64 * 1024;
+
+/** A candle file read once by a single run: figures from its head first, the whole file's after the run. */
+export interface OnePassFile {
+  /** The figures of the file's first HEAD_BYTES, every line of them checked. */
+  readonly head: CandleFileScan;
+  /** The file for the run: `count` Infinity (not known before the end), `batches()` once. */
+  readonly source: CandleSource;
+  /** After the run: reads on to the end of the file, checking every line; the whole file's figures. */
+  rest(): CandleFileScan;
+  close(): void;
+}
+
+/**
+ * A `.csv` or `.csv.gz` candle file that a single run reads once (issue 18) instead of a check
+ * first and the run's read after: its head is checked now, the run plays and checks the rest, and
+ * `rest()` finishes the check. Null where that gains nothing or cannot be done: the head is the
+ * whole file, or a `.gz` file must be streamed. Errors as `fileCandleSource` throws them.
+ */
+export function onePassFileSource(path: string): OnePassFile | null {
+  const head = scanCandleHead(path, HEAD_BYTES);
+  if (head === null || head.whole) return null;
+  const reading = CandleFileReading.open(path);
+  if (reading === null) return null;
+  const { firstTs, minStepMs } = head.scan;
+  return {
+    head: head.scan,
+    source: { count: Infinity, firstTs, lastTs: NaN, minStepMs, batches: () => reading.batches() },
+    rest: () => reading.rest(),
+    close: () => reading.close(),
+  };
+}
+
 /** Interval in minutes from the smallest step between rows, as `inferIntervalMinutes` gives it. */
-export function sourceIntervalMinutes(source: CandleSource): number | null {
+export function sourceIntervalMinutes(source: Pick<CandleSource, 'minStepMs'>): number | null {
   const step = source.minStepMs;
   return Number.isFinite(step) && step % 60_000 === 0 ? step / 60_000 : null;
 }

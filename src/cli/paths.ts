@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { fileCandleSource, type CandleSource } from '../backtest/candleSource.js';
+import { fileCandleSource, onePassFileSource, type CandleSource, type OnePassFile } from '../backtest/candleSource.js';
 import { CandleCsvError, readCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
@@ -33,6 +33,16 @@ export async function openDataArg(arg: string, io: CommandIo): Promise<{ path: s
   } catch (error) {
     throw dataError(arg, error);
   }
+}
+
+/**
+ * The candle file named by `--data`, to be read once by a single run (src/cli/readDataOnce.ts);
+ * null where it is not worth it. Errors unworded: the caller then opens it with `openDataArg`.
+ */
+export function openDataOnce(arg: string, io: CommandIo): { path: string; file: OnePassFile } | null {
+  const path = dataPath(arg, io);
+  const file = onePassFileSource(path);
+  return file === null ? null : { path, file };
 }
 
 function dataPath(arg: string, io: CommandIo): string {

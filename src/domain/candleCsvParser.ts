@@ -39,7 +39,7 @@ export class CandleCsvParser {
   #prevTs = -Infinity;
   #out: Candle[] = [];
   /** False: rows are checked and counted but no candle is built (a file's first, checking pass). */
-  readonly #keep: boolean;
+  #keep: boolean;
   #rows = 0;
   #firstTs = NaN;
   #minStepMs = Infinity;
@@ -65,6 +65,11 @@ export class CandleCsvParser {
   /** Smallest step between consecutive rows (Infinity for fewer than two). */
   get minStepMs(): number {
     return this.#minStepMs;
+  }
+
+  /** From now on rows are checked and counted but no candle is built (the rest of a file no run needs). */
+  dropCandles(): void {
+    this.#keep = false;
   }
 
   /** Reads one chunk of the file; returns the candles of the lines it completed. */
