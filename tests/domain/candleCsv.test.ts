@@ -69,6 +69,29 @@ describe('candle CSV reader', () => {
     for (const size of [1, 2, 3, 5, 7, 16, 64, bytes.length]) expect(inPieces(bytes, size), `pieces of ${size} bytes`).toEqual(want);
   });
 
+  it('a line read where it stands in the chunk gives what the line found by its newline gives, at every chunk boundary', () => {
+    // Rows the plain reader takes, rows it must leave to Number() or refuse, and lines that end oddly.
+    const lines = ['2000,1,2,0.5,1.5,10', '2000,-1,2,-3,-2,0', '2000,1.25,2.5,1.125,2,0.001', '2000,007,8,6,7,1', '2000,1,2,0.5,1.5,10x', '2000,1,2,0.5,1.5,10,', '2000,1,2,0.5,1.5',
+      '2000,1.,2,0.5,1.5,10', '2000,.5,2,0.5,1.5,10', '2000,-,2,0.5,1.5,10', '2000,+1,2,0.5,1.5,10', '2000,1,2,0.5,1.5,1234567890123456', '2000,1,2,0.5,1.5,123456789012345',
+      '2000,1,2,0.5,1.5,10\r', '2000,1,2,0.5,1.5, 10', '2000.5,1,2,0.5,1.5,10', '1000,1,2,0.5,1.5,10', '2000,1,0.9,0.5,1.5,10', '2000,1,2,0.5,1.5,-1', '2000,1e0,2,0.5,1.5,10', '', '-2000,1,2,0.5,1.5,10'];
+    for (const line of lines) {
+      const text = `ts,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n${line}\n3000,1,2,0.5,1.5,10\n`;
+      const bytes = Buffer.from(text, 'utf8');
+      const outcome = (read: () => Candle[]): string => {
+        try {
+          return JSON.stringify(read());
+        } catch (e) {
+          return String(e);
+        }
+      };
+      const whole = outcome(() => parseCandleCsv(text, 't'));
+      const cells = line.split(',').map(Number);
+      const ok = line.trim() === '' || (cells.length === 6 && cells.every(Number.isFinite) && Number.isInteger(cells[0]) && cells[0]! > 1000 && cells[0]! < 3000 && !(cells[2]! < Math.max(cells[1]!, cells[4]!, cells[3]!)) && !(cells[3]! > Math.min(cells[1]!, cells[4]!)) && !(cells[5]! < 0));
+      expect(whole, `${JSON.stringify(line)} read as the text reader reads it`).toBe(ok ? JSON.stringify(textReference(text)) : whole.startsWith('CandleCsvError: t: line 3') ? whole : 'an error naming line 3');
+      for (let size = 1; size <= bytes.length; size++) expect(outcome(() => inPieces(bytes, size)), `${JSON.stringify(line)} in pieces of ${size}`).toBe(whole);
+    }
+  });
+
   it('names the line and what is wrong, as before', () => {
     expect(errorOf('')).toBe('f.csv: line 1 must be the header "ts,open,high,low,close,volume", found ""');
     expect(errorOf('time,o,h,l,c,v\n')).toMatch(/line 1 must be the header .*found "time,o,h,l,c,v"/);
