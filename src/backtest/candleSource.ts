@@ -89,6 +89,28 @@ export function onePassFileSource(path: string): OnePassFile | null {
   };
 }
 
+/**
+ * Plays a candle file once through `play` (a single run, given the file's head figures and the file
+ * as a source) and checks it to its end; `agrees` then says whether the whole file's figures decide
+ * what the head's did. The run's result, or null where the caller must check the file first and
+ * run again (the two-pass way, whose answer is the one to give): the file is small (its head is
+ * all of it), anything failed (a bad line, a run that needs the count), or the figures disagree.
+ * `play` must write nothing: its result is thrown away on null.
+ */
+export async function playFileOnce<T>(path: string, play: (source: CandleSource, head: CandleFileScan) => Promise<T>, agrees: (whole: CandleFileScan) => boolean = () => true): Promise<T | null> {
+  let file: OnePassFile | null = null;
+  try {
+    file = onePassFileSource(path);
+    if (file === null) return null;
+    const result = await play(file.source, file.head);
+    return agrees(file.rest()) ? result : null;
+  } catch {
+    return null;
+  } finally {
+    file?.close();
+  }
+}
+
 /** Interval in minutes from the smallest step between rows, as `inferIntervalMinutes` gives it. */
 export function sourceIntervalMinutes(source: Pick<CandleSource, 'minStepMs'>): number | null {
   const step = source.minStepMs;

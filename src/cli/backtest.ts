@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileCandleSource, isCandleSource } from '../backtest/candleSource.js';
+import { fileCandleSource, isCandleSource, playFileOnce } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
 import { writeReportFile } from '../backtest/reportJson.js';
@@ -246,6 +246,12 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
       notes.push(g);
     }
     if (result.count < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+    // A single run reads the cache file once, as a --data file (issue 18).
+    const once = runs.length !== 1 ? null : await playFileOnce(result.file, (source) => runJob({ index: 0, config: runs[0]!.config, data: { kind: 'source', source, intervalMinutes }, window, file: result.file, countLocks: false }));
+    if (once !== null) {
+      for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
+      return reportSingle(values, io, runs, { head: once.head, curves: once.curves, notes: [...notes, ...once.notes] }, paint);
+    }
     // The runs read the cache file in batches, as a --data file (issue 21), the window cut from it.
     data = { candles: await fileCandleSource(result.file), intervalMinutes, file: result.file, symbol: selected.symbol };
   }

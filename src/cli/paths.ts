@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { fileCandleSource, onePassFileSource, type CandleSource, type OnePassFile } from '../backtest/candleSource.js';
+import { fileCandleSource, type CandleSource } from '../backtest/candleSource.js';
 import { CandleCsvError, readCandleFile } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
@@ -35,17 +35,8 @@ export async function openDataArg(arg: string, io: CommandIo): Promise<{ path: s
   }
 }
 
-/**
- * The candle file named by `--data`, to be read once by a single run (src/cli/readDataOnce.ts);
- * null where it is not worth it. Errors unworded: the caller then opens it with `openDataArg`.
- */
-export function openDataOnce(arg: string, io: CommandIo): { path: string; file: OnePassFile } | null {
-  const path = dataPath(arg, io);
-  const file = onePassFileSource(path);
-  return file === null ? null : { path, file };
-}
-
-function dataPath(arg: string, io: CommandIo): string {
+/** The path `--data` names (relative to the working directory). */
+export function dataPath(arg: string, io: CommandIo): string {
   return isAbsolute(arg) ? arg : resolve(io.cwd, arg);
 }
 

@@ -10,13 +10,13 @@
  * written) is the one the two passes give; only a bad line late in the file is found after the
  * candles before it were played.
  */
-import { sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
+import { playFileOnce, sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
 import { INTERVALS_MINUTES } from '../config/schema.js';
 import { describeCandleFile, type CandleFileScan } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
 import type { CommandIo } from './command.js';
-import { openDataOnce } from './paths.js';
+import { dataPath } from './paths.js';
 
 export interface DataSource {
   readonly candles: readonly Candle[] | CandleSource;
@@ -44,21 +44,18 @@ export function dataFigures(arg: string, path: string, scan: Pick<CandleFileScan
  * head is all of it), anything failed, or the whole file's figures decide otherwise than the head's.
  * `play` must write nothing: its result is thrown away on null.
  */
-export async function readDataOnce<T>(arg: string, io: CommandIo, intervalArg: number | undefined, play: (data: DataSource & { readonly candles: CandleSource }) => Promise<T>): Promise<T | null> {
-  let once: ReturnType<typeof openDataOnce> = null;
-  try {
-    once = openDataOnce(arg, io);
-    if (once === null) return null;
-    const { path, file } = once;
-    const head = dataFigures(arg, path, file.head, intervalArg);
-    // The run's start decides from the count only whether the file holds the warm-up it wants, and
-    // with an unknown count (Infinity) a file too short for it fails the run: the caller's retry.
-    const result = await play({ candles: file.source, intervalMinutes: head.intervalMinutes, file: arg, symbol: head.symbol });
-    const whole = dataFigures(arg, path, file.rest(), intervalArg);
-    return whole.intervalMinutes === head.intervalMinutes ? result : null;
-  } catch {
-    return null;
-  } finally {
-    once?.file.close();
-  }
+export function readDataOnce<T>(arg: string, io: CommandIo, intervalArg: number | undefined, play: (data: DataSource & { readonly candles: CandleSource }) => Promise<T>): Promise<T | null> {
+  const path = dataPath(arg, io);
+  let intervalMinutes = 0;
+  return playFileOnce(
+    path,
+    (candles, scan) => {
+      const head = dataFigures(arg, path, scan, intervalArg);
+      intervalMinutes = head.intervalMinutes;
+      // The run's start decides from the count only whether the file holds the warm-up it wants, and
+      // with an unknown count (Infinity) a file too short for it fails the run: the caller's retry.
+      return play({ candles, intervalMinutes, file: arg, symbol: head.symbol });
+    },
+    (whole) => dataFigures(arg, path, whole, intervalArg).intervalMinutes === intervalMinutes,
+  );
 }
