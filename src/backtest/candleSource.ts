@@ -78,8 +78,7 @@ export interface OnePassFile {
 export function onePassFileSource(path: string): OnePassFile | null {
   const head = scanCandleHead(path, HEAD_BYTES);
   if (head === null || head.whole) return null;
-  const reading = CandleFileReading.open(path);
-  if (reading === null) return null;
+  const reading = new CandleFileReading(path);
   const { firstTs, minStepMs } = head.scan;
   return {
     head: head.scan,

@@ -178,25 +178,23 @@ export function scanCandleHead(path: string, bytes: number): { readonly scan: Ca
  * `readCandleBatches`), then `rest()` reads on, with every check but building no candle, from
  * wherever the run stopped (a window's end) to the end of the file, and gives the figures
  * `scanCandleFile` gives. So a single run checks and counts its file in the pass that plays it.
- * `close()` lets go of the file however the read ended. Null where a `.gz` file must be streamed.
+ * `close()` lets go of the file however the read ended. The file is opened (a `.gz` one's inflater
+ * made) on the first read, so a reading never played holds nothing. A `.gz` file that would have to
+ * be streamed (no synchronous zlib handle: `scanCandleHead` answers null first) fails the read.
  */
 export class CandleFileReading {
+  readonly #path: string;
   readonly #parser: CandleCsvParser;
-  readonly #chunks: Generator<Uint8Array, void, undefined>;
+  #chunks: Generator<Uint8Array, void, undefined> | null = null;
   /** The piece in hand (valid until the next is read) and how far into it the parser has read. */
   #chunk: Uint8Array = new Uint8Array(0);
   #at = 0;
   #started = false;
   #ended = false;
 
-  private constructor(path: string, chunks: Generator<Uint8Array, void, undefined>) {
+  constructor(path: string) {
+    this.#path = path;
     this.#parser = new CandleCsvParser(path);
-    this.#chunks = chunks;
-  }
-
-  static open(path: string): CandleFileReading | null {
-    const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
-    return chunks === null ? null : new CandleFileReading(path, chunks);
   }
 
   /** The candles, about 140 at a time, one event-loop turn per chunk; can be called once. */
@@ -237,10 +235,16 @@ export class CandleFileReading {
   }
 
   close(): void {
-    this.#chunks.return();
+    this.#chunks?.return();
   }
 
   #next(): boolean {
+    if (this.#chunks === null) {
+      const path = this.#path;
+      const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+      if (chunks === null) throw new Error(`${path}: this Node has no synchronous zlib handle, so the file cannot be read once`);
+      this.#chunks = chunks;
+    }
     const next = this.#chunks.next();
     if (next.done === true) return false;
     this.#chunk = next.value;

@@ -170,7 +170,7 @@ describe('candle CSV reader', () => {
     for (const file of [plain, gz]) {
       const scan = await scanCandleFile(file);
       for (const stopAfter of [0, 1, 37, 250, Infinity]) {
-        const reading = CandleFileReading.open(file)!;
+        const reading = new CandleFileReading(file);
         const played: Candle[] = [];
         let batches = 0;
         for await (const b of reading.batches()) {
@@ -197,7 +197,7 @@ describe('candle CSV reader', () => {
     for (const file of [bad, truncated]) {
       const first = await scanCandleFile(file).then(() => 'no error', (e: Error) => `${(e as NodeJS.ErrnoException).code}: ${e.message}`);
       expect(first).not.toBe('no error');
-      const reading = CandleFileReading.open(file)!;
+      const reading = new CandleFileReading(file);
       for await (const _ of reading.batches()) break;
       let error = 'no error';
       try {
