@@ -27,6 +27,14 @@ export const ccxtBybitOnly = {
     }));
     b.onResolve({ filter: /^protobufjs(\/.*)?$/ }, () => ({ path: 'protobufjs-stub', namespace: 'stub' }));
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default {};', loader: 'js' }));
+    // ccxt imports undici (about 540 kB of the bundle) only where it is given no fetch of its own;
+    // every ccxt client of ours is given src/util/httpFetch.ts. An import that gets here anyway
+    // fails with this message (ccxt then falls back to Node's global fetch).
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-left-out', namespace: 'undici-left-out' }));
+    b.onLoad({ filter: /.*/, namespace: 'undici-left-out' }, () => ({
+      contents: "throw new Error('undici is left out of this bundle: give ccxt the fetch of src/util/httpFetch.ts (fetchImplementation, FetchError, AbortError)');",
+      loader: 'js',
+    }));
   },
 };
 

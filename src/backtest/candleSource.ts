@@ -1,14 +1,15 @@
 /**
  * Where a backtest's candles come from (issue 21): either candles already in memory, or a candle
  * file read again for every run in batches of about 140, so that the history a run holds
- * does not grow with the length of the file. A file is read once first, to check it whole and count
- * it, so a bad line is reported before any run starts, as it always was.
+ * does not grow with the length of the file. For a sweep a file is read once first, to check it whole
+ * and count it, so a bad line is reported before any run starts; a single run checks it in the pass
+ * that plays it (`onePassFileSource`, issue 18).
  */
-import { readCandleBatches, scanCandleFile, type CandleFileScan } from '../domain/candleCsv.js';
+import { CandleFileReading, readCandleBatches, scanCandleFile, scanCandleHead, type CandleFileScan } from '../domain/candleCsv.js';
 import type { Candle } from '../domain/types.js';
 
 export interface CandleSource {
-  /** Candles in the source. */
+  /** Candles in the source; Infinity for a file read once (`onePassFileSource`), counted only as it is read. */
   readonly count: number;
   /** Open time of the first and last candle. */
   readonly firstTs: number;
@@ -54,8 +55,63 @@ export function scannedFileSource(path: string, scan: CandleFileScan): CandleSou
   return { count, firstTs, lastTs, minStepMs, path, batches: () => readCandleBatches(path) };
 }
 
+/** Bytes of a file `onePassFileSource` checks before the run that reads it: about 1,100 1m candles. */
+const HEAD_BYTES = 64 * 1024;
+
+/** A candle file read once by a single run: figures from its head first, the whole file's after the run. */
+export interface OnePassFile {
+  /** The figures of the file's first HEAD_BYTES, every line of them checked. */
+  readonly head: CandleFileScan;
+  /** The file for the run: `count` Infinity (not known before the end), `batches()` once. */
+  readonly source: CandleSource;
+  /** After the run: reads on to the end of the file, checking every line; the whole file's figures. */
+  rest(): CandleFileScan;
+  close(): void;
+}
+
+/**
+ * A `.csv` or `.csv.gz` candle file that a single run reads once (issue 18) instead of a check
+ * first and the run's read after: its head is checked now, the run plays and checks the rest, and
+ * `rest()` finishes the check. Null where that gains nothing or cannot be done: the head is the
+ * whole file, or a `.gz` file must be streamed. Errors as `fileCandleSource` throws them.
+ */
+export function onePassFileSource(path: string): OnePassFile | null {
+  const head = scanCandleHead(path, HEAD_BYTES);
+  if (head === null || head.whole) return null;
+  const reading = new CandleFileReading(path);
+  const { firstTs, minStepMs } = head.scan;
+  return {
+    head: head.scan,
+    source: { count: Infinity, firstTs, lastTs: NaN, minStepMs, batches: () => reading.batches() },
+    rest: () => reading.rest(),
+    close: () => reading.close(),
+  };
+}
+
+/**
+ * Plays a candle file once through `play` (a single run, given the file's head figures and the file
+ * as a source) and checks it to its end; `agrees` then says whether the whole file's figures decide
+ * what the head's did. The run's result, or null where the caller must check the file first and
+ * run again (the two-pass way, whose answer is the one to give): the file is small (its head is
+ * all of it), anything failed (a bad line, a run that needs the count), or the figures disagree.
+ * `play` must write nothing: its result is thrown away on null.
+ */
+export async function playFileOnce<T>(path: string, play: (source: CandleSource, head: CandleFileScan) => Promise<T>, agrees: (whole: CandleFileScan) => boolean = () => true): Promise<T | null> {
+  let file: OnePassFile | null = null;
+  try {
+    file = onePassFileSource(path);
+    if (file === null) return null;
+    const result = await play(file.source, file.head);
+    return agrees(file.rest()) ? result : null;
+  } catch {
+    return null;
+  } finally {
+    file?.close();
+  }
+}
+
 /** Interval in minutes from the smallest step between rows, as `inferIntervalMinutes` gives it. */
-export function sourceIntervalMinutes(source: CandleSource): number | null {
+export function sourceIntervalMinutes(source: Pick<CandleSource, 'minStepMs'>): number | null {
   const step = source.minStepMs;
   return Number.isFinite(step) && step % 60_000 === 0 ? step / 60_000 : null;
 }

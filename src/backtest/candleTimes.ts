@@ -45,6 +45,11 @@ export class CandleTimes {
     return this.#length;
   }
 
+  /** The step between the candles of a run. */
+  get stepMs(): number {
+    return this.#stepMs;
+  }
+
   push(ts: number): void {
     if (ts !== this.#last + this.#stepMs) {
       this.#runIndex.push(this.#length);
@@ -56,9 +61,21 @@ export class CandleTimes {
 
   /** Open time of the i-th candle (0 <= i < length). */
   at(i: number): number {
+    const r = this.#run(i);
+    return this.#runTs[r]! + (i - this.#runIndex[r]!) * this.#stepMs;
+  }
+
+  /** Where the run of evenly spaced candles holding the i-th ends (exclusive): the candles from i to it are `stepMs` apart. */
+  evenUntil(i: number): number {
+    const r = this.#run(i);
+    return r + 1 < this.#runIndex.length ? this.#runIndex[r + 1]! : this.#length;
+  }
+
+  /** The run holding the i-th candle. */
+  #run(i: number): number {
     const idx = this.#runIndex;
     const h = this.#hint;
-    if (h < idx.length && idx[h]! <= i && (h + 1 === idx.length || i < idx[h + 1]!)) return this.#runTs[h]! + (i - idx[h]!) * this.#stepMs;
+    if (h < idx.length && idx[h]! <= i && (h + 1 === idx.length || i < idx[h + 1]!)) return h;
     let lo = 0;
     let hi = idx.length - 1;
     while (lo < hi) {
@@ -67,6 +84,6 @@ export class CandleTimes {
       else hi = mid - 1;
     }
     this.#hint = lo;
-    return this.#runTs[lo]! + (i - idx[lo]!) * this.#stepMs;
+    return lo;
   }
 }

@@ -60,6 +60,21 @@ export class CurveValues implements Curve, Iterable<number> {
     return d === null || d === undefined ? this.#flat[i >>> BLOCK_BITS]! : d[i & MASK]!;
   }
 
+  /**
+   * Where the stretch from `i` of numbers equal (===) to the i-th ends (exclusive), looked for in
+   * i's block only: the block's end for a flat block, else as far as the block repeats the number.
+   */
+  sameUntil(i: number): number {
+    const b = i >>> BLOCK_BITS;
+    const end = Math.min((b + 1) << BLOCK_BITS, this.#length);
+    const d = this.#dense[b];
+    if (d === null || d === undefined) return end;
+    const x = d[i & MASK];
+    let j = i + 1;
+    while (j < end && d[j & MASK] === x) j++;
+    return j;
+  }
+
   *[Symbol.iterator](): Iterator<number> {
     for (let i = 0; i < this.#length; i++) yield this.at(i);
   }

@@ -49,12 +49,37 @@ interface Series {
 const listed = (xs: readonly number[]): Series => ({ length: xs.length, at: (i) => xs[i]! });
 
 /**
- * The curve's per-candle returns without an array of them (issue 21: a year of 1m candles would
- * make one of 525,599): r_i is computed where it is read, with the same operations, so the sums
- * below add the same numbers in the same order as over `perCandleReturns(equity)`.
+ * Sharpe and Sortino of the curve's per-candle returns without an array of them (issue 21: a year
+ * of 1m candles would make one of 525,599), in two passes over the curve: the mean, then both sums
+ * of squares (issue 18: the returns were worked out four times, each from two points of the curve).
+ * r_i is computed with the same operations, and each sum adds the same numbers in the same order,
+ * as `sharpeRatio` and `sortinoRatio` over `perCandleReturns(equity)`: the same results, bit for bit.
  */
-function returnsOf(equity: Curve): Series {
-  return { length: Math.max(0, equity.length - 1), at: (i) => equity.at(i + 1) / equity.at(i) - 1 };
+export function curveRatios(equity: Curve, intervalMinutes: number): { readonly sharpe: number; readonly sortino: number } {
+  const factor = annualisationFactor(intervalMinutes);
+  const n = Math.max(0, equity.length - 1);
+  if (n < 2) return { sharpe: 0, sortino: 0 };
+  let sum = 0;
+  let prev = equity.at(0);
+  for (let i = 1; i <= n; i++) {
+    const e = equity.at(i);
+    sum += e / prev - 1;
+    prev = e;
+  }
+  const m = sum / n;
+  let ss = 0;
+  let down = 0;
+  prev = equity.at(0);
+  for (let i = 1; i <= n; i++) {
+    const e = equity.at(i);
+    const r = e / prev - 1;
+    ss += (r - m) * (r - m);
+    if (r < 0) down += r * r;
+    prev = e;
+  }
+  const sd = Math.sqrt(ss / (n - 1));
+  const dd = Math.sqrt(down / (n - 1));
+  return { sharpe: sd > 0 ? (m / sd) * factor : 0, sortino: dd > 0 ? (m / dd) * factor : 0 };
 }
 
 function mean(xs: Series): number {
@@ -156,7 +181,6 @@ const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
 
 export function computeMetrics(m: MetricsInput): BacktestMetrics {
   const equity = asCurve(m.equity);
-  const returns = returnsOf(equity);
   let wins = 0;
   let grossProfit = dec(0);
   let grossLoss = dec(0);
@@ -169,14 +193,15 @@ export function computeMetrics(m: MetricsInput): BacktestMetrics {
     } else if (d.lt(0)) grossLoss = grossLoss.minus(d);
   }
   const n = m.tradePnls.length;
+  const ratios = curveRatios(equity, m.intervalMinutes);
   return {
     trades: n,
     winRate: n === 0 ? 0 : round8(wins / n),
     netPnl: reportNumber(m.netPnl),
     returnPct: reportNumber(m.netPnl.div(m.startEquity).mul(100)),
     maxDrawdownPct: round8(maxDrawdownPct(equity)),
-    sharpe: round8(sharpeOf(returns, m.intervalMinutes)),
-    sortino: round8(sortinoOf(returns, m.intervalMinutes)),
+    sharpe: round8(ratios.sharpe),
+    sortino: round8(ratios.sortino),
     profitFactor: grossLoss.isZero() ? (grossProfit.isZero() ? 0 : null) : reportNumber(grossProfit.div(grossLoss)),
     fees: reportNumber(m.fees),
     exposurePct: equity.length === 0 ? 0 : round8((m.exposedCandles / equity.length) * 100),

@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ReportCurves, ReportHead } from './backtestReport.js';
-import type { Curve } from './curveValues.js';
+import type { CurveValues } from './curveValues.js';
 
 /** Where the text goes: a file, stdout. */
 export interface TextSink {
@@ -28,16 +28,15 @@ export function writeReportJson(head: ReportHead, curves: ReportCurves, sink: Te
   const start = JSON.stringify(rest);
   sink.write(start.slice(0, -1));
   const out = new AsciiPieces(sink);
-  const series = (key: string, values: Curve): void => {
+  const series = (key: string, values: CurveValues): void => {
     out.text(`,"${key}":[`);
     const times = curves.times;
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) out.byte(COMMA);
-      out.byte(OPEN);
-      out.time(times.at(i));
-      out.byte(COMMA);
-      out.value(values.at(i));
-      out.byte(CLOSE);
+    for (let i = 0; i < values.length; ) {
+      out.point(i > 0, times.at(i), values.at(i));
+      // The points after it with the same number and evenly spaced times (most candles: no position
+      // open) are the same text with the time moved on (issue 18).
+      const end = Math.min(values.sameUntil(i), times.evenUntil(i));
+      i += 1 + out.repeat(end - i - 1, times.stepMs);
     }
     out.text(']');
   };
@@ -62,10 +61,14 @@ const OPEN = 0x5b;
 const CLOSE = 0x5d;
 const ZERO = 0x30;
 
+/** The longest point `,[time,value]` `repeat` copies (a time of 16 digits, a value of 25 characters). */
+const POINT_BYTES = 48;
+
 /**
  * Collects the curves' ASCII (numbers, brackets) in one reused byte buffer and hands each full
  * buffer on (issue 18: a year's curve is a million numbers). A time is written digit by digit; a
- * value as `String(x)` gives it, remembered while the curve stays flat (most candles).
+ * value as `String(x)` gives it, remembered while the curve stays flat (most candles). A point
+ * like the last one, a step later, is the last one's bytes with the time's digits moved on.
  */
 class AsciiPieces {
   readonly #sink: TextSink;
@@ -81,6 +84,14 @@ class AsciiPieces {
   #hiLength = 0;
   /** #lastValue's text is in #lastBytes. */
   #cached = false;
+  /** The last point as `,[time,value]` (0 bytes: it cannot be repeated), its time, and where that time's digits end in it. */
+  readonly #point = new Uint8Array(POINT_BYTES);
+  #pointBytes = 0;
+  #pointMs = 0;
+  #pointTimeEnd = 0;
+  /** 10^(digits of #pointMs): the first time that would need one digit more. */
+  #pointTimeLimit = 0;
+  #flushes = 0;
 
   constructor(sink: TextSink) {
     this.#sink = sink;
@@ -88,6 +99,70 @@ class AsciiPieces {
 
   byte(b: number): void {
     this.#buf[this.#used++] = b;
+  }
+
+  /** Writes the point `[ms,x]`, after a comma unless it is the first, and remembers it for `repeat`. */
+  point(comma: boolean, ms: number, x: number): void {
+    if (comma) this.byte(COMMA);
+    const start = this.#used;
+    const flushes = this.#flushes;
+    this.byte(OPEN);
+    this.time(ms);
+    this.byte(COMMA);
+    // In the point's copy (a comma first), the time's digits end where this comma is.
+    const timeEnd = this.#used - start;
+    this.value(x);
+    this.byte(CLOSE);
+    const length = this.#used - start;
+    this.#pointBytes = 0;
+    if (flushes === this.#flushes && length < POINT_BYTES && Number.isSafeInteger(ms) && ms >= 0) {
+      const p = this.#point;
+      p[0] = COMMA;
+      for (let i = 0; i < length; i++) p[i + 1] = this.#buf[start + i]!;
+      this.#pointBytes = length + 1;
+      this.#pointMs = ms;
+      this.#pointTimeEnd = timeEnd;
+      let limit = 10;
+      while (limit <= ms) limit *= 10;
+      this.#pointTimeLimit = limit;
+    }
+    if (this.#used >= PIECE_BYTES) this.flush();
+  }
+
+  /**
+   * Writes up to `count` points like the last, each `stepMs` after the one before; returns how many
+   * (fewer where a time would gain a digit or leave the safe integers: the caller writes that point).
+   */
+  repeat(count: number, stepMs: number): number {
+    const length = this.#pointBytes;
+    if (count <= 0 || length === 0 || !(Number.isSafeInteger(stepMs) && stepMs > 0)) return 0;
+    // The step as digits to add from the right: its trailing zeros leave those digits as they are.
+    let zeros = 0;
+    let add = stepMs;
+    while (add % 10 === 0) {
+      add /= 10;
+      zeros++;
+    }
+    const p = this.#point;
+    const copy = p.subarray(0, length);
+    const buf = this.#buf;
+    let done = 0;
+    for (; done < count; done++) {
+      const next = this.#pointMs + stepMs;
+      if (next >= this.#pointTimeLimit || next > Number.MAX_SAFE_INTEGER) break;
+      this.#pointMs = next;
+      // Decimal addition on the digits: next < the limit, so no carry leaves the number.
+      let carry = 0;
+      for (let q = this.#pointTimeEnd - 1 - zeros, a = add; a > 0 || carry > 0; q--, a = Math.floor(a / 10)) {
+        const sum = p[q]! - ZERO + (a % 10) + carry;
+        carry = sum >= 10 ? 1 : 0;
+        p[q] = ZERO + sum - 10 * carry;
+      }
+      buf.set(copy, this.#used);
+      this.#used += length;
+      if (this.#used >= PIECE_BYTES) this.flush();
+    }
+    return done;
   }
 
   text(ascii: string): void {
@@ -151,11 +226,11 @@ class AsciiPieces {
     let at = this.#used;
     for (let i = 0; i < this.#lastLength; i++) buf[at++] = bytes[i]!;
     this.#used = at;
-    if (at >= PIECE_BYTES) this.flush();
   }
 
   flush(): void {
     if (this.#used === 0) return;
+    this.#flushes++;
     if (this.#sink.writeBytes) this.#sink.writeBytes(this.#buf.subarray(0, this.#used));
     else this.#sink.write(this.#buf.toString('latin1', 0, this.#used));
     this.#used = 0;

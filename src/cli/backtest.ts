@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileCandleSource, isCandleSource, sourceIntervalMinutes, type CandleSource } from '../backtest/candleSource.js';
+import { fileCandleSource, isCandleSource, playFileOnce } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
 import { writeReportFile } from '../backtest/reportJson.js';
@@ -22,14 +22,13 @@ import { paintFor, renderSummary, renderSweep } from '../backtest/terminalSummar
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { INTERVALS_MINUTES } from '../config/schema.js';
-import { describeCandleFile } from '../domain/candleCsv.js';
-import type { Candle } from '../domain/types.js';
 import { UsageError } from '../util/errors.js';
 import { colourEnabled } from '../util/logger.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultConfigPath, openDataArg } from './paths.js';
 import { writeBacktestOutputs, type BacktestResult as Result } from './writeBacktestOutputs.js';
-import { runJobs, workerPlan, workersAvailable, type BacktestJob, type JobData } from './backtestJobs.js';
+import { runJob, runJobs, workerPlan, workersAvailable, type BacktestJob, type JobData } from './backtestJobs.js';
+import { dataFigures, readDataOnce, type DataSource } from './readDataOnce.js';
 import { sweepProgress } from './sweepProgress.js';
 import { strategyFor } from './wiring.js';
 
@@ -150,25 +149,10 @@ export function parseIntervalArg(s: string | undefined): number | undefined {
   return minutes;
 }
 
-interface DataSource {
-  readonly candles: readonly Candle[] | CandleSource;
-  readonly intervalMinutes: number;
-  readonly file: string;
-  readonly symbol: string | null;
-}
-
 /** The `--data` file, checked whole and counted; each run reads it again in batches (issue 21). */
 async function readDataFile(arg: string, io: CommandIo, intervalArg: number | undefined): Promise<DataSource> {
   const { path, source: candles } = await openDataArg(arg, io);
-  if (candles.count < 2) throw new UsageError(`--data ${arg} holds ${candles.count} candle(s); a backtest needs more`);
-  const named = describeCandleFile(path);
-  const inferred = sourceIntervalMinutes(candles);
-  const minutes = intervalArg ?? named.intervalMinutes ?? inferred;
-  if (minutes === null || !(INTERVALS_MINUTES as readonly number[]).includes(minutes)) {
-    throw new UsageError(`cannot tell the candle interval of ${arg}: name it like bybit-BTCUSDT-1m.csv or give --interval`);
-  }
-  if (inferred !== null && inferred !== minutes) throw new UsageError(`${arg}: the candles are ${inferred} minutes apart, not ${minutes}`);
-  return { candles, intervalMinutes: minutes, file: arg, symbol: named.symbol };
+  return { candles, file: arg, ...dataFigures(arg, path, candles, intervalArg) };
 }
 
 /** The config the command line asks for: config.json when present, else defaults. */
@@ -212,17 +196,28 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
   const paint = paintFor(colourEnabled(io.env, io.stderr as { isTTY?: boolean }));
 
   const base = baseConfig(values, io);
+  const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
+  const plan = (intervalMinutes: number, dataSymbol: string | null): { selected: ReturnType<typeof selectEntry>; runs: PreparedRun[]; notes: string[] } => {
+    const selected = selectEntry(base.raw, { ...(values.symbol !== undefined ? { symbol: values.symbol } : {}), ...(strategy !== undefined ? { strategy } : {}), intervalMinutes, dataSymbol });
+    // Every run of the grid is validated before the first one starts.
+    const runs = expandGrid(values.set ?? []).map((p) => ({ config: backtestConfig(selected, p.overrides, base.path).config, label: p.label }));
+    return { selected, runs, notes: [...selected.notes] };
+  };
+  // A single run reads its --data file once (issue 18): its notes are printed once the file is checked.
+  if (!download && isSingleGrid(values.set)) {
+    const once = await readDataOnce(values.data!, io, intervalArg, async (file) => {
+      const { runs, notes } = plan(file.intervalMinutes, file.symbol);
+      const data: JobData = { kind: 'source', source: file.candles, intervalMinutes: file.intervalMinutes };
+      return { runs, notes, r: await runJob({ index: 0, config: runs[0]!.config, data, window, file: file.file, countLocks: false }) };
+    });
+    if (once !== null) {
+      for (const n of once.notes) io.stderr.write(`backtest: ${n}\n`);
+      return reportSingle(values, io, once.runs, { head: once.r.head, curves: once.r.curves, notes: [...once.notes, ...once.r.notes] }, paint);
+    }
+  }
   const file = download ? null : await readDataFile(values.data!, io, intervalArg);
   const intervalMinutes = file?.intervalMinutes ?? intervalArg!;
-  const selected = selectEntry(base.raw, {
-    ...(values.symbol !== undefined ? { symbol: values.symbol } : {}),
-    ...(strategy !== undefined ? { strategy } : {}),
-    intervalMinutes,
-    dataSymbol: file?.symbol ?? null,
-  });
-  // Every run of the grid is validated before the first one starts.
-  const runs: PreparedRun[] = expandGrid(values.set ?? []).map((p) => ({ config: backtestConfig(selected, p.overrides, base.path).config, label: p.label }));
-  const notes = [...selected.notes];
+  const { selected, runs, notes } = plan(intervalMinutes, file?.symbol ?? null);
 
   let data: DataSource;
   if (file) data = file;
@@ -251,10 +246,15 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
       notes.push(g);
     }
     if (result.count < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
+    // A single run reads the cache file once, as a --data file (issue 18).
+    const once = runs.length !== 1 ? null : await playFileOnce(result.file, (source) => runJob({ index: 0, config: runs[0]!.config, data: { kind: 'source', source, intervalMinutes }, window, file: result.file, countLocks: false }));
+    if (once !== null) {
+      for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
+      return reportSingle(values, io, runs, { head: once.head, curves: once.curves, notes: [...notes, ...once.notes] }, paint);
+    }
     // The runs read the cache file in batches, as a --data file (issue 21), the window cut from it.
     data = { candles: await fileCandleSource(result.file), intervalMinutes, file: result.file, symbol: selected.symbol };
   }
-  const window = { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
   for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
 
   // Each sweep member's result is saved as soon as it is known, and only the best run so far keeps
@@ -291,30 +291,42 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     throw e;
   });
 
-  if (single) {
-    const { head: report, curves, notes: runNotes } = best! as Result;
-    io.stderr.write(
-      renderSummary(
-        {
-          title: `${report.data.symbol} ${report.strategy} ${report.data.interval}m, ${report.data.candles.toLocaleString('en-US')} candles`,
-          subtitle: `${report.data.from.slice(0, 16).replace('T', ' ')} → ${report.data.to.slice(5, 16).replace('T', ' ')}`,
-          metrics: report.metrics,
-          equity: curves.equity,
-          startEquity: runs[0]!.config.paper.startBalanceUsdt,
-          notes: runNotes,
-        },
-        paint,
-      ),
-    );
-    writeBacktestOutputs(values, io, { report: best! }, best!);
-    return 0;
-  }
+  if (single) return reportSingle(values, io, runs, best! as Result, paint);
 
   const ranked = rankResults(saved.sort((a, b) => a.index - b.index), rankBy);
   io.stderr.write(renderSweep(ranked.map((r) => ({ label: r.label, metrics: r.metrics, locks: { column: r.locks.column(), summary: r.locks.summary() } })), rankBy, paint));
   io.stderr.write(`backtest: ${saved.length} results saved in ${dirname(saved[0]!.file)}\n`);
   const summary = { rankedBy: rankBy, runs: ranked.map((r) => ({ set: r.label, file: r.file, metrics: r.metrics, lockRefusals: Object.fromEntries(r.locks.counts) })) };
   writeBacktestOutputs(values, io, { summary }, best!);
+  return 0;
+}
+
+/** Whether `--set` asks for one run (a sweep's values, or a bad --set, answer false). */
+function isSingleGrid(set: readonly string[] | undefined): boolean {
+  try {
+    return expandGrid(set ?? []).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** A single run's summary on stderr, and its `--json` and `--html`. */
+function reportSingle(values: Values, io: CommandIo, runs: readonly PreparedRun[], best: Result, paint: ReturnType<typeof paintFor>): number {
+  const { head: report, curves, notes: runNotes } = best;
+  io.stderr.write(
+    renderSummary(
+      {
+        title: `${report.data.symbol} ${report.strategy} ${report.data.interval}m, ${report.data.candles.toLocaleString('en-US')} candles`,
+        subtitle: `${report.data.from.slice(0, 16).replace('T', ' ')} → ${report.data.to.slice(5, 16).replace('T', ' ')}`,
+        metrics: report.metrics,
+        equity: curves.equity,
+        startEquity: runs[0]!.config.paper.startBalanceUsdt,
+        notes: runNotes,
+      },
+      paint,
+    ),
+  );
+  writeBacktestOutputs(values, io, { report: best }, best);
   return 0;
 }
 

@@ -23,10 +23,14 @@ import type { Logger } from '../util/logger.js';
 import { engineSettingsFrom, strategyFor } from './wiring.js';
 import { WORKER_TAG } from './workerTag.js';
 
-/** The data of a job: a checked file (read again by the job), or candles in memory (a download). */
+/**
+ * The data of a job: a checked file (read again by the job), candles in memory (a download), or a
+ * source in this thread (a single run's file read once; never handed to a worker).
+ */
 export type JobData =
   | { readonly kind: 'file'; readonly path: string; readonly count: number; readonly firstTs: number; readonly lastTs: number; readonly minStepMs: number; readonly intervalMinutes: number }
-  | { readonly kind: 'candles'; readonly candles: readonly Candle[]; readonly intervalMinutes: number };
+  | { readonly kind: 'candles'; readonly candles: readonly Candle[]; readonly intervalMinutes: number }
+  | { readonly kind: 'source'; readonly source: CandleSource; readonly intervalMinutes: number };
 
 export interface BacktestJob {
   readonly index: number;
@@ -90,7 +94,7 @@ export function runConfiguredBacktest(
 /** Runs a job where it is called (a worker, or the command's thread). */
 export async function runJob(job: BacktestJob, onProgress?: (candlesRead: number) => void): Promise<JobResult> {
   const d = job.data;
-  const candles = d.kind === 'file' ? scannedFileSource(d.path, d) : d.candles;
+  const candles = d.kind === 'file' ? scannedFileSource(d.path, d) : d.kind === 'source' ? d.source : d.candles;
   const locks = new LockRefusals();
   const run = await runConfiguredBacktest(job.config, { candles, intervalMinutes: d.intervalMinutes }, job.window, job.countLocks ? locks : undefined, onProgress).catch((e: unknown) => {
     // A window outside the data, an interval the symbol is not set up for: the command line is wrong.

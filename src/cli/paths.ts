@@ -35,7 +35,8 @@ export async function openDataArg(arg: string, io: CommandIo): Promise<{ path: s
   }
 }
 
-function dataPath(arg: string, io: CommandIo): string {
+/** The path `--data` names (relative to the working directory). */
+export function dataPath(arg: string, io: CommandIo): string {
   return isAbsolute(arg) ? arg : resolve(io.cwd, arg);
 }
 

@@ -4,7 +4,8 @@
  * Text and questions wrap at word boundaries to the terminal's width (a phone in portrait shows
  * about 48 columns), so no word is cut at the edge of the screen.
  */
-import { createInterface, type Interface } from 'node:readline';
+// Loaded when a prompt opens (process.getBuiltinModule), not with the bundle (issue 18).
+import type { Interface } from 'node:readline';
 import { Writable } from 'node:stream';
 
 export class PromptAborted extends Error {
@@ -26,7 +27,7 @@ export class Prompter {
         done();
       },
     });
-    this.#rl = createInterface({ input, output: echo, terminal: true });
+    this.#rl = process.getBuiltinModule('node:readline').createInterface({ input, output: echo, terminal: true });
     this.#rl.on('close', () => {
       this.#closed = true;
     });

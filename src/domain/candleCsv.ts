@@ -148,6 +148,111 @@ export async function scanCandleFile(path: string): Promise<CandleFileScan> {
 /** Bytes read at a time by `scanCandleFile`. */
 const SCAN_BYTES = 1024 * 1024;
 
+/**
+ * The first `bytes` (or a little more) of a candle file, checked as `scanCandleFile` checks the
+ * whole: its figures, and whether that was the whole file. Null where a `.gz` file must be
+ * streamed (this Node has no synchronous zlib handle). The first bad line in the head is the
+ * first of the file: the same error `scanCandleFile` throws.
+ */
+export function scanCandleHead(path: string, bytes: number): { readonly scan: CandleFileScan; readonly whole: boolean } | null {
+  const parser = new CandleCsvParser(path, { keep: false });
+  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+  if (chunks === null) return null;
+  try {
+    let read = 0;
+    let next = chunks.next();
+    for (; !next.done && read < bytes; next = chunks.next()) {
+      parser.push(next.value);
+      read += next.value.length;
+    }
+    const whole = next.done === true;
+    if (whole) parser.end();
+    return { scan: { count: parser.rows, firstTs: parser.firstTs, lastTs: parser.lastTs, minStepMs: parser.minStepMs }, whole };
+  } finally {
+    chunks.return();
+  }
+}
+
+/**
+ * One read of a candle file (issue 18): a run plays `batches()` (the batches and checks of
+ * `readCandleBatches`), then `rest()` reads on, with every check but building no candle, from
+ * wherever the run stopped (a window's end) to the end of the file, and gives the figures
+ * `scanCandleFile` gives. So a single run checks and counts its file in the pass that plays it.
+ * `close()` lets go of the file however the read ended. The file is opened (a `.gz` one's inflater
+ * made) on the first read, so a reading never played holds nothing. A `.gz` file that would have to
+ * be streamed (no synchronous zlib handle: `scanCandleHead` answers null first) fails the read.
+ */
+export class CandleFileReading {
+  readonly #path: string;
+  readonly #parser: CandleCsvParser;
+  #chunks: Generator<Uint8Array, void, undefined> | null = null;
+  /** The piece in hand (valid until the next is read) and how far into it the parser has read. */
+  #chunk: Uint8Array = new Uint8Array(0);
+  #at = 0;
+  #started = false;
+  #ended = false;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.#parser = new CandleCsvParser(path);
+  }
+
+  /** The candles, about 140 at a time, one event-loop turn per chunk; can be called once. */
+  async *batches(): AsyncGenerator<Candle[], void, undefined> {
+    if (this.#started) throw new Error('a candle file read once cannot be played twice');
+    this.#started = true;
+    const parser = this.#parser;
+    for (;;) {
+      while (this.#at < this.#chunk.length) {
+        const end = Math.min(this.#at + BATCH_BYTES, this.#chunk.length);
+        const candles = parser.push(this.#chunk.subarray(this.#at, end));
+        this.#at = end;
+        if (candles.length > 0) yield candles;
+      }
+      if (!this.#next()) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.#ended = true;
+    const last = parser.end();
+    if (last.length > 0) yield last;
+  }
+
+  /** Reads what the run left to the end of the file (CandleCsvError for a bad line); the whole file's figures. */
+  rest(): CandleFileScan {
+    const parser = this.#parser;
+    if (!this.#ended) {
+      parser.dropCandles();
+      parser.push(this.#chunk.subarray(this.#at));
+      this.#at = this.#chunk.length;
+      while (this.#next()) {
+        parser.push(this.#chunk);
+        this.#at = this.#chunk.length;
+      }
+      this.#ended = true;
+      parser.end();
+    }
+    return { count: parser.rows, firstTs: parser.firstTs, lastTs: parser.lastTs, minStepMs: parser.minStepMs };
+  }
+
+  close(): void {
+    this.#chunks?.return();
+  }
+
+  #next(): boolean {
+    if (this.#chunks === null) {
+      const path = this.#path;
+      const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+      if (chunks === null) throw new Error(`${path}: this Node has no synchronous zlib handle, so the file cannot be read once`);
+      this.#chunks = chunks;
+    }
+    const next = this.#chunks.next();
+    if (next.done === true) return false;
+    this.#chunk = next.value;
+    this.#at = 0;
+    return true;
+  }
+}
+
 /** Writes candles in the canonical format. */
 export function formatCandleCsv(candles: readonly Candle[]): string {
   let out = HEADER + '\n';

@@ -39,7 +39,7 @@ export class CandleCsvParser {
   #prevTs = -Infinity;
   #out: Candle[] = [];
   /** False: rows are checked and counted but no candle is built (a file's first, checking pass). */
-  readonly #keep: boolean;
+  #keep: boolean;
   #rows = 0;
   #firstTs = NaN;
   #minStepMs = Infinity;
@@ -67,6 +67,11 @@ export class CandleCsvParser {
     return this.#minStepMs;
   }
 
+  /** From now on rows are checked and counted but no candle is built (the rest of a file no run needs). */
+  dropCandles(): void {
+    this.#keep = false;
+  }
+
   /** Reads one chunk of the file; returns the candles of the lines it completed. */
   push(chunk: Uint8Array): Candle[] {
     this.#out = [];
@@ -88,14 +93,25 @@ export class CandleCsvParser {
     return this.#out;
   }
 
-  /** The end of the file: reads a last line without a newline; returns its candle if any. */
   /**
    * Reads the complete lines from `from` on; returns where the unfinished one starts. A loop of its
    * own, with nothing after it: V8 compiles a long loop while it runs (on-stack replacement), and
    * code after the loop that had never run then threw that compiled code away at every chunk.
+   * A plain row that passes the checks is read where it stands, its `\n` found as the end of its
+   * sixth cell (issue 18: a search for the newline first cost a call into C++ and a second pass over
+   * the bytes per line); any other line is found by its newline and read by `#readLine`.
    */
   #lines(chunk: Uint8Array, from: number): number {
     for (;;) {
+      if (this.#line > 0) {
+        const end = this.#plainCells(chunk, from, chunk.length);
+        if (end >= 0 && end < chunk.length && chunk[end] === NL && this.#cellsFit()) {
+          this.#line++;
+          this.#cellsRow();
+          from = end + 1;
+          continue;
+        }
+      }
       const nl = chunk.indexOf(NL, from);
       if (nl < 0) return from;
       this.#readLine(chunk, from, nl, true);
@@ -103,6 +119,7 @@ export class CandleCsvParser {
     }
   }
 
+  /** The end of the file: reads a last line without a newline; returns its candle if any. */
   end(): Candle[] {
     this.#out = [];
     const carry = this.#carry;
@@ -124,23 +141,28 @@ export class CandleCsvParser {
       return;
     }
     if (start === end) return;
-    if (!this.#plainRow(bytes, start, end)) {
+    // A failed check: the text path raises the same error, with the line as text.
+    if (this.#plainCells(bytes, start, end) !== end || !this.#cellsFit()) {
       this.#textRow(this.#decoder.decode(bytes.subarray(start, end)), lineNo);
       return;
     }
+    this.#cellsRow();
+  }
+
+  /** Whether the row in #cells passes the checks `#textRow` makes (ts integer and after the last, OHLC consistent, volume ≥ 0). */
+  #cellsFit(): boolean {
     const c = this.#cells;
     const ts = c[0]!;
     const open = c[1]!;
     const high = c[2]!;
     const low = c[3]!;
     const close = c[4]!;
-    const volume = c[5]!;
-    if (!Number.isInteger(ts) || ts <= this.#prevTs || high < Math.max(open, close, low) || low > Math.min(open, close) || volume < 0) {
-      // The text path raises the same error, with the line as text.
-      this.#textRow(this.#decoder.decode(bytes.subarray(start, end)), lineNo);
-      return;
-    }
-    this.#row(ts, open, high, low, close, volume);
+    return Number.isInteger(ts) && ts > this.#prevTs && !(high < Math.max(open, close, low)) && !(low > Math.min(open, close)) && !(c[5]! < 0);
+  }
+
+  #cellsRow(): void {
+    const c = this.#cells;
+    this.#row(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!);
   }
 
   #row(ts: number, open: number, high: number, low: number, close: number, volume: number): void {
@@ -151,41 +173,42 @@ export class CandleCsvParser {
     if (this.#keep) this.#out.push({ ts, open, high, low, close, volume });
   }
 
-  /** Six plain decimal cells into #cells; false for anything else. */
-  #plainRow(b: Uint8Array, start: number, end: number): boolean {
+  /** Six plain decimal cells from `start` into #cells, none past `end`: where the sixth ends, or -1 for anything else. */
+  #plainCells(b: Uint8Array, start: number, end: number): number {
+    // No byte at or past `end` is read: a read past a chunk's end threw V8's compiled code away.
     let i = start;
     for (let k = 0; k < 6; k++) {
+      if (i >= end) return -1;
       const neg = b[i] === MINUS;
       if (neg) i++;
       let m = 0;
       let digits = 0;
-      let frac = 0;
-      let d = b[i]! - ZERO;
-      if (i >= end || d < 0 || d > 9) return false;
-      while (i < end && d >= 0 && d <= 9) {
+      for (; i < end; i++) {
+        const d = b[i]! - ZERO;
+        if (d < 0 || d > 9) break;
         m = m * 10 + d;
         digits++;
-        d = b[++i]! - ZERO;
       }
+      if (digits === 0) return -1;
+      let frac = 0;
       if (i < end && b[i] === DOT) {
-        d = b[++i]! - ZERO;
-        if (i >= end || d < 0 || d > 9) return false;
-        while (i < end && d >= 0 && d <= 9) {
+        for (i++; i < end; i++) {
+          const d = b[i]! - ZERO;
+          if (d < 0 || d > 9) break;
           m = m * 10 + d;
-          digits++;
           frac++;
-          d = b[++i]! - ZERO;
         }
+        if (frac === 0) return -1;
       }
-      if (digits > MAX_DIGITS) return false;
+      if (digits + frac > MAX_DIGITS) return -1;
       const v = frac === 0 ? m : m / POW10[frac]!;
       this.#cells[k] = neg ? -v : v;
       if (k < 5) {
-        if (i >= end || b[i] !== COMMA) return false;
+        if (i >= end || b[i] !== COMMA) return -1;
         i++;
       }
     }
-    return i === end;
+    return i;
   }
 
   /** One data line as text, read and checked exactly as the text reader always did. */

@@ -8,7 +8,8 @@
  * with it. Market data keeps the candle files' own timestamps. Funding falls due by it too
  * (./fundingSchedule.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// node:http is loaded when a sandbox starts (process.getBuiltinModule), not with the bot's bundle (issue 18).
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { startNtpResponder, type NtpResponder } from '../clock/ntpResponder.js';
 import { describeCandleFile, inferIntervalMinutes, readCandleFile } from '../domain/candleCsv.js';
@@ -276,6 +277,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     });
   };
 
+  const { createServer } = process.getBuiltinModule('node:http');
   const server = createServer(onRequest);
   track(server);
   const separateWs = opts.wsPort !== undefined;

@@ -13,9 +13,7 @@
  * inflated before `text()`. A redirect is returned as is, never followed (Bybit's API does not redirect, and a
  * signed request must not be replayed elsewhere).
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 export interface HttpFetchInit {
@@ -67,14 +65,32 @@ export class HttpFetchError extends Error {
   }
 }
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
-};
+/**
+ * node:http and node:https with their keep-alive agents, loaded on the first request: a command
+ * that makes none (a backtest, --help) does not pay for loading them (about 10 ms; issue 18).
+ */
+let transports: { readonly 'http:': Transport; readonly 'https:': Transport } | null = null;
+interface Transport {
+  readonly request: typeof import('node:http').request;
+  readonly agent: Agent;
+}
+
+function transportFor(protocol: string): Transport | null {
+  if (protocol !== 'http:' && protocol !== 'https:') return null;
+  if (transports === null) {
+    const http = process.getBuiltinModule('node:http');
+    const https = process.getBuiltinModule('node:https');
+    transports = {
+      'http:': { request: http.request, agent: new http.Agent({ keepAlive: true, maxSockets: 16 }) },
+      'https:': { request: https.request, agent: new https.Agent({ keepAlive: true, maxSockets: 16 }) },
+    };
+  }
+  return transports[protocol];
+}
 
 export function httpFetch(input: string | URL, init: HttpFetchInit = {}): Promise<HttpResponse> {
   const url = typeof input === 'string' ? new URL(input) : input;
-  const transport = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : null;
+  const transport = transportFor(url.protocol);
   if (transport === null) return Promise.reject(new HttpFetchError(`unsupported protocol ${url.protocol}`, undefined));
   const signal = init.signal ?? null;
   if (signal?.aborted) return Promise.reject(new HttpAbortError('the request was aborted'));
@@ -83,7 +99,7 @@ export function httpFetch(input: string | URL, init: HttpFetchInit = {}): Promis
     const body = init.body ?? null;
     if (!Object.keys(headers).some((k) => k.toLowerCase() === 'accept-encoding')) headers['accept-encoding'] = 'gzip, deflate, br';
     if (body !== null && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['content-length'] = String(Buffer.byteLength(body));
-    const req = transport.request(url, { method: init.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'] });
+    const req = transport.request(url, { method: init.method ?? 'GET', headers, agent: transport.agent });
     let settled = false;
     const fail = (e: Error): void => {
       if (settled) return;

@@ -1,6 +1,10 @@
 /** DESIGN section 5 definitions of the backtest metrics, on series small enough to check by hand. */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { annualisationFactor, maxDrawdownPct, perCandleReturns, sharpeRatio, sortinoRatio, UnknownIntervalError } from '../../src/backtest/metrics.js';
+import { CurveValues } from '../../src/backtest/curveValues.js';
+import { annualisationFactor, computeMetrics, curveRatios, maxDrawdownPct, perCandleReturns, sharpeRatio, sortinoRatio, UnknownIntervalError } from '../../src/backtest/metrics.js';
+import { readCandleFile } from '../../src/domain/candleCsv.js';
+import { dec } from '../../src/domain/money.js';
 
 describe('annualisation: sqrt(525600 / intervalMinutes), crypto trades 24/7 (never 252 days)', () => {
   it.each([
@@ -50,5 +54,33 @@ describe('max drawdown: the largest peak-to-trough fall, percent of the peak', (
     // 120 → 90 is 25 %; 130 → 65 is 50 %.
     expect(maxDrawdownPct([100, 120, 90, 130, 65, 140])).toBeCloseTo(50, 10);
     expect(maxDrawdownPct([100, 101, 102])).toBe(0);
+  });
+});
+
+describe('the report\'s Sharpe and Sortino, worked out over the curve in two passes', () => {
+  it('are bit for bit those of sharpeRatio and sortinoRatio over perCandleReturns, for real and awkward curves', () => {
+    const real = readCandleFile(fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url))).map((c) => c.close);
+    const flatThenMoves = Array.from({ length: 20_000 }, (_, i) => (i < 9_000 ? 1000 : 1000 + Math.sin(i / 50) * 3 + (i % 7) * 1e-8));
+    const curves: [string, number[]][] = [
+      ['real closes', real],
+      ['flat, then moving', flatThenMoves],
+      ['through zero and below', [100, 50, 0, 0, -20, 10, 10, 30]],
+      ['with NaN and Infinity', [100, 101, NaN, 102, Infinity, 103, 99]],
+      ['three points', [100, 90, 120]],
+      ['two points', [100, 90]],
+      ['one point', [100]],
+    ];
+    for (const [what, values] of curves) {
+      for (const minutes of [1, 5, 60]) {
+        const r = perCandleReturns(values);
+        const ratios = curveRatios(CurveValues.from(values), minutes);
+        expect(Object.is(ratios.sharpe, sharpeRatio(r, minutes)), `${what}, ${minutes}m: Sharpe ${ratios.sharpe}`).toBe(true);
+        expect(Object.is(ratios.sortino, sortinoRatio(r, minutes)), `${what}, ${minutes}m: Sortino ${ratios.sortino}`).toBe(true);
+        const m = computeMetrics({ equity: CurveValues.from(values), tradePnls: [], startEquity: 1000, netPnl: dec(0), fees: dec(0), exposedCandles: 0, intervalMinutes: minutes });
+        const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
+        expect([m.sharpe, m.sortino]).toEqual([round8(ratios.sharpe), round8(ratios.sortino)]);
+      }
+    }
+    expect(() => computeMetrics({ equity: [1, 2, 3], tradePnls: [], startEquity: 1, netPnl: dec(0), fees: dec(0), exposedCandles: 0, intervalMinutes: 7 })).toThrow(/cannot annualise/);
   });
 });

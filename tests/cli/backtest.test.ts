@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BacktestReport } from '../../src/backtest/backtestReport.js';
@@ -18,6 +18,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
 import { UsageError } from '../../src/util/errors.js';
 import { countingProxy, type CountingProxy } from '../backtest/countingProxy.js';
 import { countColour, readPng } from '../backtest/png.js';
+import { builtBundle } from '../helpers/build.js';
 import { memoryIo, runBot } from '../helpers/cli.js';
 import { chromiumTool } from '../helpers/externalTool.js';
 import { renderPage } from '../helpers/headlessPage.js';
@@ -287,4 +288,20 @@ describe('backtest --download through the sandbox', () => {
     expect(r.err).toMatch(/candles from the cache/);
     expect((JSON.parse(r.out) as BacktestReport).equity).toEqual(first.equity);
   });
+
+  it('the bundle downloads through its own fetch over node:http: undici is left out of it and Node\'s fetch (undici, ~18 MB) is never called', async () => {
+    // A preloaded spy records every call of Node's global fetch.
+    const spy = join(dir, 'fetch-spy.cjs');
+    const calls = join(dir, 'global-fetch.log');
+    writeFileSync(spy, "const fs = require('node:fs'); const f = globalThis.fetch; globalThis.fetch = (...a) => { fs.appendFileSync(process.env.FETCH_SPY, String(a[0]) + '\\n'); return f(...a); };\n");
+    proxy.log.length = 0;
+    const args = ['backtest', '--download', '--symbol', 'BTCUSDT', '--interval', '1m', '--from', '2025-05-29T20:00', '--to', '2025-05-29T22:00', '--exchange-url', proxy.url, '--state-dir', 'st', '--json', '-'];
+    const r = await runBot(args, { cwd: dir, env: { NODE_OPTIONS: `--require ${spy}`, FETCH_SPY: calls }, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/downloaded \d+ candles in \d+ request\(s\)/);
+    expect((JSON.parse(r.stdout) as BacktestReport).data.candles).toBe(120);
+    expect(proxy.log.length, 'the requests reached the exchange').toBeGreaterThan(0);
+    expect(existsSync(calls) ? readFileSync(calls, 'utf8') : '', 'no request went through Node\'s fetch').toBe('');
+    expect(readFileSync(join(dirname(builtBundle('bot')), 'THIRD-PARTY-LICENSES.txt'), 'utf8'), 'undici is not bundled').not.toMatch(/^undici@/m);
+  }, 180_000);
 });

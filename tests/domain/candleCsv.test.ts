@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CandleCsvError, parseCandleCsv, readCandleBatches, readCandleFile, scanCandleFile } from '../../src/domain/candleCsv.js';
+import { CandleCsvError, CandleFileReading, parseCandleCsv, readCandleBatches, readCandleFile, scanCandleFile, scanCandleHead } from '../../src/domain/candleCsv.js';
 import { CandleCsvParser } from '../../src/domain/candleCsvParser.js';
 import type { Candle } from '../../src/domain/types.js';
 
@@ -67,6 +67,29 @@ describe('candle CSV reader', () => {
     const want = textReference(text);
     expect(want).toHaveLength(3);
     for (const size of [1, 2, 3, 5, 7, 16, 64, bytes.length]) expect(inPieces(bytes, size), `pieces of ${size} bytes`).toEqual(want);
+  });
+
+  it('a line read where it stands in the chunk gives what the line found by its newline gives, at every chunk boundary', () => {
+    // Rows the plain reader takes, rows it must leave to Number() or refuse, and lines that end oddly.
+    const lines = ['2000,1,2,0.5,1.5,10', '2000,-1,2,-3,-2,0', '2000,1.25,2.5,1.125,2,0.001', '2000,007,8,6,7,1', '2000,1,2,0.5,1.5,10x', '2000,1,2,0.5,1.5,10,', '2000,1,2,0.5,1.5',
+      '2000,1.,2,0.5,1.5,10', '2000,.5,2,0.5,1.5,10', '2000,-,2,0.5,1.5,10', '2000,+1,2,0.5,1.5,10', '2000,1,2,0.5,1.5,1234567890123456', '2000,1,2,0.5,1.5,123456789012345',
+      '2000,1,2,0.5,1.5,10\r', '2000,1,2,0.5,1.5, 10', '2000.5,1,2,0.5,1.5,10', '1000,1,2,0.5,1.5,10', '2000,1,0.9,0.5,1.5,10', '2000,1,2,0.5,1.5,-1', '2000,1e0,2,0.5,1.5,10', '', '-2000,1,2,0.5,1.5,10'];
+    for (const line of lines) {
+      const text = `ts,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n${line}\n3000,1,2,0.5,1.5,10\n`;
+      const bytes = Buffer.from(text, 'utf8');
+      const outcome = (read: () => Candle[]): string => {
+        try {
+          return JSON.stringify(read());
+        } catch (e) {
+          return String(e);
+        }
+      };
+      const whole = outcome(() => parseCandleCsv(text, 't'));
+      const cells = line.split(',').map(Number);
+      const ok = line.trim() === '' || (cells.length === 6 && cells.every(Number.isFinite) && Number.isInteger(cells[0]) && cells[0]! > 1000 && cells[0]! < 3000 && !(cells[2]! < Math.max(cells[1]!, cells[4]!, cells[3]!)) && !(cells[3]! > Math.min(cells[1]!, cells[4]!)) && !(cells[5]! < 0));
+      expect(whole, `${JSON.stringify(line)} read as the text reader reads it`).toBe(ok ? JSON.stringify(textReference(text)) : whole.startsWith('CandleCsvError: t: line 3') ? whole : 'an error naming line 3');
+      for (let size = 1; size <= bytes.length; size++) expect(outcome(() => inPieces(bytes, size)), `${JSON.stringify(line)} in pieces of ${size}`).toBe(whole);
+    }
   });
 
   it('names the line and what is wrong, as before', () => {
@@ -135,5 +158,68 @@ describe('candle CSV reader', () => {
         for await (const _ of readCandleBatches(file));
       })).toBe(whole);
     }
+  });
+
+  it('a file read once plays the batches of readCandleBatches and, wherever the run stops, checks on to the end with the figures of scanCandleFile', async () => {
+    const all = readCandleFile(BTC_1M);
+    const text = `ts,open,high,low,close,volume\n${all.map((c) => `${c.ts},${c.open},${c.high},${c.low},${c.close},${c.volume}`).join('\n')}\n`;
+    const plain = join(tmp, 'once.csv');
+    const gz = join(tmp, 'once.csv.gz');
+    writeFileSync(plain, text);
+    writeFileSync(gz, gzipSync(text));
+    for (const file of [plain, gz]) {
+      const scan = await scanCandleFile(file);
+      for (const stopAfter of [0, 1, 37, 250, Infinity]) {
+        const reading = new CandleFileReading(file);
+        const played: Candle[] = [];
+        let batches = 0;
+        for await (const b of reading.batches()) {
+          if (batches++ >= stopAfter) break;
+          played.push(...b);
+        }
+        expect(played).toEqual(all.slice(0, played.length));
+        if (stopAfter === Infinity) expect(played).toEqual(all);
+        expect(reading.rest(), `${file} stopped after ${stopAfter} batches`).toEqual(scan);
+        reading.close();
+      }
+    }
+  });
+
+  it('a file read once fails after the run as the check first failed: a bad line past where the run stopped, a truncated .csv.gz', async () => {
+    const all = readCandleFile(BTC_1M);
+    const lines = `ts,open,high,low,close,volume\n${all.map((c) => `${c.ts},${c.open},${c.high},${c.low},${c.close},${c.volume}`).join('\n')}`.split('\n');
+    lines[lines.length - 3] = '1,2,3';
+    const bad = join(tmp, 'late-bad.csv');
+    writeFileSync(bad, lines.join('\n'));
+    const truncated = join(tmp, 'once-truncated.csv.gz');
+    const gz = readFileSync(BTC_1M);
+    writeFileSync(truncated, gz.subarray(0, gz.length - 5000));
+    for (const file of [bad, truncated]) {
+      const first = await scanCandleFile(file).then(() => 'no error', (e: Error) => `${(e as NodeJS.ErrnoException).code}: ${e.message}`);
+      expect(first).not.toBe('no error');
+      const reading = new CandleFileReading(file);
+      for await (const _ of reading.batches()) break;
+      let error = 'no error';
+      try {
+        reading.rest();
+      } catch (e) {
+        error = `${(e as NodeJS.ErrnoException).code}: ${(e as Error).message}`;
+      }
+      reading.close();
+      expect(error).toBe(first);
+    }
+  });
+
+  it('the head of a file: its first bytes checked, its figures, and whether that was all of it', async () => {
+    const all = readCandleFile(BTC_1M);
+    const head = scanCandleHead(BTC_1M, 64 * 1024)!;
+    expect(head.whole).toBe(false);
+    expect(head.scan.count).toBeGreaterThan(500);
+    expect(head.scan).toEqual({ count: head.scan.count, firstTs: all[0]!.ts, lastTs: all[head.scan.count - 1]!.ts, minStepMs: 60_000 });
+    const small = join(tmp, 'small.csv');
+    writeFileSync(small, 'ts,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n4000,1,2,0.5,1.5,10');
+    expect(scanCandleHead(small, 64 * 1024)).toEqual({ scan: await scanCandleFile(small), whole: true });
+    writeFileSync(small, 'ts,open,high,low,close,volume\n1000,1,2,0.5,1.5,10\n500,1,2,0.5,1.5,10\n');
+    expect(() => scanCandleHead(small, 64 * 1024)).toThrow(`${small}: line 3: ts 500 is not after the previous row's 1000`);
   });
 });
