@@ -40,15 +40,30 @@ export class OrderSender {
     this.#opening = opening;
   }
 
-  /** Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves it for reconciliation. */
-  async send(req: OrderRequest, purpose: OrderPurpose, reason: string): Promise<SendOutcome> {
+  /**
+   * Sends an order that is already recorded; a refusal undoes the record, an unknown outcome leaves
+   * it for reconciliation. `record`, when given, records it instead once the request is written
+   * (the port writes it before its first await), before any answer or event about it is handled:
+   * for an order whose record need not be durable before it leaves (an exit), so that the record's
+   * cost is not on the way to the exchange. A port that throws at once leaves it unrecorded.
+   */
+  async send(req: OrderRequest, purpose: OrderPurpose, reason: string, record?: () => void): Promise<SendOutcome> {
     const { tracker, store, logger } = this.#ctx;
     const now = this.#ctx.now();
     this.#ledger.order(req, purpose, reason, now);
     tracker.trackSent(req, now);
     if (purpose === 'entry' || purpose === 'quote') this.#opening();
     try {
-      const res = await this.#ctx.port.placeOrder(req);
+      const placing = this.#ctx.port.placeOrder(req);
+      if (record !== undefined) {
+        try {
+          record();
+        } catch (e) {
+          placing.catch(() => undefined); // not waited for: the record failed, handled below as an unknown outcome
+          throw e;
+        }
+      }
+      const res = await placing;
       tracker.acknowledge(req.orderLinkId, res.orderId, this.#ctx.now());
       if (purpose !== 'quote') {
         store.update((d) => {

@@ -206,12 +206,14 @@ export class PositionManager {
         stopLoss: null,
         takeProfit: null,
       };
-      // Recorded, not flushed first: an exit repeated after a crash is refused (reduce-only on a
-      // flat position), so unlike an entry it cannot do harm twice.
-      this.#ctx.store.update((d) => {
-        d.symbols[sym]!.openOrders[req.orderLinkId] = storedOrder(req, 'exit', now);
-      });
-      sent = { outcome: await this.#orders.send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`), orderLinkId: req.orderLinkId };
+      // Not flushed first: an exit repeated after a crash is refused (reduce-only on a flat
+      // position), so unlike an entry it cannot do harm twice. Recorded once its request is written
+      // (OrderSender.send): the state's update is then not on the way to the exchange.
+      const record = (): void =>
+        this.#ctx.store.update((d) => {
+          d.symbols[sym]!.openOrders[req.orderLinkId] = storedOrder(req, 'exit', now);
+        });
+      sent = { outcome: await this.#orders.send(req, 'exit', `${EXIT_CODES[code]}: ${reason}`, record), orderLinkId: req.orderLinkId };
       if (sent.outcome === 'positionGone') this.#flatSaidAtMs.set(sym, this.#ctx.clockMs());
     }
     for (const o of tracker.open(sym)) if (roleOf(o) === 'target') await this.#orders.cancel(sym, o.orderLinkId, reason);

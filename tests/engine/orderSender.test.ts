@@ -83,6 +83,32 @@ describe('OrderSender', () => {
     expect(kit.logs.at(-1)).toMatchObject({ level: 'warn', message: 'BTCUSDT entry order outcome unknown; reconciliation will look it up' });
   });
 
+  it('an exit recorded on the way: the record is made once the request is sent, and the answer finds it (accepted, or refused and undone)', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const exit = (code: 'S' | 'T') => request({ side: 'sell', type: 'market', price: null, timeInForce: 'IOC', reduceOnly: true, orderLinkId: makeOrderLinkId('ps', 'BTCUSDT', { kind: 'exit', code }, T0) });
+    const send = kit.port.placeOrder.bind(kit.port);
+    let sentBeforeRecord = false;
+    kit.port.placeOrder = (r) => {
+      const placed = send(r);
+      sentBeforeRecord = kit.store.state.symbols.BTCUSDT?.openOrders[r.orderLinkId] === undefined;
+      return placed;
+    };
+    // Flat on the exchange: refused (110017), and the record made on the way is undone.
+    const refused = exit('S');
+    expect(await w.orders.send(refused, 'exit', 'signal', () => record(kit, refused, 'exit'))).toBe('positionGone');
+    expect(sentBeforeRecord).toBe(true);
+    expect(kit.store.state.symbols.BTCUSDT?.openOrders[refused.orderLinkId]).toBeUndefined();
+    // A long position: the exit is accepted, and its record learns the exchange's id.
+    const entry = request({ type: 'market', price: null, timeInForce: 'IOC' });
+    record(kit, entry, 'entry');
+    expect(await w.orders.send(entry, 'entry', 'test')).toBe('placed');
+    const accepted = exit('T');
+    expect(await w.orders.send(accepted, 'exit', 'held', () => record(kit, accepted, 'exit'))).toBe('placed');
+    const orderId = kit.sim.order({ symbol: 'BTCUSDT', orderLinkId: accepted.orderLinkId })!.orderId;
+    expect(kit.store.state.symbols.BTCUSDT?.openOrders[accepted.orderLinkId]).toMatchObject({ orderId, status: 'new', purpose: 'exit' });
+  });
+
   it('cancelling an order that is already closed is not an error', async () => {
     const kit = partsKit();
     const w = await wireParts(kit);
