@@ -295,16 +295,23 @@ export class RiskGate {
     const tz = this.#ctx.settings().risk.dayTimeZone;
     const daily = this.#ctx.store.state.daily;
     if (daily && now < this.#dayEndMs(daily.dayStartMs, tz)) {
-      if (daily.botEquityAtDayStart === null) {
-        const eq = this.#bot?.equity() ?? null;
-        if (eq !== null) {
-          this.#ctx.store.update((d) => {
-            d.daily!.botEquityAtDayStart = money(eq.toDecimalPlaces(8));
-          });
-        }
-      }
+      if (daily.botEquityAtDayStart === null) this.#baseDay();
       return;
     }
+    this.#startDay(now, tz);
+  }
+
+  // The store updates of rollDailyWindow, apart: a closure in it would allocate its context at
+  // every call (every candle), not only on the rare calls that write.
+  #baseDay(): void {
+    const eq = this.#bot?.equity() ?? null;
+    if (eq === null) return;
+    this.#ctx.store.update((d) => {
+      d.daily!.botEquityAtDayStart = money(eq.toDecimalPlaces(8));
+    });
+  }
+
+  #startDay(now: number, tz: string): void {
     const eq = this.#bot?.equity() ?? null;
     this.#ctx.store.update((d) => {
       d.daily = { dayStartMs: startOfDayMs(now, tz), realisedPnl: '0', botEquityAtDayStart: eq === null ? null : money(eq.toDecimalPlaces(8)) };
