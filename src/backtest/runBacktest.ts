@@ -56,7 +56,9 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestRun> {
   let pending: Candle | null = null;
   let index = 0;
   outer: for await (const batch of source.batches()) {
-    for (const c of batch) {
+    // Indexed, not `for of`: an array iterator's result object per candle where the loop runs unoptimised.
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i]!;
       if (toMs !== undefined && c.ts >= toMs) break outer;
       if (replay === null) {
         if (!inWindow(c, index)) {
