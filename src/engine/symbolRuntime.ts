@@ -123,7 +123,12 @@ export function rememberCandle(rt: SymbolRuntime, c: Candle): void {
   rt.history.push(c);
   // Trimmed in batches (one splice per historyLimit candles, not one per candle); readers look at
   // the newest historyLimit only.
-  if (rt.history.length >= 2 * rt.historyLimit) rt.history.splice(0, rt.history.length - rt.historyLimit);
+  // Moved down in place, not spliced: splice returns the removed candles in a new array.
+  const h = rt.history;
+  if (h.length >= 2 * rt.historyLimit) {
+    h.copyWithin(0, h.length - rt.historyLimit);
+    h.length = rt.historyLimit;
+  }
 }
 
 /** Bybit's status of the symbol's instrument says it takes no new positions (Delivering, Closed, PreLaunch). */
