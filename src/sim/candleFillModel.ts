@@ -54,8 +54,7 @@ export class CandleFillModel {
   stepCandle(m: SimMarket, c: Candle): void {
     m.candle = c;
     if (m.resting.length === 0 && m.pending.length === 0 && (m.pos.side === null || !hasStops(m.pos))) {
-      const highFirst = c.high - c.open < c.open - c.low;
-      m.book.tradeCandle(c.open, highFirst ? c.high : c.low, highFirst ? c.low : c.high, c.close);
+      m.book.tradeCandle(c);
       m.last = c.close;
       m.lastTs = c.ts + m.intervalMs - 1;
       this.#clock.advance(m.lastTs);

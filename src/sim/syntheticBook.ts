@@ -16,7 +16,7 @@
  * - User orders are not shown in this book (they rest in the simulator only).
  * All arithmetic is on integers (price in ticks, size in steps); strings are built exactly.
  */
-import type { Instrument } from '../domain/types.js';
+import type { Candle, Instrument } from '../domain/types.js';
 import { hashUnit } from './prng.js';
 
 export type BookLevel = [price: string, size: string];
@@ -64,8 +64,15 @@ export class SyntheticBook {
   /**
    * The candle `c` traded along its path (./candlePath.ts: open, the nearer extreme, the other,
    * close) without the single moves being told: the same side as four `trade` calls, without them.
+   * Given the candle, not its four prices: a double read from a candle and passed to a call that is
+   * not inlined is boxed anew (issue 18: four heap numbers a candle).
    */
-  tradeCandle(open: number, first: number, second: number, close: number): void {
+  tradeCandle(c: Candle): void {
+    const open = c.open;
+    const close = c.close;
+    const highFirst = c.high - open < open - c.low;
+    const first = highFirst ? c.high : c.low;
+    const second = highFirst ? c.low : c.high;
     if (close !== second) this.#up = close > second;
     else if (second !== first) this.#up = second > first;
     else if (first !== open) this.#up = first > open;
