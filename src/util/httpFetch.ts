@@ -55,12 +55,16 @@ export class HttpAbortError extends Error {
   override name = 'AbortError';
 }
 
-/** A failure to connect or a broken connection; `code` is Node's (ECONNREFUSED, ECONNRESET...). */
+/**
+ * A failure to connect or a broken connection; `code` is Node's (ECONNREFUSED, ECONNRESET...).
+ * `cause` is Node's own error, whose message ccxt appends to its NetworkError ("fetch failed: connect
+ * ECONNREFUSED 127.0.0.1:443"), as it does with undici's.
+ */
 export class HttpFetchError extends Error {
   override name = 'FetchError';
   readonly code: string | undefined;
-  constructor(message: string, code: string | undefined) {
-    super(message);
+  constructor(message: string, code: string | undefined, cause?: Error) {
+    super(message, cause === undefined ? undefined : { cause });
     this.code = code;
   }
 }
@@ -120,11 +124,11 @@ export function httpFetch(input: string | URL, init: HttpFetchInit = {}): Promis
       signal?.removeEventListener('abort', onAbort);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (e: NodeJS.ErrnoException) => fail(new HttpFetchError(`${init.method ?? 'GET'} ${url.origin}${url.pathname} failed: ${e.message}`, e.code)));
+    req.on('error', (e: NodeJS.ErrnoException) => fail(new HttpFetchError(`${init.method ?? 'GET'} ${url.origin}${url.pathname} failed: ${e.message}`, e.code, e)));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (e) => fail(new HttpFetchError(`the answer from ${url.origin} broke off: ${e.message}`, (e as NodeJS.ErrnoException).code)));
+      res.on('error', (e) => fail(new HttpFetchError(`the answer from ${url.origin} broke off: ${e.message}`, (e as NodeJS.ErrnoException).code, e)));
       res.on('aborted', () => fail(new HttpFetchError(`the answer from ${url.origin} broke off`, 'ECONNRESET')));
       res.on('end', () => {
         if (settled) return;
@@ -169,4 +173,18 @@ function inflate(raw: Buffer, encoding: string | undefined): Buffer {
     default:
       throw new Error(`unknown content-encoding ${encoding}`);
   }
+}
+
+/**
+ * `httpFetch` for ccxt (the bot's client, src/exchange/bybit/createCcxtBybit.ts, and the candle
+ * download's): a redirect is a failure naming where it pointed, as undici's `redirect: 'error'`
+ * made it for ccxt, so ccxt raises a NetworkError that says so instead of reading the redirect's
+ * empty body as an answer.
+ */
+export async function ccxtFetch(input: string | URL, init: HttpFetchInit = {}): Promise<HttpResponse> {
+  const res = await httpFetch(input, init);
+  if (res.status < 300 || res.status >= 400) return res;
+  const where = res.headers.get('location') ?? 'an unnamed location';
+  const why = new Error(`redirect to ${where} was not followed (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''})`);
+  throw new HttpFetchError(why.message, undefined, why);
 }

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpAbortError, HttpFetchError, httpFetch } from '../../src/util/httpFetch.js';
+import { ccxtFetch, HttpAbortError, HttpFetchError, httpFetch } from '../../src/util/httpFetch.js';
 
 let server: http.Server;
 let base: string;
@@ -94,5 +94,48 @@ describe('httpFetch', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
     await expect(httpFetch(`http://127.0.0.1:${port}/`)).rejects.toSatisfy((e: unknown) => e instanceof HttpFetchError && e.code === 'ECONNREFUSED');
+  });
+});
+
+/**
+ * ccxt through `ccxtFetch` (what the bot's and the download's ccxt clients are given): a failure
+ * says why, as ccxt's own undici client said it ("fetch failed: connect ECONNREFUSED …"), and a
+ * redirect is an error naming where it pointed, not an empty answer read as data.
+ */
+describe('ccxt on ccxtFetch', () => {
+  async function client(url: string): Promise<{ publicGetV5MarketTime(): Promise<unknown> }> {
+    const { bybit } = await import('ccxt');
+    const ex = new bybit({ timeout: 2000 });
+    const api = ex.urls['api'] as Record<string, unknown>;
+    for (const k of Object.keys(api)) if (typeof api[k] === 'string') api[k] = url;
+    Object.assign(ex, { fetchImplementation: ccxtFetch, FetchError: HttpFetchError, AbortError: HttpAbortError });
+    return ex as unknown as { publicGetV5MarketTime(): Promise<unknown> };
+  }
+
+  it('names the refused connection in the NetworkError', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const { NetworkError } = await import('ccxt');
+    const ex = await client(`http://127.0.0.1:${port}`);
+    await expect(ex.publicGetV5MarketTime()).rejects.toSatisfy((e: unknown) => e instanceof NetworkError && /fetch failed: .*connect ECONNREFUSED 127\.0\.0\.1:\d+/.test(e.message));
+  });
+
+  it('refuses a redirect, saying where it pointed', async () => {
+    const { NetworkError } = await import('ccxt');
+    const redirecting = http.createServer((_req, res) => {
+      res.writeHead(301, 'Moved Permanently', { location: 'http://example.invalid/v5/market/time' });
+      res.end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    try {
+      const ex = await client(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`);
+      await expect(ex.publicGetV5MarketTime()).rejects.toSatisfy(
+        (e: unknown) => e instanceof NetworkError && e.message.includes('redirect to http://example.invalid/v5/market/time was not followed (HTTP 301 Moved Permanently)'),
+      );
+    } finally {
+      await new Promise((r) => redirecting.close(r));
+    }
   });
 });

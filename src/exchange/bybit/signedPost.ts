@@ -11,7 +11,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { NetworkError, RequestTimeout } from 'ccxt';
 import { ClockNotTrustedError } from '../../domain/exchangeErrors.js';
-import { HttpAbortError, HttpFetchError, httpFetch, type HttpResponse } from '../../util/httpFetch.js';
+import { ccxtFetch, HttpAbortError, HttpFetchError, type HttpResponse } from '../../util/httpFetch.js';
 import type { BybitCredentials } from './bybitCredentials.js';
 import { untrustedReason, type SigningClock } from './signingClock.js';
 
@@ -112,11 +112,14 @@ export class SignedPost {
     if (parsed === undefined) this.#urls.set(path, (parsed = new URL(url)));
     let response: HttpResponse;
     try {
-      response = await httpFetch(parsed, { method: 'POST', headers, body, timeout: this.#ex.timeout });
+      response = await ccxtFetch(parsed, { method: 'POST', headers, body, timeout: this.#ex.timeout });
     } catch (e) {
-      // ccxt's fetch turns its transport's failures into these, with these words.
+      // ccxt's fetch turns its transport's failures into these, with these words (and the cause's).
       if (e instanceof HttpAbortError) throw new RequestTimeout(`${this.#ex.id} POST ${url} request timed out (${this.#ex.timeout} ms)`);
-      if (e instanceof HttpFetchError || e instanceof TypeError) throw new NetworkError(`${this.#ex.id} POST ${url} fetch failed`);
+      if (e instanceof HttpFetchError || e instanceof TypeError) {
+        const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+        throw new NetworkError(`${this.#ex.id} POST ${url} fetch failed${cause}`);
+      }
       throw e;
     }
     return this.#ex.handleRestResponse(response, url, 'POST', headers, body);
