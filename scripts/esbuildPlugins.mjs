@@ -63,7 +63,8 @@ import * as errors from ${errors};
 import { createRequire } from 'node:module';
 import { channel } from 'node:diagnostics_channel';
 export * from ${errors};
-const source = ${JSON.stringify('"use strict";' + text)};
+// Strict, as ES modules are; sourceURL names its frames in stack traces.
+const source = ${JSON.stringify(`"use strict";${text}\n//# sourceURL=ccxt-bybit.cjs`)};
 let Real;
 function compiled() {
   if (Real === undefined) {
