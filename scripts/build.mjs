@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ccxtBybitOnly } from './esbuildPlugins.mjs';
+import { ccxtBybitOnly, ccxtPassInputs } from './esbuildPlugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ccxtDir = join(root, 'node_modules', 'ccxt');
@@ -47,7 +47,8 @@ for (const [entry, out] of entries) {
     banner: { js: "#!/usr/bin/env node\nimport{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
     plugins: [ccxtBybitOnly],
   });
-  for (const input of Object.keys(result.metafile.inputs)) {
+  // ccxt's Bybit class is bundled in a pass of its own (scripts/esbuildPlugins.mjs).
+  for (const input of [...Object.keys(result.metafile.inputs), ...ccxtPassInputs]) {
     const m = /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(input);
     if (m) bundled.add(m[1].split(sep).join('/'));
   }
