@@ -45,7 +45,8 @@ export class OrderSender {
    * it for reconciliation. `record`, when given, records it instead once the request is written
    * (the port writes it before its first await), before any answer or event about it is handled:
    * for an order whose record need not be durable before it leaves (an exit), so that the record's
-   * cost is not on the way to the exchange. A port that throws at once leaves it unrecorded.
+   * cost is not on the way to the exchange. A port that throws at once leaves it unrecorded; a record
+   * that fails is logged, and the order's answer is handled as any other.
    */
   async send(req: OrderRequest, purpose: OrderPurpose, reason: string, record?: () => void): Promise<SendOutcome> {
     const { tracker, store, logger } = this.#ctx;
@@ -59,8 +60,9 @@ export class OrderSender {
         try {
           record();
         } catch (e) {
-          placing.catch(() => undefined); // not waited for: the record failed, handled below as an unknown outcome
-          throw e;
+          // The order has left: its answer is still handled below (a refusal, a fill); only the state
+          // lacks its open-order entry, which the tracker and reconciliation do not need for an exit.
+          logger.warn(`${req.symbol} ${purpose} sent but not recorded in the state`, { orderLinkId: req.orderLinkId, error: e instanceof Error ? e.message : String(e) });
         }
       }
       const res = await placing;

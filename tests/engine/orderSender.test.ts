@@ -109,6 +109,22 @@ describe('OrderSender', () => {
     expect(kit.store.state.symbols.BTCUSDT?.openOrders[accepted.orderLinkId]).toMatchObject({ orderId, status: 'new', purpose: 'exit' });
   });
 
+  it('an exit whose record fails on the way is still sent, its answer handled, and the failure logged', async () => {
+    const kit = partsKit();
+    const w = await wireParts(kit);
+    const entry = request({ type: 'market', price: null, timeInForce: 'IOC' });
+    record(kit, entry, 'entry');
+    expect(await w.orders.send(entry, 'entry', 'test')).toBe('placed');
+    const exit = request({ side: 'sell', type: 'market', price: null, timeInForce: 'IOC', reduceOnly: true, orderLinkId: makeOrderLinkId('ps', 'BTCUSDT', { kind: 'exit', code: 'S' }, T0) });
+    const failing = (): void => {
+      throw new Error('StateStore is closed');
+    };
+    expect(await w.orders.send(exit, 'exit', 'signal', failing)).toBe('placed');
+    expect(kit.sim.order({ symbol: 'BTCUSDT', orderLinkId: exit.orderLinkId })).toBeDefined();
+    expect(kit.tracker.get(exit.orderLinkId)?.orderId).toBeTruthy();
+    expect(kit.logs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'BTCUSDT exit sent but not recorded in the state', fields: expect.objectContaining({ error: 'StateStore is closed' }) }));
+  });
+
   it('cancelling an order that is already closed is not an error', async () => {
     const kit = partsKit();
     const w = await wireParts(kit);
