@@ -9,7 +9,7 @@
  * Grid times inside a downloaded range without a candle are gaps: recorded, reported, not refetched.
  */
 import type { Candle } from '../domain/types.js';
-import { ccxtFetch, HttpAbortError, HttpFetchError } from '../util/httpFetch.js';
+import { ccxtTransport } from '../util/httpFetch.js';
 import { CandleCache, iso, type Range } from './candleCache.js';
 
 export class DownloadError extends Error {
@@ -99,10 +99,8 @@ async function ccxtClient(restUrl: string | null): Promise<OhlcvClient> {
     const api = ex.urls['api'] as Record<string, unknown>;
     for (const k of Object.keys(api)) if (typeof api[k] === 'string') api[k] = restUrl.replace(/\/+$/, '');
   }
-  // Our fetch over node:http, as the bot's own ccxt client has (src/exchange/bybit/createCcxtBybit.ts):
-  // ccxt's default, undici, costs about 18 MB of RSS on first use and is left out of the bundle
-  // (scripts/esbuildPlugins.mjs). Its error classes tell ccxt a network failure from a timeout.
-  Object.assign(ex, { fetchImplementation: ccxtFetch, FetchError: HttpFetchError, AbortError: HttpAbortError });
+  // Our fetch over node:http, as the bot's own ccxt client has (src/exchange/bybit/createCcxtBybit.ts).
+  Object.assign(ex, ccxtTransport);
   return ex as unknown as OhlcvClient;
 }
 

@@ -188,3 +188,10 @@ export async function ccxtFetch(input: string | URL, init: HttpFetchInit = {}): 
   const why = new Error(`redirect to ${where} was not followed (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''})`);
   throw new HttpFetchError(why.message, undefined, why);
 }
+
+/**
+ * What every ccxt client of ours is given (`Object.assign(exchange, ccxtTransport)`): this fetch,
+ * and its error classes, which tell ccxt a network failure from a timeout. ccxt's default, undici,
+ * costs about 18 MB of RSS on first use and is left out of the bundle (scripts/esbuildPlugins.mjs).
+ */
+export const ccxtTransport = { fetchImplementation: ccxtFetch, FetchError: HttpFetchError, AbortError: HttpAbortError } as const;

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ccxtFetch, HttpAbortError, HttpFetchError, httpFetch } from '../../src/util/httpFetch.js';
+import { ccxtTransport, HttpAbortError, HttpFetchError, httpFetch } from '../../src/util/httpFetch.js';
 
 let server: http.Server;
 let base: string;
@@ -98,7 +98,7 @@ describe('httpFetch', () => {
 });
 
 /**
- * ccxt through `ccxtFetch` (what the bot's and the download's ccxt clients are given): a failure
+ * ccxt through `ccxtTransport` (what the bot's and the download's ccxt clients are given): a failure
  * says why, as ccxt's own undici client said it ("fetch failed: connect ECONNREFUSED …"), and a
  * redirect is an error naming where it pointed, not an empty answer read as data.
  */
@@ -108,7 +108,7 @@ describe('ccxt on ccxtFetch', () => {
     const ex = new bybit({ timeout: 2000 });
     const api = ex.urls['api'] as Record<string, unknown>;
     for (const k of Object.keys(api)) if (typeof api[k] === 'string') api[k] = url;
-    Object.assign(ex, { fetchImplementation: ccxtFetch, FetchError: HttpFetchError, AbortError: HttpAbortError });
+    Object.assign(ex, ccxtTransport);
     return ex as unknown as { publicGetV5MarketTime(): Promise<unknown> };
   }
 

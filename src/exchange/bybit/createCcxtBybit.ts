@@ -5,7 +5,7 @@
  */
 import { bybit } from 'ccxt';
 import { ClockNotTrustedError } from '../../domain/exchangeErrors.js';
-import { ccxtFetch, HttpAbortError, HttpFetchError } from '../../util/httpFetch.js';
+import { ccxtTransport } from '../../util/httpFetch.js';
 import type { BybitCredentials } from './bybitCredentials.js';
 import type { BybitUrls } from './bybitUrls.js';
 import type { ResponseMeta } from './mapBybitError.js';
@@ -16,9 +16,6 @@ interface HookableBybit {
   nonce: () => number;
   sign: (path: string, api?: unknown, method?: string, params?: unknown, headers?: unknown, body?: unknown) => unknown;
   handleErrors: (httpCode: number, reason: string, url: string, method: string, headers: Record<string, string>, body: string, ...rest: unknown[]) => unknown;
-  fetchImplementation: typeof ccxtFetch;
-  FetchError: typeof HttpFetchError;
-  AbortError: typeof HttpAbortError;
 }
 
 export interface CcxtBybitOptions {
@@ -61,11 +58,8 @@ function pointAt(ex: bybit, rest: string): void {
 }
 
 function installHooks(ex: HookableBybit, clock: SigningClock, meta: WeakMap<object, ResponseMeta>): void {
-  // Our own fetch over node:http instead of undici's, whose first use costs ~18 MB of RSS
-  // (src/util/httpFetch.ts); its error classes tell ccxt a network failure from a timeout.
-  ex.fetchImplementation = ccxtFetch;
-  ex.FetchError = HttpFetchError;
-  ex.AbortError = HttpAbortError;
+  // Our own fetch over node:http instead of undici's (src/util/httpFetch.ts).
+  Object.assign(ex, ccxtTransport);
   // The corrected clock is the only time used to sign (issue 4); ccxt's sign() reads nonce().
   ex.nonce = () => clock.now();
   const sign = ex.sign.bind(ex);
