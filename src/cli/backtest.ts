@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileCandleSource, isCandleSource, playFileOnce } from '../backtest/candleSource.js';
+import { fileCandleSource, isCandleSource, playFileOnce, type CandleSource } from '../backtest/candleSource.js';
 import { backtestConfig, selectEntry, strategyArg } from '../backtest/backtestConfig.js';
 import { describeGaps, downloadCandles, type DownloadProgress } from '../backtest/downloadCandles.js';
 import { writeReportFile } from '../backtest/reportJson.js';
@@ -203,17 +203,19 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     const runs = expandGrid(values.set ?? []).map((p) => ({ config: backtestConfig(selected, p.overrides, base.path).config, label: p.label }));
     return { selected, runs, notes: [...selected.notes] };
   };
-  // A single run reads its --data file once (issue 18): its notes are printed once the file is checked.
+  // A single run that reads its file once (issue 18), and its report: the notes are printed once the file is checked.
+  const runOnce = (runs: PreparedRun[], source: CandleSource, intervalMinutes: number, file: string): ReturnType<typeof runJob> =>
+    runJob({ index: 0, config: runs[0]!.config, data: { kind: 'source', source, intervalMinutes }, window, file, countLocks: false });
+  const reportOnce = (runs: PreparedRun[], notes: readonly string[], r: Awaited<ReturnType<typeof runJob>>): number => {
+    for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
+    return reportSingle(values, io, runs, { head: r.head, curves: r.curves, notes: [...notes, ...r.notes] }, paint);
+  };
   if (!download && isSingleGrid(values.set)) {
     const once = await readDataOnce(values.data!, io, intervalArg, async (file) => {
       const { runs, notes } = plan(file.intervalMinutes, file.symbol);
-      const data: JobData = { kind: 'source', source: file.candles, intervalMinutes: file.intervalMinutes };
-      return { runs, notes, r: await runJob({ index: 0, config: runs[0]!.config, data, window, file: file.file, countLocks: false }) };
+      return { runs, notes, r: await runOnce(runs, file.candles, file.intervalMinutes, file.file) };
     });
-    if (once !== null) {
-      for (const n of once.notes) io.stderr.write(`backtest: ${n}\n`);
-      return reportSingle(values, io, once.runs, { head: once.r.head, curves: once.r.curves, notes: [...once.notes, ...once.r.notes] }, paint);
-    }
+    if (once !== null) return reportOnce(once.runs, once.notes, once.r);
   }
   const file = download ? null : await readDataFile(values.data!, io, intervalArg);
   const intervalMinutes = file?.intervalMinutes ?? intervalArg!;
@@ -247,11 +249,8 @@ async function backtest(values: Values, io: CommandIo): Promise<number> {
     }
     if (result.count < 2) throw new UsageError(`no candles for ${selected.symbol} between ${values.from} and ${values.to}`);
     // A single run reads the cache file once, as a --data file (issue 18).
-    const once = runs.length !== 1 ? null : await playFileOnce(result.file, (source) => runJob({ index: 0, config: runs[0]!.config, data: { kind: 'source', source, intervalMinutes }, window, file: result.file, countLocks: false }));
-    if (once !== null) {
-      for (const n of notes) io.stderr.write(`backtest: ${n}\n`);
-      return reportSingle(values, io, runs, { head: once.head, curves: once.curves, notes: [...notes, ...once.notes] }, paint);
-    }
+    const once = runs.length !== 1 ? null : await playFileOnce(result.file, (source) => runOnce(runs, source, intervalMinutes, result.file));
+    if (once !== null) return reportOnce(runs, notes, once);
     // The runs read the cache file in batches, as a --data file (issue 21), the window cut from it.
     data = { candles: await fileCandleSource(result.file), intervalMinutes, file: result.file, symbol: selected.symbol };
   }
