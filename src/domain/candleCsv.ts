@@ -64,7 +64,7 @@ export async function* readCandleBatches(path: string): AsyncGenerator<Candle[],
   // keeps), a `.gz` one inflated on this thread into one buffer too: no stream, no new buffer per
   // chunk. One event-loop turn per chunk, as the stream gave.
   const parser = new CandleCsvParser(path);
-  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+  const chunks = fileChunks(path, CHUNK_BYTES);
   if (chunks === null) return yield* parseStream(path, parser);
   for (const chunk of chunks) {
     yield* batchesOf(parser, chunk);
@@ -80,11 +80,19 @@ export async function* readCandleBatches(path: string): AsyncGenerator<Candle[],
  */
 export function* readCandleBatchesSync(path: string): Generator<Candle[], void, undefined> {
   const parser = new CandleCsvParser(path);
-  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+  const chunks = fileChunks(path, CHUNK_BYTES);
   if (chunks === null) return yield readCandleFile(path);
   for (const chunk of chunks) yield* batchesOf(parser, chunk);
   const last = parser.end();
   if (last.length > 0) yield last;
+}
+
+/**
+ * A candle file's bytes in pieces, each valid until the next is read: a plain file `size` at a time,
+ * a `.gz` one inflated on this thread; null where a `.gz` file must be streamed (no synchronous zlib).
+ */
+function fileChunks(path: string, size: number): Generator<Uint8Array, void, undefined> | null {
+  return path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, size);
 }
 
 /** A plain file's bytes, `size` at a time into one reused buffer (valid until the next piece). */
@@ -135,7 +143,7 @@ export interface CandleFileScan {
  */
 export async function scanCandleFile(path: string): Promise<CandleFileScan> {
   const parser = new CandleCsvParser(path, { keep: false });
-  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, SCAN_BYTES);
+  const chunks = fileChunks(path, SCAN_BYTES);
   if (chunks === null) {
     for await (const _ of parseStream(path, parser));
   } else {
@@ -156,7 +164,7 @@ const SCAN_BYTES = 1024 * 1024;
  */
 export function scanCandleHead(path: string, bytes: number): { readonly scan: CandleFileScan; readonly whole: boolean } | null {
   const parser = new CandleCsvParser(path, { keep: false });
-  const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+  const chunks = fileChunks(path, CHUNK_BYTES);
   if (chunks === null) return null;
   try {
     let read = 0;
@@ -241,7 +249,7 @@ export class CandleFileReading {
   #next(): boolean {
     if (this.#chunks === null) {
       const path = this.#path;
-      const chunks = path.endsWith('.gz') ? gunzipPieces(path) : plainChunks(path, CHUNK_BYTES);
+      const chunks = fileChunks(path, CHUNK_BYTES);
       if (chunks === null) throw new Error(`${path}: this Node has no synchronous zlib handle, so the file cannot be read once`);
       this.#chunks = chunks;
     }
