@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Decimal } from '../../src/domain/money.js';
 import { parseOrderLinkId } from '../../src/engine/orderLinkId.js';
 import type { Simulator } from '../../src/sim/simulator.js';
-import { MIRROR, open, openTargets, ours, sleep, SYMBOL, useMirrorHarness } from '../helpers/mirrorAccounts.js';
+import { MIRROR, nextCandleQuiet, open, openTargets, ours, sleep, useMirrorHarness } from '../helpers/mirrorAccounts.js';
 
 const { twoAccounts, startBot, until } = useMirrorHarness();
 
@@ -35,16 +35,8 @@ describe('mirror account: a late copy (issue 24)', () => {
     };
     // The candle the restart will play must leave main as it is (neither its stop nor a target reached):
     // the test compares the copy with main as the mirror found it.
-    const nextCandleQuiet = (): boolean => {
-      const next = sandbox.replay.candleAt(SYMBOL, sandbox.replay.confirmedCount(SYMBOL));
-      const p = open(main);
-      const targets = openTargets(main).map((o) => o.price!.toNumber());
-      if (!next || p.stopLoss === null || targets.length === 0) return false;
-      const stop = p.stopLoss.toNumber();
-      return p.side === 'buy' ? next.low > stop && next.high < Math.min(...targets) : next.high < stop && next.low > Math.max(...targets);
-    };
     // A main position with its first target filled, the rest open, and its stop moved to breakeven.
-    await until('a main target to fill and the stop to move to breakeven', () => atBreakeven() && currentTargets(main).some((o) => o.status === 'Filled') && nextCandleQuiet(), 300_000, bot, sandbox);
+    await until('a main target to fill and the stop to move to breakeven', () => atBreakeven() && currentTargets(main).some((o) => o.status === 'Filled') && nextCandleQuiet(sandbox, main), 300_000, bot, sandbox);
     await sleep(1000);
     expect(open(mirror).side, 'mirror.enabled false: nothing copied yet').toBeNull();
     bot.child.kill('SIGKILL');

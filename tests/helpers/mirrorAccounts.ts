@@ -37,6 +37,19 @@ export const openTargets = (sim: Simulator) => ours(sim, 'target').filter((o) =>
 export const mirrored = (main: Simulator, mirror: Simulator): boolean =>
   open(main).side !== null && open(mirror).side === open(main).side && open(mirror).stopLoss !== null && openTargets(mirror).length > 0 && openTargets(mirror).length >= openTargets(main).length;
 
+/**
+ * True when the candle the sandbox plays next leaves main's position as it is (neither its stop nor
+ * a target reached): a test that steps exactly that candle compares the mirror with main as it found it.
+ */
+export const nextCandleQuiet = (sandbox: Sandbox, main: Simulator): boolean => {
+  const next = sandbox.replay.candleAt(SYMBOL, sandbox.replay.confirmedCount(SYMBOL));
+  const p = open(main);
+  const targets = openTargets(main).map((o) => o.price!.toNumber());
+  if (!next || p.stopLoss === null || targets.length === 0) return false;
+  const stop = p.stopLoss.toNumber();
+  return p.side === 'buy' ? next.low > stop && next.high < Math.min(...targets) : next.high < stop && next.low > Math.max(...targets);
+};
+
 export function useMirrorHarness() {
   let bundle = '';
   let termux: FakeTermux | null = null;
@@ -55,13 +68,14 @@ export function useMirrorHarness() {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function twoAccounts(mirrorEnabled = true): Promise<{ sandbox: Sandbox; dir: string }> {
+  /** `extra`: more top-level config.json sections (e.g. `risk`). */
+  async function twoAccounts(mirrorEnabled = true, extra: Record<string, unknown> = {}): Promise<{ sandbox: Sandbox; dir: string }> {
     // Stepped by the test (speed 0): a position stays open while the test looks at it.
     const sandbox = await startSandbox({ data: [join(ROOT, 'data/bybit-BTCUSDT-1m.csv.gz')], ntpPort: 0, apiKeys: [MAIN], extraAccounts: [{ ...MIRROR, initialBalance: '3000' }], initialBalance: '1000' });
     const dir = mkdtempSync(join(tmpdir(), 'pocket-mirror-'));
     writeSandboxConfig(dir, sandbox, { leverage: 5 });
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, mirror: { enabled: mirrorEnabled }, log: { level: 'debug' }, alerts: { termux: { enabled: true, timeoutMs: 3000 } } }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, mirror: { enabled: mirrorEnabled }, log: { level: 'debug' }, alerts: { termux: { enabled: true, timeoutMs: 3000 } }, ...extra }));
     accounts = () =>
       [sandbox.sim, sandbox.accountSim(MIRROR.apiKey)]
         .map((sim, i) => {
