@@ -56,14 +56,15 @@ function* batchesOf(parser: CandleCsvParser, chunk: Uint8Array): Generator<Candl
 
 /**
  * Streams a `.csv` or `.csv.gz` candle file as batches of candles, about 140 at a time, so a
- * long history is never held whole (issue 21). Same checks and errors as `readCandleFile`; a
- * missing file rejects with the `fs` error (code ENOENT, EISDIR) on the first batch.
+ * long history is never held whole (issue 21). Same checks, errors and numbers as `readCandleFile`,
+ * the candles BlockCandles (src/domain/blockCandle.ts: no boxed double per number); a missing file
+ * rejects with the `fs` error (code ENOENT, EISDIR) on the first batch.
  */
 export async function* readCandleBatches(path: string): AsyncGenerator<Candle[], void, undefined> {
   // A file is read in place, chunk after chunk into one buffer (the parser copies the part line it
   // keeps), a `.gz` one inflated on this thread into one buffer too: no stream, no new buffer per
   // chunk. One event-loop turn per chunk, as the stream gave.
-  const parser = new CandleCsvParser(path);
+  const parser = new CandleCsvParser(path, { blocks: true });
   const chunks = fileChunks(path, CHUNK_BYTES);
   if (chunks === null) return yield* parseStream(path, parser);
   for (const chunk of chunks) {
@@ -202,7 +203,7 @@ export class CandleFileReading {
 
   constructor(path: string) {
     this.#path = path;
-    this.#parser = new CandleCsvParser(path);
+    this.#parser = new CandleCsvParser(path, { blocks: true });
   }
 
   /** The candles, about 140 at a time, one event-loop turn per chunk; can be called once. */

@@ -13,6 +13,7 @@
  * 10^k with k <= 15, both exact doubles, so m / 10^k is the correctly rounded value of the decimal,
  * which is what `Number` returns (Clinger's fast path).
  */
+import { BlockCandle, ROW_WIDTH } from './blockCandle.js';
 import type { Candle } from './types.js';
 
 export class CandleCsvError extends Error {
@@ -29,6 +30,8 @@ const MINUS = 0x2d;
 const ZERO = 0x30;
 const MAX_DIGITS = 15;
 const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, k) => 10 ** k);
+/** Rows per block of a parser that builds BlockCandles. */
+const BLOCK_ROWS = 256;
 
 export class CandleCsvParser {
   readonly #source: string;
@@ -38,8 +41,14 @@ export class CandleCsvParser {
   #line = 0;
   #prevTs = -Infinity;
   #out: Candle[] = [];
+  /** Candles in #out (a parser that builds BlockCandles reuses the array and hands on a copy of its start). */
+  #outN = 0;
   /** False: rows are checked and counted but no candle is built (a file's first, checking pass). */
   #keep: boolean;
+  /** True: candles are BlockCandles, views of rows written into #block (no boxed double per number). */
+  readonly #blocks: boolean;
+  #block = new Float64Array(0);
+  #blockAt = 0;
   #rows = 0;
   #firstTs = NaN;
   #minStepMs = Infinity;
@@ -47,9 +56,11 @@ export class CandleCsvParser {
   readonly #cells = new Float64Array(6);
   readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-  constructor(source = 'input', options: { readonly keep?: boolean } = {}) {
+  /** `blocks`: build BlockCandles (./blockCandle.ts) instead of plain objects, for a run that streams the candles through. */
+  constructor(source = 'input', options: { readonly keep?: boolean; readonly blocks?: boolean } = {}) {
     this.#source = source;
     this.#keep = options.keep ?? true;
+    this.#blocks = options.blocks ?? false;
   }
 
   /** Data rows read so far, and the open time of the first and last (NaN before the first). */
@@ -74,13 +85,13 @@ export class CandleCsvParser {
 
   /** Reads one chunk of the file; returns the candles of the lines it completed. */
   push(chunk: Uint8Array): Candle[] {
-    this.#out = [];
+    this.#startOut();
     let from = 0;
     if (this.#carry !== null) {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
         this.#carry = concat(this.#carry, chunk);
-        return this.#out;
+        return this.#takeOut();
       }
       const line = concat(this.#carry, chunk.subarray(0, nl));
       this.#carry = null;
@@ -90,7 +101,17 @@ export class CandleCsvParser {
     from = this.#lines(chunk, from);
     // A copy: the caller may reuse the chunk's memory (a Buffer's slice would be a view of it).
     if (from < chunk.length) this.#carry = Uint8Array.prototype.slice.call(chunk, from);
-    return this.#out;
+    return this.#takeOut();
+  }
+
+  #startOut(): void {
+    if (this.#blocks) this.#outN = 0;
+    else this.#out = [];
+  }
+
+  /** The candles of this call: a parser of BlockCandles copies them out of its reused array (growing a new one per call cost more). */
+  #takeOut(): Candle[] {
+    return this.#blocks ? this.#out.slice(0, this.#outN) : this.#out;
   }
 
   /**
@@ -121,12 +142,12 @@ export class CandleCsvParser {
 
   /** The end of the file: reads a last line without a newline; returns its candle if any. */
   end(): Candle[] {
-    this.#out = [];
+    this.#startOut();
     const carry = this.#carry;
     this.#carry = null;
     if (carry !== null) this.#readLine(carry, 0, carry.length, false);
     else if (this.#line === 0) this.#readLine(new Uint8Array(0), 0, 0, false);
-    return this.#out;
+    return this.#takeOut();
   }
 
   /** Bytes [start, end) of the next line; `newline` when a `\n` ended it (a `\r` before it is no part of the line). */
@@ -160,17 +181,31 @@ export class CandleCsvParser {
     return Number.isInteger(ts) && ts > this.#prevTs && !(high < Math.max(open, close, low)) && !(low > Math.min(open, close)) && !(c[5]! < 0);
   }
 
+  /** The row in #cells, checked: counted, and its candle built. */
   #cellsRow(): void {
     const c = this.#cells;
-    this.#row(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!);
-  }
-
-  #row(ts: number, open: number, high: number, low: number, close: number, volume: number): void {
+    const ts = c[0]!;
     if (this.#rows === 0) this.#firstTs = ts;
     else if (ts - this.#prevTs < this.#minStepMs) this.#minStepMs = ts - this.#prevTs;
     this.#rows++;
     this.#prevTs = ts;
-    if (this.#keep) this.#out.push({ ts, open, high, low, close, volume });
+    if (!this.#keep) return;
+    if (this.#blocks) this.#blockRow();
+    else this.#out.push({ ts, open: c[1]!, high: c[2]!, low: c[3]!, close: c[4]!, volume: c[5]! });
+  }
+
+  /** The row in #cells as a BlockCandle: copied into the block (a new one when full), its view put out. */
+  #blockRow(): void {
+    let block = this.#block;
+    let at = this.#blockAt;
+    if (at === block.length) {
+      this.#block = block = new Float64Array(BLOCK_ROWS * ROW_WIDTH);
+      at = 0;
+    }
+    const c = this.#cells;
+    for (let k = 0; k < ROW_WIDTH; k++) block[at + k] = c[k]!;
+    this.#blockAt = at + ROW_WIDTH;
+    this.#out[this.#outN++] = new BlockCandle(block, at);
   }
 
   /** Six plain decimal cells from `start` into #cells, none past `end`: where the sixth ends, or -1 for anything else. */
@@ -226,7 +261,14 @@ export class CandleCsvParser {
     if (high < Math.max(open, close, low) || low > Math.min(open, close) || volume < 0) {
       throw new CandleCsvError(`${source}: line ${lineNo}: inconsistent OHLCV "${line}"`);
     }
-    this.#row(ts, open, high, low, close, volume);
+    const c = this.#cells;
+    c[0] = ts;
+    c[1] = open;
+    c[2] = high;
+    c[3] = low;
+    c[4] = close;
+    c[5] = volume;
+    this.#cellsRow();
   }
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CandleCsvError, CandleFileReading, parseCandleCsv, readCandleBatches, readCandleFile, scanCandleFile, scanCandleHead } from '../../src/domain/candleCsv.js';
+import { BlockCandle, plainCandle } from '../../src/domain/blockCandle.js';
 import { CandleCsvParser } from '../../src/domain/candleCsvParser.js';
 import type { Candle } from '../../src/domain/types.js';
 
@@ -49,6 +50,37 @@ describe('candle CSV reader', () => {
     const candles = readCandleFile(BTC_1M);
     expect(candles.length).toBeGreaterThan(44_000);
     expect(candles).toEqual(textReference(gunzipSync(readFileSync(BTC_1M)).toString('utf8')));
+  });
+
+  it('block candles hold, bit for bit, the numbers of the plain candles, on every real file in data/ and on lines the text path reads', () => {
+    const sameBits = (a: readonly Candle[], b: readonly Candle[]): void => {
+      expect(a.length).toBe(b.length);
+      const keys = ['ts', 'open', 'high', 'low', 'close', 'volume'] as const;
+      for (let i = 0; i < a.length; i++) for (const k of keys) if (!Object.is(a[i]![k], b[i]![k])) expect.fail(`candle ${i} ${k}: ${a[i]![k]} vs ${b[i]![k]}`);
+    };
+    const blocks = (bytes: Uint8Array, size: number): Candle[] => {
+      const p = new CandleCsvParser('t', { blocks: true });
+      const out: Candle[] = [];
+      for (let o = 0; o < bytes.length; o += size) for (const c of p.push(bytes.subarray(o, o + size))) out.push(c);
+      for (const c of p.end()) out.push(c);
+      return out;
+    };
+    const dataDir = fileURLToPath(new URL('../../data/', import.meta.url));
+    for (const name of ['bybit-BTCUSDT-1m.csv.gz', 'bybit-BTCUSDT-5m.csv.gz', 'bybit-ETHUSDT-1m.csv.gz']) {
+      const bytes = gunzipSync(readFileSync(join(dataDir, name)));
+      const plain = readCandleFile(join(dataDir, name));
+      expect(plain.length).toBeGreaterThan(5000);
+      const viewed = blocks(bytes, 8 * 1024);
+      expect(viewed.every((c) => c instanceof BlockCandle)).toBe(true);
+      sameBits(viewed, plain);
+      // Kept views still read their own row after the parser has gone on through many more blocks.
+      sameBits(viewed.slice(0, 300), plain.slice(0, 300));
+    }
+    const odd = 'ts,open,high,low,close,volume\r\n1000, 2 ,3e0,-0.0,1.5,0\r\n\r\n2000,0.30000000000000004,9007199254740993,0.1,2.675,1234567890123456789\n3000,1,1,1,1,1';
+    const oddBytes = Buffer.from(odd, 'utf8');
+    for (const size of [1, 3, 7, 64]) sameBits(blocks(oddBytes, size), parseCandleCsv(odd));
+    expect(Object.is(blocks(oddBytes, 5)[0]!.low, -0)).toBe(true);
+    expect(JSON.stringify(blocks(oddBytes, 64)), "as JSON, the plain candles").toBe(JSON.stringify(parseCandleCsv(odd)));
   });
 
   it('gives the same numbers as Number() for decimals the fast path reads and those it leaves to Number()', () => {
@@ -115,7 +147,8 @@ describe('candle CSV reader', () => {
       for await (const b of readCandleBatches(file)) batches.push(b);
       expect(batches.length, 'many small batches, never the whole file at once').toBeGreaterThan(20);
       expect(Math.max(...batches.map((b) => b.length))).toBeLessThan(5000);
-      expect(batches.flat()).toEqual(all);
+      expect(batches.flat().every((c) => c instanceof BlockCandle), 'views of parsed rows, no object of six numbers each').toBe(true);
+      expect(batches.flat().map(plainCandle)).toEqual(all);
     }
   });
 
@@ -175,7 +208,7 @@ describe('candle CSV reader', () => {
         let batches = 0;
         for await (const b of reading.batches()) {
           if (batches++ >= stopAfter) break;
-          played.push(...b);
+          played.push(...b.map(plainCandle));
         }
         expect(played).toEqual(all.slice(0, played.length));
         if (stopAfter === Infinity) expect(played).toEqual(all);
