@@ -29,7 +29,7 @@ export class SymbolQueue {
 
   enqueue(task: Task): void {
     // Behind a task running inline, which has no promise in the queue until something must wait for it.
-    if (this.#inline && this.#gate === null) this.#tail = new Promise<void>((resolve) => (this.#gate = resolve));
+    if (this.#inline && this.#gate === null) this.#openGate();
     this.#pending++;
     this.#tail = this.#tail
       .then(task)
@@ -71,7 +71,7 @@ export class SymbolQueue {
       result = undefined;
     }
     this.#inline = false;
-    if (this.#gate === null && result !== undefined) this.#tail = new Promise<void>((resolve) => (this.#gate = resolve));
+    if (this.#gate === null && result !== undefined) this.#openGate();
     const finish = this.#gate;
     this.#gate = null;
     if (result === undefined) {
@@ -80,6 +80,14 @@ export class SymbolQueue {
       return;
     }
     this.#settle(result, finish!);
+  }
+
+  /**
+   * The promise the queue waits on behind a task running inline, and its resolver in #gate. A method of
+   * its own: the closure it makes would give runOrEnqueueWith a context at every call (issue 18).
+   */
+  #openGate(): void {
+    this.#tail = new Promise<void>((resolve) => (this.#gate = resolve));
   }
 
   #enqueueWith<A, B>(run: (a: A, b: B) => Promise<void> | void, a: A, b: B): void {

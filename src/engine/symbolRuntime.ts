@@ -123,11 +123,14 @@ export function rememberCandle(rt: SymbolRuntime, c: Candle): void {
   rt.history.push(c);
   // Trimmed in batches (one splice per historyLimit candles, not one per candle); readers look at
   // the newest historyLimit only.
-  // Moved down in place, not spliced: splice returns the removed candles in a new array.
+  // Moved down in place, not spliced: splice returns the removed candles in a new array. A loop, not
+  // copyWithin: a call into the runtime, 21 ms against 4 ms for 446,000 candles (issue 18).
   const h = rt.history;
-  if (h.length >= 2 * rt.historyLimit) {
-    h.copyWithin(0, h.length - rt.historyLimit);
-    h.length = rt.historyLimit;
+  const keep = rt.historyLimit;
+  if (h.length >= 2 * keep) {
+    const from = h.length - keep;
+    for (let i = 0; i < keep; i++) h[i] = h[from + i]!;
+    h.length = keep;
   }
 }
 
