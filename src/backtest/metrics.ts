@@ -54,32 +54,62 @@ const listed = (xs: readonly number[]): Series => ({ length: xs.length, at: (i) 
  * of squares (issue 18: the returns were worked out four times, each from two points of the curve).
  * r_i is computed with the same operations, and each sum adds the same numbers in the same order,
  * as `sharpeRatio` and `sortinoRatio` over `perCandleReturns(equity)`: the same results, bit for bit.
+ * Along a run of equal points (`flatRunEnd`: most candles, no position open) each return is
+ * E / E − 1 = +0 exactly, read without the curve (issue 18): the mean's sum skips them (adding +0
+ * changes no sum, and this one is never −0), the sums of squares add (0 − m)·(0 − m) and nothing.
  */
 export function curveRatios(equity: Curve, intervalMinutes: number): { readonly sharpe: number; readonly sortino: number } {
   const factor = annualisationFactor(intervalMinutes);
   const n = Math.max(0, equity.length - 1);
   if (n < 2) return { sharpe: 0, sortino: 0 };
+  const m = returnSum(equity, n) / n;
+  const { ss, down } = squareSums(equity, n, m);
+  const sd = Math.sqrt(ss / (n - 1));
+  const dd = Math.sqrt(down / (n - 1));
+  return { sharpe: sd > 0 ? (m / sd) * factor : 0, sortino: dd > 0 ? (m / dd) * factor : 0 };
+}
+
+/**
+ * Where the run of points equal to point i that `curveRatios` and `maxDrawdownPct` may skip ends
+ * (exclusive, at most `end`): i + 1 unless point i is finite and not 0 and the curve can say which
+ * points after it are the same number (CurveValues).
+ */
+function flatRunEnd(equity: Curve, i: number, e: number, end: number): number {
+  if (!(equity instanceof CurveValues) || e === 0 || !Number.isFinite(e)) return i + 1;
+  return Math.min(equity.sameUntil(i), end);
+}
+
+/** Σ r_i, i = 1..n, in order (a function of its own: each loop is compiled while it runs). */
+function returnSum(equity: Curve, n: number): number {
   let sum = 0;
   let prev = equity.at(0);
-  for (let i = 1; i <= n; i++) {
+  for (let i = 1; i <= n; ) {
     const e = equity.at(i);
     sum += e / prev - 1;
     prev = e;
+    i = flatRunEnd(equity, i, e, n + 1);
   }
-  const m = sum / n;
+  return sum;
+}
+
+/** Σ (r_i − m)² and Σ min(r_i, 0)², i = 1..n, in order. */
+function squareSums(equity: Curve, n: number, m: number): { readonly ss: number; readonly down: number } {
   let ss = 0;
   let down = 0;
-  prev = equity.at(0);
-  for (let i = 1; i <= n; i++) {
+  let prev = equity.at(0);
+  // (r − m)·(r − m) for r = +0, the same operations.
+  const zero = 0;
+  const flatTerm = (zero - m) * (zero - m);
+  for (let i = 1; i <= n; ) {
     const e = equity.at(i);
     const r = e / prev - 1;
     ss += (r - m) * (r - m);
     if (r < 0) down += r * r;
     prev = e;
+    const end = flatRunEnd(equity, i, e, n + 1);
+    for (i++; i < end; i++) ss += flatTerm;
   }
-  const sd = Math.sqrt(ss / (n - 1));
-  const dd = Math.sqrt(down / (n - 1));
-  return { sharpe: sd > 0 ? (m / sd) * factor : 0, sortino: dd > 0 ? (m / dd) * factor : 0 };
+  return { ss, down };
 }
 
 function mean(xs: Series): number {
@@ -128,7 +158,8 @@ export function maxDrawdownPct(values: Curve | ArrayLike<number>): number {
   const equity = asCurve(values);
   let peak = -Infinity;
   let worst = 0;
-  for (let i = 0; i < equity.length; i++) {
+  // The points after point i that equal it change neither the peak nor the worst fall (issue 18).
+  for (let i = 0; i < equity.length; i = flatRunEnd(equity, i, equity.at(i), equity.length)) {
     const e = equity.at(i);
     if (e > peak) peak = e;
     else if (peak > 0) {

@@ -69,6 +69,14 @@ describe('the report\'s Sharpe and Sortino, worked out over the curve in two pas
       ['three points', [100, 90, 120]],
       ['two points', [100, 90]],
       ['one point', [100]],
+      // Runs of equal points, read without the curve: across its blocks of 4096, long and short,
+      // of 0, −0, NaN, Infinity and negative numbers, and the real closes held for a while each.
+      ['the real closes, each held for 1 to 700 candles', real.flatMap((c, i) => Array<number>(i % 9 === 0 ? 1 + (i % 700) : 1).fill(c)).slice(0, 120_000)],
+      ['runs across blocks', Array.from({ length: 3 * 4096 + 10 }, (_, i) => (i < 4090 ? 1000 : i < 8200 ? 1000.5 : i < 8193 + 4096 ? 999.25 : 1001))],
+      ['runs of 0, −0, NaN, Infinity and below 0', [100, 100, 0, 0, 0, -0, -0, 5, NaN, NaN, NaN, 7, Infinity, Infinity, 8, -3, -3, -3, -4, -4, 2, 2]],
+      ['runs that start the curve', [5, 5, 5, 5, 6, 6, 4, 4, 4]],
+      ['a run of 0 alone', [100, 0, 0, 0, 100]],
+      ['a run of Infinity alone', [100, Infinity, Infinity, 100, 90]],
     ];
     for (const [what, values] of curves) {
       for (const minutes of [1, 5, 60]) {
@@ -76,6 +84,7 @@ describe('the report\'s Sharpe and Sortino, worked out over the curve in two pas
         const ratios = curveRatios(CurveValues.from(values), minutes);
         expect(Object.is(ratios.sharpe, sharpeRatio(r, minutes)), `${what}, ${minutes}m: Sharpe ${ratios.sharpe}`).toBe(true);
         expect(Object.is(ratios.sortino, sortinoRatio(r, minutes)), `${what}, ${minutes}m: Sortino ${ratios.sortino}`).toBe(true);
+        expect(Object.is(maxDrawdownPct(CurveValues.from(values)), maxDrawdownPct(values)), `${what}: the drawdown of the curve read in runs, as of the array`).toBe(true);
         const m = computeMetrics({ equity: CurveValues.from(values), tradePnls: [], startEquity: 1000, netPnl: dec(0), fees: dec(0), exposedCandles: 0, intervalMinutes: minutes });
         const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
         expect([m.sharpe, m.sortino]).toEqual([round8(ratios.sharpe), round8(ratios.sortino)]);
