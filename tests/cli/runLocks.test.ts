@@ -89,6 +89,22 @@ async function stepUntil(sb: Sandbox, what: string, ok: () => boolean, maxCandle
   await until(what, ok, 5000);
 }
 
+/**
+ * The candle the sandbox plays next leaves the open trade open (neither its stop nor a target
+ * reached) and, at its close, the account (the day's closed trades, fees, and the open trade's
+ * loss) is at least `lossUsdt` below the 1000 USDT it started with, as the exchange reckons it.
+ */
+function nextCloseAtALoss(sb: Sandbox, lossUsdt: number): boolean {
+  const next = sb.replay.candleAt('BTCUSDT', sb.replay.confirmedCount('BTCUSDT'));
+  const p = sb.sim.position('BTCUSDT');
+  const targets = sb.sim.openOrders('BTCUSDT').filter((o) => o.reduceOnly && o.orderType === 'limit').map((o) => o.price!.toNumber());
+  if (!next || p.side === null || p.stopLoss === null || targets.length === 0) return false;
+  const stop = p.stopLoss.toNumber();
+  const quiet = p.side === 'buy' ? next.low > stop && next.high < Math.min(...targets) : next.high < stop && next.low > Math.max(...targets);
+  const open = (next.close - p.entryPrice.toNumber()) * p.size.toNumber() * (p.side === 'buy' ? 1 : -1);
+  return quiet && 1000 - (sb.sim.wallet().walletBalance.toNumber() + open) >= lossUsdt;
+}
+
 const output = (): string => bot!.output();
 const count = (re: RegExp, text = output()): number => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
 const notes = (): string[][] => termux?.calls('termux-notification') ?? [];
@@ -111,10 +127,38 @@ describe('the daily-loss and drawdown locks follow the bot’s own PnL (issue 20
 
   it('the bot’s own loss on an open trade (fees and the move against it) crosses the daily limit: locked before it closes, said once', async () => {
     const sb = await start({ risk: { maxDailyLossPct: 0.1 } });
-    await stepUntil(sb, 'a trade opened', () => /BTCUSDT (long|short) opened: /.test(output()), 600);
-    const openedAt = output().search(/BTCUSDT (long|short) opened: /);
-    await stepUntil(sb, 'the trade closed', () => /BTCUSDT (long|short) closed /.test(output()), 600);
-    const closedAt = output().search(/BTCUSDT (long|short) closed /);
+    // Which trade comes first, and where the market is at each candle close the bot sees while it is
+    // open, depend on how far the stepped market runs before the bot acts (the machine's load): a
+    // trade in profit at every close it is open for (or after a day's gain) is never locked while
+    // open. So the test plays, while a trade is open, a candle that leaves it open and at whose close
+    // the day is twice the 0.1 % limit (2 USDT) down, and then holds the market still for the bot to
+    // see that close.
+    const lockLine = /WARN {2}entries stopped \(daily loss limit\)/;
+    let openedAt = -1;
+    let from = output().length;
+    while (openedAt < 0) {
+      // Stepping stops at the entry's fill; the bot places its stop and ladder with the market still.
+      await stepUntil(sb, 'an entry', () => sb.sim.position('BTCUSDT').side !== null || /BTCUSDT (long|short) opened: /.test(output().slice(from)), 600);
+      await until('a trade opened', () => /BTCUSDT (long|short) opened: /.test(output().slice(from)), 10_000);
+      for (let i = 0; i < 600 && openedAt < 0; i++) {
+        // (A lock the bot found on its own at an earlier close of this trade counts too.)
+        const locked = lockLine.test(output().slice(from));
+        if (locked || nextCloseAtALoss(sb, 2)) openedAt = from + output().slice(from).search(/BTCUSDT (long|short) opened: /);
+        if (locked) break;
+        if (/BTCUSDT (long|short) closed /.test(output().slice(from))) break;
+        sb.advanceCandles(1);
+        await sleep(60);
+      }
+      if (openedAt >= 0) break;
+      // This trade closed without such a candle close while open: the next one.
+      await until('the trade closed', () => /BTCUSDT (long|short) closed /.test(output().slice(from)), 5000);
+      await sleep(1000);
+      if (LOCKED.test(output())) throw new Error(`a trade closed at a loss without a candle close past the limit while it was open; the lock it caused keeps the test from a next trade:\n${output().slice(from)}`);
+      from += output().slice(from).search(/BTCUSDT (long|short) closed /) + 1;
+    }
+    await until('the lock', () => lockLine.test(output()), 10_000);
+    await stepUntil(sb, 'the trade closed', () => /BTCUSDT (long|short) closed /.test(output().slice(openedAt)), 600);
+    const closedAt = openedAt + output().slice(openedAt).search(/BTCUSDT (long|short) closed /);
     const lockAt = output().search(/WARN {2}entries stopped \(daily loss limit\): daily loss [\d.]+ USDT reached the limit of 0\.1 % \([\d.]+ USDT\) of the bot.s equity at the day's start/);
     expect(lockAt, `the lock, while the trade was open:\n${output().slice(openedAt)}`).toBeGreaterThan(openedAt);
     expect(lockAt, 'before the trade closed').toBeLessThan(closedAt);

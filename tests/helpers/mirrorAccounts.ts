@@ -50,6 +50,42 @@ export const nextCandleQuiet = (sandbox: Sandbox, main: Simulator): boolean => {
   return p.side === 'buy' ? next.low > stop && next.high < Math.min(...targets) : next.high < stop && next.low > Math.max(...targets);
 };
 
+/**
+ * `risk` for twoAccounts: no locks. How far the stepped market runs before the bot acts depends on
+ * the machine's load; a lock from losses on the way would keep main from the entry a test waits for.
+ */
+export const NO_LOCKS = { risk: { maxDailyLossPct: 100, maxDrawdownPct: 100, lossStreak: { losses: 100 } } };
+
+/** The targets of the sim's newest entry (earlier trades' targets left aside). */
+export const entryTargets = (sim: Simulator) => {
+  const stamp = (id: string) => parseOrderLinkId('ps', id)?.stampMs;
+  const entry = ours(sim, 'entry').at(0);
+  return entry ? ours(sim, 'target').filter((o) => stamp(o.orderLinkId) === stamp(entry.orderLinkId)) : [];
+};
+
+/**
+ * Main holds its newest entry with its stop and its ladder, every target open and still ahead of the
+ * price. An entry the bot made after the stepped market had already run through its first target
+ * has that target behind the price, and the mirror does not copy such a ladder ("entry skipped:
+ * target ... is not above the entry"); how far the market runs before the bot acts depends on the
+ * machine's load.
+ */
+export const freshEntry = (main: Simulator): boolean => {
+  const p = open(main);
+  const targets = entryTargets(main);
+  const last = main.lastPrice(SYMBOL);
+  const ahead = (price: number): boolean => (p.side === 'buy' ? price > last : price < last);
+  return p.side !== null && p.stopLoss !== null && targets.length > 0 && targets.every((o) => o.status === 'New' && ahead(o.price!.toNumber()));
+};
+
+/** True when the candle the sandbox plays next leaves main's position open: its stop not reached. */
+export const nextCandleKeeps = (sandbox: Sandbox, main: Simulator): boolean => {
+  const next = sandbox.replay.candleAt(SYMBOL, sandbox.replay.confirmedCount(SYMBOL));
+  const p = open(main);
+  if (!next || p.side === null || p.stopLoss === null) return false;
+  return p.side === 'buy' ? next.low > p.stopLoss.toNumber() : next.high < p.stopLoss.toNumber();
+};
+
 export function useMirrorHarness() {
   let bundle = '';
   let termux: FakeTermux | null = null;
@@ -123,8 +159,58 @@ export function useMirrorHarness() {
     }
   }
 
+  /**
+   * Steps the market until main holds a fresh entry (see freshEntry) and the mirror has taken it on:
+   * `taken` (by default: it holds a copy). While the mirror works, the market stands still; an entry
+   * it skips (one whose first target the price had passed when it looked) lets the market step on to
+   * the next.
+   */
+  async function untilCopiedEntry(bot: Bot, sandbox: Sandbox, taken?: () => boolean, what = 'the mirror to copy it', timeoutMs = 20_000): Promise<void> {
+    const main = sandbox.sim;
+    const mirror = sandbox.accountSim(MIRROR.apiKey);
+    const done = taken ?? (() => mirrored(main, mirror));
+    const skips = (): number => (bot.output().match(/MIRROR \[engine\] BTCUSDT (long|short) entry skipped/g) ?? []).length;
+    const newest = (): string | undefined => ours(main, 'entry').at(0)?.orderLinkId;
+    const end = Date.now() + 180_000;
+    let skipped: string | undefined;
+    for (;;) {
+      const before = skips();
+      await until('a fresh main entry', () => freshEntry(main) && newest() !== skipped, Math.max(1, end - Date.now()), bot, sandbox);
+      await until(`${what} (or skip it)`, () => done() || skips() > before, timeoutMs, bot);
+      if (done()) return;
+      skipped = newest();
+    }
+  }
+
+  /**
+   * After the mirror's (re)start its copy of main's open position waits for its first candle. Steps
+   * that candle once the mirror says it waits (in the output from `from` on), only a candle for which
+   * `quiet` holds (by default: it leaves main's position as it is), and another one if the mirror has
+   * not begun its copy 3 s after the last (a candle streamed before its subscription took hold is not
+   * seen by it), until `cond`. A copy made before the start (nothing to wait for) needs no candle.
+   */
+  async function copyAtNextCandle(what: string, cond: () => boolean, bot: Bot, sandbox: Sandbox, opts: { from?: number; quiet?: () => boolean } = {}): Promise<void> {
+    const main = sandbox.sim;
+    const quiet = opts.quiet ?? (() => nextCandleQuiet(sandbox, main));
+    const since = (): string => bot.output().slice(opts.from ?? 0);
+    let stepped = 0;
+    const copied = (): boolean => {
+      if (cond()) return true;
+      const waits = /MIRROR BTCUSDT: the main account's (long|short) position is copied at the next candle/.test(since());
+      const copying = /MIRROR BTCUSDT: copying the main account's (long|short) entry/.test(since());
+      if (waits && !copying && Date.now() - stepped > 3000 && quiet()) {
+        sandbox.advanceCandles(1);
+        stepped = Date.now();
+      }
+      return false;
+    };
+    await until(what, copied, 45_000, bot);
+  }
+
   return {
     bundle: () => bundle,
+    copyAtNextCandle,
+    untilCopiedEntry,
     termux: () => termux!,
     cleanups,
     twoAccounts,
