@@ -11,9 +11,17 @@
  *
  * Every write here first asks the storage test seam (src/util/writeFault.ts, issue 22), so a test
  * can make the state directory "full" or "read-only" while a real bot runs.
+ *
+ * Only the two fsyncs leave the main thread (issue 18). An entry waits for this write before its
+ * order leaves, and every asynchronous fs call is a hop to libuv's thread pool and back: on a
+ * loaded phone each hop can wait a scheduler slice (a few ms). Creating, writing (a few kB into
+ * the page cache), closing and renaming are quick system calls and are made in place; the fsyncs,
+ * which wait for the storage, run in the pool so the event loop keeps serving other symbols
+ * meanwhile. The order of the steps, and that each fsync has finished before the next step, are
+ * as before.
  */
-import { open, readdir, rename, unlink } from 'node:fs/promises';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { readdir, unlink } from 'node:fs/promises';
+import { closeSync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { throwIfWriteFault } from '../util/writeFault.js';
 
@@ -24,23 +32,42 @@ let tempSerial = 0;
 export async function writeFileDurable(file: string, text: string): Promise<void> {
   throwIfWriteFault(file);
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempSerial++}.tmp`);
-  const handle = await open(temp, 'w', 0o600);
+  const fd = openSync(temp, 'w', 0o600);
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    writeAll(fd, Buffer.from(text, 'utf8'));
+    await fsyncInPool(fd);
   } catch (err) {
-    await handle.close();
-    await unlink(temp).catch(() => undefined);
+    closeSync(fd);
+    removeQuietly(temp);
     throw err;
   }
-  await handle.close();
+  closeSync(fd);
   try {
-    await rename(temp, file);
+    renameSync(temp, file);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    removeQuietly(temp);
     throw err;
   }
   await fsyncDirectory(dirname(file));
+}
+
+/** write(2) until every byte is taken (a regular file takes them at once but for a full disk, which throws). */
+function writeAll(fd: number, bytes: Buffer): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** fsync(2) on libuv's thread pool: the one step of a durable write that waits for the storage. */
+function fsyncInPool(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone, or the storage refuses: a leftover temporary file is removed at the next start.
+  }
 }
 
 /**
@@ -87,14 +114,14 @@ export async function removeLeftoverTempFiles(dir: string): Promise<number> {
  * durable as the platform allows, so those codes are tolerated.
  */
 export async function fsyncDirectory(dir: string): Promise<void> {
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    fd = openSync(dir, 'r');
+    await fsyncInPool(fd);
   } catch (err) {
     if (!isTolerableDirSyncError(err)) throw err;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
