@@ -168,7 +168,7 @@ async function measure(store: EngineStore, journal: EngineJournal): Promise<Run>
     arrivedKind = null;
     sandbox.advanceCandles(1); // plays the candle's path and ends by handing the confirmed kline to the socket
     const sentAt = performance.now();
-    const got = await waitFor(() => arrivedKind !== null, 2000);
+    const got = await waitForArrival(2000);
     if (got && i >= 10) (arrivedKind === 'entry' ? entry : exit).push(arrivedAt - sentAt);
     await engine.idle();
     await new Promise((r) => setTimeout(r, SPACING_MS));
@@ -188,15 +188,26 @@ sandbox.sim.onEvent((e) => {
   else if (e.order.orderLinkId.includes('-XS-')) arrivedKind = 'exit';
   else return;
   arrivedAt = performance.now();
+  onArrival?.();
 });
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await new Promise((r) => setImmediate(r));
-  }
-  return true;
+// Waits for the sandbox's event, asleep: a loop polling with setImmediate would keep the main
+// thread busy, as the bot's never is, and compete for a core with libuv's pool threads (the durable
+// write's fs calls run there) and with the kernel.
+let onArrival: (() => void) | null = null;
+function waitForArrival(ms: number): Promise<boolean> {
+  if (arrivedKind !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      onArrival = null;
+      resolve(false);
+    }, ms);
+    onArrival = () => {
+      clearTimeout(timer);
+      onArrival = null;
+      resolve(true);
+    };
+  });
 }
 
 const memory = await measure(new MemoryStore(), new MemoryJournal());
