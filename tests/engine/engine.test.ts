@@ -3,11 +3,10 @@ import { ExchangeError } from '../../src/domain/exchangeErrors.js';
 import { dec } from '../../src/domain/money.js';
 import type { ExitRecord, FillRecord, OrderSentRecord } from '../../src/domain/journalRecord.js';
 import { readCandleFile } from '../../src/domain/candleCsv.js';
-import type { Candle, Intent } from '../../src/domain/types.js';
+import type { Candle } from '../../src/domain/types.js';
 import type { EngineSymbolSettings } from '../../src/engine/ports.js';
 import { Maker } from '../../src/strategies/maker.js';
-import type { BookTop, PositionView, Strategy } from '../../src/strategies/strategy.js';
-import { BTC_1M, SCALPER_SETTINGS, startHarness, type Harness } from './harness.js';
+import { BTC_1M, EnterThenExit, SCALPER_SETTINGS, startHarness, type Harness } from './harness.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -243,19 +242,7 @@ describe('Engine behind the market', () => {
   it('acts on the newest closed candle only when candles queue up behind a slow exchange', async () => {
     // Found by the soak test: with REST calls slowed by faults, closed candles queued up behind them
     // and each one, when its turn came, sent an order about a market that had moved on.
-    class EnterThenExit implements Strategy {
-      readonly name = 'scalper' as const;
-      readonly symbol = 'BTCUSDT';
-      readonly warmupCandles = 1;
-      onCandle(c: Candle, position: PositionView): Intent {
-        if (position.side === null) return { kind: 'enter', symbol: this.symbol, side: 'long', decidedAtMs: c.ts + 60_000, refPrice: c.close, stopLoss: c.close * 0.98, targets: [c.close * 1.05], reason: 'test entry' };
-        return { kind: 'exit', symbol: this.symbol, decidedAtMs: c.ts + 60_000, reason: 'test exit' };
-      }
-      onBook(_top: BookTop): Intent | null {
-        return null;
-      }
-    }
-    h = await startHarness({ candles: BTC_1M, startIndex: 200, strategy: new EnterThenExit(), symbol: { ...SCALPER_SETTINGS, exits: { ...SCALPER_SETTINGS.exits!, ladderFractions: [1] } } });
+    h = await startHarness({ candles: BTC_1M, startIndex: 200, strategy: new EnterThenExit(0.98, 1.05), symbol: { ...SCALPER_SETTINGS, exits: { ...SCALPER_SETTINGS.exits!, ladderFractions: [1] } } });
     await h.play([BTC_1M[200]!]); // enters
     // The exchange now answers orders only when the test lets it.
     let release!: () => void;

@@ -9,25 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Candle, Intent } from '../../src/domain/types.js';
 import type { OrderRequest } from '../../src/engine/exchangePort.js';
-import type { BookTop, PositionView, Strategy } from '../../src/strategies/strategy.js';
 import { recordFsCalls, type FsCall, type FsRecorder } from '../helpers/fsCalls.js';
-import { BTC_1M, startHarness, type Harness } from './harness.js';
-
-/** Enters when flat, leaves when in a position: every candle yields one order. */
-class EnterExit implements Strategy {
-  readonly name = 'scalper' as const;
-  readonly symbol = 'BTCUSDT';
-  readonly warmupCandles = 1;
-  onCandle(c: Candle, position: PositionView): Intent {
-    if (position.side === null) return { kind: 'enter', symbol: this.symbol, side: 'long', decidedAtMs: c.ts + 60_000, refPrice: c.close, stopLoss: c.close * 0.99, targets: [c.close * 1.02], reason: 'test' };
-    return { kind: 'exit', symbol: this.symbol, decidedAtMs: c.ts + 60_000, reason: 'test' };
-  }
-  onBook(_top: BookTop): Intent | null {
-    return null;
-  }
-}
+import { BTC_1M, EnterThenExit, startHarness, type Harness } from './harness.js';
 
 interface Sent {
   readonly req: OrderRequest;
@@ -46,7 +30,7 @@ afterEach(async () => {
 
 describe('an entry leaves only once its plan is durable in state.json', () => {
   it('finds the plan on disk, fsynced and renamed, with the directory fsynced, when each entry is placed', async () => {
-    h = await startHarness({ candles: BTC_1M, startIndex: 300, strategy: new EnterExit(), settings: { risk: { maxDailyLossPct: 100, maxDrawdownPct: 100, lossStreak: { losses: 1000, cooldownMinutes: 1 }, maxOpenPositions: 1, dayTimeZone: 'UTC' } } });
+    h = await startHarness({ candles: BTC_1M, startIndex: 300, strategy: new EnterThenExit(0.99, 1.02), settings: { risk: { maxDailyLossPct: 100, maxDrawdownPct: 100, lossStreak: { losses: 1000, cooldownMinutes: 1 }, maxOpenPositions: 1, dayTimeZone: 'UTC' } } });
     const harness = h;
     const file = join(harness.dir, 'state.json');
     fs = recordFsCalls();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCandleFile } from '../../src/domain/candleCsv.js';
-import type { Candle } from '../../src/domain/types.js';
+import type { Candle, Intent } from '../../src/domain/types.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { EngineAlert, EngineSettings, EngineSymbolSettings } from '../../src/engine/ports.js';
 import { simInstrument } from '../../src/sim/instruments.js';
@@ -16,10 +16,25 @@ import { Journal, readJournal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/stateStore.js';
 import { Maker } from '../../src/strategies/maker.js';
 import { Scalper } from '../../src/strategies/scalper.js';
-import type { Strategy } from '../../src/strategies/strategy.js';
+import type { BookTop, PositionView, Strategy } from '../../src/strategies/strategy.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 export const BTC_1M: readonly Candle[] = readCandleFile(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url).pathname);
+
+/** Enters long when flat and leaves when in a position, so every candle yields one order; stop and target as fractions of the close. */
+export class EnterThenExit implements Strategy {
+  readonly name = 'scalper' as const;
+  readonly symbol = 'BTCUSDT';
+  readonly warmupCandles = 1;
+  constructor(private readonly stopFraction: number, private readonly targetFraction: number) {}
+  onCandle(c: Candle, position: PositionView): Intent {
+    if (position.side === null) return { kind: 'enter', symbol: this.symbol, side: 'long', decidedAtMs: c.ts + 60_000, refPrice: c.close, stopLoss: c.close * this.stopFraction, targets: [c.close * this.targetFraction], reason: 'test entry' };
+    return { kind: 'exit', symbol: this.symbol, decidedAtMs: c.ts + 60_000, reason: 'test exit' };
+  }
+  onBook(_top: BookTop): Intent | null {
+    return null;
+  }
+}
 
 export const SCALPER_SETTINGS: EngineSymbolSettings = {
   symbol: 'BTCUSDT',
