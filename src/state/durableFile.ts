@@ -13,12 +13,12 @@
  * can make the state directory "full" or "read-only" while a real bot runs.
  *
  * Only the two fsyncs leave the main thread (issue 18). An entry waits for this write before its
- * order leaves, and every asynchronous fs call is a hop to libuv's thread pool and back: on a
- * loaded phone each hop can wait a scheduler slice (a few ms). Creating, writing (a few kB into
- * the page cache), closing and renaming are quick system calls and are made in place; the fsyncs,
- * which wait for the storage, run in the pool so the event loop keeps serving other symbols
- * meanwhile. The order of the steps, and that each fsync has finished before the next step, are
- * as before.
+ * order leaves, and every asynchronous fs call is a round trip to libuv's thread pool: with the
+ * main thread busy, each cost 2-3 ms in bench/engineLatency (BENCHMARKS.md, Latency). Creating,
+ * writing (a few kB into the page cache), closing and renaming are quick system calls and are
+ * made in place; the fsyncs, which wait for the storage, run in the pool so the event loop keeps
+ * serving other symbols meanwhile. The order of the steps, and that each fsync has finished before
+ * the next step, are as before.
  */
 import { readdir, unlink } from 'node:fs/promises';
 import { closeSync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
