@@ -97,6 +97,8 @@ try {
   const sweep8 = measure([], backtest(month, '--set', `proximityPct=${values.join(',')}`));
   let sequentialS = 0;
   for (const v of values) sequentialS += measure([], backtest(month, '--set', `proximityPct=${v}`)).wallS;
+  // A long sweep: each worker takes run after run, and is replaced when its heap has grown (backtestJobs.ts).
+  const sweep32 = measure([], backtest(month, '--set', `proximityPct=${Array.from({ length: 32 }, (_, i) => (0.2 + i * 0.0125).toFixed(4)).join(',')}`));
   const growth = y.rssMb - m.rssMb;
   const figures: Figure[] = [
     { name: 'bare node -e 0', value: bare.rssMb, unit: 'MB' },
@@ -119,6 +121,8 @@ try {
     { name: 'month, the same 8 runs one command after another', value: sequentialS, unit: 's' },
     { name: 'sweep speed-up (8 sequential ÷ sweep)', value: sequentialS / sweep8.wallS, unit: '×' },
     { name: 'month, sweep of 8 runs, peak RSS (all threads)', value: sweep8.rssMb, unit: 'MB' },
+    { name: 'month, sweep of 32 runs, whole process', value: sweep32.wallS, unit: 's' },
+    { name: 'month, sweep of 32 runs, peak RSS (all threads)', value: sweep32.rssMb, unit: 'MB' },
   ];
   report('backtestMemory', figures);
 } finally {

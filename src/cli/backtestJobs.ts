@@ -3,6 +3,11 @@
  * a `--set` sweep) is a job that can run on a worker thread. A sweep uses one worker per core as
  * far as the free memory allows, each worker bounded in its young generation so that its peak stays
  * what one run needs; results come back as they end, with the curves' memory handed over, not copied.
+ * A worker takes the next job when it has finished one, so only its first run pays for compiling
+ * the bundle and running cold code (a new worker per run made a sweep cost as much CPU as the same
+ * runs as separate commands). What a run leaves behind is garbage V8 collects late in a long-lived
+ * heap, so a worker whose heap has grown by {@link WORKER_HEAP_GROWTH_MB} since its first run is
+ * replaced by a fresh one: a sweep's memory stays bounded however many runs it has.
  *
  * Workers run the bundle (dist/bot.js) again, in worker mode (src/cli/backtestWorker.ts); run from
  * the TypeScript sources (tests in-process) there is no bundle, and the jobs run one after another
@@ -52,10 +57,16 @@ export interface JobResult {
   readonly locks: LockRefusals;
 }
 
+/** What the command posts to a worker: a job to run (one at a time: the next once it has answered). */
+export interface WorkerJobMessage {
+  readonly kind: 'job';
+  readonly job: BacktestJob;
+}
+
 /** What a worker posts back. */
 export type WorkerMessage =
   | { readonly kind: 'progress'; readonly index: number; readonly candles: number }
-  | { readonly kind: 'done'; readonly index: number; readonly head: ReportHead; readonly times: CandleTimesData; readonly equity: CurveData; readonly inventory: CurveData; readonly notes: readonly string[]; readonly locks: readonly (readonly [string, number])[] }
+  | { readonly kind: 'done'; readonly index: number; readonly head: ReportHead; readonly times: CandleTimesData; readonly equity: CurveData; readonly inventory: CurveData; readonly notes: readonly string[]; readonly locks: readonly (readonly [string, number])[]; readonly heapUsedMb: number }
   | { readonly kind: 'failed'; readonly index: number; readonly usage: boolean; readonly message: string };
 
 
@@ -68,6 +79,14 @@ export type WorkerMessage =
 export const WORKER_YOUNG_MB = 16;
 /** Peak RSS one worker adds, month or year of 1m candles: 42 MB measured (BENCHMARKS.md), with a margin. */
 export const WORKER_PEAK_MB = 45;
+/**
+ * A worker's V8 heap in use after a run may exceed what it was after its first run by this much
+ * before the worker is replaced. Each month of 1m candles left about 1 MB that V8 had not
+ * collected, none of it live (after a forced full collection 9 MB in use, run after run), and no
+ * full collection came in 16 runs per worker; at 4 MB a sweep of 32 month runs peaks 12 MB above
+ * the one-worker-per-run design, at 8 MB about 25 MB above (BENCHMARKS.md, "Sweeps").
+ */
+export const WORKER_HEAP_GROWTH_MB = 4;
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
 export function runConfiguredBacktest(
@@ -126,8 +145,9 @@ export interface JobEvents {
 
 /**
  * Runs the jobs, at most `workers` at a time on worker threads (0: one after another in this
- * thread). The first failure stops the rest (running workers are terminated) and rejects with it:
- * a UsageError for a command-line problem, else an Error naming the run.
+ * thread); each worker takes job after job from the queue. The first failure stops the rest
+ * (running workers are terminated) and rejects with it: a UsageError for a command-line problem,
+ * else an Error naming the run.
  */
 export async function runJobs(jobs: readonly BacktestJob[], workers: number, events: JobEvents): Promise<void> {
   if (workers <= 0) {
@@ -135,49 +155,98 @@ export async function runJobs(jobs: readonly BacktestJob[], workers: number, eve
     return;
   }
   const queue = [...jobs];
-  const running = new Set<Worker>();
+  const started: JobWorker[] = [];
   let failure: unknown = null;
-  const next = async (): Promise<void> => {
+  const lane = async (): Promise<void> => {
+    let worker = new JobWorker();
+    started.push(worker);
     for (let job = queue.shift(); job !== undefined && failure === null; job = queue.shift()) {
       try {
-        events.done(job.index, await onWorker(job, running, events));
+        if (worker.heapGrowthMb() > WORKER_HEAP_GROWTH_MB) {
+          await worker.stop();
+          worker = new JobWorker();
+          started.push(worker);
+        }
+        events.done(job.index, await worker.run(job, events));
       } catch (e) {
         failure ??= e;
-        for (const w of running) void w.terminate();
+        for (const w of started) void w.stop();
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, next));
+  try {
+    await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, lane));
+  } finally {
+    await Promise.all(started.map((w) => w.stop()));
+  }
   if (failure !== null) throw failure;
 }
 
-function onWorker(job: BacktestJob, running: Set<Worker>, events: JobEvents): Promise<JobResult> {
-  return new Promise<JobResult>((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), {
-      workerData: { tag: WORKER_TAG, job },
+/** One worker thread running the bundle in worker mode, given one job at a time. */
+class JobWorker {
+  readonly #worker: Worker;
+  #pending: { readonly events: JobEvents; readonly resolve: (r: JobResult) => void; readonly reject: (e: Error) => void } | null = null;
+  /** Why it cannot take a job any more (it failed or stopped); null while it can. */
+  #gone: Error | null = null;
+  /** Its V8 heap in use after its first run and after its latest, MB. */
+  #heapAfterFirst: number | null = null;
+  #heapNow = 0;
+
+  constructor() {
+    this.#worker = new Worker(new URL(import.meta.url), {
+      workerData: { tag: WORKER_TAG },
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
       stdout: false,
       stderr: false,
     });
-    running.add(worker);
-    let settled = false;
-    const finish = (f: () => void): void => {
-      if (settled) return;
-      settled = true;
-      running.delete(worker);
-      f();
-    };
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.kind === 'progress') events.progress(m.index, m.candles);
-      else if (m.kind === 'failed') finish(() => reject(m.usage ? new UsageError(m.message) : new Error(m.message)));
-      else {
-        const result: JobResult = { head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: CurveValues.fromData(m.equity), inventory: CurveValues.fromData(m.inventory) }, notes: m.notes, locks: lockRefusals(m.locks) };
-        finish(() => resolve(result));
-      }
+    this.#worker.on('message', (m: WorkerMessage) => this.#answer(m));
+    this.#worker.on('error', (e) => this.#fail(new Error(`a backtest worker failed: ${e.message}`)));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`a backtest worker stopped (exit code ${code}) before its run ended`)));
+  }
+
+  run(job: BacktestJob, events: JobEvents): Promise<JobResult> {
+    if (this.#gone !== null) return Promise.reject(this.#gone);
+    return new Promise<JobResult>((resolve, reject) => {
+      this.#pending = { events, resolve, reject };
+      const message: WorkerJobMessage = { kind: 'job', job };
+      this.#worker.postMessage(message);
     });
-    worker.on('error', (e) => finish(() => reject(new Error(`a backtest worker failed: ${e.message}`))));
-    worker.on('exit', (code) => finish(() => reject(new Error(`a backtest worker stopped (exit code ${code}) before its run ended`))));
-  });
+  }
+
+  /** How much its heap in use has grown since its first run, MB (0 before that). */
+  heapGrowthMb(): number {
+    return this.#heapAfterFirst === null ? 0 : this.#heapNow - this.#heapAfterFirst;
+  }
+
+  /** Ends the thread (idle, or running a job a failure elsewhere made pointless). */
+  async stop(): Promise<void> {
+    this.#gone ??= new Error('a backtest worker was stopped');
+    await this.#worker.terminate();
+  }
+
+  #answer(m: WorkerMessage): void {
+    const p = this.#pending;
+    if (p === null) return;
+    if (m.kind === 'progress') {
+      p.events.progress(m.index, m.candles);
+      return;
+    }
+    this.#pending = null;
+    if (m.kind === 'failed') {
+      p.reject(m.usage ? new UsageError(m.message) : new Error(m.message));
+      return;
+    }
+    this.#heapNow = m.heapUsedMb;
+    this.#heapAfterFirst ??= m.heapUsedMb;
+    p.resolve({ head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: CurveValues.fromData(m.equity), inventory: CurveValues.fromData(m.inventory) }, notes: m.notes, locks: lockRefusals(m.locks) });
+  }
+
+  #fail(e: Error): void {
+    this.#gone ??= e;
+    const p = this.#pending;
+    this.#pending = null;
+    p?.reject(e);
+  }
 }
 
 function lockRefusals(counts: readonly (readonly [string, number])[]): LockRefusals {

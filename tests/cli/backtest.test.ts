@@ -247,6 +247,15 @@ describe('sweeps on worker threads (the real bundle)', () => {
       expect(withoutPerf(readFileSync(run.file, 'utf8'))).toBe(withoutPerf(readFileSync(b.runs[i]!.file, 'utf8')));
     }
     expect(r.stderr.slice(r.stderr.indexOf('Sweep:'))).toBe(seq.err.slice(seq.err.indexOf('Sweep:')).replace(/sequential/g, 'workers'));
+    // A worker runs job after job: the last runs of the sweep came from warm workers, and each is
+    // what the same settings give as a command of its own.
+    for (const set of ['proximityPct=0.5 exits.timeExitCandles=0', 'proximityPct=0.5 exits.timeExitCandles=30']) {
+      const sets = set.split(' ').flatMap((kv) => ['--set', kv]);
+      const alone = await runBot(['backtest', ...SWEEP.slice(0, 6), ...sets, '--state-dir', 'alone', '--json', 'alone.json'], { cwd: dir, env: { NO_COLOR: '1' }, timeoutMs: 120_000 });
+      expect(alone.code, alone.stderr).toBe(0);
+      const swept = a.runs.find((x) => x.set === set)!;
+      expect(withoutPerf(readFileSync(swept.file, 'utf8')), set).toBe(withoutPerf(readFileSync(join(dir, 'alone.json'), 'utf8')));
+    }
   }, 300_000);
 
   it('reports a run that fails in its worker as the command does, and exits', async () => {
