@@ -87,6 +87,12 @@ export const WORKER_PEAK_MB = 45;
  * the one-worker-per-run design, at 8 MB about 25 MB above (BENCHMARKS.md, "Sweeps").
  */
 export const WORKER_HEAP_GROWTH_MB = 4;
+/**
+ * TEST SEAM: a number N in this environment variable replaces every worker after N runs as well, so
+ * a test exercises the replacement without a sweep long enough for the heap rule. Unset (every real
+ * run), only the heap rule applies.
+ */
+export const WORKER_RUNS_ENV = 'POCKET_TEST_WORKER_RUNS';
 
 /** Runs one configured backtest (the config holds exactly one symbol entry): what a parity test calls. */
 export function runConfiguredBacktest(
@@ -155,6 +161,7 @@ export async function runJobs(jobs: readonly BacktestJob[], workers: number, eve
     return;
   }
   const queue = [...jobs];
+  const maxRuns = Number(process.env[WORKER_RUNS_ENV] ?? Infinity);
   const started: JobWorker[] = [];
   let failure: unknown = null;
   const lane = async (): Promise<void> => {
@@ -162,7 +169,7 @@ export async function runJobs(jobs: readonly BacktestJob[], workers: number, eve
     started.push(worker);
     for (let job = queue.shift(); job !== undefined && failure === null; job = queue.shift()) {
       try {
-        if (worker.heapGrowthMb() > WORKER_HEAP_GROWTH_MB) {
+        if (worker.worn(maxRuns)) {
           await worker.stop();
           worker = new JobWorker();
           started.push(worker);
@@ -188,9 +195,10 @@ class JobWorker {
   #pending: { readonly events: JobEvents; readonly resolve: (r: JobResult) => void; readonly reject: (e: Error) => void } | null = null;
   /** Why it cannot take a job any more (it failed or stopped); null while it can. */
   #gone: Error | null = null;
-  /** Its V8 heap in use after its first run and after its latest, MB. */
+  /** Its V8 heap in use after its first run and after its latest, MB, and its runs so far. */
   #heapAfterFirst: number | null = null;
   #heapNow = 0;
+  #runs = 0;
 
   constructor() {
     this.#worker = new Worker(new URL(import.meta.url), {
@@ -213,9 +221,9 @@ class JobWorker {
     });
   }
 
-  /** How much its heap in use has grown since its first run, MB (0 before that). */
-  heapGrowthMb(): number {
-    return this.#heapAfterFirst === null ? 0 : this.#heapNow - this.#heapAfterFirst;
+  /** Whether to replace it before its next run: its heap in use has grown too much since its first run, or it has made `maxRuns`. */
+  worn(maxRuns: number): boolean {
+    return (this.#heapAfterFirst !== null && this.#heapNow - this.#heapAfterFirst > WORKER_HEAP_GROWTH_MB) || this.#runs >= maxRuns;
   }
 
   /** Ends the thread (idle, or running a job a failure elsewhere made pointless). */
@@ -236,6 +244,7 @@ class JobWorker {
       p.reject(m.usage ? new UsageError(m.message) : new Error(m.message));
       return;
     }
+    this.#runs++;
     this.#heapNow = m.heapUsedMb;
     this.#heapAfterFirst ??= m.heapUsedMb;
     p.resolve({ head: m.head, curves: { times: CandleTimes.fromData(m.times), equity: CurveValues.fromData(m.equity), inventory: CurveValues.fromData(m.inventory) }, notes: m.notes, locks: lockRefusals(m.locks) });

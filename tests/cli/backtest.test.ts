@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BacktestReport } from '../../src/backtest/backtestReport.js';
 import { backtestCommand } from '../../src/cli/backtest.js';
+import { WORKER_RUNS_ENV } from '../../src/cli/backtestJobs.js';
 import { readCandleFile } from '../../src/domain/candleCsv.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/startSandbox.js';
 import { UsageError } from '../../src/util/errors.js';
@@ -226,6 +227,19 @@ describe('parameter sweeps', () => {
 describe('sweeps on worker threads (the real bundle)', () => {
   const SWEEP = ['--data', BTC_1M, '--from', '2025-06-05', '--to', '2025-06-07', '--set', 'proximityPct=0.2,0.3,0.4,0.5', '--set', 'exits.timeExitCandles=0,30'];
   const withoutPerf = (text: string): string => text.replace(/,"perf":\{[^}]*\}\}\n$/, '');
+  type Summary = { runs: { set: string; file: string; metrics: unknown; lockRefusals: unknown }[] };
+  /** The sweep on workers (its `--json -`) ranked and saved every run as the in-process sweep did; its runs. */
+  const expectSameRuns = (workersJson: string, sequentialJson: string): Summary['runs'] => {
+    const a = (JSON.parse(workersJson) as Summary).runs;
+    const b = (JSON.parse(sequentialJson) as Summary).runs;
+    expect(a).toHaveLength(8);
+    expect(a.map(({ file: _f, ...x }) => x)).toEqual(b.map(({ file: _f, ...x }) => x));
+    for (const [i, run] of a.entries()) {
+      expect(run.file.slice(-9)).toBe(b[i]!.file.slice(-9));
+      expect(withoutPerf(readFileSync(run.file, 'utf8'))).toBe(withoutPerf(readFileSync(b[i]!.file, 'utf8')));
+    }
+    return a;
+  };
 
   it('gives the same ranking and the same saved results as the runs one after another, with progress and an ETA on stderr', async () => {
     const r = await runBot(['backtest', ...SWEEP, '--state-dir', 'workers', '--json', '-'], { cwd: dir, env: { NO_COLOR: '1' }, timeoutMs: 240_000 });
@@ -238,14 +252,7 @@ describe('sweeps on worker threads (the real bundle)', () => {
     const seq = await backtest([...SWEEP, '--state-dir', 'sequential', '--json', '-']);
     expect(seq.code, seq.err).toBe(0);
     expect(seq.err).not.toMatch(/worker thread/);
-    type Summary = { runs: { set: string; file: string; metrics: unknown; lockRefusals: unknown }[] };
-    const a = JSON.parse(r.stdout) as Summary;
-    const b = JSON.parse(seq.out) as Summary;
-    expect(a.runs.map(({ file: _f, ...x }) => x)).toEqual(b.runs.map(({ file: _f, ...x }) => x));
-    for (const [i, run] of a.runs.entries()) {
-      expect(run.file.slice(-9)).toBe(b.runs[i]!.file.slice(-9));
-      expect(withoutPerf(readFileSync(run.file, 'utf8'))).toBe(withoutPerf(readFileSync(b.runs[i]!.file, 'utf8')));
-    }
+    const runs = expectSameRuns(r.stdout, seq.out);
     expect(r.stderr.slice(r.stderr.indexOf('Sweep:'))).toBe(seq.err.slice(seq.err.indexOf('Sweep:')).replace(/sequential/g, 'workers'));
     // A worker runs job after job: the last runs of the sweep came from warm workers, and each is
     // what the same settings give as a command of its own.
@@ -253,9 +260,18 @@ describe('sweeps on worker threads (the real bundle)', () => {
       const sets = set.split(' ').flatMap((kv) => ['--set', kv]);
       const alone = await runBot(['backtest', ...SWEEP.slice(0, 6), ...sets, '--state-dir', 'alone', '--json', 'alone.json'], { cwd: dir, env: { NO_COLOR: '1' }, timeoutMs: 120_000 });
       expect(alone.code, alone.stderr).toBe(0);
-      const swept = a.runs.find((x) => x.set === set)!;
+      const swept = runs.find((x) => x.set === set)!;
       expect(withoutPerf(readFileSync(swept.file, 'utf8')), set).toBe(withoutPerf(readFileSync(join(dir, 'alone.json'), 'utf8')));
     }
+  }, 300_000);
+
+  it('gives the same results when its workers are replaced between runs', async () => {
+    // What a long sweep does when a worker's heap has grown (backtestJobs.ts); the seam makes it happen after every run.
+    const r = await runBot(['backtest', ...SWEEP, '--state-dir', 'replaced', '--json', '-'], { cwd: dir, env: { NO_COLOR: '1', [WORKER_RUNS_ENV]: '1' }, timeoutMs: 240_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const seq = await backtest([...SWEEP, '--state-dir', 'sequential', '--json', '-']);
+    expect(seq.code, seq.err).toBe(0);
+    expectSameRuns(r.stdout, seq.out);
   }, 300_000);
 
   it('reports a run that fails in its worker as the command does, and exits', async () => {
