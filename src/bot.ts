@@ -3,14 +3,17 @@
  * as a backtest worker thread (src/cli/backtestJobs.ts), it runs that worker's job instead.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { main } from './cli/main.js';
+import { holdsYoungGeneration, main } from './cli/main.js';
 import { processIo } from './cli/command.js';
 import { isBacktestWorker } from './cli/workerTag.js';
 import { redact } from './util/redact.js';
+import { holdYoungGeneration } from './util/youngGeneration.js';
 
 if (!isMainThread && isBacktestWorker(workerData)) void import('./cli/backtestWorker.js').then((w) => w.serveBacktestWorker());
-else
-  main(process.argv.slice(2), processIo()).then(
+else {
+  const argv = process.argv.slice(2);
+  if (holdsYoungGeneration(argv)) holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
+  main(argv, processIo()).then(
     (code) => {
       process.exitCode = code;
     },
@@ -22,3 +25,4 @@ else
       process.exitCode = 1;
     },
   );
+}

@@ -12,13 +12,18 @@ interface Entry {
   readonly name: string;
   readonly summary: string;
   readonly load: () => Promise<Command>;
+  /**
+   * The process holds V8's young generation at its start size (src/util/youngGeneration.ts):
+   * measured lower at the same speed for a backtest; `signals` was slower so (BENCHMARKS.md).
+   */
+  readonly holdYoungGeneration?: true;
 }
 
 const COMMANDS: readonly Entry[] = [
   { name: 'run', summary: 'trade per config.json (the default command)', load: async () => (await import('./run.js')).runCommand },
   { name: 'init', summary: 'first-run wizard: writes config.json and the secrets file', load: async () => (await import('./init.js')).initCommand },
   { name: 'config', summary: 'config check: validate and print the effective configuration', load: async () => (await import('./configCheck.js')).configCommand },
-  { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', load: async () => (await import('./backtest.js')).backtestCommand },
+  { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', holdYoungGeneration: true, load: async () => (await import('./backtest.js')).backtestCommand },
   { name: 'signals', summary: 'per-candle indicator and signal CSV for a candle file', load: async () => (await import('./signals.js')).signalsCommand },
   { name: 'scan', summary: 'rank Bybit USDT perpetuals by turnover, spread and volatility', load: async () => (await import('./scan.js')).scanCommand },
   { name: 'clock', summary: 'measure the clock offset (NTP and Bybit) and whether it is trusted', load: async () => (await import('./clock.js')).clockCommand },
@@ -44,6 +49,19 @@ export function helpText(): string {
   ].join('\n');
 }
 
+/** The command `argv` names (`run` when it names none), as `main` reads it. */
+function commandOf(argv: readonly string[]): { named: boolean; name: string; entry: Entry | undefined } {
+  const first = argv[0];
+  const named = first !== undefined && !first.startsWith('-');
+  const name = named ? first : 'run';
+  return { named, name, entry: COMMANDS.find((c) => c.name === name) };
+}
+
+/** Whether `argv` runs a command whose process holds V8's young generation at its start size. */
+export function holdsYoungGeneration(argv: readonly string[]): boolean {
+  return commandOf(argv).entry?.holdYoungGeneration === true;
+}
+
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   const first = argv[0];
   if (first === '--help' || first === '-h' || first === 'help') {
@@ -54,9 +72,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     io.stdout.write(VERSION + '\n');
     return 0;
   }
-  const named = first !== undefined && !first.startsWith('-');
-  const name = named ? first : 'run';
-  const entry = COMMANDS.find((c) => c.name === name);
+  const { named, name, entry } = commandOf(argv);
   if (!entry) {
     io.stderr.write(`unknown command "${name}"\n\n${helpText()}\n`);
     return 2;

@@ -1,0 +1,98 @@
+/**
+ * A backtest holds V8's young generation at its size when the command starts
+ * (src/util/youngGeneration.ts), which is what keeps its memory about 12 MB lower (BENCHMARKS.md,
+ * "Backtest memory"); a user who sizes it with node's own options keeps their choice. The built
+ * bundle runs as a user runs it, with a `--require` hook in NODE_OPTIONS that records the V8 flags
+ * the bot sets and the young generation's size then and at exit.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdYoungGeneration } from '../../src/util/youngGeneration.js';
+import { runBot } from '../helpers/cli.js';
+
+const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
+
+const HOOK = `
+const v8 = require('node:v8');
+const { syncBuiltinESMExports } = require('node:module');
+const { writeFileSync } = require('node:fs');
+const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+const atStart = young();
+const seen = { flags: [], atFlags: null };
+const set = v8.setFlagsFromString;
+v8.setFlagsFromString = (flags) => {
+  seen.flags.push(flags);
+  seen.atFlags = young();
+  set(flags);
+};
+syncBuiltinESMExports();
+process.on('exit', () => writeFileSync(process.env.YOUNG_OUT, JSON.stringify({ ...seen, atStart, atExit: young() })));
+`;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pocket-young-'));
+  writeFileSync(join(dir, 'young.cjs'), HOOK);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Young {
+  readonly flags: string[];
+  /** The young generation's size (bytes) when the bot set its flags, at start-up and at exit. */
+  readonly atFlags: number | null;
+  readonly atStart: number;
+  readonly atExit: number;
+}
+
+async function youngGeneration(args: readonly string[], nodeOptions = ''): Promise<Young> {
+  const out = join(dir, `young-${Math.random().toString(36).slice(2)}.json`);
+  const r = await runBot(args, { cwd: dir, env: { NODE_OPTIONS: `--require ${join(dir, 'young.cjs')} ${nodeOptions}`, YOUNG_OUT: out }, timeoutMs: 120_000 });
+  expect(r.stderr).not.toMatch(/unrecognized flag|error:/);
+  expect(r.code).toBe(0);
+  return JSON.parse(readFileSync(out, 'utf8')) as Young;
+}
+
+describe('the young generation of a backtest', () => {
+  it('stays at its size from the start of the command through a month of real 1m candles', async () => {
+    const y = await youngGeneration(['backtest', '--data', BTC_1M, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state-a')]);
+    expect(y.flags).toEqual(['--semi-space-growth-factor=1']);
+    expect(y.atExit).toBe(y.atFlags);
+    // Left to grow, a month took it from 1 to 8 MB (Node 20): a few MB at most before the command.
+    expect(y.atExit).toBeLessThanOrEqual(4 * y.atStart);
+  });
+
+  it("grows as V8 grows it when the user sizes it with node's own option", async () => {
+    const y = await youngGeneration(['backtest', '--data', BTC_1M, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state-b')], '--max-semi-space-size=8');
+    expect(y.flags).toEqual([]);
+    expect(y.atExit).toBeGreaterThan(4 * y.atStart);
+  });
+
+  it('is left to V8 for the commands that do not replay candles in bulk', async () => {
+    const y = await youngGeneration(['--version']);
+    expect(y.flags).toEqual([]);
+  });
+});
+
+describe('holdYoungGeneration', () => {
+  const flagsSet = (execArgv: readonly string[], nodeOptions: string | undefined): string[] => {
+    const set: string[] = [];
+    holdYoungGeneration(execArgv, nodeOptions, (f) => set.push(f));
+    return set;
+  };
+
+  it('sets the growth factor to 1 when no node option sizes the young generation', () => {
+    expect(flagsSet([], undefined)).toEqual(['--semi-space-growth-factor=1']);
+    expect(flagsSet(['--enable-source-maps'], '--require /tmp/hook_file.cjs --max-old-space-size=200')).toEqual(['--semi-space-growth-factor=1']);
+  });
+
+  it("leaves the user's own young-generation options alone, spelt with - or _", () => {
+    expect(flagsSet(['--max-semi-space-size=4'], undefined)).toEqual([]);
+    expect(flagsSet([], '--max_semi_space_size=4')).toEqual([]);
+    expect(flagsSet([], '--min-semi-space-size=2')).toEqual([]);
+    expect(flagsSet(['--semi-space-growth-factor=4'], '')).toEqual([]);
+    expect(flagsSet([], '--minor-ms')).toEqual([]);
+  });
+});
