@@ -3,16 +3,17 @@
  * as a backtest worker thread (src/cli/backtestJobs.ts), it runs that worker's job instead.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { holdsYoungGeneration, main } from './cli/main.js';
+import { setFlagsFromString } from 'node:v8';
+import { main, setsMemoryFlags } from './cli/main.js';
 import { processIo } from './cli/command.js';
 import { isBacktestWorker } from './cli/workerTag.js';
 import { redact } from './util/redact.js';
-import { holdYoungGeneration } from './util/youngGeneration.js';
+import { backtestMemoryFlags } from './util/backtestMemoryFlags.js';
 
 if (!isMainThread && isBacktestWorker(workerData)) void import('./cli/backtestWorker.js').then((w) => w.serveBacktestWorker());
 else {
   const argv = process.argv.slice(2);
-  if (holdsYoungGeneration(argv)) holdYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
+  if (setsMemoryFlags(argv)) for (const flag of backtestMemoryFlags(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
   main(argv, processIo()).then(
     (code) => {
       process.exitCode = code;

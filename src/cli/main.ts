@@ -13,17 +13,17 @@ interface Entry {
   readonly summary: string;
   readonly load: () => Promise<Command>;
   /**
-   * The process holds V8's young generation at its start size (src/util/youngGeneration.ts):
-   * measured lower at the same speed for a backtest; `signals` was slower so (BENCHMARKS.md).
+   * The process sets V8's memory flags for a long replay (src/util/backtestMemoryFlags.ts):
+   * measured lower for a backtest; `signals` was slower with them (BENCHMARKS.md).
    */
-  readonly holdYoungGeneration?: true;
+  readonly memoryFlags?: true;
 }
 
 const COMMANDS: readonly Entry[] = [
   { name: 'run', summary: 'trade per config.json (the default command)', load: async () => (await import('./run.js')).runCommand },
   { name: 'init', summary: 'first-run wizard: writes config.json and the secrets file', load: async () => (await import('./init.js')).initCommand },
   { name: 'config', summary: 'config check: validate and print the effective configuration', load: async () => (await import('./configCheck.js')).configCommand },
-  { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', holdYoungGeneration: true, load: async () => (await import('./backtest.js')).backtestCommand },
+  { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', memoryFlags: true, load: async () => (await import('./backtest.js')).backtestCommand },
   { name: 'signals', summary: 'per-candle indicator and signal CSV for a candle file', load: async () => (await import('./signals.js')).signalsCommand },
   { name: 'scan', summary: 'rank Bybit USDT perpetuals by turnover, spread and volatility', load: async () => (await import('./scan.js')).scanCommand },
   { name: 'clock', summary: 'measure the clock offset (NTP and Bybit) and whether it is trusted', load: async () => (await import('./clock.js')).clockCommand },
@@ -57,9 +57,9 @@ function commandOf(argv: readonly string[]): { named: boolean; name: string; ent
   return { named, name, entry: COMMANDS.find((c) => c.name === name) };
 }
 
-/** Whether `argv` runs a command whose process holds V8's young generation at its start size. */
-export function holdsYoungGeneration(argv: readonly string[]): boolean {
-  return commandOf(argv).entry?.holdYoungGeneration === true;
+/** Whether `argv` runs a command that sets V8's memory flags for a long replay (backtest). */
+export function setsMemoryFlags(argv: readonly string[]): boolean {
+  return commandOf(argv).entry?.memoryFlags === true;
 }
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {

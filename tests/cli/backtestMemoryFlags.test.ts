@@ -1,16 +1,16 @@
 /**
- * A backtest holds V8's young generation at its size when the command starts
- * (src/util/youngGeneration.ts), which is what keeps its memory about 12 MB lower (BENCHMARKS.md,
- * "Backtest memory"); a user who sizes it with node's own options keeps their choice. The built
- * bundle runs as a user runs it, with a `--require` hook in NODE_OPTIONS that records the V8 flags
- * the bot sets and the young generation's size then and at exit.
+ * A backtest sets V8's memory flags for itself (src/util/backtestMemoryFlags.ts): its young
+ * generation stays at its size when the command starts, and Maglev is off (BENCHMARKS.md,
+ * "Backtest memory"); a user who chose either with node's own options keeps their choice. The
+ * built bundle runs as a user runs it, with a `--require` hook in NODE_OPTIONS that records the V8
+ * flags the bot sets and the young generation's size then and at exit.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdYoungGeneration } from '../../src/util/youngGeneration.js';
+import { backtestMemoryFlags } from '../../src/util/backtestMemoryFlags.js';
 import { runBot } from '../helpers/cli.js';
 
 const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
@@ -58,7 +58,7 @@ async function youngGeneration(args: readonly string[], nodeOptions = ''): Promi
 describe('the young generation of a backtest', () => {
   it('stays at its size from the start of the command through a month of real 1m candles', async () => {
     const y = await youngGeneration(['backtest', '--data', BTC_1M, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state-a')]);
-    expect(y.flags).toEqual(['--semi-space-growth-factor=1']);
+    expect(y.flags).toEqual(['--semi-space-growth-factor=1', '--no-maglev']);
     expect(y.atExit).toBe(y.atFlags);
     // Left to grow, a month took it from 1 to 8 MB (Node 20): a few MB at most before the command.
     expect(y.atExit).toBeLessThanOrEqual(4 * y.atStart);
@@ -66,33 +66,31 @@ describe('the young generation of a backtest', () => {
 
   it("grows as V8 grows it when the user sizes it with node's own option", async () => {
     const y = await youngGeneration(['backtest', '--data', BTC_1M, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state-b')], '--max-semi-space-size=8');
-    expect(y.flags).toEqual([]);
+    expect(y.flags).toEqual(['--no-maglev']);
     expect(y.atExit).toBeGreaterThan(4 * y.atStart);
   });
 
-  it('is left to V8 for the commands that do not replay candles in bulk', async () => {
+  it('is left to V8 by the commands other than backtest', async () => {
     const y = await youngGeneration(['--version']);
     expect(y.flags).toEqual([]);
   });
 });
 
-describe('holdYoungGeneration', () => {
-  const flagsSet = (execArgv: readonly string[], nodeOptions: string | undefined): string[] => {
-    const set: string[] = [];
-    holdYoungGeneration(execArgv, nodeOptions, (f) => set.push(f));
-    return set;
-  };
-
-  it('sets the growth factor to 1 when no node option sizes the young generation', () => {
-    expect(flagsSet([], undefined)).toEqual(['--semi-space-growth-factor=1']);
-    expect(flagsSet(['--enable-source-maps'], '--require /tmp/hook_file.cjs --max-old-space-size=200')).toEqual(['--semi-space-growth-factor=1']);
+describe('backtestMemoryFlags', () => {
+  it('holds the young generation and turns Maglev off when node was given neither', () => {
+    expect(backtestMemoryFlags([], undefined)).toEqual(['--semi-space-growth-factor=1', '--no-maglev']);
+    expect(backtestMemoryFlags(['--enable-source-maps'], '--require /tmp/hook_file.cjs --max-old-space-size=200 --maglev-inlining')).toEqual(['--semi-space-growth-factor=1', '--no-maglev']);
   });
 
   it("leaves the user's own young-generation options alone, spelt with - or _", () => {
-    expect(flagsSet(['--max-semi-space-size=4'], undefined)).toEqual([]);
-    expect(flagsSet([], '--max_semi_space_size=4')).toEqual([]);
-    expect(flagsSet([], '--min-semi-space-size=2')).toEqual([]);
-    expect(flagsSet(['--semi-space-growth-factor=4'], '')).toEqual([]);
-    expect(flagsSet([], '--minor-ms')).toEqual([]);
+    for (const given of ['--max-semi-space-size=4', '--max_semi_space_size=4', '--min-semi-space-size=2', '--semi-space-growth-factor=4', '--minor-ms']) {
+      expect(backtestMemoryFlags([given], undefined)).toEqual(['--no-maglev']);
+      expect(backtestMemoryFlags([], given)).toEqual(['--no-maglev']);
+    }
+  });
+
+  it("leaves the user's own choice of Maglev alone", () => {
+    expect(backtestMemoryFlags(['--maglev'], undefined)).toEqual(['--semi-space-growth-factor=1']);
+    expect(backtestMemoryFlags([], '--no_maglev --max-semi-space-size=2')).toEqual([]);
   });
 });
