@@ -50,7 +50,9 @@ interface Young {
 async function youngGeneration(args: readonly string[], nodeOptions = ''): Promise<Young> {
   const out = join(dir, `young-${Math.random().toString(36).slice(2)}.json`);
   const r = await runBot(args, { cwd: dir, env: { NODE_OPTIONS: `--require ${join(dir, 'young.cjs')} ${nodeOptions}`, YOUNG_OUT: out }, timeoutMs: 120_000 });
-  expect(r.stderr).not.toMatch(/unrecognized flag|error:/);
+  // V8 names a flag it does not know on stdout.
+  expect(r.stdout + r.stderr).not.toMatch(/unrecognized flag/);
+  expect(r.stderr).not.toMatch(/error:/);
   expect(r.code).toBe(0);
   return JSON.parse(readFileSync(out, 'utf8')) as Young;
 }
@@ -60,14 +62,16 @@ describe('the young generation of a backtest', () => {
     const y = await youngGeneration(['backtest', '--data', BTC_1M, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state-a')]);
     expect(y.flags).toEqual(['--semi-space-growth-factor=1', '--no-maglev']);
     expect(y.atExit).toBe(y.atFlags);
-    // Left to grow, a month took it from 1 to 8 MB (Node 20): a few MB at most before the command.
-    expect(y.atExit).toBeLessThanOrEqual(4 * y.atStart);
+    // Set before the candles, not after: left to grow, a month took it from 1 to 8 MB (Node 20).
+    // Held, it ends at 2 MB, or 4 MB for a test build, which node compiles twice before the bot
+    // starts (no package.json beside it says it is a module).
+    expect(y.atExit).toBeLessThan(8 * y.atStart);
   });
 
   it("grows as V8 grows it when the user sizes it with node's own option", async () => {
     const y = await youngGeneration(['backtest', '--data', BTC_1M, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state-b')], '--max-semi-space-size=8');
     expect(y.flags).toEqual(['--no-maglev']);
-    expect(y.atExit).toBeGreaterThan(4 * y.atStart);
+    expect(y.atExit).toBeGreaterThanOrEqual(8 * y.atStart);
   });
 
   it('is left to V8 by the commands other than backtest', async () => {
