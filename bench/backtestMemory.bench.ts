@@ -83,6 +83,9 @@ try {
   const sweepMonth = measure([], backtest(month, '--set', 'proximityPct=0.3,0.5'));
   const sweep = measure([], backtest(year, '--set', 'proximityPct=0.3,0.5'));
   const small = measure(['--max-semi-space-size=1'], backtest(year));
+  // `signals` reads its file in batches too (checked through once first), its CSV to stdout.
+  const signalsMonth = measure([], [bot, 'signals', '--data', month]);
+  const signalsYear = measure([], [bot, 'signals', '--data', year]);
   const served = await downloadYear(year, dir, hook);
   let fetchEmpty: number;
   let fetchHalf: number;
@@ -115,6 +118,9 @@ try {
     { name: 'month, sweep of 2 runs (2 workers where 2 cores), peak RSS', value: sweepMonth.rssMb, unit: 'MB' },
     { name: 'year, sweep of 2 runs, peak RSS', value: sweep.rssMb, unit: 'MB' },
     { name: 'year, node --max-semi-space-size=1, peak RSS', value: small.rssMb, unit: 'MB' },
+    { name: 'signals, month, peak RSS', value: signalsMonth.rssMb, unit: 'MB' },
+    { name: 'signals, year, peak RSS', value: signalsYear.rssMb, unit: 'MB' },
+    { name: 'signals, year, whole process', value: signalsYear.wallS, unit: 's' },
     { name: 'month, whole process', value: m.wallS, unit: 's' },
     { name: 'year, whole process', value: y.wallS, unit: 's' },
     { name: 'month, sweep of 8 runs on worker threads, whole process', value: sweep8.wallS, unit: 's' },

@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileCandleSource, type CandleSource } from '../backtest/candleSource.js';
-import { CandleCsvError, readCandleFile } from '../domain/candleCsv.js';
-import type { Candle } from '../domain/types.js';
+import { CandleCsvError } from '../domain/candleCsv.js';
 import { UsageError } from '../util/errors.js';
 import type { CommandIo } from './command.js';
 
@@ -12,19 +11,9 @@ export function defaultConfigPath(io: CommandIo, flag?: string): string {
   return resolve(io.cwd, 'config.json');
 }
 
-/** Reads the candle file named by `--data` (relative to the working directory); UsageError saying why not. */
-export function readDataArg(arg: string, io: CommandIo): { path: string; candles: Candle[] } {
-  const path = dataPath(arg, io);
-  try {
-    return { path, candles: readCandleFile(path) };
-  } catch (error) {
-    throw dataError(arg, error);
-  }
-}
-
 /**
- * The candle file named by `--data` as a source read in batches (issue 21: never held whole),
- * checked through once first; UsageError saying why not, worded as `readDataArg` words it.
+ * The candle file named by `--data` (relative to the working directory) as a source read in
+ * batches (issue 21: never held whole), checked through once first; UsageError saying why not.
  */
 export async function openDataArg(arg: string, io: CommandIo): Promise<{ path: string; source: CandleSource }> {
   const path = dataPath(arg, io);

@@ -9,13 +9,14 @@
  */
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
+import type { CandleSource } from '../backtest/candleSource.js';
 import type { Candle } from '../domain/types.js';
 import { applySets, parseSetArg, type SetOverride } from '../config/set.js';
 import { DEFAULT_SCALPER_PARAMS, scalperParamsSchema, type ScalperParams } from '../strategies/scalperParams.js';
 import { ScalperSignals } from '../strategies/scalperSignals.js';
 import { UsageError } from '../util/errors.js';
 import type { Command, CommandIo } from './command.js';
-import { readDataArg } from './paths.js';
+import { openDataArg } from './paths.js';
 
 /**
  * DESIGN section 4's eight columns, then `pivot`: the confirmed pivot a signal was measured against
@@ -76,14 +77,16 @@ export const signalsCommand: Command = {
       return 2;
     }
 
-    let candles: Candle[];
+    // Checked through once first, so a bad line is an error with nothing written; then read in
+    // batches, never held whole (a year of 1m candles as objects took about 250 MB).
+    let source: CandleSource;
     try {
-      candles = readDataArg(data, io).candles;
+      source = (await openDataArg(data, io)).source;
     } catch (error) {
       io.stderr.write(`signals: ${(error as Error).message}\n`);
       return 2;
     }
-    await writeAll(io.stdout, signalsCsvChunks(candles, params, indicators));
+    await writeAll(io.stdout, signalsCsvChunks(source.batches(), params, indicators));
     return 0;
   },
 };
@@ -107,19 +110,21 @@ export function scalperParamsFrom(overrides: readonly SetOverride[]): ScalperPar
 }
 
 /** The whole signals CSV as text chunks (about 64 KiB each), header first. */
-export function* signalsCsvChunks(candles: readonly Candle[], params: ScalperParams, indicators = false): Generator<string> {
+export async function* signalsCsvChunks(batches: AsyncIterable<readonly Candle[]>, params: ScalperParams, indicators = false): AsyncGenerator<string> {
   const s = new ScalperSignals(params, { indicators });
   let chunk = SIGNALS_HEADER + (indicators ? ',' + INDICATOR_COLUMNS : '') + '\n';
-  for (const c of candles) {
-    const signal = s.update(c);
-    chunk +=
-      `${c.ts},${c.close},${fmt4(s.rsi)},${fmt4(s.stochK)},${fmt4(s.stochD)},` +
-      `${s.pivotHighConfirmed === null ? '' : s.pivotHighConfirmed},${s.pivotLowConfirmed === null ? '' : s.pivotLowConfirmed},${signal ?? ''},${signal === null || s.triggerPivot === null ? '' : s.triggerPivot}\n`;
-    // The indicator cells go last on the row, after every column above.
-    if (indicators) chunk = chunk.slice(0, -1) + indicatorCells(s) + '\n';
-    if (chunk.length >= 65_536) {
-      yield chunk;
-      chunk = '';
+  for await (const batch of batches) {
+    for (const c of batch) {
+      const signal = s.update(c);
+      chunk +=
+        `${c.ts},${c.close},${fmt4(s.rsi)},${fmt4(s.stochK)},${fmt4(s.stochD)},` +
+        `${s.pivotHighConfirmed === null ? '' : s.pivotHighConfirmed},${s.pivotLowConfirmed === null ? '' : s.pivotLowConfirmed},${signal ?? ''},${signal === null || s.triggerPivot === null ? '' : s.triggerPivot}\n`;
+      // The indicator cells go last on the row, after every column above.
+      if (indicators) chunk = chunk.slice(0, -1) + indicatorCells(s) + '\n';
+      if (chunk.length >= 65_536) {
+        yield chunk;
+        chunk = '';
+      }
     }
   }
   if (chunk !== '') yield chunk;
@@ -140,8 +145,8 @@ function fmt4(x: number | null): string {
   return r === 0 ? '0' : String(r);
 }
 
-async function writeAll(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
-  for (const chunk of chunks) {
+async function writeAll(stream: NodeJS.WritableStream, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
     await new Promise<void>((resolveWrite, reject) => {
       stream.write(chunk, (err) => (err ? reject(err) : resolveWrite()));
     });

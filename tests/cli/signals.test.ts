@@ -159,6 +159,19 @@ describe('signals options', () => {
     expect((await run('--data', 'bad.csv')).err).toMatch(/line 2 has 3 fields, expected 6/);
   });
 
+  it('checks the whole file before it writes a row: a bad last line, after many batches, is exit 2 with nothing printed', async () => {
+    writeFileSync(join(tmp, 'late-bad.csv'), formatCandleCsv(candles.slice(0, 3000)) + '1,2,3\n');
+    const r = await run('--data', 'late-bad.csv');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/line 3002 has 3 fields, expected 6/);
+    writeFileSync(join(tmp, 'late-order.csv'), formatCandleCsv([...candles.slice(0, 3000), candles[10]!]));
+    const o = await run('--data', 'late-order.csv');
+    expect(o.code).toBe(2);
+    expect(o.out).toBe('');
+    expect(o.err).toMatch(/line 3002: ts \d+ is not after the previous row's \d+/);
+  });
+
   it('--help prints the usage with every parameter default and exits 0', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
