@@ -74,9 +74,11 @@ describe('the young generation of a backtest', () => {
     expect(y.atExit).toBeGreaterThanOrEqual(8 * y.atStart);
   });
 
-  it('is left to V8 by the commands other than backtest', async () => {
-    const y = await youngGeneration(['--version']);
-    expect(y.flags).toEqual([]);
+  it('is left to V8 by signals (slower with it held) and by the commands other than backtest', async () => {
+    const signals = await youngGeneration(['signals', '--data', BTC_1M]);
+    expect(signals.flags).toEqual([]);
+    expect(signals.atExit).toBeGreaterThan(signals.atStart);
+    expect((await youngGeneration(['--version'])).flags).toEqual([]);
   });
 });
 
