@@ -4,16 +4,15 @@
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
-import { main, setsMemoryFlags } from './cli/main.js';
+import { main, v8FlagsFor } from './cli/main.js';
 import { processIo } from './cli/command.js';
 import { isBacktestWorker } from './cli/workerTag.js';
 import { redact } from './util/redact.js';
-import { backtestMemoryFlags } from './util/backtestMemoryFlags.js';
 
 if (!isMainThread && isBacktestWorker(workerData)) void import('./cli/backtestWorker.js').then((w) => w.serveBacktestWorker());
 else {
   const argv = process.argv.slice(2);
-  if (setsMemoryFlags(argv)) for (const flag of backtestMemoryFlags(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
+  for (const flag of v8FlagsFor(argv, process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
   main(argv, processIo()).then(
     (code) => {
       process.exitCode = code;

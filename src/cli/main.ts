@@ -4,6 +4,7 @@
  */
 import type { Command, CommandIo } from './command.js';
 import { UsageError } from '../util/errors.js';
+import { backtestMemoryFlags, runTierFlags, type V8FlagRule } from '../util/commandV8Flags.js';
 
 declare const POCKET_VERSION: string | undefined;
 export const VERSION = typeof POCKET_VERSION === 'string' ? POCKET_VERSION : '0.0.0-dev';
@@ -13,17 +14,18 @@ interface Entry {
   readonly summary: string;
   readonly load: () => Promise<Command>;
   /**
-   * The process sets V8's memory flags for a long replay (src/util/backtestMemoryFlags.ts):
-   * measured lower for a backtest; `signals` was slower with them (BENCHMARKS.md).
+   * The V8 flags the process sets for this command before it loads (src/util/commandV8Flags.ts):
+   * memory for a backtest (`signals` was slower with them), the compiler tiers for `run`
+   * (BENCHMARKS.md).
    */
-  readonly memoryFlags?: true;
+  readonly v8Flags?: V8FlagRule;
 }
 
 const COMMANDS: readonly Entry[] = [
-  { name: 'run', summary: 'trade per config.json (the default command)', load: async () => (await import('./run.js')).runCommand },
+  { name: 'run', summary: 'trade per config.json (the default command)', v8Flags: runTierFlags, load: async () => (await import('./run.js')).runCommand },
   { name: 'init', summary: 'first-run wizard: writes config.json and the secrets file', load: async () => (await import('./init.js')).initCommand },
   { name: 'config', summary: 'config check: validate and print the effective configuration', load: async () => (await import('./configCheck.js')).configCommand },
-  { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', memoryFlags: true, load: async () => (await import('./backtest.js')).backtestCommand },
+  { name: 'backtest', summary: 'replay candles through the strategies and engine; metrics, JSON and HTML reports', v8Flags: backtestMemoryFlags, load: async () => (await import('./backtest.js')).backtestCommand },
   { name: 'signals', summary: 'per-candle indicator and signal CSV for a candle file', load: async () => (await import('./signals.js')).signalsCommand },
   { name: 'scan', summary: 'rank Bybit USDT perpetuals by turnover, spread and volatility', load: async () => (await import('./scan.js')).scanCommand },
   { name: 'clock', summary: 'measure the clock offset (NTP and Bybit) and whether it is trusted', load: async () => (await import('./clock.js')).clockCommand },
@@ -57,18 +59,25 @@ function commandOf(argv: readonly string[]): { named: boolean; name: string; ent
   return { named, name, entry: COMMANDS.find((c) => c.name === name) };
 }
 
-/** Whether `argv` runs a command that sets V8's memory flags for a long replay (backtest). */
-export function setsMemoryFlags(argv: readonly string[]): boolean {
-  return commandOf(argv).entry?.memoryFlags === true;
+const isHelp = (first: string | undefined): boolean => first === '--help' || first === '-h' || first === 'help';
+const isVersion = (first: string | undefined): boolean => first === '--version' || first === '-v' || first === '-V';
+
+/**
+ * The V8 flags to set for the command `argv` runs, given the node options the process started with
+ * (none for `--help` and `--version`, which run no command).
+ */
+export function v8FlagsFor(argv: readonly string[], execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  if (isHelp(argv[0]) || isVersion(argv[0])) return [];
+  return commandOf(argv).entry?.v8Flags?.(execArgv, nodeOptions) ?? [];
 }
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   const first = argv[0];
-  if (first === '--help' || first === '-h' || first === 'help') {
+  if (isHelp(first)) {
     io.stderr.write(helpText() + '\n');
     return 0;
   }
-  if (first === '--version' || first === '-v' || first === '-V') {
+  if (isVersion(first)) {
     io.stdout.write(VERSION + '\n');
     return 0;
   }

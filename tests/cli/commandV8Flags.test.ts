@@ -1,17 +1,22 @@
 /**
- * A backtest sets V8's memory flags for itself (src/util/backtestMemoryFlags.ts): its young
+ * The V8 flags a command sets for itself (src/util/commandV8Flags.ts). A backtest: its young
  * generation stays at its size when the command starts, and Maglev is off (BENCHMARKS.md,
- * "Backtest memory"); a user who chose either with node's own options keeps their choice. The
- * built bundle runs as a user runs it, with a `--require` hook in NODE_OPTIONS that records the V8
- * flags the bot sets and the young generation's size then and at exit.
+ * "Backtest memory"). `run`: JavaScript compiled no further than V8's baseline tier, which keeps
+ * the optimising compilers' worker threads from taking the core of an order on its way
+ * (BENCHMARKS.md, "Latency"). A user who chose any of these with node's own options keeps their
+ * choice. The built bundle runs as a user runs it, with a `--require` hook in NODE_OPTIONS that
+ * records the V8 flags the bot sets and the young generation's size then and at exit.
  */
+import { spawn } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backtestMemoryFlags } from '../../src/util/backtestMemoryFlags.js';
-import { runBot } from '../helpers/cli.js';
+import { backtestMemoryFlags, runTierFlags } from '../../src/util/commandV8Flags.js';
+import { builtBundle } from '../helpers/build.js';
+import { cleanEnv, runBot } from '../helpers/cli.js';
 
 const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
@@ -23,13 +28,15 @@ const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'ne
 const atStart = young();
 const seen = { flags: [], atFlags: null };
 const set = v8.setFlagsFromString;
+const write = () => writeFileSync(process.env.YOUNG_OUT, JSON.stringify({ ...seen, atStart, atExit: young() }));
 v8.setFlagsFromString = (flags) => {
   seen.flags.push(flags);
   seen.atFlags = young();
   set(flags);
+  write();
 };
 syncBuiltinESMExports();
-process.on('exit', () => writeFileSync(process.env.YOUNG_OUT, JSON.stringify({ ...seen, atStart, atExit: young() })));
+process.on('exit', write);
 `;
 
 let dir: string;
@@ -79,6 +86,63 @@ describe('the young generation of a backtest', () => {
     expect(signals.flags).toEqual([]);
     expect(signals.atExit).toBeGreaterThan(signals.atStart);
     expect((await youngGeneration(['--version'])).flags).toEqual([]);
+    expect((await youngGeneration(['--help'])).flags).toEqual([]);
+  });
+});
+
+describe('the trading process', () => {
+  /** `run --replay` of a real BTCUSDT 1m slice until it decides from a candle, then SIGTERM. */
+  async function replay(nodeArgs: readonly string[]): Promise<{ flags: string[]; output: string; code: number | null }> {
+    const home = mkdtempSync(join(dir, 'run-'));
+    const lines = gunzipSync(readFileSync(BTC_1M)).toString('utf8').trim().split('\n');
+    const file = join(home, 'bybit-BTCUSDT-1m.csv');
+    writeFileSync(file, lines.slice(0, 1 + 260).join('\n') + '\n');
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ mode: 'paper', alerts: { termux: { enabled: false } }, battery: { enabled: false }, symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
+    const out = join(home, 'flags.json');
+    const env = cleanEnv({ NODE_OPTIONS: `--require ${join(dir, 'young.cjs')}`, YOUNG_OUT: out });
+    const bot = spawn(process.execPath, [...nodeArgs, builtBundle('bot'), 'run', '--replay', file, '--speed', '60'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    bot.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    bot.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((r) => bot.once('exit', (code) => r(code)));
+    const end = Date.now() + 60_000;
+    while (!/deciding from the candle of/.test(output)) {
+      if (Date.now() > end || bot.exitCode !== null) throw new Error(`the replay did not start deciding; its output ends:\n${output.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    bot.kill('SIGTERM');
+    const code = await exited;
+    return { flags: (JSON.parse(readFileSync(out, 'utf8')) as Young).flags, output, code };
+  }
+
+  it('run compiles no further than the baseline tier, and decides from the replayed candles', async () => {
+    // V8's --trace-opt prints a line for each function an optimising compiler finishes.
+    const r = await replay(['--trace-opt']);
+    expect(r.flags).toEqual(['--no-maglev', '--no-turbofan']);
+    expect(r.output).not.toMatch(/unrecognized flag/);
+    expect(r.output).not.toMatch(/completed (optimizing|compiling)/);
+    expect(r.code, r.output.slice(-2000)).toBe(0);
+  });
+
+  it("keeps the user's own choice of compiler tiers", async () => {
+    const r = await replay(['--max-opt=3', '--trace-opt']);
+    expect(r.flags).toEqual([]);
+    expect(r.output).toMatch(/completed (optimizing|compiling)/);
+    expect(r.code, r.output.slice(-2000)).toBe(0);
+  });
+});
+
+describe('runTierFlags', () => {
+  it('caps V8 at its baseline compiler when node was given no choice of tiers', () => {
+    expect(runTierFlags([], undefined)).toEqual(['--no-maglev', '--no-turbofan']);
+    expect(runTierFlags(['--enable-source-maps'], '--require /tmp/opt_hook.cjs --max-old-space-size=200 --optimize-for-size --maglev-inlining')).toEqual(['--no-maglev', '--no-turbofan']);
+  });
+
+  it("leaves the user's own choice of tiers alone, spelt with - or _", () => {
+    for (const given of ['--max-opt=3', '--max_opt=2', '--turbofan', '--no-opt', '--maglev', '--no_maglev', '--sparkplug', '--jitless', '--lite-mode']) {
+      expect(runTierFlags([given], undefined)).toEqual([]);
+      expect(runTierFlags([], given)).toEqual([]);
+    }
   });
 });
 
