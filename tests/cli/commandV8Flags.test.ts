@@ -107,7 +107,10 @@ describe('the trading process', () => {
     const exited = new Promise<number | null>((r) => bot.once('exit', (code) => r(code)));
     const end = Date.now() + 60_000;
     while (!/deciding from the candle of/.test(output)) {
-      if (Date.now() > end || bot.exitCode !== null) throw new Error(`the replay did not start deciding; its output ends:\n${output.slice(-3000)}`);
+      if (Date.now() > end || bot.exitCode !== null) {
+        bot.kill('SIGKILL');
+        throw new Error(`the replay did not start deciding; its output ends:\n${output.slice(-3000)}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     bot.kill('SIGTERM');
