@@ -38,7 +38,7 @@ export const backtestMemoryFlags: V8FlagRule = (execArgv, nodeOptions) => {
 };
 
 /** Node's options that choose how far V8 compiles JavaScript. */
-const TIER_CHOSEN = /--(?:max-opt|(?:no-)?(?:turbofan|opt|maglev|sparkplug|jitless|lite-mode))(?![-\w])/;
+const TIER_CHOSEN = /--(?:max-opt|(?:no-)?(?:turbofan|opt|maglev|sparkplug|concurrent-sparkplug|jitless|lite-mode))(?![-\w])/;
 
 /**
  * `run`, the trading process: `--no-maglev --no-turbofan`, JavaScript compiled no further than
@@ -47,6 +47,8 @@ const TIER_CHOSEN = /--(?:max-opt|(?:no-)?(?:turbofan|opt|maglev|sparkplug|jitle
  * thread's core and left the main thread waiting 2–4 ms while the other core sat idle (`perf
  * sched`). Those waits were the slow orders of the frame-to-order latency. A trading bot's code
  * runs a few times a second, seldom hot enough for the optimisers to pay. (`--max-opt=1` says the
- * same, but Node 24 and 26 read it only at start-up; these two they read when set.)
+ * same, but Node 24 and 26 read it only at start-up; these two they read when set.) And
+ * `--no-concurrent-sparkplug`: Sparkplug compiles on the thread that runs the code, as Node 20 does
+ * by default; Node 24 and 26 compile it on the worker threads too.
  */
-export const runTierFlags: V8FlagRule = (execArgv, nodeOptions) => (TIER_CHOSEN.test(givenOptions(execArgv, nodeOptions)) ? [] : ['--no-maglev', '--no-turbofan']);
+export const runTierFlags: V8FlagRule = (execArgv, nodeOptions) => (TIER_CHOSEN.test(givenOptions(execArgv, nodeOptions)) ? [] : ['--no-maglev', '--no-turbofan', '--no-concurrent-sparkplug']);

@@ -121,7 +121,7 @@ describe('the trading process', () => {
   it('run compiles no further than the baseline tier, and decides from the replayed candles', async () => {
     // V8's --trace-opt prints a line for each function an optimising compiler finishes.
     const r = await replay(['--trace-opt']);
-    expect(r.flags).toEqual(['--no-maglev', '--no-turbofan']);
+    expect(r.flags).toEqual(['--no-maglev', '--no-turbofan', '--no-concurrent-sparkplug']);
     expect(r.output).not.toMatch(/unrecognized flag/);
     expect(r.output).not.toMatch(/completed (optimizing|compiling)/);
     expect(r.code, r.output.slice(-2000)).toBe(0);
@@ -137,12 +137,12 @@ describe('the trading process', () => {
 
 describe('runTierFlags', () => {
   it('caps V8 at its baseline compiler when node was given no choice of tiers', () => {
-    expect(runTierFlags([], undefined)).toEqual(['--no-maglev', '--no-turbofan']);
-    expect(runTierFlags(['--enable-source-maps'], '--require /tmp/opt_hook.cjs --max-old-space-size=200 --optimize-for-size --maglev-inlining')).toEqual(['--no-maglev', '--no-turbofan']);
+    expect(runTierFlags([], undefined)).toEqual(['--no-maglev', '--no-turbofan', '--no-concurrent-sparkplug']);
+    expect(runTierFlags(['--enable-source-maps'], '--require /tmp/opt_hook.cjs --max-old-space-size=200 --optimize-for-size --maglev-inlining')).toEqual(['--no-maglev', '--no-turbofan', '--no-concurrent-sparkplug']);
   });
 
   it("leaves the user's own choice of tiers alone, spelt with - or _", () => {
-    for (const given of ['--max-opt=3', '--max_opt=2', '--turbofan', '--no-opt', '--maglev', '--no_maglev', '--sparkplug', '--jitless', '--lite-mode']) {
+    for (const given of ['--max-opt=3', '--max_opt=2', '--turbofan', '--no-opt', '--maglev', '--no_maglev', '--sparkplug', '--concurrent-sparkplug', '--no_concurrent_sparkplug', '--jitless', '--lite-mode']) {
       expect(runTierFlags([given], undefined)).toEqual([]);
       expect(runTierFlags([], given)).toEqual([]);
     }
