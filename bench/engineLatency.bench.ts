@@ -38,12 +38,11 @@ import { Journal } from '../src/state/journal.js';
 import { StateStore } from '../src/state/stateStore.js';
 import type { EngineJournal, EngineStore } from '../src/engine/ports.js';
 import { percentile, projectRoot, report } from './harness.js';
-import { setFlagsFromString } from 'node:v8';
-import { runTierFlags } from '../src/util/commandV8Flags.js';
+import { applyV8FlagRule, runTierFlags } from '../src/util/commandV8Flags.js';
 
 // The V8 flags `node dist/bot.js run` sets for itself (src/bot.ts), so the bot's code here is
-// compiled as in the trading process (src/util/commandV8Flags.ts).
-for (const flag of runTierFlags(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
+// compiled as in the trading process.
+applyV8FlagRule(runTierFlags);
 
 const SAMPLES = 160;
 /** A 1-minute bot sends a few orders a minute; spacing the candles keeps the adapter's pacing of

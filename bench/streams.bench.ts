@@ -16,12 +16,11 @@ import type { StreamRestSource } from '../src/exchange/bybit/bybitStreams.js';
 import { BybitStreams } from '../src/exchange/bybit/bybitStreams.js';
 import { fixedSigningClock } from '../src/exchange/bybit/signingClock.js';
 import { percentile, report } from './harness.js';
-import { setFlagsFromString } from 'node:v8';
-import { runTierFlags } from '../src/util/commandV8Flags.js';
+import { applyV8FlagRule, runTierFlags } from '../src/util/commandV8Flags.js';
 
 // The V8 flags `node dist/bot.js run` sets for itself (src/bot.ts), so the bot's code here is
-// compiled as in the trading process (src/util/commandV8Flags.ts).
-for (const flag of runTierFlags(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
+// compiled as in the trading process.
+applyV8FlagRule(runTierFlags);
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'] as const;
 const BOOK_EVERY_MS = 20;

@@ -3,16 +3,17 @@
  * as a backtest worker thread (src/cli/backtestJobs.ts), it runs that worker's job instead.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { main, v8FlagsFor } from './cli/main.js';
+import { main, v8FlagRuleOf } from './cli/main.js';
 import { processIo } from './cli/command.js';
 import { isBacktestWorker } from './cli/workerTag.js';
 import { redact } from './util/redact.js';
+import { applyV8FlagRule } from './util/commandV8Flags.js';
 
 if (!isMainThread && isBacktestWorker(workerData)) void import('./cli/backtestWorker.js').then((w) => w.serveBacktestWorker());
 else {
   const argv = process.argv.slice(2);
-  for (const flag of v8FlagsFor(argv, process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
+  const rule = v8FlagRuleOf(argv);
+  if (rule) applyV8FlagRule(rule);
   main(argv, processIo()).then(
     (code) => {
       process.exitCode = code;

@@ -62,13 +62,10 @@ function commandOf(argv: readonly string[]): { named: boolean; name: string; ent
 const isHelp = (first: string | undefined): boolean => first === '--help' || first === '-h' || first === 'help';
 const isVersion = (first: string | undefined): boolean => first === '--version' || first === '-v' || first === '-V';
 
-/**
- * The V8 flags to set for the command `argv` runs, given the node options the process started with
- * (none for `--help` and `--version`, which run no command).
- */
-export function v8FlagsFor(argv: readonly string[], execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  if (isHelp(argv[0]) || isVersion(argv[0])) return [];
-  return commandOf(argv).entry?.v8Flags?.(execArgv, nodeOptions) ?? [];
+/** The rule for the V8 flags of the command `argv` runs (none for `--help` and `--version`, which run no command). */
+export function v8FlagRuleOf(argv: readonly string[]): V8FlagRule | undefined {
+  if (isHelp(argv[0]) || isVersion(argv[0])) return undefined;
+  return commandOf(argv).entry?.v8Flags;
 }
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {

@@ -4,9 +4,15 @@
  * later, run with them too. A flag the user gave node (NODE_OPTIONS or the command line) on the
  * same subject wins. Measured in BENCHMARKS.md ("Backtest memory"; "Latency").
  */
+import { setFlagsFromString } from 'node:v8';
 
 /** Each function is given the node options the process started with (`process.execArgv`, `NODE_OPTIONS`). */
 export type V8FlagRule = (execArgv: readonly string[], nodeOptions: string | undefined) => string[];
+
+/** Sets the flags `rule` gives for this process's own node options: process-wide, from now on. */
+export function applyV8FlagRule(rule: V8FlagRule): void {
+  for (const flag of rule(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
+}
 
 /** What the user gave node, with `_` read as `-` (V8 reads them alike in a flag's name). */
 function givenOptions(execArgv: readonly string[], nodeOptions: string | undefined): string {
