@@ -1,46 +1,27 @@
 /**
  * Backtest memory (issue 21): peak RSS of `node dist/bot.js backtest --data FILE --json OUT` as a
  * user runs it, for one month and one year of 1m candles, from `.csv`, from `.csv.gz` and from the
- * `--download` cache. Goal: at most 100 MB for the year, and at most 10 MB more than the month. The year is the real BTCUSDT month in data/ repeated, each copy
- * shifted in time so the candles stay ascending and one minute apart; it is written to a temporary
- * directory here, never committed. Each process reports its own peak (`process.resourceUsage()
- * .maxRSS`, the kernel's high-water mark) from a preloaded exit hook. A two-run sweep shows that a
- * sweep's peak with its runs on worker threads; `--max-semi-space-size=1` shows the share of V8's
- * young generation. A sweep of 8 runs is timed against the same 8 runs as 8 commands (issue 18).
- * `--download` fetching the year from the sandbox on loopback (./downloadYear.ts), into an empty
- * cache and into one holding its first half, shows the merge into the cache file.
+ * `--download` cache. Goal: at most 100 MB for the year, and at most 10 MB more than the month.
+ * The year is the real BTCUSDT month in data/ repeated (./candleFiles.ts). Each process reports
+ * its own peak (`process.resourceUsage().maxRSS`, the kernel's high-water mark) from a preloaded
+ * exit hook. A two-run sweep shows that a sweep's peak with its runs on worker threads;
+ * `--max-semi-space-size=1` shows the share of V8's young generation. A sweep of 8 runs is timed
+ * against the same 8 runs as 8 commands (issue 18). `--download` fetching the year from the
+ * sandbox on loopback (./downloadYear.ts), into an empty cache and into one holding its first
+ * half, shows the merge into the cache file.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { MONTH, writeRepeatedMonth } from './candleFiles.js';
 import { downloadYear } from './downloadYear.js';
 import { projectRoot, report, type Figure } from './harness.js';
 
 const root = projectRoot();
 const bot = join(root, 'dist', 'bot.js');
 const dir = mkdtempSync(join(tmpdir(), 'backtest-memory-'));
-const MONTH = 44_613;
 const YEAR = 525_600;
-
-/** The real month, repeated until `n` candles, each copy shifted to follow the previous one; also as `.gz`. */
-function writeCandles(name: string, n: number): string {
-  const lines = gunzipSync(readFileSync(join(root, 'data', 'bybit-BTCUSDT-1m.csv.gz'))).toString('utf8').trim().split('\n').slice(1);
-  const first = Number(lines[0]!.split(',')[0]);
-  const spanMs = Number(lines.at(-1)!.split(',')[0]) - first + 60_000;
-  const out: string[] = ['ts,open,high,low,close,volume'];
-  for (let i = 0; i < n; i++) {
-    const line = lines[i % lines.length]!;
-    const comma = line.indexOf(',');
-    out.push(`${Number(line.slice(0, comma)) + Math.floor(i / lines.length) * spanMs}${line.slice(comma)}`);
-  }
-  const path = join(dir, name);
-  const text = out.join('\n') + '\n';
-  writeFileSync(path, text);
-  writeFileSync(`${path}.gz`, gzipSync(text));
-  return path;
-}
 
 /** A `--download` cache in `stateDir` that covers the file's candles, and the arguments that run from it. */
 function cachedDownload(file: string, stateDir: string): string[] {
@@ -71,8 +52,8 @@ function measure(nodeArgs: readonly string[], args: readonly string[]): { rssMb:
 const backtest = (file: string, ...more: string[]): string[] => [bot, 'backtest', '--data', file, '--symbol', 'BTCUSDT', '--state-dir', join(dir, 'state'), '--json', join(dir, 'out.json'), ...more];
 
 try {
-  const month = writeCandles('bybit-BTCUSDT-1m-month.csv', MONTH);
-  const year = writeCandles('bybit-BTCUSDT-1m-year.csv', YEAR);
+  const month = writeRepeatedMonth(dir, 'bybit-BTCUSDT-1m-month.csv', MONTH, true);
+  const year = writeRepeatedMonth(dir, 'bybit-BTCUSDT-1m-year.csv', YEAR, true);
   const bare = measure([], ['-e', '0']);
   const m = measure([], backtest(month));
   const y = measure([], backtest(year));
