@@ -34,6 +34,7 @@ import { buildAlerts } from './buildAlerts.js';
 import { connectMarket } from './connectMarket.js';
 import { MirrorAccount } from './mirrorAccount.js';
 import { UserFacingError } from '../util/errors.js';
+import { collectStartUpGarbage } from '../util/startUpGarbage.js';
 import type { CommandIo } from './command.js';
 import type { RunOptions } from './runOptions.js';
 import { startSchedules } from './schedules.js';
@@ -387,6 +388,7 @@ export async function startBot(opts: RunOptions, io: CommandIo, abort?: AbortSig
     checkLocks = locks.check;
     cleanups.push(locks.stop);
     logger.info('running', { mode, symbols: config.symbols.filter((s) => s.enabled).map((s) => `${s.symbol}:${s.strategy}`).join(','), stateDir: opts.stateDir });
+    cleanups.push(collectStartUpGarbage());
     return { engine: liveEngine, stateDir: opts.stateDir, stop, stopped };
   } catch (e) {
     patience.stop();

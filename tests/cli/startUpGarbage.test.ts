@@ -1,0 +1,82 @@
+/**
+ * `run` collects its start-up garbage once, 10 s after it reports running (src/util/startUpGarbage.ts;
+ * BENCHMARKS.md, "Memory"). The built bundle runs a replay of real BTCUSDT candles as a user runs
+ * it, with a `--require` hook that watches V8's collections through perf_hooks and writes what it
+ * saw at exit: a forced collection is one a program asked for, which V8 never makes on its own.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { START_UP_GC_DELAY_MS } from '../../src/util/startUpGarbage.js';
+import { builtBundle } from '../helpers/build.js';
+import { cleanEnv } from '../helpers/cli.js';
+
+const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
+
+const HOOK = `
+const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
+const { writeFileSync } = require('node:fs');
+const seen = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    seen.push({ atMs: performance.timeOrigin + e.startTime, major: e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR, forced: (e.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0 });
+  }
+}).observe({ entryTypes: ['gc'] });
+process.on('exit', () => writeFileSync(process.env.GC_OUT, JSON.stringify({ seen, gcOnGlobal: typeof globalThis.gc })));
+`;
+
+interface Seen {
+  readonly seen: { atMs: number; major: boolean; forced: boolean }[];
+  readonly gcOnGlobal: string;
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pocket-startgc-'));
+  writeFileSync(join(dir, 'gc.cjs'), HOOK);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('run after start-up', () => {
+  it('makes one full collection 10 s after it reports running, and leaves no gc function to the program', async () => {
+    const lines = gunzipSync(readFileSync(BTC_1M)).toString('utf8').trim().split('\n');
+    const file = join(dir, 'bybit-BTCUSDT-1m.csv');
+    writeFileSync(file, lines.slice(0, 1 + 400).join('\n') + '\n');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', alerts: { termux: { enabled: false } }, battery: { enabled: false }, symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
+    const out = join(dir, 'gc.json');
+    const env = cleanEnv({ NODE_OPTIONS: `--require ${join(dir, 'gc.cjs')}`, GC_OUT: out });
+    const bot = spawn(process.execPath, [builtBundle('bot'), 'run', '--replay', file, '--speed', '60'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let runningAt = NaN;
+    const onData = (d: Buffer): void => {
+      output += d.toString();
+      if (Number.isNaN(runningAt) && / running /.test(output)) runningAt = Date.now();
+    };
+    bot.stdout.on('data', onData);
+    bot.stderr.on('data', onData);
+    const exited = new Promise<number | null>((r) => bot.once('exit', (code) => r(code)));
+    const end = Date.now() + 60_000;
+    while (Number.isNaN(runningAt) || Date.now() < runningAt + START_UP_GC_DELAY_MS + 3000) {
+      if (Date.now() > end || bot.exitCode !== null) {
+        bot.kill('SIGKILL');
+        throw new Error(`the replay did not keep running; its output ends:\n${output.slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    bot.kill('SIGTERM');
+    expect(await exited, output.slice(-2000)).toBe(0);
+    const { seen, gcOnGlobal } = JSON.parse(readFileSync(out, 'utf8')) as Seen;
+    const forced = seen.filter((e) => e.forced);
+    expect(forced).toHaveLength(1);
+    expect(forced[0]!.major).toBe(true);
+    // The test sees "running" a little after the bot logs it.
+    expect(forced[0]!.atMs - runningAt).toBeGreaterThan(START_UP_GC_DELAY_MS - 1000);
+    expect(forced[0]!.atMs - runningAt).toBeLessThan(START_UP_GC_DELAY_MS + 2500);
+    expect(gcOnGlobal).toBe('undefined');
+    expect(output).toMatch(/deciding from the candle of/);
+  }, 90_000);
+});
