@@ -20,8 +20,8 @@ export const CCXT_COMPILED_CHANNEL = 'pocket-scalper:ccxt-compiled';
  * on its first `new` only (issue 18): that code is about half of dist/bot.js, and V8 pre-parses an
  * ES module whole at load, about 40 ms of every command's start-up, though a backtest from a file,
  * `signals`, `status` or `--help` never construct it. The class is bundled in a second esbuild pass
- * into CommonJS text kept in a string (deflated); its errors module is the main bundle's, so `instanceof`
- * against the error classes imported from 'ccxt' holds for what the Bybit class throws.
+ * into CommonJS text kept in a string (deflated); its errors module is the main bundle's, so
+ * `instanceof` against the error classes imported from 'ccxt' holds for what the Bybit class throws.
  */
 export const ccxtBybitOnly = {
   name: 'ccxt-bybit-only',
