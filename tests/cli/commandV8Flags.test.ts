@@ -8,7 +8,6 @@
  * records the V8 flags the bot sets and the young generation's size then and at exit.
  */
 import { spawn } from 'node:child_process';
-import { gunzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtestMemoryFlags, runTierFlags } from '../../src/util/commandV8Flags.js';
 import { builtBundle } from '../helpers/build.js';
 import { cleanEnv, runBot } from '../helpers/cli.js';
+import { writeReplayHome } from '../helpers/replayHome.js';
 
 const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
@@ -94,10 +94,7 @@ describe('the trading process', () => {
   /** `run --replay` of a real BTCUSDT 1m slice until it decides from a candle, then SIGTERM. */
   async function replay(nodeArgs: readonly string[]): Promise<{ flags: string[]; output: string; code: number | null }> {
     const home = mkdtempSync(join(dir, 'run-'));
-    const lines = gunzipSync(readFileSync(BTC_1M)).toString('utf8').trim().split('\n');
-    const file = join(home, 'bybit-BTCUSDT-1m.csv');
-    writeFileSync(file, lines.slice(0, 1 + 260).join('\n') + '\n');
-    writeFileSync(join(home, 'config.json'), JSON.stringify({ mode: 'paper', alerts: { termux: { enabled: false } }, battery: { enabled: false }, symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
+    const file = writeReplayHome(home, 260);
     const out = join(home, 'flags.json');
     const env = cleanEnv({ NODE_OPTIONS: `--require ${join(dir, 'young.cjs')}`, YOUNG_OUT: out });
     const bot = spawn(process.execPath, [...nodeArgs, builtBundle('bot'), 'run', '--replay', file, '--speed', '60'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,14 +8,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { START_UP_GC_DELAY_MS } from '../../src/util/startUpGarbage.js';
 import { builtBundle } from '../helpers/build.js';
 import { cleanEnv } from '../helpers/cli.js';
-
-const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
+import { writeReplayHome } from '../helpers/replayHome.js';
 
 const HOOK = `
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
@@ -43,10 +40,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('run after start-up', () => {
   it('makes one full collection 10 s after it reports running, and leaves no gc function to the program', async () => {
-    const lines = gunzipSync(readFileSync(BTC_1M)).toString('utf8').trim().split('\n');
-    const file = join(dir, 'bybit-BTCUSDT-1m.csv');
-    writeFileSync(file, lines.slice(0, 1 + 400).join('\n') + '\n');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ mode: 'paper', alerts: { termux: { enabled: false } }, battery: { enabled: false }, symbols: [{ symbol: 'BTCUSDT', strategy: 'scalper' }] }));
+    const file = writeReplayHome(dir, 400);
     const out = join(dir, 'gc.json');
     const env = cleanEnv({ NODE_OPTIONS: `--require ${join(dir, 'gc.cjs')}`, GC_OUT: out });
     const bot = spawn(process.execPath, [builtBundle('bot'), 'run', '--replay', file, '--speed', '60'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
