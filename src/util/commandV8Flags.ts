@@ -15,7 +15,7 @@ export function applyV8FlagRule(rule: V8FlagRule): void {
 }
 
 /** What the user gave node, with `_` read as `-` (V8 reads them alike in a flag's name). */
-function givenOptions(execArgv: readonly string[], nodeOptions: string | undefined): string {
+export function givenOptions(execArgv: readonly string[], nodeOptions: string | undefined): string {
   return [...execArgv, nodeOptions ?? ''].join(' ').replaceAll('_', '-');
 }
 

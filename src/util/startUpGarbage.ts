@@ -13,6 +13,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { givenOptions } from './commandV8Flags.js';
 
 /** How long after `run` reports running: the streams are subscribed and the first candles read by then. */
 export const START_UP_GC_DELAY_MS = 10_000;
@@ -20,24 +21,32 @@ export const START_UP_GC_DELAY_MS = 10_000;
 /**
  * A full, synchronous collection now: 20-25 ms for a running bot's 13-16 MB heap (Node 20 and 24,
  * on a busy 2-core machine), once; an order due then waits that long, a fraction of its way to Bybit.
+ * Never throws (it runs from a timer in the trading process). A user who gave node `--expose-gc` or
+ * `--expose-gc-as=NAME` keeps the flag as given: their `gc` is used if it is the global `gc`, and
+ * otherwise nothing is collected. False when nothing was.
  */
-export function collectGarbageOnce(): void {
-  // Node started with --expose-gc by the user: its own gc.
-  let gc: unknown = (globalThis as { gc?: unknown }).gc;
-  if (typeof gc !== 'function') {
-    setFlagsFromString('--expose-gc');
-    try {
-      gc = runInNewContext('gc');
-    } finally {
-      setFlagsFromString('--no-expose-gc');
+export function collectGarbageOnce(): boolean {
+  try {
+    let gc: unknown = (globalThis as { gc?: unknown }).gc;
+    if (typeof gc !== 'function' && !/--expose-gc/.test(givenOptions(process.execArgv, process.env.NODE_OPTIONS))) {
+      setFlagsFromString('--expose-gc');
+      try {
+        gc = runInNewContext('typeof gc === "function" ? gc : undefined');
+      } finally {
+        setFlagsFromString('--no-expose-gc');
+      }
     }
+    if (typeof gc !== 'function') return false;
+    (gc as () => void)();
+    return true;
+  } catch {
+    return false;
   }
-  if (typeof gc === 'function') (gc as () => void)();
 }
 
 /** Collects once `delayMs` from now, unless cancelled (the returned function); never keeps the process alive. */
 export function collectStartUpGarbage(delayMs = START_UP_GC_DELAY_MS): () => void {
-  const timer = setTimeout(collectGarbageOnce, delayMs);
+  const timer = setTimeout(() => void collectGarbageOnce(), delayMs);
   timer.unref();
   return () => clearTimeout(timer);
 }
