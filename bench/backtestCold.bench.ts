@@ -25,18 +25,25 @@ import { fileURLToPath } from 'node:url';
 import { CandleCsvParser } from '../src/domain/candleCsvParser.js';
 import { DEFAULT_SCALPER_PARAMS } from '../src/strategies/scalperParams.js';
 import { ScalperSignals } from '../src/strategies/scalperSignals.js';
+import { applyV8FlagRule, backtestMemoryFlags } from '../src/util/commandV8Flags.js';
 import { MONTH, writeRepeatedMonth } from './candleFiles.js';
 import { percentile, projectRoot, report, type Figure } from './harness.js';
 
 const CHILD = '--bare-reader';
 
-if (process.argv[2] === CHILD) bareReader(process.argv[3]!, process.argv[4] === 'signals');
+if (process.argv[2] === CHILD) {
+  // The V8 flags `backtest` sets for itself (Maglev off, the young generation held), so the floor
+  // runs as the command does on every Node version.
+  applyV8FlagRule(backtestMemoryFlags);
+  bareReader(process.argv[3]!, process.argv[4] === 'signals');
+}
 else main();
 
 /**
  * The child: reads `path` as the bot's backtest does (64 KB reads into one buffer, handed to the
  * parser 8 KB at a time, candles as views of blocks of doubles) and, with `signals`, runs the
- * scalper's signal over each candle. Prints the candle count and a checksum so no work is dropped.
+ * scalper's signal over each candle. Prints the candle count and the number of candles with a
+ * signal, which the parent checks, so no work can be dropped as unused.
  */
 function bareReader(path: string, signals: boolean): void {
   const parser = new CandleCsvParser(path, { blocks: true });
@@ -88,8 +95,9 @@ function main(): void {
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
         if (kind === 'reader' || kind === 'signals') {
-          const [count] = r.stdout.toString().trim().split(' ');
-          if (Number(count) !== CANDLES) throw new Error(`the bare reader read ${count} candles, not ${CANDLES}`);
+          const [count, sides] = r.stdout.toString().trim().split(' ').map(Number);
+          if (count !== CANDLES) throw new Error(`the bare reader read ${count} candles, not ${CANDLES}`);
+          if ((kind === 'signals') !== sides! > 0) throw new Error(`the bare reader found ${sides} signals in its ${kind} mode`);
         }
         if (kind === 'whole') {
           // All but its "perf" field, the command's own timing.

@@ -65,6 +65,7 @@ function isInsideCcxt(file) {
  */
 function lazyCcxtModule(text) {
   const errors = JSON.stringify(errorsFile);
+  // Strict, as ES modules are; sourceURL names its frames in stack traces.
   const source = `"use strict";${text}\n//# sourceURL=ccxt-bybit.cjs`;
   const packed = deflateRawSync(Buffer.from(source, 'utf8'), { level: 9 }).toString('base64');
   return `
@@ -72,7 +73,7 @@ import * as errors from ${errors};
 import { createRequire } from 'node:module';
 import { channel } from 'node:diagnostics_channel';
 export * from ${errors};
-// Strict, as ES modules are; sourceURL names its frames in stack traces. Deflated (raw), base64.
+// The class's CommonJS text, raw-deflated, as base64.
 const packed = ${JSON.stringify(packed)};
 let Real;
 function compiled() {
