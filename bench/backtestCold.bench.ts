@@ -36,8 +36,9 @@ if (process.argv[2] === CHILD) {
   // runs as the command does on every Node version.
   applyV8FlagRule(backtestMemoryFlags);
   bareReader(process.argv[3]!, process.argv[4] === 'signals');
+} else {
+  main();
 }
-else main();
 
 /**
  * The child: reads `path` as the bot's backtest does (64 KB reads into one buffer, handed to the
