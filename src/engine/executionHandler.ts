@@ -42,20 +42,25 @@ export class ExecutionHandler {
     const current = tracker.get(order.orderLinkId) ?? order;
     const terminal = TERMINAL_ORDER_STATUSES.has(current.status);
     const sym = rt.settings.symbol;
+    const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, order.orderLinkId)?.role;
+    // An entry that is done stays on record until what filled is protected and laddered: the stop
+    // is set on the position first, a call to Bybit, and the store's pending writes land meanwhile.
+    // A SIGKILL then leaves the entry to the restart, which looks it up, finds it done, and comes
+    // back here; without it the restart found a position whose ladder nobody would place.
+    const entryDone = terminal && role?.kind === 'entry';
     const stored = store.state.symbols[sym]?.openOrders[order.orderLinkId];
     if (stored) {
       store.update((d) => {
         const s = d.symbols[sym]!;
-        if (terminal) delete s.openOrders[order.orderLinkId];
+        if (terminal && !entryDone) delete s.openOrders[order.orderLinkId];
         else {
           const o = s.openOrders[order.orderLinkId]!;
           o.orderId = current.orderId ?? o.orderId;
-          o.status = current.status === 'partiallyFilled' ? 'partiallyFilled' : 'new';
+          if (!terminal) o.status = current.status === 'partiallyFilled' ? 'partiallyFilled' : 'new';
           o.filledQty = money(current.filledQty);
         }
       });
     }
-    const role = parseOrderLinkId(this.#ctx.settings().orderIdPrefix, order.orderLinkId)?.role;
     if (!terminal || !role) return;
     if (role.kind === 'entry') {
       const pending = localPosition(store, rt);
@@ -63,7 +68,15 @@ export class ExecutionHandler {
         this.#ctx.logger.info(limitEndedLine(sym, pending.side, current, rt.limitCancelWhy));
         rt.limitCancelWhy = null;
       }
-      await this.#positions.afterEntry(rt, current);
+      try {
+        await this.#positions.afterEntry(rt, current);
+      } finally {
+        if (stored) {
+          store.update((d) => {
+            delete d.symbols[sym]!.openOrders[order.orderLinkId];
+          });
+        }
+      }
       const pos = localPosition(store, rt);
       // Under the kill switch the fill was closed at once (PositionManager.afterEntry says so): no "opened" line.
       if (pos && this.#ctx.logger.discards !== true && current.filledQty.gt(0) && store.state.protections.killSwitch === null) {
