@@ -7,16 +7,14 @@
  * choice. The built bundle runs as a user runs it, with a `--require` hook in NODE_OPTIONS that
  * records the V8 flags the bot sets and the young generation's size then and at exit.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtestMemoryFlags, runTierFlags } from '../../src/util/commandV8Flags.js';
-import { builtBundle } from '../helpers/build.js';
 import { cleanEnv, runBot } from '../helpers/cli.js';
-import { writeReplayHome } from '../helpers/replayHome.js';
+import { replayUntil, writeReplayHome } from '../helpers/replayHome.js';
 
 const BTC_1M = fileURLToPath(new URL('../../data/bybit-BTCUSDT-1m.csv.gz', import.meta.url));
 
@@ -97,21 +95,7 @@ describe('the trading process', () => {
     const file = writeReplayHome(home, 260);
     const out = join(home, 'flags.json');
     const env = cleanEnv({ NODE_OPTIONS: `--require ${join(dir, 'young.cjs')}`, YOUNG_OUT: out });
-    const bot = spawn(process.execPath, [...nodeArgs, builtBundle('bot'), 'run', '--replay', file, '--speed', '60'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    bot.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    bot.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((r) => bot.once('exit', (code) => r(code)));
-    const end = Date.now() + 60_000;
-    while (!/deciding from the candle of/.test(output)) {
-      if (Date.now() > end || bot.exitCode !== null) {
-        bot.kill('SIGKILL');
-        throw new Error(`the replay did not start deciding; its output ends:\n${output.slice(-3000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    bot.kill('SIGTERM');
-    const code = await exited;
+    const { output, code } = await replayUntil({ home, file, nodeArgs, env, done: (text) => /deciding from the candle of/.test(text) });
     return { flags: (JSON.parse(readFileSync(out, 'utf8')) as Young).flags, output, code };
   }
 

@@ -4,15 +4,13 @@
  * it, with a `--require` hook that watches V8's collections through perf_hooks and writes what it
  * saw at exit: a forced collection is one a program asked for, which V8 never makes on its own.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectGarbageOnce, START_UP_GC_DELAY_MS } from '../../src/util/startUpGarbage.js';
-import { builtBundle } from '../helpers/build.js';
 import { cleanEnv } from '../helpers/cli.js';
-import { writeReplayHome } from '../helpers/replayHome.js';
+import { replayUntil, writeReplayHome, type ReplayRun } from '../helpers/replayHome.js';
 
 const HOOK = `
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
@@ -38,12 +36,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Replay extends Seen {
-  readonly output: string;
-  readonly code: number | null;
-  /** When the test saw "running" (ms since the epoch; a little after the bot logged it). */
-  readonly runningAt: number;
-}
+type Replay = Seen & ReplayRun;
 
 /** The built bundle's `run --replay` of 400 real candles, under the hook, until 3 s past the collection's due time; then SIGTERM. */
 async function replay(nodeArgs: readonly string[]): Promise<Replay> {
@@ -51,27 +44,8 @@ async function replay(nodeArgs: readonly string[]): Promise<Replay> {
   const file = writeReplayHome(home, 400);
   const out = join(home, 'gc.json');
   const env = cleanEnv({ NODE_OPTIONS: `--require ${join(dir, 'gc.cjs')}`, GC_OUT: out });
-  const bot = spawn(process.execPath, [...nodeArgs, builtBundle('bot'), 'run', '--replay', file, '--speed', '60'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  let runningAt = NaN;
-  const onData = (d: Buffer): void => {
-    output += d.toString();
-    if (Number.isNaN(runningAt) && / running /.test(output)) runningAt = Date.now();
-  };
-  bot.stdout.on('data', onData);
-  bot.stderr.on('data', onData);
-  const exited = new Promise<number | null>((r) => bot.once('exit', (code) => r(code)));
-  const end = Date.now() + 60_000;
-  while (Number.isNaN(runningAt) || Date.now() < runningAt + START_UP_GC_DELAY_MS + 3000) {
-    if (Date.now() > end || bot.exitCode !== null) {
-      bot.kill('SIGKILL');
-      throw new Error(`the replay did not keep running; its output ends:\n${output.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  bot.kill('SIGTERM');
-  const code = await exited;
-  return { ...(JSON.parse(readFileSync(out, 'utf8')) as Seen), output, code, runningAt };
+  const run = await replayUntil({ home, file, nodeArgs, env, done: (_output, runningAt) => Date.now() >= runningAt + START_UP_GC_DELAY_MS + 3000 });
+  return { ...(JSON.parse(readFileSync(out, 'utf8')) as Seen), ...run };
 }
 
 describe('run after start-up', () => {
