@@ -15,7 +15,10 @@ export type MirrorAction = 'close' | 'replace' | 'copy';
 
 export const isOpen = (pos: Position | null | undefined): pos is Position => pos !== null && pos !== undefined && !dec(pos.size).isZero();
 
-/** Main's entry order still working (a limit entry filling in parts): the copy waits until it is done. */
+/**
+ * Main's entry order still on record: working (a limit entry filling in parts), or filled with its
+ * stop and ladder still being placed (src/engine/executionHandler.ts). The copy waits until it is done.
+ */
 export function entryWorking(state: State, symbol: string): boolean {
   const s = state.symbols[symbol];
   const id = s?.position?.entryOrderLinkId;

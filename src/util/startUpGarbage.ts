@@ -44,9 +44,9 @@ export function collectGarbageOnce(): boolean {
   }
 }
 
-/** Collects once `delayMs` from now, unless cancelled (the returned function); never keeps the process alive. */
-export function collectStartUpGarbage(delayMs = START_UP_GC_DELAY_MS): () => void {
-  const timer = setTimeout(() => void collectGarbageOnce(), delayMs);
+/** Collects once START_UP_GC_DELAY_MS from now, unless cancelled (the returned function); never keeps the process alive. */
+export function collectStartUpGarbage(): () => void {
+  const timer = setTimeout(() => void collectGarbageOnce(), START_UP_GC_DELAY_MS);
   timer.unref();
   return () => clearTimeout(timer);
 }

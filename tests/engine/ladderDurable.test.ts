@@ -39,17 +39,17 @@ describe("an entry's fill and its ladder", () => {
     h = await startHarness({ candles: BTC_1M, startIndex: 300, strategy: new EnterThenExit(0.99, 1.02), settings: RISK });
     const harness = h;
     const file = join(harness.dir, 'state.json');
-    const seen: { call: string; onDisk: OnDisk }[] = [];
+    const seen: OnDisk[] = [];
     const stop = harness.ex.setTradingStop.bind(harness.ex);
     // Bybit answers in tens of milliseconds: the store's pending writes land on disk meanwhile.
     harness.ex.setTradingStop = async (req) => {
       await harness.store.flush();
-      seen.push({ call: 'setTradingStop', onDisk: JSON.parse(readFileSync(file, 'utf8')) as OnDisk });
+      seen.push(JSON.parse(readFileSync(file, 'utf8')) as OnDisk);
       return stop(req);
     };
     await harness.play(BTC_1M.slice(300, 306));
     expect(seen.length, 'a stop set on the position at each fill').toBeGreaterThan(0);
-    for (const { onDisk } of seen) {
+    for (const onDisk of seen) {
       const s = onDisk.symbols.BTCUSDT!;
       if (s.position === null) continue;
       const purposes = Object.values(s.openOrders).map((o) => o.purpose);
@@ -62,7 +62,7 @@ describe("an entry's fill and its ladder", () => {
     await restartAfterDeath('setTradingStop');
   });
 
-  it('a restart after part of the ladder went out sends only the rest', async () => {
+  it('a restart after the take-profit went out keeps it and sends it no second time', async () => {
     await restartAfterDeath('target placed');
   });
 });
